@@ -1,0 +1,37 @@
+//===- NNBase.td - nn dialect definition -------------------*- tablegen -*-===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_DIALECT_NN_IR_NNBASE_TD
+#define NEURONA_DIALECT_NN_IR_NNBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def NN_Dialect : Dialect {
+  let name = "nn";
+  let cppNamespace = "::mlir::nn";
+  let summary = "Neural-network layers, losses and optimizers on tensors";
+  let description = [{
+    The `nn` dialect is what every Neurona frontend produces and what the
+    gradient pass works on. Ops have value semantics on ranked tensors whose
+    shapes are static except, optionally, a dynamic leading batch dimension.
+    Result types are inferred from operands, so verifiers double as shape
+    inference. Each differentiable op implements `GradientOpInterface`.
+  }];
+  let hasConstantMaterializer = 1;
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+class NN_Op<string mnemonic, list<Trait> traits = []>
+    : Op<NN_Dialect, mnemonic, traits>;
+
+// f32 for now; the type constraint is where f16/bf16 will be added.
+def NN_FloatTensor : RankedTensorOf<[F32]>;
+def NN_FloatScalar : 0DTensorOf<[F32]>,
+    BuildableType<"::mlir::RankedTensorType::get({}, $_builder.getF32Type())">;
+def NN_IndexTensor : RankedTensorOf<[I32, I64]>;
+
+#endif // NEURONA_DIALECT_NN_IR_NNBASE_TD

@@ -1,0 +1,61 @@
+//===- NNOps.h - nn dialect operations --------------------------*- C++ -*-===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_DIALECT_NN_IR_NNOPS_H
+#define NEURONA_DIALECT_NN_IR_NNOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "neurona/Dialect/NN/IR/NNDialect.h"
+#include "neurona/Dialect/NN/IR/NNInterfaces.h.inc"
+
+namespace mlir::nn {
+
+/// Shape inference shared by op families, called from the generated
+/// `inferReturnTypes` of the ops that name them in NNOps.td. Each appends the
+/// result types or emits an error at `loc`.
+LogicalResult inferConstant(std::optional<Location> loc, Attribute value,
+                            SmallVectorImpl<Type> &types);
+LogicalResult inferBroadcast(std::optional<Location> loc, Type lhs, Type rhs,
+                             SmallVectorImpl<Type> &types);
+LogicalResult inferSameAsInput(Type input, SmallVectorImpl<Type> &types);
+LogicalResult inferMatmul(std::optional<Location> loc, Type lhs, Type rhs,
+                          bool transposeLhs, bool transposeRhs,
+                          SmallVectorImpl<Type> &types);
+LogicalResult inferLike(std::optional<Location> loc, Type input, Type like,
+                        SmallVectorImpl<Type> &types);
+LogicalResult inferReduce(std::optional<Location> loc, Type input,
+                          ArrayRef<int64_t> axes, bool keepdims,
+                          SmallVectorImpl<Type> &types);
+LogicalResult inferScalar(MLIRContext *context, SmallVectorImpl<Type> &types);
+LogicalResult inferOneHot(std::optional<Location> loc, Type labels,
+                          int64_t depth, SmallVectorImpl<Type> &types);
+
+/// The broadcast of two shapes under numpy rules, where a dynamic dimension
+/// matches any static one; nullopt when they are incompatible.
+std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                    ArrayRef<int64_t> b);
+
+/// Axes sorted, deduplicated and made non-negative; nullopt if out of range.
+std::optional<SmallVector<int64_t>> normalizeAxes(ArrayRef<int64_t> axes,
+                                                  int64_t rank);
+
+/// Resolves a possibly negative axis against `rank`; -1 when out of range.
+int64_t normalizeAxis(int64_t axis, int64_t rank);
+
+/// The attribute that marks a function argument as a trainable parameter;
+/// its value is the parameter's name.
+constexpr llvm::StringLiteral kParamAttrName = "nn.param";
+
+} // namespace mlir::nn
+
+#define GET_OP_CLASSES
+#include "neurona/Dialect/NN/IR/NNOps.h.inc"
+
+#endif // NEURONA_DIALECT_NN_IR_NNOPS_H

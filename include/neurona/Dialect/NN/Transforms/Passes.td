@@ -1,0 +1,42 @@
+//===- Passes.td - nn transformation passes ----------------*- tablegen -*-===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_DIALECT_NN_TRANSFORMS_PASSES_TD
+#define NEURONA_DIALECT_NN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NNAutodiff : Pass<"nn-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Build `gradients` and `train_step` from `forward` by "
+                "reverse-mode differentiation";
+  let description = [{
+    Reads `func.func @forward`, whose arguments carry `nn.role` ("input" or
+    "param") and `nn.name`, and adds two functions:
+
+    * `@gradients(inputs..., target, params...) -> (loss, d params...)`
+    * `@train_step(inputs..., target, lr, params..., state...)
+          -> (loss, prediction, new params..., new state...)`
+
+    The loss is applied to `forward`'s first result. Gradients come from each
+    op's `GradientOpInterface` rule, walked in reverse over the ops that
+    depend on a parameter; contributions to a value used several times are
+    summed. The optimizer update is one `nn.sgd_update` or `nn.adam_update`
+    per parameter. Every new argument and result is tagged with `nn.role` and
+    `nn.name`, which is all the runtime needs to bind buffers.
+  }];
+  let dependentDialects = ["::mlir::nn::NNDialect", "::mlir::func::FuncDialect"];
+  let options = [
+    Option<"loss", "loss", "std::string", "\"cross_entropy\"",
+           "cross_entropy | binary_cross_entropy | mse">,
+    Option<"optimizer", "optimizer", "std::string", "\"adam\"", "sgd | adam">,
+    Option<"momentum", "momentum", "double", "0.0", "SGD momentum">,
+    Option<"beta1", "beta1", "double", "0.9", "Adam beta1">,
+    Option<"beta2", "beta2", "double", "0.999", "Adam beta2">,
+    Option<"epsilon", "epsilon", "double", "1e-8", "Adam epsilon">,
+  ];
+}
+
+#endif // NEURONA_DIALECT_NN_TRANSFORMS_PASSES_TD

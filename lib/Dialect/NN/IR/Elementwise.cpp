@@ -1,0 +1,190 @@
+//===- Elementwise.cpp - elementwise and softmax ops ----------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// Gradient rules for the elementwise family. Rules reuse the forward result
+// where that is cheaper than recomputing (sigmoid, tanh, exp, softmax).
+//
+//===----------------------------------------------------------------------===//
+
+#include "GradientUtils.h"
+
+using namespace mlir;
+using namespace mlir::nn;
+using grad::scalar;
+using grad::unbroadcast;
+
+//===----------------------------------------------------------------------===//
+// Binary
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Value g = resultGrads[0];
+  grads.push_back(unbroadcast(b, getLoc(), g, getLhs().getType()));
+  grads.push_back(unbroadcast(b, getLoc(), g, getRhs().getType()));
+  return success();
+}
+
+LogicalResult SubOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Value g = resultGrads[0];
+  grads.push_back(unbroadcast(b, getLoc(), g, getLhs().getType()));
+  grads.push_back(unbroadcast(b, getLoc(), NegOp::create(b, getLoc(), g),
+                              getRhs().getType()));
+  return success();
+}
+
+LogicalResult MulOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value g = resultGrads[0];
+  grads.push_back(unbroadcast(b, loc, MulOp::create(b, loc, g, getRhs()),
+                              getLhs().getType()));
+  grads.push_back(unbroadcast(b, loc, MulOp::create(b, loc, g, getLhs()),
+                              getRhs().getType()));
+  return success();
+}
+
+LogicalResult DivOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value g = resultGrads[0];
+  // d(a/b)/db = -(a/b)/b: reuse the quotient.
+  Value gOverB = DivOp::create(b, loc, g, getRhs());
+  Value dRhs = NegOp::create(
+      b, loc, MulOp::create(b, loc, gOverB, getResult()));
+  grads.push_back(unbroadcast(b, loc, gOverB, getLhs().getType()));
+  grads.push_back(unbroadcast(b, loc, dRhs, getRhs().getType()));
+  return success();
+}
+
+LogicalResult MaximumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                        SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value g = resultGrads[0];
+  // 1 where lhs > rhs; ties send the gradient to rhs.
+  Value lhsWins = StepOp::create(b, loc, SubOp::create(b, loc, getLhs(), getRhs()));
+  Value dLhs = MulOp::create(b, loc, g, lhsWins);
+  Value dRhs = SubOp::create(b, loc, g, dLhs);
+  grads.push_back(unbroadcast(b, loc, dLhs, getLhs().getType()));
+  grads.push_back(unbroadcast(b, loc, dRhs, getRhs().getType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Unary
+//===----------------------------------------------------------------------===//
+
+LogicalResult NegOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  grads.push_back(NegOp::create(b, getLoc(), resultGrads[0]));
+  return success();
+}
+
+LogicalResult ExpOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  grads.push_back(MulOp::create(b, getLoc(), resultGrads[0], getResult()));
+  return success();
+}
+
+LogicalResult LogOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  grads.push_back(DivOp::create(b, getLoc(), resultGrads[0], getInput()));
+  return success();
+}
+
+LogicalResult SqrtOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                     SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value half = MulOp::create(b, loc, resultGrads[0], scalar(b, loc, 0.5f));
+  grads.push_back(DivOp::create(b, loc, half, getResult()));
+  return success();
+}
+
+LogicalResult ReluOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                     SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  grads.push_back(MulOp::create(b, loc, resultGrads[0],
+                                StepOp::create(b, loc, getInput())));
+  return success();
+}
+
+LogicalResult SigmoidOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                        SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value y = getResult();
+  Value oneMinusY = SubOp::create(b, loc, scalar(b, loc, 1.0f), y);
+  grads.push_back(MulOp::create(b, loc, resultGrads[0],
+                                MulOp::create(b, loc, y, oneMinusY)));
+  return success();
+}
+
+LogicalResult TanhOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                     SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value y = getResult();
+  Value slope = SubOp::create(b, loc, scalar(b, loc, 1.0f),
+                              MulOp::create(b, loc, y, y));
+  grads.push_back(MulOp::create(b, loc, resultGrads[0], slope));
+  return success();
+}
+
+LogicalResult StepOp::buildGradients(OpBuilder &, ValueRange,
+                                     SmallVectorImpl<Value> &grads) {
+  grads.push_back(Value()); // Zero almost everywhere.
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax family
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static LogicalResult verifySoftmaxAxis(OpTy op) {
+  if (op.getNormalizedAxis() < 0)
+    return op.emitOpError("axis ")
+           << op.getAxis() << " is out of range for " << op.getInput().getType();
+  return success();
+}
+
+int64_t SoftmaxOp::getNormalizedAxis() {
+  return normalizeAxis(getAxis(), getInput().getType().getRank());
+}
+int64_t LogSoftmaxOp::getNormalizedAxis() {
+  return normalizeAxis(getAxis(), getInput().getType().getRank());
+}
+LogicalResult SoftmaxOp::verify() { return verifySoftmaxAxis(*this); }
+LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxAxis(*this); }
+
+/// sum(v, axis) with the axis kept, ready to broadcast against `v`.
+static Value sumKeepAxis(OpBuilder &b, Location loc, Value v, int64_t axis) {
+  return ReduceSumOp::create(b, loc, v, b.getDenseI64ArrayAttr({axis}),
+                             b.getBoolAttr(true));
+}
+
+LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                        SmallVectorImpl<Value> &grads) {
+  // dx = y * (g - sum(g * y))
+  Location loc = getLoc();
+  Value g = resultGrads[0], y = getResult();
+  Value dot = sumKeepAxis(b, loc, MulOp::create(b, loc, g, y),
+                          getNormalizedAxis());
+  grads.push_back(MulOp::create(b, loc, y, SubOp::create(b, loc, g, dot)));
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b,
+                                           ValueRange resultGrads,
+                                           SmallVectorImpl<Value> &grads) {
+  // dx = g - softmax(x) * sum(g), with softmax(x) = exp(y)
+  Location loc = getLoc();
+  Value g = resultGrads[0];
+  Value total = sumKeepAxis(b, loc, g, getNormalizedAxis());
+  Value probs = ExpOp::create(b, loc, getResult());
+  grads.push_back(
+      SubOp::create(b, loc, g, MulOp::create(b, loc, probs, total)));
+  return success();
+}

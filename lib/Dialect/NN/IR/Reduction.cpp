@@ -1,0 +1,37 @@
+//===- Reduction.cpp - reductions -----------------------------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GradientUtils.h"
+
+using namespace mlir;
+using namespace mlir::nn;
+
+/// The incoming gradient broadcast back over the reduced axes of `input`.
+static Value spreadOverReduced(OpBuilder &b, Location loc, Value grad,
+                               Value input, ArrayRef<int64_t> axes) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto normalized = *normalizeAxes(axes, inputType.getRank());
+  Value kept = grad::keepReducedDims(b, loc, grad, inputType, normalized);
+  return BroadcastLikeOp::create(b, loc, kept, input);
+}
+
+LogicalResult ReduceSumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.push_back(
+      spreadOverReduced(b, getLoc(), resultGrads[0], getInput(), getAxes()));
+  return success();
+}
+
+LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b,
+                                           ValueRange resultGrads,
+                                           SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value spread =
+      spreadOverReduced(b, loc, resultGrads[0], getInput(), getAxes());
+  Value count = NumelOp::create(b, loc, getInput(), getAxes());
+  grads.push_back(DivOp::create(b, loc, spread, count));
+  return success();
+}

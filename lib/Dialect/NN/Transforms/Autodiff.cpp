@@ -1,0 +1,374 @@
+//===- Autodiff.cpp - reverse-mode differentiation of forward -------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// `nn-autodiff` clones `forward` into two new functions, appends the loss and
+// walks the cloned ops backwards, asking each op's GradientOpInterface for
+// its vector-Jacobian product. The result is plain `nn` IR: the gradient and
+// the optimizer update are compiled, fused and lowered exactly like the
+// forward pass, so training runs as native code with no tape at run time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "neurona/Dialect/NN/IR/NNOps.h"
+#include "neurona/Dialect/NN/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::nn {
+#define GEN_PASS_DEF_NNAUTODIFF
+#include "neurona/Dialect/NN/Transforms/Passes.h.inc"
+} // namespace mlir::nn
+
+using namespace mlir;
+using namespace mlir::nn;
+
+namespace {
+
+constexpr StringLiteral kRole = "nn.role";
+constexpr StringLiteral kName = "nn.name";
+
+/// One argument or result of a generated function.
+struct Slot {
+  Type type;
+  StringRef role;
+  std::string name;
+};
+
+/// Adjoints of the values of one function being differentiated.
+class Adjoints {
+public:
+  explicit Adjoints(OpBuilder &b) : b(b) {}
+
+  Value lookup(Value v) const { return grads.lookup(v); }
+
+  void accumulate(Location loc, Value v, Value g) {
+    Value &slot = grads[v];
+    slot = slot ? AddOp::create(b, loc, slot, g).getResult() : g;
+  }
+
+  /// Zeros shaped like `v`, for results nobody consumed.
+  Value zerosLike(Location loc, Value v) {
+    auto type = cast<RankedTensorType>(v.getType());
+    if (type.hasStaticShape())
+      return ConstantOp::create(
+          b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(0.0f)));
+    return BroadcastLikeOp::create(b, loc,
+                                   ConstantOp::createScalar(b, loc, 0.0f), v);
+  }
+
+private:
+  OpBuilder &b;
+  DenseMap<Value, Value> grads;
+};
+
+/// What differentiating one copy of `forward` produced.
+struct LossAndGradients {
+  Value loss;
+  Value prediction;
+  SmallVector<Value> paramGrads;
+};
+
+class NNAutodiffPass : public nn::impl::NNAutodiffBase<NNAutodiffPass> {
+public:
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    if (!forward) {
+      module.emitError("nn-autodiff: no `func.func @forward` to differentiate");
+      return signalPassFailure();
+    }
+    if (failed(checkOptions(forward)) || failed(classifyArguments(forward)))
+      return signalPassFailure();
+    if (failed(buildGradientsFunction(forward)) ||
+        failed(buildTrainStepFunction(forward)))
+      return signalPassFailure();
+  }
+
+private:
+  SmallVector<unsigned> inputArgs, paramArgs;
+
+  LogicalResult checkOptions(func::FuncOp forward) {
+    if (loss != "cross_entropy" && loss != "binary_cross_entropy" &&
+        loss != "mse")
+      return forward.emitError("nn-autodiff: unknown loss '") << loss << "'";
+    if (optimizer != "sgd" && optimizer != "adam")
+      return forward.emitError("nn-autodiff: unknown optimizer '")
+             << optimizer << "'";
+    if (forward.getNumResults() < 1)
+      return forward.emitError("nn-autodiff: forward has no result");
+    auto pred = dyn_cast<RankedTensorType>(forward.getResultTypes()[0]);
+    if (!pred || !pred.getElementType().isF32())
+      return forward.emitError("nn-autodiff: the prediction must be an f32 "
+                               "tensor, got ")
+             << forward.getResultTypes()[0];
+    if (loss == "cross_entropy" && pred.getRank() != 2)
+      return forward.emitError("nn-autodiff: cross_entropy needs a 2-D "
+                               "(batch x classes) prediction, got ")
+             << pred;
+    return success();
+  }
+
+  LogicalResult classifyArguments(func::FuncOp forward) {
+    for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
+      auto role = forward.getArgAttrOfType<StringAttr>(i, kRole);
+      if (role && role.getValue() == "param")
+        paramArgs.push_back(i);
+      else if (!role || role.getValue() == "input")
+        inputArgs.push_back(i);
+      else
+        return forward.emitError("nn-autodiff: argument ")
+               << i << " has unknown role '" << role.getValue() << "'";
+      if (!forward.getArgAttrOfType<StringAttr>(i, kName))
+        return forward.emitError("nn-autodiff: argument ")
+               << i << " has no `nn.name`";
+    }
+    if (paramArgs.empty())
+      return forward.emitError("nn-autodiff: forward has no parameters");
+    return success();
+  }
+
+  StringRef argName(func::FuncOp f, unsigned i) {
+    return f.getArgAttrOfType<StringAttr>(i, kName).getValue();
+  }
+
+  Type targetType(func::FuncOp forward) {
+    auto pred = cast<RankedTensorType>(forward.getResultTypes()[0]);
+    if (loss == "cross_entropy")
+      return RankedTensorType::get({pred.getDimSize(0)},
+                                   IntegerType::get(&getContext(), 64));
+    return pred;
+  }
+
+  /// An empty function with the given slots, inserted after `after`.
+  func::FuncOp createFunction(func::FuncOp after, StringRef name,
+                              ArrayRef<Slot> args, ArrayRef<Slot> results) {
+    OpBuilder b(after);
+    b.setInsertionPointAfter(after);
+    auto slotTypes = [](ArrayRef<Slot> slots) {
+      return llvm::map_to_vector(slots, [](const Slot &s) { return s.type; });
+    };
+    auto attrsOf = [&](ArrayRef<Slot> slots) {
+      return llvm::map_to_vector(slots, [&](const Slot &s) -> Attribute {
+        return b.getDictionaryAttr({b.getNamedAttr(kRole, b.getStringAttr(s.role)),
+                                    b.getNamedAttr(kName, b.getStringAttr(s.name))});
+      });
+    };
+    auto fn = func::FuncOp::create(
+        b, after.getLoc(), name,
+        b.getFunctionType(slotTypes(args), slotTypes(results)));
+    fn.setAllArgAttrs(attrsOf(args));
+    fn.setAllResultAttrs(attrsOf(results));
+    fn.addEntryBlock();
+    return fn;
+  }
+
+  /// Clones `forward` into the builder's block (with `map` binding its
+  /// arguments), applies the loss and back-propagates to the parameters.
+  FailureOr<LossAndGradients> differentiate(OpBuilder &b, func::FuncOp forward,
+                                            IRMapping &map, Value target) {
+    Location loc = forward.getLoc();
+    SmallVector<Operation *> tape;
+    for (Operation &op : forward.getBody().front().without_terminator())
+      tape.push_back(b.clone(op, map));
+    auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+    Value prediction = map.lookup(ret.getOperand(0));
+
+    Operation *lossOp;
+    if (loss == "cross_entropy")
+      lossOp = CrossEntropyOp::create(b, loc, prediction, target);
+    else if (loss == "binary_cross_entropy")
+      lossOp = BinaryCrossEntropyOp::create(b, loc, prediction, target);
+    else
+      lossOp = MSEOp::create(b, loc, prediction, target);
+    tape.push_back(lossOp);
+
+    // Only ops downstream of a parameter need a gradient.
+    llvm::SmallPtrSet<Value, 32> active;
+    for (unsigned i : paramArgs)
+      active.insert(map.lookup(forward.getArgument(i)));
+    for (Operation *op : tape)
+      if (llvm::any_of(op->getOperands(),
+                       [&](Value v) { return active.contains(v); }))
+        active.insert(op->result_begin(), op->result_end());
+
+    Adjoints adjoints(b);
+    adjoints.accumulate(loc, lossOp->getResult(0),
+                        ConstantOp::createScalar(b, loc, 1.0f));
+    for (Operation *op : llvm::reverse(tape)) {
+      if (!llvm::any_of(op->getResults(),
+                        [&](Value r) { return adjoints.lookup(r); }))
+        continue;
+      if (!llvm::any_of(op->getOperands(),
+                        [&](Value v) { return active.contains(v); }))
+        continue;
+      auto rule = dyn_cast<GradientOpInterface>(op);
+      if (!rule)
+        return op->emitError("nn-autodiff: no gradient rule for '")
+               << op->getName() << "'";
+      SmallVector<Value> resultGrads;
+      for (Value r : op->getResults()) {
+        Value g = adjoints.lookup(r);
+        resultGrads.push_back(g ? g : adjoints.zerosLike(op->getLoc(), r));
+      }
+      SmallVector<Value> operandGrads;
+      if (failed(rule.buildGradients(b, resultGrads, operandGrads)))
+        return failure();
+      assert(operandGrads.size() == op->getNumOperands() &&
+             "a gradient rule must return one value per operand");
+      for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
+        if (g && active.contains(operand))
+          adjoints.accumulate(op->getLoc(), operand, g);
+    }
+
+    LossAndGradients result{lossOp->getResult(0), prediction, {}};
+    for (unsigned i : paramArgs) {
+      Value p = map.lookup(forward.getArgument(i));
+      Value g = adjoints.lookup(p);
+      result.paramGrads.push_back(g ? g : adjoints.zerosLike(loc, p));
+    }
+    return result;
+  }
+
+  LogicalResult buildGradientsFunction(func::FuncOp forward) {
+    SmallVector<Slot> args, results;
+    for (unsigned i : inputArgs)
+      args.push_back({forward.getArgumentTypes()[i], "input",
+                      argName(forward, i).str()});
+    args.push_back({targetType(forward), "target", "target"});
+    for (unsigned i : paramArgs)
+      args.push_back({forward.getArgumentTypes()[i], "param",
+                      argName(forward, i).str()});
+    Type scalar = RankedTensorType::get({}, Float32Type::get(&getContext()));
+    results.push_back({scalar, "loss", "loss"});
+    for (unsigned i : paramArgs)
+      results.push_back({forward.getArgumentTypes()[i], "grad",
+                         argName(forward, i).str()});
+
+    func::FuncOp fn = createFunction(forward, "gradients", args, results);
+    OpBuilder b = OpBuilder::atBlockEnd(&fn.getBody().front());
+    IRMapping map;
+    unsigned next = 0;
+    for (unsigned i : inputArgs)
+      map.map(forward.getArgument(i), fn.getArgument(next++));
+    Value target = fn.getArgument(next++);
+    for (unsigned i : paramArgs)
+      map.map(forward.getArgument(i), fn.getArgument(next++));
+
+    auto diff = differentiate(b, forward, map, target);
+    if (failed(diff))
+      return failure();
+    SmallVector<Value> rets{diff->loss};
+    llvm::append_range(rets, diff->paramGrads);
+    func::ReturnOp::create(b, forward.getLoc(), rets);
+    return success();
+  }
+
+  LogicalResult buildTrainStepFunction(func::FuncOp forward) {
+    MLIRContext *ctx = &getContext();
+    Type scalar = RankedTensorType::get({}, Float32Type::get(ctx));
+    bool adam = optimizer == "adam";
+    bool momentumSgd = !adam && momentum != 0.0;
+
+    SmallVector<Slot> args, results;
+    for (unsigned i : inputArgs)
+      args.push_back({forward.getArgumentTypes()[i], "input",
+                      argName(forward, i).str()});
+    args.push_back({targetType(forward), "target", "target"});
+    args.push_back({scalar, "hyper", "lr"});
+    for (unsigned i : paramArgs)
+      args.push_back({forward.getArgumentTypes()[i], "param",
+                      argName(forward, i).str()});
+    // Optimizer state, named after the parameter it belongs to.
+    SmallVector<Slot> state;
+    for (unsigned i : paramArgs) {
+      Type t = forward.getArgumentTypes()[i];
+      std::string name = argName(forward, i).str();
+      if (adam) {
+        state.push_back({t, "state", name + ".adam_m"});
+        state.push_back({t, "state", name + ".adam_v"});
+      } else if (momentumSgd) {
+        state.push_back({t, "state", name + ".momentum"});
+      }
+    }
+    if (adam)
+      state.push_back({scalar, "state", "adam.step"});
+    llvm::append_range(args, state);
+
+    results.push_back({scalar, "loss", "loss"});
+    results.push_back({forward.getResultTypes()[0], "output",
+                       forward.getResultAttrOfType<StringAttr>(0, kName)
+                           ? forward.getResultAttrOfType<StringAttr>(0, kName)
+                                 .getValue()
+                                 .str()
+                           : std::string("output")});
+    for (unsigned i : paramArgs)
+      results.push_back({forward.getArgumentTypes()[i], "param_out",
+                         argName(forward, i).str()});
+    for (const Slot &s : state)
+      results.push_back({s.type, "state_out", s.name});
+
+    func::FuncOp fn = createFunction(forward, "train_step", args, results);
+    OpBuilder b = OpBuilder::atBlockEnd(&fn.getBody().front());
+    Location loc = forward.getLoc();
+    IRMapping map;
+    unsigned next = 0;
+    for (unsigned i : inputArgs)
+      map.map(forward.getArgument(i), fn.getArgument(next++));
+    Value target = fn.getArgument(next++);
+    Value lr = fn.getArgument(next++);
+    SmallVector<Value> params;
+    for (unsigned i : paramArgs) {
+      params.push_back(fn.getArgument(next));
+      map.map(forward.getArgument(i), fn.getArgument(next++));
+    }
+    auto stateArgs = fn.getArguments().drop_front(next);
+
+    auto diff = differentiate(b, forward, map, target);
+    if (failed(diff))
+      return failure();
+
+    SmallVector<Value> newParams, newState;
+    Value step;
+    if (adam)
+      step = AddOp::create(b, loc, stateArgs.back(),
+                           ConstantOp::createScalar(b, loc, 1.0f));
+    for (auto [k, p] : llvm::enumerate(params)) {
+      Value g = diff->paramGrads[k];
+      if (adam) {
+        auto upd = AdamUpdateOp::create(
+            b, loc, p, g, stateArgs[2 * k], stateArgs[2 * k + 1], lr, step,
+            b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
+            b.getF32FloatAttr(epsilon));
+        newParams.push_back(upd.getNewParam());
+        newState.push_back(upd.getNewM());
+        newState.push_back(upd.getNewV());
+      } else if (momentumSgd) {
+        auto upd = SGDUpdateOp::create(b, loc, p, g, stateArgs[k], lr,
+                                       b.getF32FloatAttr(momentum));
+        newParams.push_back(upd.getNewParam());
+        newState.push_back(upd.getNewVelocity());
+      } else {
+        newParams.push_back(
+            SubOp::create(b, loc, p, MulOp::create(b, loc, g, lr)));
+      }
+    }
+    if (adam)
+      newState.push_back(step);
+
+    SmallVector<Value> rets{diff->loss, diff->prediction};
+    llvm::append_range(rets, newParams);
+    llvm::append_range(rets, newState);
+    func::ReturnOp::create(b, loc, rets);
+    return success();
+  }
+};
+
+} // namespace
