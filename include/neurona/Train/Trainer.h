@@ -1,0 +1,125 @@
+//===- neurona/Train/Trainer.h - Training and evaluation loops --*- C++ -*-===//
+//
+// Part of the Neurona project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The loops behind `neurona train` and `neurona eval`. They drive a model
+// opened with the runtime C API: mini-batches through the `train_step` entry
+// for training, through `forward` for evaluation, with the loss kind taken
+// from the manifest's `train` line (loss=cross_entropy | binary_cross_entropy
+// | mse). Evaluation losses are computed here from forward outputs with the
+// same definitions the compiled train_step uses:
+//
+//  - cross_entropy: mean over the batch of -log softmax(logits)[label]
+//    (with soft / one-hot float targets: -sum_j t_j log softmax_j);
+//  - binary_cross_entropy: mean over batch and outputs of
+//    -(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))), computed stably;
+//  - mse: mean over batch and outputs of (y - t)^2.
+//
+// Predictions are logits unless the train line says from_logits=false, in
+// which case they are probabilities and the losses use them directly.
+// Accuracy: argmax against the label when the prediction has more than one
+// column; with one column, prediction > 0 (logits) or > 0.5 (probabilities)
+// against label != 0; none for mse.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_TRAIN_TRAINER_H
+#define NEURONA_TRAIN_TRAINER_H
+
+#include "neurona-c/runtime.h"
+#include "neurona/Data/Dataset.h"
+#include "neurona/Runtime/Status.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace neurona {
+namespace train {
+
+enum class LossKind { CrossEntropy, BinaryCrossEntropy, MeanSquaredError };
+
+struct LossSpec {
+  LossKind kind = LossKind::CrossEntropy;
+  /// Predictions are logits (true) or probabilities (false).
+  bool fromLogits = true;
+};
+
+/// Reads `loss` (required) and `from_logits` (optional, default true) from
+/// the model's train config.
+Status lossSpecFromModel(const nr_model *model, LossSpec &out);
+
+struct TrainOptions {
+  /// Number of passes; 0 takes "epochs" from the train config, else 1.
+  int64_t epochs = 0;
+  /// Samples per step; 0 takes "batch" from the train config, else 32.
+  int64_t batchSize = 0;
+  /// Step size; 0 takes "lr" from the train config (an error if absent).
+  double learningRate = 0;
+  /// Seeds the shuffling (and the parameters when initParams is set).
+  uint64_t seed = 0;
+  bool shuffle = true;
+  /// Re-initialise parameters with nr_model_init_params(model, seed) before
+  /// training; otherwise training continues from the current values.
+  bool initParams = false;
+  /// Evaluated with `forward` after every epoch when set (not owned).
+  const data::Dataset *testSet = nullptr;
+  /// CSV of epoch,loss,acc,test_loss,test_acc,seconds; written as training
+  /// goes (one flushed line per epoch); empty = none.
+  std::string curvesPath;
+  /// Parameters are saved here (atomically, .npz) after every epoch; empty =
+  /// none.
+  std::string checkpointPath;
+  /// No progress bar and no epoch lines.
+  bool quiet = false;
+  /// Where epoch summary lines go (nullptr = stdout). The progress bar is
+  /// drawn on stderr, only when stderr is a terminal.
+  std::FILE *summary = nullptr;
+};
+
+/// Metrics of one epoch. Accuracy fields are NaN when the loss kind has no
+/// accuracy (mse); test fields are NaN without a test set.
+struct EpochStats {
+  int64_t epoch = 0;
+  double loss = 0;
+  double accuracy = 0;
+  double testLoss = 0;
+  double testAccuracy = 0;
+  double seconds = 0;
+};
+
+/// Result of evaluate(). accuracy is NaN when there is none (mse).
+struct EvalResult {
+  double loss = 0;
+  double accuracy = 0;
+  int64_t numSamples = 0;
+};
+
+/// Trains `model` on `trainSet`. Every epoch shuffles the samples (seeded,
+/// reproducible), runs all mini-batches including a last partial one through
+/// nr_model_train_step, evaluates the test set, prints the summary line,
+/// appends to the curves file and writes the checkpoint. A NaN or infinite
+/// loss stops training with NR_ERROR_NUMERIC; the parameters keep the values
+/// of the last good step. `history`, if given, receives one entry per
+/// completed epoch.
+Status train(nr_model *model, const data::Dataset &trainSet,
+             const TrainOptions &options,
+             std::vector<EpochStats> *history = nullptr);
+
+/// Evaluates `model` on `dataset` in batches of `batchSize` (0 = "batch" from
+/// the train config, else 256) through `forward`.
+Status evaluate(nr_model *model, const data::Dataset &dataset,
+                int64_t batchSize, EvalResult &result);
+
+/// Formats a summary line such as
+/// "epoch 3/5  loss 0.4123  acc 0.8512  test_loss 0.4500  test_acc 0.8421 (12.3
+/// s)" leaving out NaN fields.
+std::string formatEpochLine(const EpochStats &stats, int64_t epochs);
+
+} // namespace train
+} // namespace neurona
+
+#endif // NEURONA_TRAIN_TRAINER_H

@@ -1,0 +1,95 @@
+//===- Losses.cpp - Per-sample losses and accuracy ------------------------===//
+//
+// Part of the Neurona project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Losses.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace neurona::train;
+
+/// Clamp for probabilities passed to log, as Keras does (epsilon 1e-7), so
+/// that a confident wrong answer costs a large finite loss, not infinity.
+static constexpr double probEpsilon = 1e-7;
+
+static double clampProb(double p) {
+  return std::min(std::max(p, probEpsilon), 1 - probEpsilon);
+}
+
+/// -log sigmoid(z) without overflow: softplus(-z).
+static double softplus(double x) {
+  return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x)));
+}
+
+template <typename T> static int64_t argmax(const T *v, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i)
+    if (v[i] > v[best])
+      best = i;
+  return best;
+}
+
+double neurona::train::sampleLoss(const LossSpec &spec, const double *pred,
+                                  int64_t width, const SampleTarget &target) {
+  switch (spec.kind) {
+  case LossKind::CrossEntropy: {
+    if (spec.fromLogits) {
+      double maxLogit = pred[argmax(pred, width)];
+      double sum = 0;
+      for (int64_t j = 0; j < width; ++j)
+        sum += std::exp(pred[j] - maxLogit);
+      double logSumExp = maxLogit + std::log(sum);
+      if (target.isLabel)
+        return logSumExp - pred[target.label];
+      double loss = 0;
+      for (int64_t j = 0; j < width; ++j)
+        loss += double(target.values[j]) * (logSumExp - pred[j]);
+      return loss;
+    }
+    if (target.isLabel)
+      return -std::log(clampProb(pred[target.label]));
+    double loss = 0;
+    for (int64_t j = 0; j < width; ++j)
+      loss -= double(target.values[j]) * std::log(clampProb(pred[j]));
+    return loss;
+  }
+  case LossKind::BinaryCrossEntropy: {
+    double sum = 0;
+    for (int64_t j = 0; j < width; ++j) {
+      double t = target.isLabel ? double(target.label) : target.values[j];
+      if (spec.fromLogits) {
+        // t * softplus(-z) + (1 - t) * softplus(z)
+        sum += t * softplus(-pred[j]) + (1 - t) * softplus(pred[j]);
+      } else {
+        double p = clampProb(pred[j]);
+        sum -= t * std::log(p) + (1 - t) * std::log(1 - p);
+      }
+    }
+    return sum / double(width);
+  }
+  case LossKind::MeanSquaredError: {
+    double sum = 0;
+    for (int64_t j = 0; j < width; ++j) {
+      double t = target.isLabel ? double(target.label) : target.values[j];
+      sum += (pred[j] - t) * (pred[j] - t);
+    }
+    return sum / double(width);
+  }
+  }
+  return 0;
+}
+
+bool neurona::train::sampleCorrect(const LossSpec &spec, const double *pred,
+                                   int64_t width, const SampleTarget &target) {
+  if (width > 1) {
+    int64_t expected =
+        target.isLabel ? target.label : argmax(target.values, width);
+    return argmax(pred, width) == expected;
+  }
+  bool positive = spec.fromLogits ? pred[0] > 0 : pred[0] > 0.5;
+  bool expected = target.isLabel ? target.label != 0 : target.values[0] > 0.5f;
+  return positive == expected;
+}

@@ -1,0 +1,41 @@
+//===- Losses.h - Per-sample losses and accuracy for evaluation -*- C++ -*-===//
+//
+// Part of the Neurona project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The loss definitions documented in neurona/Train/Trainer.h, one sample at a
+// time, in double precision. They must agree with what the compiler emits
+// for train_step, since the trainer prints both side by side.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_LIB_TRAIN_LOSSES_H
+#define NEURONA_LIB_TRAIN_LOSSES_H
+
+#include "neurona/Train/Trainer.h"
+
+#include <cstdint>
+
+namespace neurona {
+namespace train {
+
+/// The target of one sample: a class label, or `width` float values.
+struct SampleTarget {
+  bool isLabel = true;
+  int64_t label = 0;
+  const float *values = nullptr;
+};
+
+/// Loss of one sample whose prediction is `pred[0..width)`.
+double sampleLoss(const LossSpec &spec, const double *pred, int64_t width,
+                  const SampleTarget &target);
+
+/// Whether the prediction of one sample is correct (see Trainer.h).
+bool sampleCorrect(const LossSpec &spec, const double *pred, int64_t width,
+                   const SampleTarget &target);
+
+} // namespace train
+} // namespace neurona
+
+#endif // NEURONA_LIB_TRAIN_LOSSES_H

@@ -1,0 +1,690 @@
+//===- Trainer.cpp - Training and evaluation loops ------------------------===//
+//
+// Part of the Neurona project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "neurona/Train/Trainer.h"
+
+#include "Losses.h"
+
+#include "neurona/Runtime/NPY.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <unistd.h>
+
+using namespace neurona;
+using namespace neurona::data;
+using namespace neurona::train;
+
+static Status apiError(nr_status code, const std::string &context) {
+  return Status::error(code, context + ": " + nr_last_error());
+}
+
+static bool isFloat(nr_dtype t) { return t == NR_F32 || t == NR_F64; }
+
+static std::string typeString(const nr_arg_info &a) {
+  return std::string(nr_dtype_name(a.dtype)) + " " +
+         (a.rank == 0 ? std::string("scalar")
+                      : formatShape(a.shape, size_t(a.rank)));
+}
+
+/// Elements per sample of a batched argument (all dimensions but the first).
+static int64_t perSample(const nr_arg_info &a) {
+  int64_t n = 1;
+  for (int32_t i = 1; i < a.rank; ++i)
+    n *= a.shape[i];
+  return n;
+}
+
+//===----------------------------------------------------------------------===//
+// Train config
+//===----------------------------------------------------------------------===//
+
+static bool configValue(const nr_model *model, const char *key,
+                        std::string &out) {
+  const char *value;
+  if (nr_model_train_config(model, key, &value) != NR_OK)
+    return false;
+  out = value;
+  return true;
+}
+
+static Status configInt(const nr_model *model, const char *key,
+                        int64_t fallback, int64_t &out) {
+  std::string text;
+  if (!configValue(model, key, text)) {
+    out = fallback;
+    return Status::success();
+  }
+  char *end;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno || *end || end == text.c_str() || v < 1)
+    return Status::error(NR_ERROR_FORMAT, std::string("train setting ") + key +
+                                              "=" + text +
+                                              " is not a positive integer");
+  out = v;
+  return Status::success();
+}
+
+Status neurona::train::lossSpecFromModel(const nr_model *model, LossSpec &out) {
+  std::string loss;
+  if (!configValue(model, "loss", loss))
+    return Status::error(NR_ERROR_NOT_FOUND,
+                         "the model's manifest has no train setting 'loss' "
+                         "(compile it with a loss to train or evaluate it)");
+  LossSpec spec;
+  if (loss == "cross_entropy")
+    spec.kind = LossKind::CrossEntropy;
+  else if (loss == "binary_cross_entropy")
+    spec.kind = LossKind::BinaryCrossEntropy;
+  else if (loss == "mse")
+    spec.kind = LossKind::MeanSquaredError;
+  else
+    return Status::error(NR_ERROR_FORMAT,
+                         "unknown loss '" + loss +
+                             "' in the train settings (expected "
+                             "cross_entropy, binary_cross_entropy or mse)");
+  std::string logits;
+  if (configValue(model, "from_logits", logits)) {
+    if (logits == "true" || logits == "1")
+      spec.fromLogits = true;
+    else if (logits == "false" || logits == "0")
+      spec.fromLogits = false;
+    else
+      return Status::error(NR_ERROR_FORMAT,
+                           "train setting from_logits=" + logits +
+                               " is not true or false");
+  }
+  out = spec;
+  return Status::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Batches
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// How the trainer feeds one entry: its single input, optional target and
+/// optional output, checked against a dataset.
+struct Plan {
+  std::string entry;
+  nr_arg_info input{};
+  int64_t featureCount = 0;
+  bool hasTarget = false;
+  nr_arg_info target{};
+  int64_t targetCount = 0;
+  bool hasOutput = false;
+  nr_arg_info output{};
+  int64_t outputWidth = 0;
+};
+
+/// Reusable host buffers for one batch of one argument.
+struct BatchBuffer {
+  AlignedBuffer memory;
+  nr_tensor tensor{};
+
+  void prepare(const nr_arg_info &arg, int64_t batch) {
+    size_t bytes =
+        nr_dtype_size(arg.dtype) * size_t(batch) * size_t(perSample(arg));
+    if (memory.size() < bytes)
+      memory = AlignedBuffer(bytes);
+    tensor.dtype = arg.dtype;
+    tensor.rank = arg.rank;
+    std::memcpy(tensor.shape, arg.shape, sizeof(tensor.shape));
+    tensor.shape[0] = batch;
+    tensor.data = memory.data();
+  }
+  /// Element `i` as double (for reading predictions).
+  double at(int64_t i) const {
+    if (tensor.dtype == NR_F64)
+      return static_cast<const double *>(tensor.data)[i];
+    return static_cast<const float *>(tensor.data)[i];
+  }
+  void set(int64_t i, double v) {
+    switch (tensor.dtype) {
+    case NR_F32:
+      static_cast<float *>(tensor.data)[i] = float(v);
+      break;
+    case NR_F64:
+      static_cast<double *>(tensor.data)[i] = v;
+      break;
+    case NR_I32:
+      static_cast<int32_t *>(tensor.data)[i] = int32_t(v);
+      break;
+    case NR_I64:
+      static_cast<int64_t *>(tensor.data)[i] = int64_t(v);
+      break;
+    case NR_U8:
+      static_cast<uint8_t *>(tensor.data)[i] = uint8_t(v);
+      break;
+    }
+  }
+};
+} // namespace
+
+static Status makePlan(nr_model *model, const char *entry, const Dataset &ds,
+                       const LossSpec &spec, bool wantTarget, Plan &plan) {
+  plan = Plan();
+  plan.entry = entry;
+  size_t nArgs;
+  if (nr_status s = nr_model_num_args(model, entry, &nArgs))
+    return apiError(s, std::string("entry '") + entry + "'");
+  int inputs = 0, targets = 0, outputs = 0;
+  for (size_t i = 0; i < nArgs; ++i) {
+    nr_arg_info a;
+    if (nr_status s = nr_model_arg_info(model, entry, i, &a))
+      return apiError(s, std::string("entry '") + entry + "'");
+    if (a.role == NR_ROLE_INPUT && inputs++ == 0)
+      plan.input = a;
+    else if (a.role == NR_ROLE_TARGET && targets++ == 0)
+      plan.target = a;
+    else if (a.role == NR_ROLE_OUTPUT && outputs++ == 0)
+      plan.output = a;
+  }
+  std::string where = std::string("entry '") + entry + "'";
+  if (inputs != 1)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + " has " + std::to_string(inputs) +
+                             " inputs; the trainer handles models with "
+                             "exactly one");
+  if (wantTarget && targets != 1)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + " has " + std::to_string(targets) +
+                             " targets; the trainer handles exactly one");
+  if (outputs > 1)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + " has " + std::to_string(outputs) +
+                             " outputs; the trainer handles at most one");
+  if (!wantTarget && outputs != 1)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + " has no output to evaluate");
+  plan.hasTarget = wantTarget;
+  plan.hasOutput = outputs == 1;
+
+  const nr_arg_info &in = plan.input;
+  if (in.rank < 1 || in.shape[0] >= 0)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + ": input '" + in.name + "' (" +
+                             typeString(in) +
+                             ") has no dynamic batch dimension");
+  if (!isFloat(in.dtype))
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + ": input '" + in.name + "' is " +
+                             typeString(in) +
+                             "; the trainer feeds float features");
+  plan.featureCount = perSample(in);
+  if (plan.featureCount != ds.featureSize())
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + ": input '" + in.name + "' takes samples of " +
+                             std::to_string(plan.featureCount) + " values (" +
+                             typeString(in) +
+                             "), the dataset's samples have shape " +
+                             formatShape(ds.featureShape) + " (" +
+                             std::to_string(ds.featureSize()) + " values)");
+
+  if (plan.hasOutput) {
+    const nr_arg_info &out = plan.output;
+    if (out.rank < 1 || out.shape[0] >= 0 || !isFloat(out.dtype))
+      return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                           where + ": output '" + out.name + "' (" +
+                               typeString(out) +
+                               ") is not a batched float tensor");
+    plan.outputWidth = perSample(out);
+  }
+
+  // Targets and labels must make sense for the loss and the output width.
+  int64_t width = plan.hasOutput ? plan.outputWidth : 0;
+  if (ds.targetKind == TargetKind::Labels) {
+    for (int64_t i = 0; i < ds.numSamples; ++i) {
+      int64_t label = ds.labels[size_t(i)];
+      bool bad = false;
+      std::string expected;
+      if (spec.kind == LossKind::CrossEntropy && width > 0 &&
+          (label < 0 || label >= width)) {
+        bad = true;
+        expected = "a class in [0, " + std::to_string(width) + ")";
+      } else if (spec.kind == LossKind::BinaryCrossEntropy && label != 0 &&
+                 label != 1) {
+        bad = true;
+        expected = "0 or 1 for binary_cross_entropy";
+      }
+      if (bad)
+        return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                             "label " + std::to_string(label) + " of sample " +
+                                 std::to_string(i) +
+                                 " is out of range (expected " + expected +
+                                 ")");
+    }
+  } else if (plan.hasOutput && ds.targetSize() != width) {
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + ": output '" + plan.output.name + "' has " +
+                             std::to_string(width) +
+                             " values per sample, the dataset's targets " +
+                             std::to_string(ds.targetSize()));
+  }
+
+  if (!wantTarget)
+    return Status::success();
+  const nr_arg_info &t = plan.target;
+  if (t.rank < 1 || t.shape[0] >= 0)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + ": target '" + t.name + "' (" + typeString(t) +
+                             ") has no dynamic batch dimension");
+  plan.targetCount = perSample(t);
+  bool ok;
+  if (ds.targetKind == TargetKind::Labels)
+    // A label as an integer or float, or one-hot over the target's width.
+    ok = (plan.targetCount == 1 && t.dtype != NR_U8) ||
+         (plan.targetCount > 1 && isFloat(t.dtype));
+  else
+    ok = isFloat(t.dtype) && plan.targetCount == ds.targetSize();
+  if (!ok)
+    return Status::error(
+        NR_ERROR_INVALID_ARGUMENT,
+        where + ": target '" + t.name + "' (" + typeString(t) +
+            ") cannot take the dataset's " +
+            (ds.targetKind == TargetKind::Labels
+                 ? std::string("integer labels")
+                 : "float targets of shape " + formatShape(ds.targetShape)));
+  if (ds.targetKind == TargetKind::Labels && plan.targetCount > 1)
+    for (int64_t i = 0; i < ds.numSamples; ++i)
+      if (ds.labels[size_t(i)] < 0 || ds.labels[size_t(i)] >= plan.targetCount)
+        return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                             "label " + std::to_string(ds.labels[size_t(i)]) +
+                                 " of sample " + std::to_string(i) +
+                                 " does not fit one-hot target '" + t.name +
+                                 "' (" + typeString(t) + ")");
+  return Status::success();
+}
+
+static void fillFeatures(const Dataset &ds, const int64_t *indices, int64_t n,
+                         int64_t featureCount, BatchBuffer &buf) {
+  for (int64_t b = 0; b < n; ++b) {
+    const float *src = ds.sampleFeatures(indices[b]);
+    if (buf.tensor.dtype == NR_F32) {
+      std::memcpy(static_cast<float *>(buf.tensor.data) + b * featureCount, src,
+                  size_t(featureCount) * sizeof(float));
+    } else {
+      for (int64_t j = 0; j < featureCount; ++j)
+        buf.set(b * featureCount + j, src[j]);
+    }
+  }
+}
+
+static void fillTargets(const Dataset &ds, const int64_t *indices, int64_t n,
+                        int64_t targetCount, BatchBuffer &buf) {
+  for (int64_t b = 0; b < n; ++b) {
+    int64_t i = indices[b];
+    if (ds.targetKind == TargetKind::Labels) {
+      int64_t label = ds.labels[size_t(i)];
+      if (targetCount == 1) {
+        buf.set(b, double(label));
+      } else {
+        for (int64_t j = 0; j < targetCount; ++j)
+          buf.set(b * targetCount + j, j == label ? 1.0 : 0.0);
+      }
+    } else {
+      const float *src = ds.targets.data() + i * targetCount;
+      for (int64_t j = 0; j < targetCount; ++j)
+        buf.set(b * targetCount + j, src[j]);
+    }
+  }
+}
+
+static SampleTarget sampleTarget(const Dataset &ds, int64_t i) {
+  SampleTarget t;
+  if (ds.targetKind == TargetKind::Labels) {
+    t.isLabel = true;
+    t.label = ds.labels[size_t(i)];
+  } else {
+    t.isLabel = false;
+    t.values = ds.targets.data() + i * ds.targetSize();
+  }
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// Evaluation
+//===----------------------------------------------------------------------===//
+
+static Status evaluateWith(nr_model *model, const Dataset &ds,
+                           const LossSpec &spec, const Plan &plan,
+                           int64_t batchSize, EvalResult &result) {
+  bool hasAccuracy = spec.kind != LossKind::MeanSquaredError;
+  BatchBuffer in, out;
+  std::vector<int64_t> indices(size_t(std::min(batchSize, ds.numSamples)));
+  std::vector<double> pred(size_t(plan.outputWidth));
+  double lossSum = 0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < ds.numSamples; start += batchSize) {
+    int64_t n = std::min(batchSize, ds.numSamples - start);
+    for (int64_t b = 0; b < n; ++b)
+      indices[size_t(b)] = start + b;
+    in.prepare(plan.input, n);
+    out.prepare(plan.output, n);
+    fillFeatures(ds, indices.data(), n, plan.featureCount, in);
+    if (nr_status s = nr_model_forward(model, &in.tensor, 1, &out.tensor, 1))
+      return apiError(s, "evaluation");
+    for (int64_t b = 0; b < n; ++b) {
+      for (int64_t j = 0; j < plan.outputWidth; ++j)
+        pred[size_t(j)] = out.at(b * plan.outputWidth + j);
+      SampleTarget target = sampleTarget(ds, start + b);
+      lossSum += sampleLoss(spec, pred.data(), plan.outputWidth, target);
+      if (hasAccuracy)
+        correct += sampleCorrect(spec, pred.data(), plan.outputWidth, target);
+    }
+  }
+  result.numSamples = ds.numSamples;
+  result.loss = lossSum / double(ds.numSamples);
+  result.accuracy =
+      hasAccuracy ? double(correct) / double(ds.numSamples) : std::nan("");
+  if (!std::isfinite(result.loss))
+    return Status::error(
+        NR_ERROR_NUMERIC,
+        "evaluation loss is " +
+            std::string(std::isnan(result.loss) ? "NaN" : "infinite"));
+  return Status::success();
+}
+
+Status neurona::train::evaluate(nr_model *model, const Dataset &dataset,
+                                int64_t batchSize, EvalResult &result) {
+  if (!model)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT, "evaluate: model is NULL");
+  if (Status s = dataset.validate(); !s)
+    return s;
+  if (dataset.numSamples == 0)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         "evaluate: the dataset is empty");
+  LossSpec spec;
+  if (Status s = lossSpecFromModel(model, spec); !s)
+    return s;
+  if (batchSize <= 0)
+    if (Status s = configInt(model, "batch", 256, batchSize); !s)
+      return s;
+  Plan plan;
+  if (Status s = makePlan(model, "forward", dataset, spec, false, plan); !s)
+    return s;
+  return evaluateWith(model, dataset, spec, plan, batchSize, result);
+}
+
+//===----------------------------------------------------------------------===//
+// Training
+//===----------------------------------------------------------------------===//
+
+std::string neurona::train::formatEpochLine(const EpochStats &stats,
+                                            int64_t epochs) {
+  char buf[256];
+  std::string line =
+      "epoch " + std::to_string(stats.epoch) + "/" + std::to_string(epochs);
+  auto field = [&](const char *name, double v) {
+    if (std::isnan(v))
+      return;
+    std::snprintf(buf, sizeof(buf), "  %s %.4f", name, v);
+    line += buf;
+  };
+  field("loss", stats.loss);
+  field("acc", stats.accuracy);
+  field("test_loss", stats.testLoss);
+  field("test_acc", stats.testAccuracy);
+  std::snprintf(buf, sizeof(buf), "  (%.1f s)", stats.seconds);
+  return line + buf;
+}
+
+namespace {
+/// The in-place progress bar; drawn only on a terminal.
+class Progress {
+public:
+  explicit Progress(bool enabled) : enabled(enabled) {}
+
+  void update(int64_t epoch, int64_t epochs, int64_t batch, int64_t batches,
+              double loss, double accuracy, bool force) {
+    if (!enabled)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last < std::chrono::milliseconds(100))
+      return;
+    last = now;
+    const int width = 24;
+    int filled = int(double(width) * double(batch) / double(batches));
+    std::string bar(size_t(filled), '=');
+    if (filled < width)
+      bar += '>' + std::string(size_t(width - filled - 1), ' ');
+    std::fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%lld  loss %.4f",
+                 (long long)epoch, (long long)epochs, bar.c_str(),
+                 (long long)batch, (long long)batches, loss);
+    if (!std::isnan(accuracy))
+      std::fprintf(stderr, "  acc %.4f", accuracy);
+    std::fflush(stderr);
+  }
+  void clear() {
+    if (enabled) {
+      std::fprintf(stderr, "\r\033[K");
+      std::fflush(stderr);
+    }
+  }
+
+private:
+  bool enabled;
+  std::chrono::steady_clock::time_point last{};
+};
+
+/// Reproducible shuffling: mt19937_64's output is fixed by the standard,
+/// but std::uniform_int_distribution is not, so the index draw is done here.
+class Shuffler {
+public:
+  explicit Shuffler(uint64_t seed) : engine(seed) {}
+  void shuffle(std::vector<int64_t> &v) {
+    for (size_t i = v.size(); i > 1; --i)
+      std::swap(v[i - 1], v[below(i)]);
+  }
+
+private:
+  size_t below(size_t n) {
+    // Rejection sampling removes modulo bias.
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t x;
+    do
+      x = engine();
+    while (x >= limit);
+    return size_t(x % n);
+  }
+  std::mt19937_64 engine;
+};
+
+/// Closes a FILE on every exit path.
+struct FileCloser {
+  std::FILE *f = nullptr;
+  ~FileCloser() {
+    if (f)
+      std::fclose(f);
+  }
+};
+} // namespace
+
+static std::string csvNumber(double v) {
+  if (std::isnan(v))
+    return "";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+Status neurona::train::train(nr_model *model, const Dataset &trainSet,
+                             const TrainOptions &options,
+                             std::vector<EpochStats> *history) {
+  if (!model)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT, "train: model is NULL");
+  if (Status s = trainSet.validate(); !s)
+    return s;
+  if (trainSet.numSamples == 0)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         "train: the training set is empty");
+  int has = 0;
+  if (nr_model_has_entry(model, "train_step", &has) != NR_OK || !has)
+    return Status::error(NR_ERROR_NOT_FOUND,
+                         "the model has no 'train_step' entry; compile it "
+                         "with training enabled");
+  LossSpec spec;
+  if (Status s = lossSpecFromModel(model, spec); !s)
+    return s;
+
+  int64_t epochs = options.epochs, batchSize = options.batchSize;
+  if (epochs < 0 || batchSize < 0)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         "train: epochs and batch size must not be negative");
+  if (epochs == 0)
+    if (Status s = configInt(model, "epochs", 1, epochs); !s)
+      return s;
+  if (batchSize == 0)
+    if (Status s = configInt(model, "batch", 32, batchSize); !s)
+      return s;
+  double lr = options.learningRate;
+  if (!(lr >= 0) || !std::isfinite(lr))
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         "train: the learning rate must be a positive number");
+  if (lr == 0) {
+    std::string text;
+    if (!configValue(model, "lr", text))
+      return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                           "no learning rate: pass one, or compile the model "
+                           "with lr in its train settings");
+    char *end;
+    lr = std::strtod(text.c_str(), &end);
+    if (*end || end == text.c_str() || !(lr > 0) || !std::isfinite(lr))
+      return Status::error(NR_ERROR_FORMAT, "train setting lr=" + text +
+                                                " is not a positive number");
+  }
+
+  Plan plan, evalPlan;
+  if (Status s = makePlan(model, "train_step", trainSet, spec, true, plan); !s)
+    return s;
+  if (options.testSet) {
+    if (Status s = options.testSet->validate(); !s)
+      return s.withContext("test set");
+    if (options.testSet->numSamples == 0)
+      return Status::error(NR_ERROR_INVALID_ARGUMENT, "the test set is empty");
+    if (Status s =
+            makePlan(model, "forward", *options.testSet, spec, false, evalPlan);
+        !s)
+      return s.withContext("test set");
+  }
+  if (options.initParams)
+    if (nr_status s = nr_model_init_params(model, options.seed))
+      return apiError(s, "initialising parameters");
+
+  std::FILE *summary = options.summary ? options.summary : stdout;
+  FileCloser curves;
+  if (!options.curvesPath.empty()) {
+    curves.f = std::fopen(options.curvesPath.c_str(), "w");
+    if (!curves.f)
+      return Status::error(NR_ERROR_IO, "cannot write curves file '" +
+                                            options.curvesPath +
+                                            "': " + std::strerror(errno));
+    std::fprintf(curves.f, "epoch,loss,acc,test_loss,test_acc,seconds\n");
+    std::fflush(curves.f);
+  }
+
+  bool trainAccuracy =
+      spec.kind != LossKind::MeanSquaredError && plan.hasOutput;
+  bool testAccuracy = spec.kind != LossKind::MeanSquaredError;
+  Progress progress(!options.quiet && isatty(fileno(stderr)));
+  Shuffler shuffler(options.seed);
+  std::vector<int64_t> order(size_t(trainSet.numSamples));
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = int64_t(i);
+  int64_t batches = (trainSet.numSamples + batchSize - 1) / batchSize;
+  BatchBuffer in, target, out;
+  std::vector<double> pred(size_t(plan.outputWidth));
+
+  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    auto started = std::chrono::steady_clock::now();
+    if (options.shuffle)
+      shuffler.shuffle(order);
+    double lossSum = 0;
+    int64_t seen = 0, correct = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      int64_t start = b * batchSize;
+      int64_t n = std::min(batchSize, trainSet.numSamples - start);
+      const int64_t *indices = order.data() + start;
+      in.prepare(plan.input, n);
+      target.prepare(plan.target, n);
+      fillFeatures(trainSet, indices, n, plan.featureCount, in);
+      fillTargets(trainSet, indices, n, plan.targetCount, target);
+      if (plan.hasOutput)
+        out.prepare(plan.output, n);
+      double loss = 0;
+      nr_status s = nr_model_train_step(
+          model, &in.tensor, 1, &target.tensor, 1, lr, &loss,
+          plan.hasOutput ? &out.tensor : nullptr, plan.hasOutput ? 1 : 0);
+      if (s != NR_OK) {
+        progress.clear();
+        return apiError(s, "epoch " + std::to_string(epoch) + ", batch " +
+                               std::to_string(b + 1) + "/" +
+                               std::to_string(batches));
+      }
+      lossSum += loss * double(n);
+      seen += n;
+      if (trainAccuracy)
+        for (int64_t k = 0; k < n; ++k) {
+          for (int64_t j = 0; j < plan.outputWidth; ++j)
+            pred[size_t(j)] = out.at(k * plan.outputWidth + j);
+          correct += sampleCorrect(spec, pred.data(), plan.outputWidth,
+                                   sampleTarget(trainSet, indices[k]));
+        }
+      progress.update(epoch, epochs, b + 1, batches, lossSum / double(seen),
+                      trainAccuracy ? double(correct) / double(seen)
+                                    : std::nan(""),
+                      b + 1 == batches);
+    }
+    progress.clear();
+
+    EpochStats stats;
+    stats.epoch = epoch;
+    stats.loss = lossSum / double(seen);
+    stats.accuracy =
+        trainAccuracy ? double(correct) / double(seen) : std::nan("");
+    stats.testLoss = stats.testAccuracy = std::nan("");
+    if (options.testSet) {
+      EvalResult eval;
+      if (Status s = evaluateWith(model, *options.testSet, spec, evalPlan,
+                                  batchSize, eval);
+          !s)
+        return s.withContext("epoch " + std::to_string(epoch) + ", test set");
+      stats.testLoss = eval.loss;
+      stats.testAccuracy = testAccuracy ? eval.accuracy : std::nan("");
+    }
+    stats.seconds = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+
+    if (!options.quiet) {
+      std::fprintf(summary, "%s\n", formatEpochLine(stats, epochs).c_str());
+      std::fflush(summary);
+    }
+    if (curves.f) {
+      std::fprintf(curves.f, "%lld,%s,%s,%s,%s,%.3f\n", (long long)epoch,
+                   csvNumber(stats.loss).c_str(),
+                   csvNumber(stats.accuracy).c_str(),
+                   csvNumber(stats.testLoss).c_str(),
+                   csvNumber(stats.testAccuracy).c_str(), stats.seconds);
+      if (std::fflush(curves.f) != 0)
+        return Status::error(NR_ERROR_IO, "error writing curves file '" +
+                                              options.curvesPath + "'");
+    }
+    if (!options.checkpointPath.empty())
+      if (nr_status s =
+              nr_model_save_params(model, options.checkpointPath.c_str()))
+        return apiError(s, "saving the checkpoint after epoch " +
+                               std::to_string(epoch));
+    if (history)
+      history->push_back(stats);
+  }
+  return Status::success();
+}

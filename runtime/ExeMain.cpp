@@ -1,0 +1,415 @@
+//===- ExeMain.cpp - main() of standalone model executables ---------------===//
+//
+// Part of the Neurona project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Linked (with -rdynamic) next to a compiled model object and the runtime
+// library, this file turns the model into a command-line program that reads
+// its inputs from .npy files, runs one entry and writes the results as .npy
+// files. The model is found through nr_model_open_self, exactly as a shared
+// library would be found through nr_model_open, so executables exercise the
+// same code path as every other runtime user.
+//
+//===----------------------------------------------------------------------===//
+
+#include "neurona-c/runtime.h"
+#include "neurona/Runtime/NPY.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+using namespace neurona;
+
+namespace {
+struct Options {
+  std::vector<std::string> inputs, outputs;
+  std::string params, entry = "forward";
+  bool info = false;
+};
+
+/// A model handle closed on every exit path.
+struct ModelHandle {
+  nr_model *model = nullptr;
+  ~ModelHandle() { nr_model_close(model); }
+};
+} // namespace
+
+static const char *programName = "model";
+
+static void printUsage(std::FILE *out) {
+  std::fprintf(
+      out,
+      "usage: %s [options] [INPUT.npy ...]\n"
+      "\n"
+      "Runs the model compiled into this program on .npy inputs.\n"
+      "\n"
+      "options:\n"
+      "  -i, --input FILE    an input array, in the entry's input order\n"
+      "                      (repeatable; bare arguments are inputs too)\n"
+      "  -o, --output FILE   where to write a result, in the entry's result\n"
+      "                      order (repeatable); without any, results are\n"
+      "                      printed as text\n"
+      "  -p, --params FILE   load parameters from an .npz archive (as\n"
+      "                      written by `neurona train`)\n"
+      "  -e, --entry NAME    entry to run (default: forward)\n"
+      "      --info          describe the model's entries and parameters\n"
+      "  -h, --help          show this help\n"
+      "\n"
+      "Inputs are converted to the entry's dtype when that loses nothing\n"
+      "essential (any number to float, integers to integers); the batch\n"
+      "dimension is taken from the inputs.\n"
+      "Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.\n",
+      programName);
+}
+
+/// Parses the command line; returns -1 to continue, else an exit status.
+static int parseArgs(int argc, char **argv, Options &opts) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool hasValue = false;
+    size_t eq = arg.find('=');
+    if (arg.compare(0, 2, "--") == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      hasValue = true;
+    }
+    auto takeValue = [&](std::string &out) {
+      if (hasValue) {
+        out = value;
+        return true;
+      }
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s: option '%s' needs a value\n", programName,
+                     arg.c_str());
+        return false;
+      }
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (arg == "-h" || arg == "--help") {
+      printUsage(stdout);
+      return 0;
+    } else if (arg == "--info") {
+      opts.info = true;
+    } else if (arg == "-i" || arg == "--input") {
+      if (!takeValue(v))
+        return 2;
+      opts.inputs.push_back(v);
+    } else if (arg == "-o" || arg == "--output") {
+      if (!takeValue(v))
+        return 2;
+      opts.outputs.push_back(v);
+    } else if (arg == "-p" || arg == "--params") {
+      if (!takeValue(opts.params))
+        return 2;
+    } else if (arg == "-e" || arg == "--entry") {
+      if (!takeValue(opts.entry))
+        return 2;
+    } else if (arg == "--") {
+      for (++i; i < argc; ++i)
+        opts.inputs.push_back(argv[i]);
+    } else if (!arg.empty() && arg[0] == '-') {
+      std::fprintf(stderr, "%s: unknown option '%s' (see --help)\n",
+                   programName, arg.c_str());
+      return 2;
+    } else {
+      opts.inputs.push_back(arg);
+    }
+  }
+  return -1;
+}
+
+static bool isFloat(nr_dtype t) { return t == NR_F32 || t == NR_F64; }
+
+template <typename From, typename To>
+static void convertAll(const void *src, void *dst, int64_t n) {
+  const From *s = static_cast<const From *>(src);
+  To *d = static_cast<To *>(dst);
+  for (int64_t i = 0; i < n; ++i)
+    d[i] = static_cast<To>(s[i]);
+}
+
+template <typename To>
+static void convertFrom(nr_dtype from, const void *src, void *dst, int64_t n) {
+  switch (from) {
+  case NR_F32:
+    return convertAll<float, To>(src, dst, n);
+  case NR_F64:
+    return convertAll<double, To>(src, dst, n);
+  case NR_I32:
+    return convertAll<int32_t, To>(src, dst, n);
+  case NR_I64:
+    return convertAll<int64_t, To>(src, dst, n);
+  case NR_U8:
+    return convertAll<uint8_t, To>(src, dst, n);
+  }
+}
+
+/// Converts `array` in place to `dtype`; false if that would turn floats
+/// into integers.
+static bool convertArray(NpyArray &array, nr_dtype dtype) {
+  if (array.dtype == dtype)
+    return true;
+  if (isFloat(array.dtype) && !isFloat(dtype))
+    return false;
+  int64_t n = array.numElements();
+  AlignedBuffer out(size_t(n) * dtypeSize(dtype));
+  switch (dtype) {
+  case NR_F32:
+    convertFrom<float>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  case NR_F64:
+    convertFrom<double>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  case NR_I32:
+    convertFrom<int32_t>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  case NR_I64:
+    convertFrom<int64_t>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  case NR_U8:
+    convertFrom<uint8_t>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  }
+  array.dtype = dtype;
+  array.data = std::move(out);
+  return true;
+}
+
+static std::string typeString(nr_dtype dtype, int32_t rank,
+                              const int64_t *shape) {
+  return std::string(nr_dtype_name(dtype)) + " " +
+         (rank == 0 ? std::string("scalar") : formatShape(shape, size_t(rank)));
+}
+
+static int runtimeError(const char *what) {
+  std::fprintf(stderr, "%s: %s: %s\n", programName, what, nr_last_error());
+  return 1;
+}
+
+static int printInfo(nr_model *model) {
+  const char *name;
+  size_t nEntries = 0, nParams = 0, nConfig = 0;
+  if (nr_model_name(model, &name) || nr_model_num_entries(model, &nEntries) ||
+      nr_model_num_params(model, &nParams) ||
+      nr_model_num_train_config(model, &nConfig))
+    return runtimeError("cannot describe the model");
+  std::printf("model %s\n", name);
+  for (size_t i = 0; i < nConfig; ++i) {
+    const char *key, *value;
+    if (nr_model_train_config_at(model, i, &key, &value))
+      return runtimeError("cannot describe the model");
+    std::printf("  train %s=%s\n", key, value);
+  }
+  for (size_t i = 0; i < nParams; ++i) {
+    nr_param_info p;
+    if (nr_model_param_info(model, i, &p))
+      return runtimeError("cannot describe the model");
+    std::printf("  param %s: %s\n", p.name,
+                typeString(p.dtype, p.rank, p.shape).c_str());
+  }
+  for (size_t e = 0; e < nEntries; ++e) {
+    const char *entry;
+    size_t nArgs = 0;
+    if (nr_model_entry_name(model, e, &entry) ||
+        nr_model_num_args(model, entry, &nArgs))
+      return runtimeError("cannot describe the model");
+    std::printf("entry %s\n", entry);
+    for (size_t a = 0; a < nArgs; ++a) {
+      nr_arg_info info;
+      if (nr_model_arg_info(model, entry, a, &info))
+        return runtimeError("cannot describe the model");
+      std::printf("  %-9s %s: %s\n", nr_arg_role_name(info.role), info.name,
+                  typeString(info.dtype, info.rank, info.shape).c_str());
+    }
+  }
+  return 0;
+}
+
+/// Prints a result as text: one line per row of the last dimension.
+static void printResult(const nr_arg_info &info, const nr_tensor &t) {
+  int64_t n = 1;
+  for (int32_t i = 0; i < t.rank; ++i)
+    n *= t.shape[i];
+  int64_t row = t.rank ? t.shape[t.rank - 1] : 1;
+  std::printf("%s: %s\n", info.name,
+              typeString(t.dtype, t.rank, t.shape).c_str());
+  const int64_t limit = 10000;
+  for (int64_t i = 0; i < n && i < limit; ++i) {
+    switch (t.dtype) {
+    case NR_F32:
+      std::printf("%.7g", double(static_cast<const float *>(t.data)[i]));
+      break;
+    case NR_F64:
+      std::printf("%.15g", static_cast<const double *>(t.data)[i]);
+      break;
+    case NR_I32:
+      std::printf("%" PRId32, static_cast<const int32_t *>(t.data)[i]);
+      break;
+    case NR_I64:
+      std::printf("%" PRId64, static_cast<const int64_t *>(t.data)[i]);
+      break;
+    case NR_U8:
+      std::printf("%u", unsigned(static_cast<const uint8_t *>(t.data)[i]));
+      break;
+    }
+    std::putchar((i + 1) % row == 0 ? '\n' : ' ');
+  }
+  if (n > limit)
+    std::printf("... (%" PRId64 " more values; use --output)\n", n - limit);
+}
+
+static int run(const Options &opts) {
+  ModelHandle handle;
+  if (nr_model_open_self(&handle.model))
+    return runtimeError("cannot open the model");
+  nr_model *model = handle.model;
+  if (opts.info)
+    return printInfo(model);
+  if (!opts.params.empty() && nr_model_load_params(model, opts.params.c_str()))
+    return runtimeError("cannot load parameters");
+
+  const char *entry = opts.entry.c_str();
+  int has = 0;
+  if (nr_model_has_entry(model, entry, &has) || !has) {
+    std::fprintf(stderr, "%s: the model has no entry '%s' (see --info)\n",
+                 programName, entry);
+    return 2;
+  }
+  size_t nArgs = 0;
+  if (nr_model_num_args(model, entry, &nArgs))
+    return runtimeError("cannot describe the entry");
+  std::vector<nr_arg_info> ins, outs;
+  for (size_t i = 0; i < nArgs; ++i) {
+    nr_arg_info info;
+    if (nr_model_arg_info(model, entry, i, &info))
+      return runtimeError("cannot describe the entry");
+    if (info.role == NR_ROLE_INPUT || info.role == NR_ROLE_TARGET ||
+        info.role == NR_ROLE_HYPER)
+      ins.push_back(info);
+    else if (info.role == NR_ROLE_OUTPUT || info.role == NR_ROLE_LOSS ||
+             info.role == NR_ROLE_GRAD)
+      outs.push_back(info);
+  }
+  auto listNames = [](const std::vector<nr_arg_info> &args) {
+    std::string s;
+    for (const nr_arg_info &a : args)
+      s += (s.empty() ? "" : ", ") + std::string(a.name) + " (" +
+           typeString(a.dtype, a.rank, a.shape) + ")";
+    return s.empty() ? std::string("none") : s;
+  };
+  if (opts.inputs.size() != ins.size()) {
+    std::fprintf(stderr, "%s: entry '%s' takes %zu input(s): %s; %zu given\n",
+                 programName, entry, ins.size(), listNames(ins).c_str(),
+                 opts.inputs.size());
+    return 2;
+  }
+  if (!opts.outputs.empty() && opts.outputs.size() != outs.size()) {
+    std::fprintf(stderr,
+                 "%s: entry '%s' has %zu result(s): %s; %zu --output given\n",
+                 programName, entry, outs.size(), listNames(outs).c_str(),
+                 opts.outputs.size());
+    return 2;
+  }
+
+  std::vector<NpyArray> arrays(ins.size());
+  std::vector<nr_tensor> inputs(ins.size());
+  int64_t batch = 1;
+  bool haveBatch = false;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    const char *file = opts.inputs[i].c_str();
+    if (Status s = readNpy(file, arrays[i]); !s) {
+      std::fprintf(stderr, "%s: %s\n", programName, s.getMessage().c_str());
+      return 1;
+    }
+    NpyArray &a = arrays[i];
+    if (a.shape.size() > NR_MAX_RANK || a.shape.size() != size_t(ins[i].rank)) {
+      std::fprintf(stderr, "%s: %s holds %s %s, but input '%s' is %s\n",
+                   programName, file, nr_dtype_name(a.dtype),
+                   formatShape(a.shape).c_str(), ins[i].name,
+                   typeString(ins[i].dtype, ins[i].rank, ins[i].shape).c_str());
+      return 1;
+    }
+    nr_dtype from = a.dtype;
+    if (!convertArray(a, ins[i].dtype)) {
+      std::fprintf(stderr,
+                   "%s: %s holds %s values, input '%s' needs %s; convert it "
+                   "explicitly\n",
+                   programName, file, nr_dtype_name(from), ins[i].name,
+                   nr_dtype_name(ins[i].dtype));
+      return 1;
+    }
+    nr_tensor &t = inputs[i];
+    t.dtype = a.dtype;
+    t.rank = int32_t(a.shape.size());
+    for (size_t d = 0; d < a.shape.size(); ++d)
+      t.shape[d] = a.shape[d];
+    t.data = a.data.data();
+    if (!haveBatch && ins[i].rank > 0 && ins[i].shape[0] < 0) {
+      batch = a.shape[0];
+      haveBatch = true;
+    }
+  }
+
+  std::vector<AlignedBuffer> buffers;
+  std::vector<nr_tensor> outputs(outs.size());
+  for (size_t i = 0; i < outs.size(); ++i) {
+    nr_tensor &t = outputs[i];
+    t.dtype = outs[i].dtype;
+    t.rank = outs[i].rank;
+    size_t bytes = nr_dtype_size(t.dtype);
+    for (int32_t d = 0; d < t.rank; ++d) {
+      t.shape[d] = outs[i].shape[d] < 0 ? batch : outs[i].shape[d];
+      bytes *= size_t(t.shape[d] > 0 ? t.shape[d] : 0);
+    }
+    buffers.emplace_back(bytes);
+    t.data = buffers.back().data();
+  }
+
+  nr_status status = nr_model_run(model, entry, inputs.data(), inputs.size(),
+                                  outputs.data(), outputs.size());
+  if (status != NR_OK && status != NR_ERROR_NUMERIC)
+    return runtimeError("cannot run the model");
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const nr_tensor &t = outputs[i];
+    if (opts.outputs.empty()) {
+      printResult(outs[i], t);
+      continue;
+    }
+    if (Status s =
+            writeNpy(opts.outputs[i], t.dtype, t.shape, size_t(t.rank), t.data);
+        !s) {
+      std::fprintf(stderr, "%s: %s\n", programName, s.getMessage().c_str());
+      return 1;
+    }
+  }
+  // A non-finite loss still writes the results (they help to debug it), but
+  // the run has failed.
+  if (status == NR_ERROR_NUMERIC)
+    return runtimeError("numeric error");
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 0 && argv[0]) {
+    const char *slash = std::strrchr(argv[0], '/');
+    programName = slash ? slash + 1 : argv[0];
+  }
+  Options opts;
+  int rc = parseArgs(argc, argv, opts);
+  if (rc >= 0)
+    return rc;
+  try {
+    return run(opts);
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "%s: out of memory\n", programName);
+    return 1;
+  }
+}

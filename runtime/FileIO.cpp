@@ -1,0 +1,164 @@
+//===- FileIO.cpp - Whole-file reads and atomic writes --------------------===//
+//
+// Part of the Neurona project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "neurona/Runtime/FileIO.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace neurona;
+
+static std::string systemError(int err) { return std::strerror(err); }
+
+Status neurona::readFile(const std::string &path, std::string &out) {
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return Status::error(NR_ERROR_IO,
+                         "cannot open '" + path +
+                             "' for reading: " + systemError(errno));
+  // Read in chunks rather than trusting a size from fstat, so that pipes and
+  // files that change size while being read are handled the same way.
+  out.clear();
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(f);
+    return Status::error(NR_ERROR_IO,
+                         "cannot read '" + path + "': it is a directory");
+  }
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    out.reserve(static_cast<size_t>(st.st_size));
+  char chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
+    out.append(chunk, n);
+  bool failed = std::ferror(f);
+  int err = errno;
+  std::fclose(f);
+  if (failed)
+    return Status::error(NR_ERROR_IO,
+                         "error reading '" + path + "': " + systemError(err));
+  return Status::success();
+}
+
+AtomicFile::~AtomicFile() { discard(); }
+
+void AtomicFile::discard() {
+  if (stream) {
+    std::fclose(stream);
+    stream = nullptr;
+  }
+  if (!tempPath.empty()) {
+    ::unlink(tempPath.c_str());
+    tempPath.clear();
+  }
+}
+
+Status AtomicFile::open(const std::string &destination) {
+  discard();
+  if (destination.empty())
+    return Status::error(NR_ERROR_INVALID_ARGUMENT, "empty output path");
+  path = destination;
+  written = 0;
+  // The temporary file lives in the destination's directory so that the
+  // final rename never crosses a file system (which would not be atomic).
+  std::string pattern = destination + ".tmp.XXXXXX";
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  int fd = ::mkstemp(buf.data());
+  if (fd < 0)
+    return Status::error(NR_ERROR_IO, "cannot create a temporary file for '" +
+                                          destination +
+                                          "': " + systemError(errno));
+  tempPath = buf.data();
+  // mkstemp creates the file 0600; keep the mode of the file being replaced,
+  // or use the usual 0644 for a new one.
+  struct stat st;
+  mode_t mode = 0644;
+  if (::stat(destination.c_str(), &st) == 0)
+    mode = st.st_mode & 07777;
+  (void)::fchmod(fd, mode);
+  stream = ::fdopen(fd, "wb");
+  if (!stream) {
+    int err = errno;
+    ::close(fd);
+    discard();
+    return Status::error(NR_ERROR_IO, "cannot open temporary file for '" +
+                                          destination +
+                                          "': " + systemError(err));
+  }
+  return Status::success();
+}
+
+Status AtomicFile::write(const void *data, size_t size) {
+  if (!stream)
+    return Status::error(NR_ERROR_INTERNAL,
+                         "AtomicFile::write on a file that is not open");
+  if (size == 0)
+    return Status::success();
+  if (std::fwrite(data, 1, size, stream) != size) {
+    int err = errno;
+    std::string dest = path;
+    discard();
+    return Status::error(NR_ERROR_IO,
+                         "error writing '" + dest + "': " + systemError(err));
+  }
+  written += size;
+  return Status::success();
+}
+
+Status AtomicFile::commit() {
+  if (!stream)
+    return Status::error(NR_ERROR_INTERNAL,
+                         "AtomicFile::commit on a file that is not open");
+  std::string dest = path;
+  if (std::fflush(stream) != 0 || ::fsync(fileno(stream)) != 0) {
+    int err = errno;
+    discard();
+    return Status::error(NR_ERROR_IO,
+                         "error writing '" + dest + "': " + systemError(err));
+  }
+  int rc = std::fclose(stream);
+  stream = nullptr;
+  if (rc != 0) {
+    int err = errno;
+    discard();
+    return Status::error(NR_ERROR_IO,
+                         "error closing '" + dest + "': " + systemError(err));
+  }
+  if (std::rename(tempPath.c_str(), dest.c_str()) != 0) {
+    int err = errno;
+    discard();
+    return Status::error(NR_ERROR_IO, "cannot rename temporary file to '" +
+                                          dest + "': " + systemError(err));
+  }
+  tempPath.clear();
+  // Make the rename durable. Some file systems cannot fsync a directory;
+  // the data itself is already safe, so that is not treated as an error.
+  std::string dir = ".";
+  size_t slash = dest.find_last_of('/');
+  if (slash != std::string::npos)
+    dir = slash == 0 ? "/" : dest.substr(0, slash);
+  int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dirFd >= 0) {
+    (void)::fsync(dirFd);
+    ::close(dirFd);
+  }
+  return Status::success();
+}
+
+Status neurona::writeFileAtomically(const std::string &path, const void *data,
+                                    size_t size) {
+  AtomicFile file;
+  if (Status s = file.open(path); !s)
+    return s;
+  if (Status s = file.write(data, size); !s)
+    return s;
+  return file.commit();
+}

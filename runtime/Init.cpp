@@ -1,0 +1,137 @@
+//===- Init.cpp - Deterministic parameter initialisation ------------------===//
+//
+// Part of the Neurona project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Init.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace neurona::runtime;
+
+static uint64_t splitmix64(uint64_t &state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+Rng::Rng(uint64_t seed) {
+  // splitmix64 never yields four zero words, the one state xoshiro must
+  // avoid.
+  for (uint64_t &word : s)
+    word = splitmix64(seed);
+}
+
+uint64_t Rng::next() {
+  uint64_t result = rotl(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+double Rng::uniform() { return double(next() >> 11) * 0x1.0p-53; }
+
+uint64_t neurona::runtime::paramStreamSeed(uint64_t seed,
+                                           const std::string &name) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  uint64_t mix = seed ^ h;
+  return splitmix64(mix);
+}
+
+void neurona::runtime::computeFans(const std::vector<int64_t> &shape,
+                                   double &fanIn, double &fanOut) {
+  if (shape.empty()) {
+    fanIn = fanOut = 1;
+  } else if (shape.size() == 1) {
+    fanIn = fanOut = double(shape[0]);
+  } else if (shape.size() == 2) {
+    // Dense weights are [in, out] (x @ W).
+    fanIn = double(shape[0]);
+    fanOut = double(shape[1]);
+  } else {
+    // Convolution weights are [out, in, k...] (ONNX / PyTorch OIHW).
+    double receptive = 1;
+    for (size_t i = 2; i < shape.size(); ++i)
+      receptive *= double(shape[i]);
+    fanIn = double(shape[1]) * receptive;
+    fanOut = double(shape[0]) * receptive;
+  }
+}
+
+double neurona::runtime::initBound(nr_init init,
+                                   const std::vector<int64_t> &shape) {
+  double fanIn, fanOut;
+  computeFans(shape, fanIn, fanOut);
+  switch (init) {
+  case NR_INIT_GLOROT_UNIFORM:
+    return std::sqrt(6.0 / (fanIn + fanOut));
+  case NR_INIT_HE_UNIFORM:
+    return std::sqrt(6.0 / fanIn);
+  default:
+    return 0;
+  }
+}
+
+template <typename T>
+static void fill(nr_init init, double bound, Rng &rng, T *out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    switch (init) {
+    case NR_INIT_ONES:
+      out[i] = T(1);
+      break;
+    case NR_INIT_GLOROT_UNIFORM:
+    case NR_INIT_HE_UNIFORM: {
+      // Rounding to f32 can land exactly on the bound; redraw to keep the
+      // interval open, as the documented U(-a, a) promises.
+      T v;
+      do
+        v = T(bound * (2 * rng.uniform() - 1));
+      while (std::fabs(double(v)) >= bound);
+      out[i] = v;
+      break;
+    }
+    default:
+      out[i] = T(0);
+      break;
+    }
+  }
+}
+
+void neurona::runtime::initializeValues(nr_init init, nr_dtype dtype,
+                                        const std::vector<int64_t> &shape,
+                                        uint64_t seed, const std::string &name,
+                                        void *data, int64_t count) {
+  Rng rng(paramStreamSeed(seed, name));
+  double bound = initBound(init, shape);
+  switch (dtype) {
+  case NR_F32:
+    fill(init, bound, rng, static_cast<float *>(data), count);
+    break;
+  case NR_F64:
+    fill(init, bound, rng, static_cast<double *>(data), count);
+    break;
+  case NR_I32:
+    fill(init, bound, rng, static_cast<int32_t *>(data), count);
+    break;
+  case NR_I64:
+    fill(init, bound, rng, static_cast<int64_t *>(data), count);
+    break;
+  case NR_U8:
+    fill(init, bound, rng, static_cast<uint8_t *>(data), count);
+    break;
+  }
+}

@@ -1,0 +1,477 @@
+//===- Run.cpp - Running compiled entries ---------------------------------===//
+//
+// Part of the Neurona project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Binds caller tensors and runtime-owned buffers to an entry's arguments as
+// MLIR memref descriptors, calls the entry, checks its losses and commits
+// double-buffered parameter and state updates.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Model.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace neurona;
+using namespace neurona::runtime;
+
+static bool isCallerInput(nr_arg_role role) {
+  return role == NR_ROLE_INPUT || role == NR_ROLE_TARGET ||
+         role == NR_ROLE_HYPER;
+}
+
+static bool isCallerResult(nr_arg_role role) {
+  return role == NR_ROLE_OUTPUT || role == NR_ROLE_LOSS || role == NR_ROLE_GRAD;
+}
+
+static std::string describeTensor(const nr_tensor &t) {
+  if (t.rank < 0 || t.rank > NR_MAX_RANK)
+    return "a tensor of invalid rank " + std::to_string(t.rank);
+  return std::string(nr_dtype_name(t.dtype)) + " " +
+         formatShape(t.shape, size_t(t.rank));
+}
+
+/// Lists an entry's caller-supplied arguments ("x: f32 [?, 3], ...").
+static std::string listArgs(const std::vector<const ArgDecl *> &args) {
+  std::string s;
+  for (const ArgDecl *a : args)
+    s += (s.empty() ? "" : ", ") + a->name + ": " + a->type.str();
+  return s.empty() ? "none" : s;
+}
+
+namespace {
+/// The batch size shared by the dynamic dimensions of one call.
+struct Batch {
+  int64_t size = -1;
+  std::string source; // the input that fixed it
+};
+} // namespace
+
+/// Checks one caller tensor against its manifest argument. Inputs fix the
+/// batch size; results must agree with it.
+static Status checkTensor(const EntryDecl &entry, const ArgDecl &arg,
+                          const nr_tensor &t, bool isInput, Batch &batch) {
+  std::string what = "entry '" + entry.name +
+                     "': " + (isInput ? "input '" : "result '") + arg.name +
+                     "'";
+  const TensorType &type = arg.type;
+  if (t.dtype != type.dtype || t.rank < 0 ||
+      size_t(t.rank) != type.shape.size())
+    return Status::error(NR_ERROR_INVALID_ARGUMENT, what + " must be " +
+                                                        type.str() + ", got " +
+                                                        describeTensor(t));
+  for (size_t i = 0; i < type.shape.size(); ++i) {
+    int64_t d = t.shape[i];
+    if (type.shape[i] >= 0) {
+      if (d != type.shape[i])
+        return Status::error(
+            NR_ERROR_INVALID_ARGUMENT,
+            what + " has shape " + formatShape(t.shape, type.shape.size()) +
+                ", expected " + formatShape(type.shape) + " (dimension " +
+                std::to_string(i) + " differs)");
+      continue;
+    }
+    if (isInput) {
+      if (d < 1)
+        return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                             what + " has batch size " + std::to_string(d) +
+                                 "; it must be at least 1");
+      if (batch.size < 0) {
+        batch.size = d;
+        batch.source = arg.name;
+      } else if (d != batch.size) {
+        return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                             what + " has batch size " + std::to_string(d) +
+                                 " but input '" + batch.source + "' has " +
+                                 std::to_string(batch.size));
+      }
+    } else if (d != batch.size) {
+      return Status::error(
+          NR_ERROR_INVALID_ARGUMENT,
+          what + " has shape " + formatShape(t.shape, type.shape.size()) +
+              ", expected " + formatShape(type.shape) + " with batch size " +
+              std::to_string(batch.size) + " (from input '" + batch.source +
+              "')");
+    }
+  }
+  if (!t.data)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT, what + ": data is NULL");
+  if (reinterpret_cast<uintptr_t>(t.data) % dtypeSize(t.dtype) != 0)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         what + ": data is not aligned to its " +
+                             std::to_string(dtypeSize(t.dtype)) +
+                             "-byte element size");
+  return Status::success();
+}
+
+static size_t tensorBytes(const nr_tensor &t) {
+  size_t n = dtypeSize(t.dtype);
+  for (int32_t i = 0; i < t.rank; ++i)
+    n *= size_t(t.shape[i]);
+  return n;
+}
+
+/// Appends the descriptor words of a rank-R memref over `data` with `shape`:
+/// allocated and aligned pointers, offset 0, sizes, row-major strides.
+static void appendDescriptor(std::vector<int64_t> &words, void *data,
+                             const int64_t *shape, size_t rank) {
+  int64_t ptr = static_cast<int64_t>(reinterpret_cast<intptr_t>(data));
+  words.push_back(ptr);
+  words.push_back(ptr);
+  words.push_back(0);
+  for (size_t i = 0; i < rank; ++i)
+    words.push_back(shape[i]);
+  size_t stridesAt = words.size();
+  words.resize(words.size() + rank);
+  int64_t stride = 1;
+  for (size_t i = rank; i-- > 0;) {
+    words[stridesAt + i] = stride;
+    stride *= shape[i];
+  }
+}
+
+static double readScalar(const nr_tensor &t) {
+  if (t.dtype == NR_F64)
+    return *static_cast<const double *>(t.data);
+  return double(*static_cast<const float *>(t.data));
+}
+
+/// The body of nr_model_run. `lossOut`, if given, receives the first loss
+/// result (also when it is not finite).
+static nr_status runEntry(nr_model *m, const char *entryName,
+                          const nr_tensor *inputs, size_t nInputs,
+                          nr_tensor *outputs, size_t nOutputs,
+                          double *lossOut) {
+  const EntryDecl *entry = m->manifest.findEntry(entryName);
+  if (!entry) {
+    std::string names;
+    for (const EntryDecl &d : m->manifest.entries)
+      names += (names.empty() ? "" : ", ") + d.name;
+    return fail(NR_ERROR_NOT_FOUND, "model '" + m->manifest.prefix +
+                                        "' has no entry '" + entryName +
+                                        "' (entries: " + names + ")");
+  }
+  size_t entryIndex = static_cast<size_t>(entry - m->manifest.entries.data());
+  std::vector<const ArgDecl *> callerIns, callerOuts;
+  for (const ArgDecl &a : entry->args) {
+    if (isCallerInput(a.role))
+      callerIns.push_back(&a);
+    else if (isCallerResult(a.role))
+      callerOuts.push_back(&a);
+  }
+  std::string where = "entry '" + entry->name + "': ";
+  if (nInputs != callerIns.size())
+    return fail(NR_ERROR_INVALID_ARGUMENT,
+                where + "expects " + std::to_string(callerIns.size()) +
+                    " input(s) (" + listArgs(callerIns) + "), got " +
+                    std::to_string(nInputs));
+  if (nOutputs != callerOuts.size())
+    return fail(NR_ERROR_INVALID_ARGUMENT,
+                where + "expects " + std::to_string(callerOuts.size()) +
+                    " output(s) (" + listArgs(callerOuts) + "), got " +
+                    std::to_string(nOutputs));
+  if ((nInputs && !inputs) || (nOutputs && !outputs))
+    return fail(NR_ERROR_INVALID_ARGUMENT, where + "inputs or outputs is NULL");
+
+  Batch batch;
+  for (size_t i = 0; i < nInputs; ++i)
+    if (Status s = checkTensor(*entry, *callerIns[i], inputs[i], true, batch);
+        !s)
+      return fail(s);
+  for (size_t i = 0; i < nOutputs; ++i) {
+    if (Status s =
+            checkTensor(*entry, *callerOuts[i], outputs[i], false, batch);
+        !s)
+      return fail(s);
+    // The compiled code assumes results do not alias its inputs.
+    const char *o = static_cast<const char *>(outputs[i].data);
+    size_t oBytes = tensorBytes(outputs[i]);
+    for (size_t j = 0; j < nInputs; ++j) {
+      const char *p = static_cast<const char *>(inputs[j].data);
+      if (o < p + tensorBytes(inputs[j]) && p < o + oBytes)
+        return fail(NR_ERROR_INVALID_ARGUMENT,
+                    where + "result '" + callerOuts[i]->name +
+                        "' overlaps input '" + callerIns[j]->name + "'");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      const char *p = static_cast<const char *>(outputs[j].data);
+      if (o < p + tensorBytes(outputs[j]) && p < o + oBytes)
+        return fail(NR_ERROR_INVALID_ARGUMENT,
+                    where + "result '" + callerOuts[i]->name +
+                        "' overlaps result '" + callerOuts[j]->name + "'");
+    }
+  }
+
+  // Descriptor words for all arguments; sized up front so that pointers
+  // into the vector stay valid.
+  size_t totalWords = 0;
+  for (const ArgDecl &a : entry->args)
+    totalWords += a.type.shape.size() * 2 + 3;
+  std::vector<int64_t> words;
+  words.reserve(totalWords);
+  std::vector<size_t> starts;
+  size_t nextIn = 0, nextOut = 0;
+  for (const ArgDecl &a : entry->args) {
+    starts.push_back(words.size());
+    switch (a.role) {
+    case NR_ROLE_INPUT:
+    case NR_ROLE_TARGET:
+    case NR_ROLE_HYPER: {
+      const nr_tensor &t = inputs[nextIn++];
+      appendDescriptor(words, t.data, t.shape, a.type.shape.size());
+      break;
+    }
+    case NR_ROLE_OUTPUT:
+    case NR_ROLE_LOSS:
+    case NR_ROLE_GRAD: {
+      const nr_tensor &t = outputs[nextOut++];
+      appendDescriptor(words, t.data, t.shape, a.type.shape.size());
+      break;
+    }
+    case NR_ROLE_PARAM:
+    case NR_ROLE_STATE: {
+      bool isParam = a.role == NR_ROLE_PARAM;
+      BufferPair &buf = isParam ? m->params[a.ref] : m->states[a.ref];
+      if (!buf.initialized && isParam)
+        return fail(NR_ERROR_INVALID_ARGUMENT,
+                    where + "param '" + a.name +
+                        "' has no value (init=data and the model embeds no "
+                        "parameters); load or set parameters first");
+      appendDescriptor(words, buf.current.data(), a.type.shape.data(),
+                       a.type.shape.size());
+      break;
+    }
+    case NR_ROLE_PARAM_OUT:
+    case NR_ROLE_STATE_OUT: {
+      BufferPair &buf =
+          a.role == NR_ROLE_PARAM_OUT ? m->params[a.ref] : m->states[a.ref];
+      if (!buf.next.data())
+        buf.next = AlignedBuffer(buf.bytes);
+      appendDescriptor(words, buf.next.data(), a.type.shape.data(),
+                       a.type.shape.size());
+      break;
+    }
+    }
+  }
+  if (words.size() != totalWords)
+    return fail(NR_ERROR_INTERNAL, where + "descriptor size mismatch");
+  std::vector<void *> args;
+  for (size_t start : starts)
+    args.push_back(&words[start]);
+
+  m->functions[entryIndex](args.data());
+
+  bool updates = false;
+  for (const ArgDecl &a : entry->args)
+    if (a.role == NR_ROLE_PARAM_OUT || a.role == NR_ROLE_STATE_OUT)
+      updates = true;
+  bool haveLoss = false;
+  for (size_t i = 0; i < nOutputs; ++i) {
+    if (callerOuts[i]->role != NR_ROLE_LOSS)
+      continue;
+    double loss = readScalar(outputs[i]);
+    if (lossOut && !haveLoss)
+      *lossOut = loss;
+    haveLoss = true;
+    if (!std::isfinite(loss))
+      return fail(NR_ERROR_NUMERIC,
+                  where + "loss '" + callerOuts[i]->name + "' is " +
+                      (std::isnan(loss) ? "NaN" : "infinite") +
+                      (updates ? "; parameters and optimizer state were not "
+                                 "updated (they keep their last values)"
+                               : "") +
+                      ". Try a smaller learning rate, or check the inputs "
+                      "for NaN/Inf");
+  }
+
+  for (const ArgDecl &a : entry->args) {
+    if (a.role != NR_ROLE_PARAM_OUT && a.role != NR_ROLE_STATE_OUT)
+      continue;
+    BufferPair &buf =
+        a.role == NR_ROLE_PARAM_OUT ? m->params[a.ref] : m->states[a.ref];
+    std::swap(buf.current, buf.next);
+    buf.initialized = true;
+  }
+  return NR_OK;
+}
+
+extern "C" nr_status nr_model_run(nr_model *model, const char *entry,
+                                  const nr_tensor *inputs, size_t n_inputs,
+                                  nr_tensor *outputs, size_t n_outputs) {
+  return guarded("nr_model_run", [&] {
+    if (!model || !entry)
+      return fail(NR_ERROR_INVALID_ARGUMENT,
+                  "nr_model_run: model and entry must not be NULL");
+    return runEntry(model, entry, inputs, n_inputs, outputs, n_outputs,
+                    nullptr);
+  });
+}
+
+extern "C" nr_status nr_model_forward(nr_model *model, const nr_tensor *inputs,
+                                      size_t n_inputs, nr_tensor *outputs,
+                                      size_t n_outputs) {
+  return guarded("nr_model_forward", [&] {
+    if (!model)
+      return fail(NR_ERROR_INVALID_ARGUMENT, "nr_model_forward: model is NULL");
+    return runEntry(model, "forward", inputs, n_inputs, outputs, n_outputs,
+                    nullptr);
+  });
+}
+
+/// Shared body of nr_model_train_step and nr_model_gradients: spreads the
+/// caller's inputs, targets and optional hyperparameter over the entry's
+/// arguments, returns the loss, hands results of role `resultRole` to the
+/// caller (or to scratch memory when `nResults` is 0 and that is allowed)
+/// and discards other results.
+static nr_status runConvenience(nr_model *m, const char *function,
+                                const char *entryName, const nr_tensor *inputs,
+                                size_t nInputs, const nr_tensor *targets,
+                                size_t nTargets, const double *hyper,
+                                double *lossOut, nr_tensor *results,
+                                size_t nResults, nr_arg_role resultRole,
+                                bool resultsOptional) {
+  std::string where = std::string(function) + ": ";
+  if (!m || !lossOut)
+    return fail(NR_ERROR_INVALID_ARGUMENT, where + "model and out_loss must "
+                                                   "not be NULL");
+  if ((nInputs && !inputs) || (nTargets && !targets) || (nResults && !results))
+    return fail(NR_ERROR_INVALID_ARGUMENT, where + "NULL array with a "
+                                                   "non-zero count");
+  const EntryDecl *entry = m->manifest.findEntry(entryName);
+  if (!entry)
+    return fail(NR_ERROR_NOT_FOUND, where + "model '" + m->manifest.prefix +
+                                        "' has no '" + entryName +
+                                        "' entry (was it compiled for "
+                                        "training?)");
+  std::vector<const ArgDecl *> ins, tgts, hypers, losses, wanted;
+  for (const ArgDecl &a : entry->args) {
+    if (a.role == NR_ROLE_INPUT)
+      ins.push_back(&a);
+    else if (a.role == NR_ROLE_TARGET)
+      tgts.push_back(&a);
+    else if (a.role == NR_ROLE_HYPER)
+      hypers.push_back(&a);
+    else if (a.role == NR_ROLE_LOSS)
+      losses.push_back(&a);
+    else if (a.role == resultRole)
+      wanted.push_back(&a);
+  }
+  if (nInputs != ins.size())
+    return fail(NR_ERROR_INVALID_ARGUMENT,
+                where + "entry '" + entryName + "' takes " +
+                    std::to_string(ins.size()) + " input(s) (" + listArgs(ins) +
+                    "), got " + std::to_string(nInputs));
+  if (nTargets != tgts.size())
+    return fail(NR_ERROR_INVALID_ARGUMENT,
+                where + "entry '" + entryName + "' takes " +
+                    std::to_string(tgts.size()) + " target(s) (" +
+                    listArgs(tgts) + "), got " + std::to_string(nTargets));
+  if (hypers.size() != (hyper ? 1u : 0u))
+    return fail(NR_ERROR_INVALID_ARGUMENT,
+                where + "entry '" + entryName + "' has " +
+                    std::to_string(hypers.size()) + " hyper argument(s) (" +
+                    listArgs(hypers) + "), this call supplies " +
+                    (hyper ? "one (the learning rate)" : "none") +
+                    "; use nr_model_run");
+  if (losses.empty())
+    return fail(NR_ERROR_INVALID_ARGUMENT,
+                where + "entry '" + entryName + "' has no loss result");
+  if (!(nResults == wanted.size() || (resultsOptional && nResults == 0)))
+    return fail(NR_ERROR_INVALID_ARGUMENT,
+                where + "entry '" + entryName + "' has " +
+                    std::to_string(wanted.size()) + " " +
+                    nr_arg_role_name(resultRole) + " result(s) (" +
+                    listArgs(wanted) + "), got " + std::to_string(nResults));
+
+  // The batch size for scratch results; runEntry re-checks all of it.
+  int64_t batch = 1;
+  for (size_t i = 0; i < nInputs; ++i)
+    if (ins[i]->type.isDynamic() && inputs[i].rank > 0 &&
+        inputs[i].shape[0] > 0) {
+      batch = inputs[i].shape[0];
+      break;
+    }
+
+  double hyperF64 = hyper ? *hyper : 0;
+  float hyperF32 = static_cast<float>(hyperF64);
+  std::vector<nr_tensor> callIns, callOuts;
+  std::vector<AlignedBuffer> scratch;
+  size_t nextIn = 0, nextTarget = 0, nextResult = 0;
+  for (const ArgDecl &a : entry->args) {
+    switch (a.role) {
+    case NR_ROLE_INPUT:
+      callIns.push_back(inputs[nextIn++]);
+      break;
+    case NR_ROLE_TARGET:
+      callIns.push_back(targets[nextTarget++]);
+      break;
+    case NR_ROLE_HYPER: {
+      nr_tensor t;
+      describe(a.type, t);
+      if (a.type.dtype == NR_F64)
+        t.data = &hyperF64;
+      else if (a.type.dtype == NR_F32)
+        t.data = &hyperF32;
+      else
+        return fail(NR_ERROR_INVALID_ARGUMENT,
+                    where + "hyper argument '" + a.name + "' is " +
+                        a.type.str() + "; expected a float scalar");
+      if (!a.type.shape.empty())
+        return fail(NR_ERROR_INVALID_ARGUMENT,
+                    where + "hyper argument '" + a.name + "' is " +
+                        a.type.str() + "; expected a float scalar");
+      callIns.push_back(t);
+      break;
+    }
+    case NR_ROLE_OUTPUT:
+    case NR_ROLE_LOSS:
+    case NR_ROLE_GRAD:
+      if (a.role == resultRole && nResults) {
+        callOuts.push_back(results[nextResult++]);
+      } else {
+        nr_tensor t;
+        describe(a.type, t);
+        if (a.type.isDynamic())
+          t.shape[0] = batch;
+        size_t bytes = dtypeSize(a.type.dtype);
+        for (int32_t i = 0; i < t.rank; ++i)
+          bytes *= size_t(t.shape[i]);
+        scratch.emplace_back(bytes);
+        t.data = scratch.back().data();
+        callOuts.push_back(t);
+      }
+      break;
+    default:
+      break;
+    }
+  }
+  return runEntry(m, entryName, callIns.data(), callIns.size(), callOuts.data(),
+                  callOuts.size(), lossOut);
+}
+
+extern "C" nr_status
+nr_model_train_step(nr_model *model, const nr_tensor *inputs, size_t n_inputs,
+                    const nr_tensor *targets, size_t n_targets,
+                    double learning_rate, double *out_loss,
+                    nr_tensor *out_outputs, size_t n_outputs) {
+  return guarded("nr_model_train_step", [&] {
+    return runConvenience(model, "nr_model_train_step", "train_step", inputs,
+                          n_inputs, targets, n_targets, &learning_rate,
+                          out_loss, out_outputs, n_outputs, NR_ROLE_OUTPUT,
+                          true);
+  });
+}
+
+extern "C" nr_status
+nr_model_gradients(nr_model *model, const nr_tensor *inputs, size_t n_inputs,
+                   const nr_tensor *targets, size_t n_targets, double *out_loss,
+                   nr_tensor *out_grads, size_t n_grads) {
+  return guarded("nr_model_gradients", [&] {
+    return runConvenience(model, "nr_model_gradients", "gradients", inputs,
+                          n_inputs, targets, n_targets, nullptr, out_loss,
+                          out_grads, n_grads, NR_ROLE_GRAD, false);
+  });
+}
