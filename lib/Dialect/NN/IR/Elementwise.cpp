@@ -162,7 +162,7 @@ LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxAxis(*this); }
 /// sum(v, axis) with the axis kept, ready to broadcast against `v`.
 static Value sumKeepAxis(OpBuilder &b, Location loc, Value v, int64_t axis) {
   return ReduceSumOp::create(b, loc, v, b.getDenseI64ArrayAttr({axis}),
-                             b.getBoolAttr(true));
+                             true);
 }
 
 LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ValueRange resultGrads,

@@ -33,7 +33,7 @@ Value mlir::nn::grad::unbroadcast(OpBuilder &b, Location loc, Value grad,
   Value reduced = grad;
   if (!axes.empty())
     reduced = ReduceSumOp::create(b, loc, grad, b.getDenseI64ArrayAttr(axes),
-                                  b.getBoolAttr(true));
+                                  true);
   if (reduced.getType() == targetType)
     return reduced;
   return ReshapeOp::create(b, loc, targetType, reduced);

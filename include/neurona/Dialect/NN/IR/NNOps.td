@@ -115,7 +115,9 @@ class NN_SoftmaxLikeOp<string mnemonic>
   let arguments = (ins NN_FloatTensor:$input,
                        DefaultValuedAttr<I64Attr, "-1">:$axis);
   let results = (outs NN_FloatTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  // Attributes that shape inference reads are part of the syntax, not of
+  // attr-dict, so the parser has them when it infers the result type.
+  let assemblyFormat = "$input (`axis` `=` $axis^)? attr-dict `:` type($input)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// `axis` with negative values resolved against the input rank.
@@ -127,7 +129,7 @@ def NN_SoftmaxOp : NN_SoftmaxLikeOp<"softmax"> {
   let summary = "exp(x) / sum(exp(x)) along `axis`, computed stably";
   let description = [{
     ```mlir
-    %p = nn.softmax %logits {axis = 1 : i64} : tensor<?x10xf32>
+    %p = nn.softmax %logits axis = 1 : tensor<?x10xf32>
     ```
   }];
 }
@@ -157,7 +159,10 @@ def NN_MatmulOp : NN_DifferentiableOp<"matmul", "inferMatmul(loc, adaptor.getLhs
   let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs,
                        UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
   let results = (outs NN_FloatTensor:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`transpose_lhs` $transpose_lhs^)?
+    (`transpose_rhs` $transpose_rhs^)? attr-dict `:` type($lhs) `,` type($rhs)
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -202,14 +207,16 @@ def NN_BroadcastLikeOp : NN_DifferentiableOp<"broadcast_like", "inferLike(loc, a
 class NN_ReduceOp<string mnemonic, list<Trait> traits = []>
     : NN_InferredOp<mnemonic, "inferReduce(loc, adaptor.getInput().getType(), adaptor.getAxes(), adaptor.getKeepdims(), types)", traits> {
   let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$axes,
-                       DefaultValuedAttr<BoolAttr, "false">:$keepdims);
+                       UnitAttr:$keepdims);
   let results = (outs NN_FloatTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat = [{
+    $input `axes` `=` $axes (`keepdims` $keepdims^)? attr-dict `:` type($input)
+  }];
   let description = [{
     Reduces over `axes` (sorted, unique, negative values count from the end);
     reduced dimensions are dropped unless `keepdims`.
     ```mlir
-    %s = nn.}] # mnemonic # [{ %x {axes = array<i64: 1>, keepdims = true} : tensor<?x10xf32>
+    %s = nn.}] # mnemonic # [{ %x axes = [1] keepdims : tensor<?x10xf32>
     ```
   }];
 }
@@ -238,7 +245,7 @@ def NN_NumelOp : NN_InferredOp<"numel", ""> {
   let arguments = (ins AnyRankedTensor:$input,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
   let results = (outs NN_FloatScalar:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat = "$input (`axes` `=` $axes^)? attr-dict `:` type($input)";
 }
 
 //===----------------------------------------------------------------------===//
@@ -249,12 +256,12 @@ def NN_OneHotOp : NN_InferredOp<"one_hot", "inferOneHot(loc, adaptor.getLabels()
   let summary = "Integer class labels to f32 one-hot rows";
   let description = [{
     ```mlir
-    %t = nn.one_hot %labels {depth = 10 : i64} : tensor<?xi64>
+    %t = nn.one_hot %labels depth = 10 : tensor<?xi64>
     ```
   }];
   let arguments = (ins NN_IndexTensor:$labels, I64Attr:$depth);
   let results = (outs NN_FloatTensor:$result);
-  let assemblyFormat = "$labels attr-dict `:` type($labels)";
+  let assemblyFormat = "$labels `depth` `=` $depth attr-dict `:` type($labels)";
 }
 
 class NN_LossOp<string mnemonic> : NN_DifferentiableOp<mnemonic, ""> {

@@ -1,0 +1,53 @@
+//===- Compiler.h - model file to artifact ----------------------*- C++ -*-===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// The one place that strings the layers together: frontend, nn-autodiff,
+// neurona-cpu-pipeline and the target. The `neurona` driver and tests call
+// this; none of it is specific to a command-line.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_COMPILER_COMPILER_H
+#define NEURONA_COMPILER_COMPILER_H
+
+#include "neurona/Frontend/ImportedModel.h"
+#include "neurona/Target/Artifact.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/Error.h"
+
+namespace neurona {
+
+enum class EmitKind { MLIR, LLVMDialect, LLVMIR, Object, SharedLibrary, Executable };
+
+struct CompileOptions {
+  /// Add `gradients` and `train_step` (nn-autodiff) to `forward`.
+  bool training = false;
+  /// Training recipe; when `training`, `loss` and `optimizer` must be set.
+  TrainSpec train;
+  CodegenOptions codegen;
+  /// Directory holding libneurona_runtime.a and neurona_exe_main.o.
+  std::string runtimeDir;
+};
+
+/// A context with exactly the dialects the compiler uses.
+std::unique_ptr<mlir::MLIRContext> createCompilerContext();
+
+/// Imports `.onnx` or `.nn` by extension.
+llvm::Expected<ImportedModel> importModelFile(mlir::MLIRContext &ctx,
+                                              llvm::StringRef path);
+
+/// Runs nn-autodiff on the imported module when `options.training`.
+llvm::Error prepareModule(ImportedModel &model, const CompileOptions &options);
+
+/// Compiles a prepared model to `output` (and `<output>.h` for objects and
+/// shared libraries). For MLIR/LLVM kinds, `output` "-" means stdout.
+llvm::Error emitArtifact(ImportedModel &model, const CompileOptions &options,
+                         EmitKind kind, llvm::StringRef output);
+
+} // namespace neurona
+
+#endif // NEURONA_COMPILER_COMPILER_H

@@ -1,0 +1,159 @@
+//===- Compiler.cpp - model file to artifact ------------------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#include "neurona/Compiler/Compiler.h"
+#include "neurona/Compiler/Registration.h"
+#include "neurona/Dialect/NN/Transforms/Passes.h"
+#include "neurona/Frontend/DSL/DSLParser.h"
+#include "neurona/Frontend/ONNX/ONNXImporter.h"
+#include "neurona/Pipelines/Pipelines.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace neurona;
+
+std::unique_ptr<mlir::MLIRContext> neurona::createCompilerContext() {
+  mlir::DialectRegistry registry;
+  registerCompilerDialects(registry);
+  auto ctx = std::make_unique<mlir::MLIRContext>(registry);
+  ctx->loadAllAvailableDialects();
+  return ctx;
+}
+
+llvm::Expected<ImportedModel>
+neurona::importModelFile(mlir::MLIRContext &ctx, llvm::StringRef path) {
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+  if (ext == ".onnx")
+    return importONNXFile(ctx, path);
+  if (ext == ".nn")
+    return importDSLFile(ctx, path);
+  return llvm::createStringError(path.str() +
+                                 ": unknown model format (expected .onnx or "
+                                 ".nn)");
+}
+
+/// Runs `pm` on the module, turning diagnostics into an llvm::Error.
+static llvm::Error runPasses(mlir::PassManager &pm, mlir::ModuleOp module,
+                             llvm::StringRef what) {
+  std::string messages;
+  {
+    mlir::ScopedDiagnosticHandler handler(
+        module.getContext(), [&](mlir::Diagnostic &diag) {
+          llvm::raw_string_ostream os(messages);
+          os << diag.getLocation() << ": " << diag << "\n";
+          return mlir::success();
+        });
+    if (mlir::succeeded(pm.run(module)))
+      return llvm::Error::success();
+  }
+  return llvm::createStringError(what.str() + " failed:\n" + messages);
+}
+
+llvm::Error neurona::prepareModule(ImportedModel &model,
+                                   const CompileOptions &options) {
+  if (!options.training)
+    return llvm::Error::success();
+  const TrainSpec &t = options.train;
+  mlir::nn::NNAutodiffOptions ad;
+  ad.loss = t.loss;
+  ad.optimizer = t.optimizer;
+  ad.momentum = t.momentum;
+  ad.beta1 = t.beta1;
+  ad.beta2 = t.beta2;
+  ad.epsilon = t.epsilon;
+  mlir::PassManager pm(model.module->getContext());
+  pm.addPass(mlir::nn::createNNAutodiff(ad));
+  return runPasses(pm, *model.module, "gradient generation (nn-autodiff)");
+}
+
+static llvm::Error writeText(llvm::StringRef path, llvm::StringRef text) {
+  std::string error;
+  auto file = mlir::openOutputFile(path, &error);
+  if (!file)
+    return llvm::createStringError(error);
+  file->os() << text;
+  file->keep();
+  return llvm::Error::success();
+}
+
+llvm::Error neurona::emitArtifact(ImportedModel &model,
+                                  const CompileOptions &options, EmitKind kind,
+                                  llvm::StringRef output) {
+  mlir::ModuleOp module = *model.module;
+  if (kind == EmitKind::MLIR) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    return writeText(output, text);
+  }
+
+  std::string prefix = sanitizeIdentifier(model.name);
+  auto entries = collectEntries(module);
+  if (!entries)
+    return entries.takeError();
+  TrainSpec train = options.training ? options.train : model.train;
+  std::string manifest = buildManifest(prefix, model, train, *entries);
+  auto blob = buildParamsBlob(model.params);
+  if (!blob)
+    return blob.takeError();
+
+  mlir::PassManager pm(module.getContext());
+  buildCPUPipeline(pm, CPUPipelineOptions());
+  if (auto err = runPasses(pm, module, "lowering (neurona-cpu-pipeline)"))
+    return err;
+  bool exportPrefix =
+      kind == EmitKind::SharedLibrary || kind == EmitKind::Executable;
+  if (mlir::failed(addArtifactSymbols(module, prefix, *entries, manifest,
+                                      *blob, exportPrefix)))
+    return llvm::createStringError("cannot add the runtime symbols");
+  if (kind == EmitKind::LLVMDialect) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    return writeText(output, text);
+  }
+
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = translateAndOptimize(module, llvmContext, options.codegen);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  if (kind == EmitKind::LLVMIR) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    (*llvmModule)->print(os, nullptr);
+    return writeText(output, text);
+  }
+
+  std::string header = buildCHeader(prefix, *entries, !blob->empty());
+  if (kind == EmitKind::Object) {
+    if (auto err = writeObjectFile(**llvmModule, options.codegen, output))
+      return err;
+    return writeText((output + ".h").str(), header);
+  }
+
+  // Shared libraries and executables link a temporary object.
+  llvm::SmallString<128> object;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("neurona", "o", object))
+    return llvm::createStringError("cannot create a temporary file: " +
+                                   ec.message());
+  auto cleanup = llvm::make_scope_exit(
+      [&] { llvm::sys::fs::remove(object); });
+  if (auto err = writeObjectFile(**llvmModule, options.codegen, object))
+    return err;
+  if (kind == EmitKind::SharedLibrary) {
+    if (auto err = linkSharedLibrary(object, output))
+      return err;
+    return writeText((output + ".h").str(), header);
+  }
+  return linkExecutable(object, output, options.runtimeDir);
+}

@@ -1,0 +1,527 @@
+//===- GraphImporter.cpp - ONNX graph to `nn` IR --------------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// Walks the graph once, in node order (ONNX requires topological order, and
+// a name used before it is defined is an error, not something to sort out).
+// Each name maps to a slot that holds either an IR value or a tensor known at
+// import time; initializers become `forward` parameters only when an op first
+// consumes them as data, which is what gives parameters their first-use
+// order and lets integer initializers feed shapes without appearing in IR.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphImporter.h"
+
+#include "neurona/Dialect/NN/IR/NNOps.h"
+#include "neurona/Frontend/ONNX/ONNXImporter.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+
+#include <optional>
+
+using namespace mlir;
+using llvm::Error;
+using llvm::Expected;
+
+namespace neurona::onnx_import {
+
+namespace {
+
+/// One name of the graph. `Identity` makes two names share a slot, so an
+/// initializer reached under both still becomes a single parameter.
+struct Slot {
+  /// Set once the name has an IR value.
+  Value value;
+  /// The initializer this name refers to, decoded into `constant` on demand.
+  const onnx::TensorProto *initializer = nullptr;
+  std::optional<TensorValue> constant;
+  /// A parameter was made of the initializer; its data moved to the spec.
+  bool isParam = false;
+};
+
+using FailFn = llvm::function_ref<Error(const llvm::Twine &)>;
+
+} // namespace
+
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext &context, LoadedModel &model);
+
+  Expected<ImportedModel> run();
+
+  /// The slot of `name`, or an error through `fail` if nothing defines it.
+  Expected<std::shared_ptr<Slot>> lookup(StringRef name, FailFn fail);
+  /// The slot's tensor known at import time.
+  Expected<const TensorValue *> constantOf(StringRef name, Slot &slot,
+                                           FailFn fail);
+  /// The slot as an f32 IR value, creating the parameter or constant.
+  Expected<Value> valueOf(StringRef name, Slot &slot, FailFn fail);
+  Error define(StringRef name, std::shared_ptr<Slot> slot, FailFn fail);
+
+  OpBuilder &builder() { return forward.builder(); }
+  const LoadedModel &getModel() const { return model; }
+
+private:
+  Error importInputs();
+  Error importNode(const onnx::NodeProto &node, unsigned index);
+  Error importOutputs();
+  Error fileError(const llvm::Twine &message) const {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   model.path + ": " + message);
+  }
+  Location fileLoc() const {
+    return FileLineColLoc::get(context, model.path, 0, 0);
+  }
+
+  MLIRContext *context;
+  LoadedModel &model;
+  std::string modelName;
+  ForwardBuilder forward;
+  OpTable table;
+  llvm::StringMap<std::shared_ptr<Slot>> values;
+  std::vector<ParamSpec> params;
+};
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+RankedTensorType f32Tensor(MLIRContext *context, llvm::ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(shape, Float32Type::get(context));
+}
+
+/// The model's name: the graph's, else the file's stem.
+static std::string modelNameOf(const LoadedModel &model) {
+  if (!model.proto.graph().name().empty())
+    return model.proto.graph().name();
+  return llvm::sys::path::stem(model.path).str();
+}
+
+//===----------------------------------------------------------------------===//
+// GraphImporter
+//===----------------------------------------------------------------------===//
+
+GraphImporter::GraphImporter(MLIRContext &context, LoadedModel &model)
+    : context(&context), model(model), modelName(modelNameOf(model)),
+      forward(context, modelName,
+              FileLineColLoc::get(&context, model.path, 0, 0)) {
+  registerLinearOps(table);
+  registerElementwiseOps(table);
+  registerShapeOps(table);
+  registerSoftmaxOps(table);
+}
+
+Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,
+                                                      FailFn fail) {
+  auto it = values.find(name);
+  if (it == values.end())
+    return fail("'" + name + "' is not a graph input, an initializer, or an "
+                "output of an earlier node");
+  return it->second;
+}
+
+Expected<const TensorValue *> GraphImporter::constantOf(StringRef name,
+                                                        Slot &slot,
+                                                        FailFn fail) {
+  if (slot.isParam)
+    return fail("'" + name + "' is a trainable FLOAT parameter and cannot "
+                "also be read as a constant");
+  if (!slot.constant && slot.initializer) {
+    auto decoded = decodeTensor(*slot.initializer, model);
+    if (!decoded)
+      return fail("initializer '" + name + "' " +
+                  llvm::toString(decoded.takeError()));
+    slot.constant = std::move(*decoded);
+  }
+  if (!slot.constant)
+    return fail("'" + name + "' must be a constant (an initializer or a "
+                "Constant node), but it is computed by the graph");
+  return &*slot.constant;
+}
+
+Expected<Value> GraphImporter::valueOf(StringRef name, Slot &slot,
+                                       FailFn fail) {
+  if (slot.value)
+    return slot.value;
+  auto constant = constantOf(name, slot, fail);
+  if (!constant)
+    return constant.takeError();
+  const TensorValue &tensor = **constant;
+  if (!tensor.isFloat())
+    return fail("'" + name + "' is an " + dataTypeName(tensor.dataType) +
+                " tensor; only FLOAT tensors can be computed on");
+  auto type = f32Tensor(context, tensor.dims);
+  // A scalar initializer is a fixed hyperparameter (a scale, an epsilon),
+  // never a weight; Constant nodes are fixed by definition.
+  if (!slot.initializer || tensor.dims.empty()) {
+    auto attr = DenseElementsAttr::get(type, llvm::ArrayRef(tensor.floats));
+    slot.value = nn::ConstantOp::create(builder(), fileLoc(), attr);
+    return slot.value;
+  }
+  slot.value = forward.addParam(
+      name, type, NameLoc::get(StringAttr::get(context, name), fileLoc()));
+  ParamSpec spec;
+  spec.name = name.str();
+  spec.shape.assign(tensor.dims.begin(), tensor.dims.end());
+  spec.init = "data";
+  spec.values = std::move(slot.constant->floats);
+  params.push_back(std::move(spec));
+  slot.constant.reset();
+  slot.isParam = true;
+  return slot.value;
+}
+
+Error GraphImporter::define(StringRef name, std::shared_ptr<Slot> slot,
+                            FailFn fail) {
+  if (!values.try_emplace(name, std::move(slot)).second)
+    return fail("'" + name + "' is defined more than once");
+  return Error::success();
+}
+
+Error GraphImporter::importInputs() {
+  const onnx::GraphProto &graph = model.proto.graph();
+  auto fail = [&](const llvm::Twine &message) { return fileError(message); };
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    auto slot = std::make_shared<Slot>();
+    slot->initializer = &init;
+    if (init.name().empty())
+      return fileError("an initializer has no name");
+    if (Error err = define(init.name(), std::move(slot), fail))
+      return err;
+  }
+
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    const std::string &name = input.name();
+    // IR versions before 4 list initializers among the inputs as well.
+    if (values.count(name) && values[name]->initializer)
+      continue;
+    auto inputError = [&](const llvm::Twine &message) {
+      return fileError("graph input '" + name + "' " + message);
+    };
+    if (name.empty())
+      return fileError("a graph input has no name");
+    if (!input.type().has_tensor_type())
+      return inputError("is not a tensor");
+    const onnx::TypeProto::Tensor &tensorType = input.type().tensor_type();
+    if (tensorType.elem_type() != onnx::TensorProto::FLOAT)
+      return inputError("has element type " +
+                        dataTypeName(tensorType.elem_type()) +
+                        "; only FLOAT inputs are supported");
+    if (!tensorType.has_shape())
+      return inputError("has no shape");
+    llvm::SmallVector<int64_t> shape;
+    for (auto [i, dim] : llvm::enumerate(tensorType.shape().dim())) {
+      bool symbolic = dim.has_dim_param() || !dim.has_dim_value();
+      if (i == 0 && (symbolic || dim.dim_value() == 0)) {
+        shape.push_back(ShapedType::kDynamic);
+        continue;
+      }
+      if (symbolic)
+        return inputError(llvm::formatv(
+            "has a symbolic dimension {0} ('{1}'); only the leading (batch) "
+            "dimension may be dynamic",
+            i, dim.dim_param()));
+      if (dim.dim_value() <= 0)
+        return inputError(llvm::formatv("has dimension {0} of size {1}", i,
+                                        dim.dim_value()));
+      shape.push_back(dim.dim_value());
+    }
+    auto slot = std::make_shared<Slot>();
+    slot->value = forward.addInput(
+        name, f32Tensor(context, shape),
+        NameLoc::get(StringAttr::get(context, name), fileLoc()));
+    if (Error err = define(name, std::move(slot), fail))
+      return err;
+  }
+  return Error::success();
+}
+
+static std::string nodeLabel(const onnx::NodeProto &node, unsigned index) {
+  std::string label = "node " + std::to_string(index);
+  if (!node.name().empty())
+    label += " '" + node.name() + "'";
+  return label + " (" + node.op_type() + ")";
+}
+
+Error GraphImporter::importNode(const onnx::NodeProto &node, unsigned index) {
+  Location loc = NameLoc::get(
+      StringAttr::get(context, nodeLabel(node, index)), fileLoc());
+  NodeContext ctx(*this, node, index, loc);
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    return ctx.error("unsupported op (domain '" + node.domain() + "')");
+  auto handler = table.find(node.op_type());
+  if (handler == table.end())
+    return ctx.error("unsupported op");
+
+  // Every named input must already exist; report that before the handler
+  // runs so the message names the value, not a symptom.
+  auto fail = [&](const llvm::Twine &message) {
+    return ctx.error("input " + message);
+  };
+  for (const std::string &name : node.input())
+    if (!name.empty())
+      if (auto slot = lookup(name, fail); !slot)
+        return slot.takeError();
+
+  if (Error err = handler->second(ctx))
+    return err;
+
+  for (auto [i, name] : llvm::enumerate(node.output()))
+    if (!name.empty() && !values.count(name))
+      return ctx.error(llvm::formatv("output #{0} ('{1}') is not supported",
+                                     i, name));
+  return Error::success();
+}
+
+Error GraphImporter::importOutputs() {
+  const onnx::GraphProto &graph = model.proto.graph();
+  if (graph.output_size() == 0)
+    return fileError("the graph has no outputs");
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    const std::string &name = output.name();
+    auto fail = [&](const llvm::Twine &message) {
+      return fileError("graph output " + message);
+    };
+    auto slot = lookup(name, fail);
+    if (!slot)
+      return slot.takeError();
+    auto value = valueOf(name, **slot, fail);
+    if (!value)
+      return value.takeError();
+
+    // A declared type must agree with what the graph computes.
+    auto computed = cast<RankedTensorType>(value->getType());
+    if (output.type().has_tensor_type()) {
+      const onnx::TypeProto::Tensor &declared = output.type().tensor_type();
+      if (declared.elem_type() != onnx::TensorProto::UNDEFINED &&
+          declared.elem_type() != onnx::TensorProto::FLOAT)
+        return fail("'" + name + "' is declared " +
+                    dataTypeName(declared.elem_type()) +
+                    "; only FLOAT outputs are supported");
+      if (declared.has_shape()) {
+        bool matches = declared.shape().dim_size() == computed.getRank();
+        for (int64_t i = 0; matches && i < computed.getRank(); ++i) {
+          const onnx::TensorShapeProto::Dimension &dim =
+              declared.shape().dim(i);
+          if (dim.has_dim_value() && !computed.isDynamicDim(i) &&
+              dim.dim_value() != computed.getDimSize(i))
+            matches = false;
+        }
+        if (!matches) {
+          llvm::SmallVector<int64_t> shape;
+          for (const auto &dim : declared.shape().dim())
+            shape.push_back(dim.has_dim_value() ? dim.dim_value()
+                                                : ShapedType::kDynamic);
+          return fail("'" + name + "' is declared with shape " +
+                      formatShape(shape) + ", but the graph computes " +
+                      formatShape(computed));
+        }
+      }
+    }
+    forward.addOutput(name, *value);
+  }
+  return Error::success();
+}
+
+Expected<ImportedModel> GraphImporter::run() {
+  if (Error err = importInputs())
+    return err;
+  for (auto [index, node] : llvm::enumerate(model.proto.graph().node()))
+    if (Error err = importNode(node, index))
+      return err;
+  if (Error err = importOutputs())
+    return err;
+
+  auto module = forward.finish(model.path + ": ");
+  if (!module)
+    return module.takeError();
+  ImportedModel result;
+  result.module = std::move(*module);
+  result.name = modelName;
+  result.params = std::move(params);
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// NodeContext
+//===----------------------------------------------------------------------===//
+
+NodeContext::NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
+                         unsigned index, Location loc)
+    : importer(importer), nodeProto(node), index(index), location(loc) {}
+
+OpBuilder &NodeContext::builder() { return importer.builder(); }
+
+int64_t NodeContext::opset() const { return importer.getModel().opset; }
+
+const LoadedModel &NodeContext::model() const { return importer.getModel(); }
+
+Error NodeContext::error(const llvm::Twine &message) const {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 importer.getModel().path + ": " +
+                                     nodeLabel(nodeProto, index) + ": " +
+                                     message);
+}
+
+Error NodeContext::checkAttributes(llvm::ArrayRef<StringRef> known) const {
+  for (const onnx::AttributeProto &attr : nodeProto.attribute())
+    if (!llvm::is_contained(known, StringRef(attr.name())))
+      return error("unsupported attribute '" + attr.name() + "'");
+  return Error::success();
+}
+
+const onnx::AttributeProto *
+NodeContext::findAttribute(StringRef name) const {
+  for (const onnx::AttributeProto &attr : nodeProto.attribute())
+    if (attr.name() == name)
+      return &attr;
+  return nullptr;
+}
+
+Expected<int64_t> NodeContext::intAttribute(StringRef name,
+                                            int64_t defaultValue) const {
+  const onnx::AttributeProto *attr = findAttribute(name);
+  if (!attr)
+    return defaultValue;
+  if (attr->type() != onnx::AttributeProto::INT)
+    return error("attribute '" + name + "' must be an INT");
+  return attr->i();
+}
+
+Expected<float> NodeContext::floatAttribute(StringRef name,
+                                            float defaultValue) const {
+  const onnx::AttributeProto *attr = findAttribute(name);
+  if (!attr)
+    return defaultValue;
+  if (attr->type() != onnx::AttributeProto::FLOAT)
+    return error("attribute '" + name + "' must be a FLOAT");
+  return attr->f();
+}
+
+unsigned NodeContext::numInputs() const {
+  unsigned n = nodeProto.input_size();
+  while (n > 0 && nodeProto.input(n - 1).empty())
+    --n;
+  return n;
+}
+
+bool NodeContext::hasInput(unsigned i) const {
+  return i < numInputs() && !nodeProto.input(i).empty();
+}
+
+Error NodeContext::checkNumInputs(unsigned min, unsigned max) const {
+  unsigned n = numInputs();
+  if (n >= min && n <= max)
+    return Error::success();
+  if (min == max)
+    return error(llvm::formatv("expects {0} inputs, got {1}", min, n));
+  return error(
+      llvm::formatv("expects {0} to {1} inputs, got {2}", min, max, n));
+}
+
+Expected<Value> NodeContext::input(unsigned i) {
+  if (!hasInput(i))
+    return error(llvm::formatv("input #{0} is missing", i));
+  StringRef name = nodeProto.input(i);
+  auto fail = [&](const llvm::Twine &message) {
+    return error(llvm::formatv("input #{0}: ", i) + message);
+  };
+  auto slot = importer.lookup(name, fail);
+  if (!slot)
+    return slot.takeError();
+  return importer.valueOf(name, **slot, fail);
+}
+
+Expected<const TensorValue *> NodeContext::constantInput(unsigned i) {
+  if (!hasInput(i))
+    return error(llvm::formatv("input #{0} is missing", i));
+  StringRef name = nodeProto.input(i);
+  auto fail = [&](const llvm::Twine &message) {
+    return error(llvm::formatv("input #{0}: ", i) + message);
+  };
+  auto slot = importer.lookup(name, fail);
+  if (!slot)
+    return slot.takeError();
+  return importer.constantOf(name, **slot, fail);
+}
+
+Error NodeContext::setOutput(unsigned i, Value value) {
+  if (static_cast<int>(i) >= nodeProto.output_size() ||
+      nodeProto.output(i).empty())
+    return Error::success();
+  auto slot = std::make_shared<Slot>();
+  slot->value = value;
+  return importer.define(nodeProto.output(i), std::move(slot),
+                         [&](const llvm::Twine &message) {
+                           return error("output " + message);
+                         });
+}
+
+Error NodeContext::setConstantOutput(unsigned i, TensorValue value) {
+  if (static_cast<int>(i) >= nodeProto.output_size() ||
+      nodeProto.output(i).empty())
+    return Error::success();
+  auto slot = std::make_shared<Slot>();
+  slot->constant = std::move(value);
+  return importer.define(nodeProto.output(i), std::move(slot),
+                         [&](const llvm::Twine &message) {
+                           return error("output " + message);
+                         });
+}
+
+Error NodeContext::aliasOutput(unsigned i, unsigned j) {
+  if (!hasInput(j))
+    return error(llvm::formatv("input #{0} is missing", j));
+  if (static_cast<int>(i) >= nodeProto.output_size() ||
+      nodeProto.output(i).empty())
+    return Error::success();
+  auto fail = [&](const llvm::Twine &message) { return error(message); };
+  auto slot = importer.lookup(nodeProto.input(j), fail);
+  if (!slot)
+    return slot.takeError();
+  return importer.define(nodeProto.output(i), *slot,
+                         [&](const llvm::Twine &message) {
+                           return error("output " + message);
+                         });
+}
+
+Error NodeContext::checkInference(
+    llvm::function_ref<LogicalResult(std::optional<Location>,
+                                     SmallVectorImpl<Type> &)>
+        infer) const {
+  std::string message;
+  ScopedDiagnosticHandler handler(location.getContext(), [&](Diagnostic &d) {
+    if (message.empty())
+      message = d.str();
+    return success();
+  });
+  SmallVector<Type> types;
+  if (succeeded(infer(location, types)))
+    return Error::success();
+  return error(message.empty() ? std::string("invalid operand shapes")
+                               : message);
+}
+
+//===----------------------------------------------------------------------===//
+// Entry point
+//===----------------------------------------------------------------------===//
+
+} // namespace neurona::onnx_import
+
+namespace neurona {
+
+Expected<ImportedModel> importONNXFile(MLIRContext &context,
+                                       llvm::StringRef path) {
+  auto model = onnx_import::loadModel(path);
+  if (!model)
+    return model.takeError();
+  onnx_import::GraphImporter importer(context, **model);
+  return importer.run();
+}
+
+} // namespace neurona

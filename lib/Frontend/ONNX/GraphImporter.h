@@ -1,0 +1,182 @@
+//===- GraphImporter.h - shared state of the ONNX importer ------*- C++ -*-===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// The pieces of the ONNX importer that its files share: the loaded model, the
+// import-time tensor representation, and `NodeContext`, the one interface op
+// handlers see. Handlers are plain functions registered by op type per family
+// (Linear.cpp, Elementwise.cpp, Shape.cpp, Softmax.cpp); they never touch the
+// value table directly, so operand resolution, parameter creation and error
+// wording stay in one place.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_LIB_FRONTEND_ONNX_GRAPHIMPORTER_H
+#define NEURONA_LIB_FRONTEND_ONNX_GRAPHIMPORTER_H
+
+#include "neurona/Frontend/ForwardBuilder.h"
+#include "neurona/Frontend/ImportedModel.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace neurona::onnx_import {
+
+/// A model file read and parsed, with the facts later stages need.
+struct LoadedModel {
+  /// The path as the user gave it; every error starts with it.
+  std::string path;
+  /// The model's folder, canonical (symlinks resolved); external data must
+  /// resolve to files inside it.
+  std::string folder;
+  onnx::ModelProto proto;
+  /// Version of the default operator set the graph is written against.
+  int64_t opset = 0;
+};
+
+/// Reads `path`, parses it and checks the model-level fields (IR version,
+/// graph, operator sets).
+llvm::Expected<std::unique_ptr<LoadedModel>> loadModel(llvm::StringRef path);
+
+/// A tensor whose contents are known at import time: an initializer or the
+/// output of a `Constant` node.
+struct TensorValue {
+  /// An `onnx::TensorProto::DataType`: FLOAT, INT32 or INT64.
+  int32_t dataType = 0;
+  llvm::SmallVector<int64_t> dims;
+  /// Elements of a FLOAT tensor.
+  std::vector<float> floats;
+  /// Elements of an INT32 or INT64 tensor, widened.
+  std::vector<int64_t> ints;
+
+  bool isFloat() const { return dataType == onnx::TensorProto::FLOAT; }
+  bool isInteger() const { return !isFloat(); }
+  int64_t numElements() const {
+    return isFloat() ? static_cast<int64_t>(floats.size())
+                     : static_cast<int64_t>(ints.size());
+  }
+};
+
+/// The name of an ONNX element type, for messages ("FLOAT", "INT64", ...).
+std::string dataTypeName(int32_t dataType);
+
+/// Decodes a TensorProto (inline or external data). Errors describe only the
+/// tensor; the caller says where it was met.
+llvm::Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
+                                         const LoadedModel &model);
+
+/// Reads the bytes of an external-data tensor, after checking that its
+/// `location` stays inside the model's folder and that `offset`/`length` lie
+/// inside the file. `expectedBytes` is what the tensor's type and shape need.
+llvm::Expected<std::string> readExternalData(const onnx::TensorProto &tensor,
+                                             const LoadedModel &model,
+                                             uint64_t expectedBytes);
+
+/// `[?, 784]`-style text for messages.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+std::string formatShape(mlir::Type type);
+
+class GraphImporter;
+
+/// What an op handler sees of the node it imports.
+class NodeContext {
+public:
+  NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
+              unsigned index, mlir::Location loc);
+
+  const onnx::NodeProto &node() const { return nodeProto; }
+  const LoadedModel &model() const;
+  llvm::StringRef opType() const { return nodeProto.op_type(); }
+  mlir::OpBuilder &builder();
+  mlir::Location loc() const { return location; }
+  /// Version of the default operator set, for ops whose semantics changed.
+  int64_t opset() const;
+
+  /// An error "file: node 3 'name' (Op): <message>".
+  llvm::Error error(const llvm::Twine &message) const;
+
+  //===--------------------------------------------------------------------===//
+  // Attributes
+  //===--------------------------------------------------------------------===//
+
+  /// Fails on any attribute not in `known`: an attribute this importer does
+  /// not read could change the op's meaning.
+  llvm::Error checkAttributes(llvm::ArrayRef<llvm::StringRef> known) const;
+  const onnx::AttributeProto *findAttribute(llvm::StringRef name) const;
+  llvm::Expected<int64_t> intAttribute(llvm::StringRef name,
+                                       int64_t defaultValue) const;
+  llvm::Expected<float> floatAttribute(llvm::StringRef name,
+                                       float defaultValue) const;
+
+  //===--------------------------------------------------------------------===//
+  // Operands and results
+  //===--------------------------------------------------------------------===//
+
+  /// Inputs counted up to the last non-empty one (trailing optional inputs
+  /// that are omitted or given as "" do not count).
+  unsigned numInputs() const;
+  bool hasInput(unsigned i) const;
+  /// Fails unless the node has between `min` and `max` inputs.
+  llvm::Error checkNumInputs(unsigned min, unsigned max) const;
+
+  /// Input `i` as an f32 tensor value. Initializers become parameters (or a
+  /// constant when they are scalars) and `Constant` outputs `nn.constant`s
+  /// the first time they are used this way.
+  llvm::Expected<mlir::Value> input(unsigned i);
+  /// Input `i` as a tensor known at import time (for shapes).
+  llvm::Expected<const TensorValue *> constantInput(unsigned i);
+
+  /// Defines output `i` (ignored when the node leaves it unnamed).
+  llvm::Error setOutput(unsigned i, mlir::Value value);
+  llvm::Error setConstantOutput(unsigned i, TensorValue value);
+  /// Makes output `i` another name for input `j`.
+  llvm::Error aliasOutput(unsigned i, unsigned j);
+
+  /// Runs a shape-inference function of the `nn` dialect before the op is
+  /// built (building an op whose types cannot be inferred aborts), turning
+  /// its diagnostic into an error on this node.
+  llvm::Error checkInference(
+      llvm::function_ref<mlir::LogicalResult(
+          std::optional<mlir::Location>, llvm::SmallVectorImpl<mlir::Type> &)>
+          infer) const;
+
+private:
+  GraphImporter &importer;
+  const onnx::NodeProto &nodeProto;
+  unsigned index;
+  mlir::Location location;
+};
+
+using OpHandler = llvm::Error (*)(NodeContext &);
+using OpTable = llvm::StringMap<OpHandler>;
+
+void registerLinearOps(OpTable &table);
+void registerElementwiseOps(OpTable &table);
+void registerShapeOps(OpTable &table);
+void registerSoftmaxOps(OpTable &table);
+
+/// A ranked f32 tensor type.
+mlir::RankedTensorType f32Tensor(mlir::MLIRContext *context,
+                                 llvm::ArrayRef<int64_t> shape);
+
+/// Result type of an elementwise op on `lhs` and `rhs`, or an error on
+/// `node` when the shapes do not broadcast.
+llvm::Expected<mlir::RankedTensorType>
+broadcastOrError(const NodeContext &node, mlir::Value lhs, mlir::Value rhs);
+
+} // namespace neurona::onnx_import
+
+#endif // NEURONA_LIB_FRONTEND_ONNX_GRAPHIMPORTER_H

@@ -1,0 +1,237 @@
+//===- Shape.cpp - ONNX Flatten, Reshape, Constant, Identity --------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// Ops that move or name data without computing on it. Target shapes are
+// resolved at import time, so a Reshape's shape must be a constant; the
+// dynamic batch dimension may pass through a reshape but never merge with
+// other dimensions, since `nn.reshape` only keeps it in place.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphImporter.h"
+
+#include "neurona/Dialect/NN/IR/NNOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using llvm::Error;
+using llvm::Expected;
+
+namespace neurona::onnx_import {
+
+/// Emits `nn.reshape` to `shape`, or nothing when the type is unchanged (so
+/// flattening a 2-D tensor is a no-op, as in the DSL).
+static Error reshapeTo(NodeContext &node, Value input,
+                       llvm::ArrayRef<int64_t> shape) {
+  auto type = f32Tensor(input.getContext(), shape);
+  if (type == input.getType())
+    return node.setOutput(0, input);
+  return node.setOutput(
+      0, nn::ReshapeOp::create(node.builder(), node.loc(), type, input));
+}
+
+/// Product of static `dims`.
+static int64_t product(llvm::ArrayRef<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
+static Error importFlatten(NodeContext &node) {
+  if (Error err = node.checkAttributes({"axis"}))
+    return err;
+  if (Error err = node.checkNumInputs(1, 1))
+    return err;
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  auto axisAttr = node.intAttribute("axis", 1);
+  if (!axisAttr)
+    return axisAttr.takeError();
+  auto type = cast<RankedTensorType>(input->getType());
+  int64_t rank = type.getRank();
+  int64_t axis = *axisAttr < 0 ? *axisAttr + rank : *axisAttr;
+  if (axis < 0 || axis > rank)
+    return node.error(llvm::formatv("axis {0} is out of range for an input "
+                                    "of rank {1}",
+                                    *axisAttr, rank));
+  llvm::ArrayRef<int64_t> dims = type.getShape();
+  if (rank > 0 && type.isDynamicDim(0)) {
+    // [?, a, b, ...] flattens to [?, a*b*...] only when the batch stays alone.
+    if (axis != 1)
+      return node.error(llvm::formatv(
+          "axis {0} would merge the dynamic batch dimension of {1} with "
+          "other dimensions",
+          *axisAttr, formatShape(type)));
+    return reshapeTo(node, *input,
+                     {ShapedType::kDynamic, product(dims.drop_front())});
+  }
+  return reshapeTo(node, *input,
+                   {product(dims.take_front(axis)),
+                    product(dims.drop_front(axis))});
+}
+
+/// ONNX Reshape's target shape resolved against `input`: 0 copies the input
+/// dimension at the same index, -1 is inferred. The batch dimension of a
+/// dynamic input must come out in place, which is all `nn.reshape` allows.
+static Expected<SmallVector<int64_t>>
+resolveReshape(const NodeContext &node, RankedTensorType input,
+               llvm::ArrayRef<int64_t> target) {
+  auto fail = [&](const llvm::Twine &why) {
+    return node.error("cannot reshape " + formatShape(input) + " to " +
+                      formatShape(target) + ": " + why);
+  };
+  bool dynamicBatch = input.getRank() > 0 && input.isDynamicDim(0);
+  // Elements per batch row for a dynamic input, all elements otherwise.
+  int64_t available = dynamicBatch ? product(input.getShape().drop_front())
+                                   : product(input.getShape());
+  SmallVector<int64_t> shape;
+  int64_t inferred = -1;
+  for (auto [i, dim] : llvm::enumerate(target)) {
+    if (dim == 0) {
+      if (static_cast<int64_t>(i) >= input.getRank())
+        return fail(llvm::formatv("0 at index {0} copies a dimension the "
+                                  "input does not have",
+                                  i));
+      shape.push_back(input.getDimSize(i));
+    } else if (dim == -1) {
+      if (inferred >= 0)
+        return fail("more than one -1");
+      inferred = i;
+      shape.push_back(-1);
+    } else if (dim < 0) {
+      return fail(llvm::formatv("invalid dimension {0}", dim));
+    } else {
+      shape.push_back(dim);
+    }
+  }
+
+  if (dynamicBatch) {
+    if (shape.empty() || (!ShapedType::isDynamic(shape[0]) && inferred != 0))
+      return fail("the dynamic batch dimension must stay the first dimension "
+                  "(use 0 or -1 there)");
+    // Index 0 is the batch (copied with 0, or the -1 that must equal it).
+    shape[0] = ShapedType::kDynamic;
+    if (inferred == 0)
+      inferred = -1;
+  }
+
+  int64_t known = 1;
+  for (auto [i, dim] : llvm::enumerate(shape))
+    if (static_cast<int64_t>(i) != inferred && !ShapedType::isDynamic(dim))
+      known *= dim;
+  if (inferred >= 0) {
+    if (known == 0 || available % known != 0)
+      return fail(llvm::formatv("{0} elements{1} do not divide into the "
+                                "given dimensions",
+                                available, dynamicBatch ? " per row" : ""));
+    shape[inferred] = available / known;
+  } else if (known != available) {
+    return fail(llvm::formatv("the element counts differ ({0} vs {1}{2})",
+                              available, known,
+                              dynamicBatch ? " per row" : ""));
+  }
+  return shape;
+}
+
+static Error importReshape(NodeContext &node) {
+  if (Error err = node.checkAttributes({"allowzero"}))
+    return err;
+  if (Error err = node.checkNumInputs(2, 2))
+    return err;
+  auto allowZero = node.intAttribute("allowzero", 0);
+  if (!allowZero)
+    return allowZero.takeError();
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  auto shape = node.constantInput(1);
+  if (!shape)
+    return shape.takeError();
+  const TensorValue &target = **shape;
+  if (target.dataType != onnx::TensorProto::INT64 || target.dims.size() != 1)
+    return node.error("the shape input must be a 1-D INT64 tensor, got " +
+                      dataTypeName(target.dataType) + " " +
+                      formatShape(target.dims));
+  if (*allowZero && llvm::is_contained(target.ints, 0))
+    return node.error("allowzero=1 with a 0 in the shape makes an empty "
+                      "tensor, which is not supported");
+  auto resolved = resolveReshape(
+      node, cast<RankedTensorType>(input->getType()), target.ints);
+  if (!resolved)
+    return resolved.takeError();
+  return reshapeTo(node, *input, *resolved);
+}
+
+static Error importConstant(NodeContext &node) {
+  if (Error err = node.checkNumInputs(0, 0))
+    return err;
+  if (node.node().attribute_size() != 1)
+    return node.error("expects exactly one attribute holding the value");
+  const onnx::AttributeProto &attr = node.node().attribute(0);
+  StringRef name = attr.name();
+  auto expect = [&](onnx::AttributeProto::AttributeType type) -> Error {
+    if (attr.type() == type)
+      return Error::success();
+    return node.error("attribute '" + name + "' has the wrong type");
+  };
+
+  TensorValue value;
+  if (name == "value") {
+    if (Error err = expect(onnx::AttributeProto::TENSOR))
+      return err;
+    auto decoded = decodeTensor(attr.t(), node.model());
+    if (!decoded)
+      return node.error("value " + llvm::toString(decoded.takeError()));
+    value = std::move(*decoded);
+  } else if (name == "value_float" || name == "value_floats") {
+    bool scalar = name == "value_float";
+    if (Error err = expect(scalar ? onnx::AttributeProto::FLOAT
+                                  : onnx::AttributeProto::FLOATS))
+      return err;
+    value.dataType = onnx::TensorProto::FLOAT;
+    if (scalar) {
+      value.floats.push_back(attr.f());
+    } else {
+      value.floats.assign(attr.floats().begin(), attr.floats().end());
+      value.dims.push_back(attr.floats_size());
+    }
+  } else if (name == "value_int" || name == "value_ints") {
+    bool scalar = name == "value_int";
+    if (Error err = expect(scalar ? onnx::AttributeProto::INT
+                                  : onnx::AttributeProto::INTS))
+      return err;
+    value.dataType = onnx::TensorProto::INT64;
+    if (scalar) {
+      value.ints.push_back(attr.i());
+    } else {
+      value.ints.assign(attr.ints().begin(), attr.ints().end());
+      value.dims.push_back(attr.ints_size());
+    }
+  } else {
+    return node.error("unsupported attribute '" + name + "'");
+  }
+  return node.setConstantOutput(0, std::move(value));
+}
+
+static Error importIdentity(NodeContext &node) {
+  if (Error err = node.checkAttributes({}))
+    return err;
+  if (Error err = node.checkNumInputs(1, 1))
+    return err;
+  return node.aliasOutput(0, 0);
+}
+
+void registerShapeOps(OpTable &table) {
+  table["Flatten"] = importFlatten;
+  table["Reshape"] = importReshape;
+  table["Constant"] = importConstant;
+  table["Identity"] = importIdentity;
+}
+
+} // namespace neurona::onnx_import

@@ -1,0 +1,110 @@
+//===- Codegen.cpp - LLVM IR, optimisation and object emission ------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#include "neurona/Target/Artifact.h"
+
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace neurona;
+
+static llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const CodegenOptions &options) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return llvm::createStringError("no LLVM target for " + triple.str() + ": " +
+                                   error);
+  std::string cpu = options.cpu, features;
+  if (cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features += (feature.second ? "+" : "-") + feature.first().str() + ",";
+  }
+  llvm::CodeGenOptLevel level = options.optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
+                                : options.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                                        : llvm::CodeGenOptLevel::Default;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, level));
+  if (!tm)
+    return llvm::createStringError("cannot create a target machine for CPU '" +
+                                   cpu + "'");
+  return tm;
+}
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+neurona::translateAndOptimize(mlir::ModuleOp llvmModule,
+                              llvm::LLVMContext &context,
+                              const CodegenOptions &options) {
+  std::unique_ptr<llvm::Module> module =
+      mlir::translateModuleToLLVMIR(llvmModule, context);
+  if (!module)
+    return llvm::createStringError("translation to LLVM IR failed");
+  auto tm = createTargetMachine(options);
+  if (!tm)
+    return tm.takeError();
+  module->setTargetTriple((*tm)->getTargetTriple());
+  module->setDataLayout((*tm)->createDataLayout());
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm->get());
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = options.optLevel >= 3 ? llvm::OptimizationLevel::O3
+                                  : options.optLevel == 2 ? llvm::OptimizationLevel::O2
+                                  : options.optLevel == 1 ? llvm::OptimizationLevel::O1
+                                                          : llvm::OptimizationLevel::O0;
+  llvm::ModulePassManager mpm =
+      level == llvm::OptimizationLevel::O0
+          ? pb.buildO0DefaultPipeline(level)
+          : pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(*module, mam);
+  if (llvm::verifyModule(*module, &llvm::errs()))
+    return llvm::createStringError("LLVM IR verification failed");
+  return module;
+}
+
+llvm::Error neurona::writeObjectFile(llvm::Module &module,
+                                     const CodegenOptions &options,
+                                     llvm::StringRef path) {
+  auto tm = createTargetMachine(options);
+  if (!tm)
+    return tm.takeError();
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return llvm::createStringError("cannot write " + path.str() + ": " +
+                                   ec.message());
+  llvm::legacy::PassManager pm;
+  if ((*tm)->addPassesToEmitFile(pm, out, nullptr,
+                                 llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError("the target cannot emit object files");
+  pm.run(module);
+  out.flush();
+  if (out.has_error())
+    return llvm::createStringError("error writing " + path.str());
+  return llvm::Error::success();
+}

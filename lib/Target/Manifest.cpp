@@ -1,0 +1,158 @@
+//===- Manifest.cpp - entry signatures, manifest and parameter blob -------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#include "neurona/Target/Artifact.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace neurona;
+
+static std::string dtypeOf(Type t) {
+  if (t.isF32())
+    return "f32";
+  if (t.isF64())
+    return "f64";
+  if (t.isInteger(32))
+    return "i32";
+  if (t.isInteger(64))
+    return "i64";
+  return "";
+}
+
+static std::string roleOfResult(StringRef role) {
+  return role.empty() ? "output" : role.str();
+}
+
+llvm::Expected<std::vector<EntrySignature>>
+neurona::collectEntries(ModuleOp module) {
+  std::vector<EntrySignature> entries;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    bool isEntry = false;
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      isEntry |= static_cast<bool>(fn.getArgAttr(i, "nn.role"));
+    if (!isEntry)
+      continue;
+    EntrySignature sig;
+    sig.name = fn.getName().str();
+    auto add = [&](Type type, StringAttr role, StringAttr name,
+                   bool isResult) -> llvm::Error {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      std::string dtype = tensor ? dtypeOf(tensor.getElementType()) : "";
+      if (dtype.empty())
+        return llvm::createStringError(
+            "entry @" + sig.name + ": unsupported argument type");
+      EntryArg arg;
+      arg.role = isResult ? roleOfResult(role ? role.getValue() : "")
+                          : (role ? role.getValue().str() : "input");
+      arg.name = name ? name.getValue().str()
+                      : (isResult ? "result" : "arg") +
+                            std::to_string(sig.args.size());
+      arg.dtype = dtype;
+      for (int64_t d : tensor.getShape())
+        arg.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+      sig.args.push_back(std::move(arg));
+      return llvm::Error::success();
+    };
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      if (auto err = add(fn.getArgumentTypes()[i],
+                         fn.getArgAttrOfType<StringAttr>(i, "nn.role"),
+                         fn.getArgAttrOfType<StringAttr>(i, "nn.name"), false))
+        return std::move(err);
+    for (unsigned r = 0; r < fn.getNumResults(); ++r)
+      if (auto err = add(fn.getResultTypes()[r],
+                         fn.getResultAttrOfType<StringAttr>(r, "nn.role"),
+                         fn.getResultAttrOfType<StringAttr>(r, "nn.name"),
+                         true))
+        return std::move(err);
+    entries.push_back(std::move(sig));
+  }
+  if (entries.empty())
+    return llvm::createStringError("the model has no entry functions");
+  return entries;
+}
+
+static std::string shapeText(const std::vector<int64_t> &shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += 'x';
+    s += shape[i] < 0 ? std::string("?") : std::to_string(shape[i]);
+  }
+  return s;
+}
+
+std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
+                                   const TrainSpec &train,
+                                   const std::vector<EntrySignature> &entries) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "neurona-manifest 1\n";
+  os << "model " << prefix << "\n";
+  if (train.present) {
+    os << "train loss=" << train.loss << " optimizer=" << train.optimizer
+       << " lr=" << llvm::format("%g", train.learningRate)
+       << " batch=" << train.batchSize << " epochs=" << train.epochs;
+    if (train.optimizer == "sgd")
+      os << " momentum=" << llvm::format("%g", train.momentum);
+    else
+      os << " beta1=" << llvm::format("%g", train.beta1)
+         << " beta2=" << llvm::format("%g", train.beta2)
+         << " epsilon=" << llvm::format("%g", train.epsilon);
+    for (const std::string &m : train.metrics)
+      os << " metric=" << m;
+    os << "\n";
+  }
+  for (const ParamSpec &p : model.params)
+    os << "param " << p.name << " f32 " << shapeText(p.shape) << " "
+       << p.init << "\n";
+  // Optimizer state appears once, from the first entry that uses it.
+  llvm::StringSet<> states;
+  for (const EntrySignature &e : entries)
+    for (const EntryArg &a : e.args)
+      if (a.role == "state" && states.insert(a.name).second)
+        os << "state " << a.name << " " << a.dtype << " " << shapeText(a.shape)
+           << "\n";
+  for (const EntrySignature &e : entries) {
+    os << "entry " << e.name << "\n";
+    for (const EntryArg &a : e.args)
+      os << "arg " << a.role << " " << a.name << " " << a.dtype << " "
+         << shapeText(a.shape) << "\n";
+  }
+  os << "end\n";
+  return text;
+}
+
+llvm::Expected<std::vector<char>>
+neurona::buildParamsBlob(const std::vector<ParamSpec> &params) {
+  bool any = llvm::any_of(params,
+                          [](const ParamSpec &p) { return !p.values.empty(); });
+  if (!any)
+    return std::vector<char>();
+  std::vector<char> blob;
+  for (const ParamSpec &p : params) {
+    blob.resize(llvm::alignTo(blob.size(), 64), 0);
+    size_t offset = blob.size();
+    int64_t count = 1;
+    for (int64_t d : p.shape)
+      count *= d;
+    if (static_cast<int64_t>(p.values.size()) != count)
+      return llvm::createStringError(
+          "parameter '" + p.name + "' has " + std::to_string(p.values.size()) +
+          " values, its shape needs " + std::to_string(count));
+    blob.resize(offset + count * sizeof(float), 0);
+    std::memcpy(blob.data() + offset, p.values.data(), count * sizeof(float));
+  }
+  return blob;
+}

@@ -1,0 +1,107 @@
+// RUN: %neurona-opt %s -split-input-file | %neurona-opt -split-input-file | FileCheck %s
+// Round trip of every op's custom syntax, with inferred result types.
+
+// CHECK-LABEL: func.func @dense
+func.func @dense(%x: tensor<?x784xf32>, %w: tensor<784x128xf32>, %b: tensor<128xf32>) -> tensor<?x128xf32> {
+  // CHECK: %[[H:.+]] = nn.matmul %{{.+}}, %{{.+}} : tensor<?x784xf32>, tensor<784x128xf32>
+  %h = nn.matmul %x, %w : tensor<?x784xf32>, tensor<784x128xf32>
+  // CHECK-NEXT: %[[Y:.+]] = nn.add %[[H]], %{{.+}} : tensor<?x128xf32>, tensor<128xf32>
+  %y = nn.add %h, %b : tensor<?x128xf32>, tensor<128xf32>
+  // CHECK-NEXT: nn.relu %[[Y]] : tensor<?x128xf32>
+  %r = nn.relu %y : tensor<?x128xf32>
+  return %r : tensor<?x128xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @transposed
+func.func @transposed(%a: tensor<?x8xf32>, %g: tensor<?x3xf32>) -> tensor<8x3xf32> {
+  // CHECK: nn.matmul %{{.+}}, %{{.+}} transpose_lhs : tensor<?x8xf32>, tensor<?x3xf32>
+  %0 = nn.matmul %a, %g transpose_lhs : tensor<?x8xf32>, tensor<?x3xf32>
+  return %0 : tensor<8x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @elementwise
+func.func @elementwise(%a: tensor<?x10xf32>, %b: tensor<1x10xf32>, %s: tensor<f32>) -> tensor<?x10xf32> {
+  // CHECK: nn.sub
+  %0 = nn.sub %a, %b : tensor<?x10xf32>, tensor<1x10xf32>
+  // CHECK: nn.mul
+  %1 = nn.mul %0, %s : tensor<?x10xf32>, tensor<f32>
+  // CHECK: nn.div
+  %2 = nn.div %1, %a : tensor<?x10xf32>, tensor<?x10xf32>
+  // CHECK: nn.maximum
+  %3 = nn.maximum %2, %s : tensor<?x10xf32>, tensor<f32>
+  // CHECK: nn.sigmoid
+  %4 = nn.sigmoid %3 : tensor<?x10xf32>
+  // CHECK: nn.tanh
+  %5 = nn.tanh %4 : tensor<?x10xf32>
+  // CHECK: nn.exp
+  %6 = nn.exp %5 : tensor<?x10xf32>
+  // CHECK: nn.log
+  %7 = nn.log %6 : tensor<?x10xf32>
+  // CHECK: nn.sqrt
+  %8 = nn.sqrt %7 : tensor<?x10xf32>
+  // CHECK: nn.neg
+  %9 = nn.neg %8 : tensor<?x10xf32>
+  // CHECK: nn.step
+  %10 = nn.step %9 : tensor<?x10xf32>
+  return %10 : tensor<?x10xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @softmax_and_reductions
+func.func @softmax_and_reductions(%x: tensor<?x10xf32>) -> (tensor<?x10xf32>, tensor<?x10xf32>, tensor<?x1xf32>, tensor<10xf32>, tensor<?xf32>, tensor<f32>) {
+  // CHECK: nn.softmax %{{.+}} axis = 1 : tensor<?x10xf32>
+  %0 = nn.softmax %x axis = 1 : tensor<?x10xf32>
+  // CHECK: nn.log_softmax %{{.+}} : tensor<?x10xf32>
+  %1 = nn.log_softmax %x : tensor<?x10xf32>
+  // CHECK: nn.reduce_sum %{{.+}} axes = [1] keepdims : tensor<?x10xf32>
+  %2 = nn.reduce_sum %x axes = [1] keepdims : tensor<?x10xf32>
+  // CHECK: nn.reduce_mean %{{.+}} axes = [0] : tensor<?x10xf32>
+  %3 = nn.reduce_mean %x axes = [0] : tensor<?x10xf32>
+  // CHECK: nn.reduce_max %{{.+}} axes = [-1] : tensor<?x10xf32>
+  %4 = nn.reduce_max %x axes = [-1] : tensor<?x10xf32>
+  // CHECK: nn.numel %{{.+}} : tensor<?x10xf32>
+  %5 = nn.numel %x : tensor<?x10xf32>
+  return %0, %1, %2, %3, %4, %5 : tensor<?x10xf32>, tensor<?x10xf32>, tensor<?x1xf32>, tensor<10xf32>, tensor<?xf32>, tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @shape
+func.func @shape(%img: tensor<?x28x28xf32>, %g: tensor<?x1xf32>, %x: tensor<?x10xf32>) -> (tensor<?x784xf32>, tensor<?x10xf32>) {
+  // CHECK: nn.reshape %{{.+}} : tensor<?x28x28xf32> -> tensor<?x784xf32>
+  %0 = nn.reshape %img : tensor<?x28x28xf32> -> tensor<?x784xf32>
+  // CHECK: nn.broadcast_like %{{.+}}, %{{.+}} : tensor<?x1xf32>, tensor<?x10xf32>
+  %1 = nn.broadcast_like %g, %x : tensor<?x1xf32>, tensor<?x10xf32>
+  return %0, %1 : tensor<?x784xf32>, tensor<?x10xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @losses
+func.func @losses(%logits: tensor<?x10xf32>, %labels: tensor<?xi64>, %p: tensor<?x1xf32>, %t: tensor<?x1xf32>) -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<?x10xf32>) {
+  // CHECK: nn.cross_entropy %{{.+}}, %{{.+}} : tensor<?x10xf32>, tensor<?xi64>
+  %0 = nn.cross_entropy %logits, %labels : tensor<?x10xf32>, tensor<?xi64>
+  // CHECK: nn.mse
+  %1 = nn.mse %p, %t : tensor<?x1xf32>, tensor<?x1xf32>
+  // CHECK: nn.binary_cross_entropy
+  %2 = nn.binary_cross_entropy %p, %t : tensor<?x1xf32>, tensor<?x1xf32>
+  // CHECK: nn.one_hot %{{.+}} depth = 10 : tensor<?xi64>
+  %3 = nn.one_hot %labels depth = 10 : tensor<?xi64>
+  return %0, %1, %2, %3 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<?x10xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @optimizers
+func.func @optimizers(%p: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>, %lr: tensor<f32>, %t: tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  // CHECK: nn.sgd_update %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {momentum = 0.899999976 : f32} : tensor<4xf32>
+  %p1, %v1 = nn.sgd_update %p, %g, %v, %lr {momentum = 0.9 : f32} : tensor<4xf32>
+  // CHECK: nn.adam_update %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<4xf32>
+  %p2, %m2, %v2 = nn.adam_update %p1, %g, %m, %v1, %lr, %t : tensor<4xf32>
+  return %p2, %m2 : tensor<4xf32>, tensor<4xf32>
+}

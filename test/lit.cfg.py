@@ -1,0 +1,36 @@
+# -*- Python -*-
+# lit configuration for Neurona's regression tests.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Neurona"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".nn", ".test", ".py"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.neurona_obj_root, "test")
+
+llvm_config.with_system_environment(["HOME", "TMPDIR", "PATH"])
+llvm_config.use_default_substitutions()
+
+tools_dir = os.path.join(config.neurona_obj_root, "bin")
+config.substitutions.append(("%neurona-opt", os.path.join(tools_dir, "neurona-opt")))
+config.substitutions.append(("%neurona", os.path.join(tools_dir, "neurona")))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%shared", config.shared_dir))
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", tools_dir, append_path=True)
+llvm_config.with_environment("NEURONA_BIN", tools_dir)
+
+# Features tests can REQUIRE.
+if os.path.isdir(config.shared_dir):
+    config.available_features.add("shared-data")
+else:
+    lit_config.note("../shared not found at %s: tests that need the shared "
+                    "data sets are UNSUPPORTED" % config.shared_dir)
+if shutil.which("cc"):
+    config.available_features.add("cc")

@@ -1,0 +1,83 @@
+//===- Compile.cpp - neurona compile --------------------------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Driver.h"
+
+#include "llvm/Support/Path.h"
+
+using namespace neurona;
+using namespace neurona::driver;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx|model.nn>"),
+                                  cl::Required, cl::sub(compileCommand));
+static cl::opt<EmitKind> emit(
+    "emit", cl::desc("What to produce"), cl::init(EmitKind::Executable),
+    cl::values(clEnumValN(EmitKind::MLIR, "mlir", "nn dialect IR (imported)"),
+               clEnumValN(EmitKind::LLVMDialect, "mlir-llvm",
+                          "MLIR after neurona-cpu-pipeline"),
+               clEnumValN(EmitKind::LLVMIR, "llvm", "optimised LLVM IR"),
+               clEnumValN(EmitKind::Object, "obj", "object file + C header"),
+               clEnumValN(EmitKind::SharedLibrary, "lib",
+                          "shared library + C header"),
+               clEnumValN(EmitKind::Executable, "exe",
+                          "standalone program reading and writing .npy")),
+    cl::sub(compileCommand));
+static cl::opt<std::string> output("o", cl::desc("Output file ('-' = stdout for text)"),
+                                   cl::value_desc("path"),
+                                   cl::sub(compileCommand));
+static cl::opt<std::string> params(
+    "params", cl::desc("Embed these trained parameters (.npz from `train`)"),
+    cl::value_desc("file.npz"), cl::sub(compileCommand));
+static cl::opt<bool> training(
+    "training", cl::desc("Also compile the gradients and train_step entries"),
+    cl::sub(compileCommand));
+static cl::opt<std::string> mcpu(
+    "mcpu", cl::desc("Target CPU ('native' = this machine's features)"),
+    cl::init("native"), cl::sub(compileCommand));
+
+static std::string defaultOutput() {
+  llvm::StringRef stem = llvm::sys::path::stem(input);
+  switch (emit) {
+  case EmitKind::MLIR:
+  case EmitKind::LLVMDialect:
+  case EmitKind::LLVMIR:
+    return "-";
+  case EmitKind::Object:
+    return (stem + ".o").str();
+  case EmitKind::SharedLibrary:
+    return ("lib" + stem + ".so").str();
+  case EmitKind::Executable:
+    return stem.str();
+  }
+  return stem.str();
+}
+
+int driver::runCompile() {
+  auto ctx = createCompilerContext();
+  auto model = importModelFile(*ctx, input);
+  if (!model)
+    return fail(model.takeError());
+  if (!params.empty())
+    if (auto err = loadParamValues(*model, params))
+      return fail(std::move(err));
+  CompileOptions options;
+  options.codegen.cpu = mcpu;
+  options.runtimeDir = runtimeDirectory();
+  if (training) {
+    auto spec = resolveTrainSpec(*model);
+    if (!spec)
+      return fail(spec.takeError());
+    options.training = true;
+    options.train = *spec;
+  }
+  if (auto err = prepareModule(*model, options))
+    return fail(std::move(err));
+  std::string out = output.empty() ? defaultOutput() : output.getValue();
+  if (auto err = emitArtifact(*model, options, emit, out))
+    return fail(std::move(err));
+  return 0;
+}

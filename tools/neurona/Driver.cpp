@@ -1,0 +1,172 @@
+//===- Driver.cpp - shared pieces of the neurona subcommands --------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Driver.h"
+
+#include "neurona/Runtime/NPY.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace neurona;
+using namespace neurona::driver;
+namespace cl = llvm::cl;
+
+cl::SubCommand driver::compileCommand(
+    "compile", "Compile a model (.onnx or .nn) to MLIR, LLVM IR, an object "
+               "file with a C header, a shared library or an executable");
+cl::SubCommand driver::runCommand(
+    "run", "Run a model on .npy inputs and write .npy outputs");
+cl::SubCommand driver::trainCommand(
+    "train", "Train a model on a data set and save its parameters");
+cl::SubCommand driver::evalCommand(
+    "eval", "Report a model's loss and accuracy on a data set");
+cl::OptionCategory driver::trainingCategory(
+    "Training recipe (overrides the model's `train` section)");
+
+static cl::opt<std::string> lossOpt(
+    "loss", cl::desc("cross_entropy | binary_cross_entropy | mse"),
+    cl::cat(trainingCategory), cl::sub(compileCommand), cl::sub(trainCommand),
+    cl::sub(runCommand), cl::sub(evalCommand));
+static cl::opt<std::string> optimizerOpt(
+    "optimizer", cl::desc("sgd | adam"), cl::cat(trainingCategory),
+    cl::sub(compileCommand), cl::sub(trainCommand), cl::sub(runCommand),
+    cl::sub(evalCommand));
+static cl::opt<double> lrOpt("lr", cl::desc("Learning rate"),
+                             cl::cat(trainingCategory), cl::sub(trainCommand),
+                             cl::sub(compileCommand));
+static cl::opt<double> momentumOpt("momentum", cl::desc("SGD momentum"),
+                                   cl::cat(trainingCategory),
+                                   cl::sub(trainCommand),
+                                   cl::sub(compileCommand));
+static cl::opt<int64_t> epochsOpt("epochs", cl::desc("Passes over the data"),
+                                  cl::cat(trainingCategory),
+                                  cl::sub(trainCommand));
+static cl::opt<int64_t> batchOpt("batch-size", cl::desc("Samples per step"),
+                                 cl::cat(trainingCategory),
+                                 cl::sub(trainCommand), cl::sub(evalCommand));
+
+int driver::fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "neurona") << message << "\n";
+  return 1;
+}
+
+int driver::fail(llvm::Error error) {
+  return fail(llvm::toString(std::move(error)));
+}
+
+int driver::fail(const Status &status) { return fail(status.getMessage()); }
+
+int driver::failRuntime(nr_status status) {
+  return fail(llvm::Twine(nr_status_string(status)) + ": " + nr_last_error());
+}
+
+llvm::Expected<TrainSpec> driver::resolveTrainSpec(const ImportedModel &model) {
+  TrainSpec spec = model.train;
+  if (lossOpt.getNumOccurrences())
+    spec.loss = lossOpt;
+  if (optimizerOpt.getNumOccurrences())
+    spec.optimizer = optimizerOpt;
+  if (lrOpt.getNumOccurrences())
+    spec.learningRate = lrOpt;
+  if (momentumOpt.getNumOccurrences())
+    spec.momentum = momentumOpt;
+  if (epochsOpt.getNumOccurrences())
+    spec.epochs = epochsOpt;
+  if (batchOpt.getNumOccurrences())
+    spec.batchSize = batchOpt;
+  if (spec.loss.empty() || spec.optimizer.empty())
+    return llvm::createStringError(
+        "model '" + model.name +
+        "' has no training recipe: add a `train` section or pass --loss and "
+        "--optimizer");
+  if (spec.learningRate <= 0 || spec.batchSize <= 0 || spec.epochs <= 0)
+    return llvm::createStringError(
+        "learning rate, batch size and epochs must be positive");
+  spec.present = true;
+  return spec;
+}
+
+llvm::Error driver::loadParamValues(ImportedModel &model,
+                                    llvm::StringRef npzPath) {
+  std::vector<NpzEntry> entries;
+  if (Status s = readNpz(npzPath.str(), entries); !s)
+    return llvm::createStringError(s.getMessage());
+  for (ParamSpec &p : model.params) {
+    auto it = llvm::find_if(entries,
+                            [&](const NpzEntry &e) { return e.name == p.name; });
+    if (it == entries.end())
+      return llvm::createStringError(npzPath.str() + ": no parameter '" +
+                                     p.name + "'");
+    if (it->array.dtype != NR_F32 || it->array.shape != p.shape)
+      return llvm::createStringError(
+          npzPath.str() + ": parameter '" + p.name + "' is " +
+          nr_dtype_name(it->array.dtype) + formatShape(it->array.shape) +
+          ", the model needs f32" + formatShape(p.shape));
+    const float *data = reinterpret_cast<const float *>(it->array.data.data());
+    p.values.assign(data, data + it->array.numElements());
+    p.init = "data";
+  }
+  if (entries.size() != model.params.size())
+    return llvm::createStringError(
+        npzPath.str() + ": holds " + std::to_string(entries.size()) +
+        " arrays, the model has " + std::to_string(model.params.size()) +
+        " parameters");
+  return llvm::Error::success();
+}
+
+std::string driver::runtimeDirectory() {
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable("neurona", &anchor);
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(dir, "..", "lib");
+  llvm::sys::path::remove_dots(dir, /*remove_dot_dot=*/true);
+  return std::string(dir);
+}
+
+LoadedModel::~LoadedModel() {
+  if (model)
+    nr_model_close(model);
+  if (!tempDir.empty())
+    llvm::sys::fs::remove_directories(tempDir);
+}
+
+llvm::Error LoadedModel::load(llvm::StringRef path, bool training) {
+  std::string library = path.str();
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+  if (ext == ".onnx" || ext == ".nn") {
+    auto ctx = createCompilerContext();
+    auto model = importModelFile(*ctx, path);
+    if (!model)
+      return model.takeError();
+    CompileOptions options;
+    options.runtimeDir = runtimeDirectory();
+    if (training) {
+      auto spec = resolveTrainSpec(*model);
+      if (!spec)
+        return spec.takeError();
+      options.training = true;
+      options.train = *spec;
+    }
+    if (auto err = prepareModule(*model, options))
+      return err;
+    llvm::SmallString<128> dir;
+    if (auto ec = llvm::sys::fs::createUniqueDirectory("neurona", dir))
+      return llvm::createStringError("cannot create a temporary folder: " +
+                                     ec.message());
+    tempDir = std::string(dir);
+    llvm::sys::path::append(dir, "model.so");
+    library = std::string(dir);
+    if (auto err = emitArtifact(*model, options, EmitKind::SharedLibrary,
+                                library))
+      return err;
+  }
+  if (nr_status s = nr_model_open(library.c_str(), &model))
+    return llvm::createStringError(llvm::Twine(nr_status_string(s)) + ": " +
+                                   nr_last_error());
+  return llvm::Error::success();
+}

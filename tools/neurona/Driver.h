@@ -1,0 +1,63 @@
+//===- Driver.h - shared pieces of the neurona subcommands ------*- C++ -*-===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_TOOLS_NEURONA_DRIVER_H
+#define NEURONA_TOOLS_NEURONA_DRIVER_H
+
+#include "neurona-c/runtime.h"
+#include "neurona/Compiler/Compiler.h"
+#include "neurona/Runtime/Status.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace neurona::driver {
+
+extern llvm::cl::SubCommand compileCommand, runCommand, trainCommand,
+    evalCommand;
+extern llvm::cl::OptionCategory trainingCategory;
+
+int runCompile();
+int runRun();
+int runTrain();
+int runEval();
+
+/// Prints "neurona: error: <message>" and returns 1.
+int fail(const llvm::Twine &message);
+int fail(llvm::Error error);
+int fail(const Status &status);
+/// A failed C API call as an error, with nr_last_error()'s details.
+int failRuntime(nr_status status);
+
+/// The training recipe: the model's own (DSL `train` section) overridden by
+/// the command-line options of trainingCategory.
+llvm::Expected<TrainSpec> resolveTrainSpec(const ImportedModel &model);
+
+/// Replaces the imported parameter values with those of a .npz file.
+llvm::Error loadParamValues(ImportedModel &model, llvm::StringRef npzPath);
+
+/// The folder holding libneurona_runtime.a and neurona_exe_main.o.
+std::string runtimeDirectory();
+
+/// A loaded model: a compiled shared library opened by the runtime, compiled
+/// into a temporary folder first when given as .onnx or .nn.
+class LoadedModel {
+public:
+  ~LoadedModel();
+  /// `training` adds the gradients and train_step entries when compiling.
+  llvm::Error load(llvm::StringRef path, bool training);
+  nr_model *get() const { return model; }
+
+private:
+  nr_model *model = nullptr;
+  std::string tempDir;
+};
+
+} // namespace neurona::driver
+
+#endif // NEURONA_TOOLS_NEURONA_DRIVER_H

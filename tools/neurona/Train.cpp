@@ -1,0 +1,174 @@
+//===- Train.cpp - neurona train and neurona eval -------------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Driver.h"
+
+#include "neurona/Data/Dataset.h"
+#include "neurona/Train/Trainer.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace neurona;
+using namespace neurona::driver;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> modelPath(cl::Positional,
+                                      cl::desc("<model.onnx|model.nn|lib.so>"),
+                                      cl::Required, cl::sub(trainCommand),
+                                      cl::sub(evalCommand));
+static cl::opt<std::string> dataDir(
+    "data-dir",
+    cl::desc("Folder with MNIST-style IDX files: train-images-idx3-ubyte, "
+             "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+             "t10k-labels-idx1-ubyte (.gz or not)"),
+    cl::value_desc("dir"), cl::sub(trainCommand), cl::sub(evalCommand));
+static cl::opt<std::string> trainData("train-data",
+                                      cl::desc("Training features (IDX or .npy)"),
+                                      cl::sub(trainCommand));
+static cl::opt<std::string> trainLabels("train-labels",
+                                        cl::desc("Training targets (IDX or .npy)"),
+                                        cl::sub(trainCommand));
+static cl::opt<std::string> testData("test-data",
+                                     cl::desc("Test features (IDX or .npy)"),
+                                     cl::sub(trainCommand), cl::sub(evalCommand));
+static cl::opt<std::string> testLabels("test-labels",
+                                       cl::desc("Test targets (IDX or .npy)"),
+                                       cl::sub(trainCommand),
+                                       cl::sub(evalCommand));
+static cl::opt<std::string> save(
+    "save", cl::desc("Write the trained parameters here (.npz, atomically)"),
+    cl::value_desc("file.npz"), cl::sub(trainCommand));
+static cl::opt<std::string> params(
+    "params", cl::desc("Start from (train) or use (eval) these parameters"),
+    cl::value_desc("file.npz"), cl::sub(trainCommand), cl::sub(evalCommand));
+static cl::opt<std::string> curves(
+    "curves", cl::desc("Write per-epoch loss and accuracy as CSV"),
+    cl::value_desc("file.csv"), cl::sub(trainCommand));
+static cl::opt<std::string> checkpoint(
+    "checkpoint", cl::desc("Save parameters here after every epoch"),
+    cl::value_desc("file.npz"), cl::sub(trainCommand));
+static cl::opt<uint64_t> seed("seed", cl::desc("Seed for initialisation and "
+                                               "shuffling"),
+                              cl::init(0), cl::sub(trainCommand));
+static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
+                           cl::sub(trainCommand));
+
+/// Finds `<dir>/<stem>` or `<dir>/<stem>.gz`.
+static std::string findIdx(llvm::StringRef dir, llvm::StringRef stem) {
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, stem);
+  if (llvm::sys::fs::exists(path))
+    return std::string(path);
+  return (path + ".gz").str();
+}
+
+/// Whether the model's first `forward` input is flat ([batch, features]).
+static bool wantsFlatInput(nr_model *model) {
+  nr_arg_info info;
+  if (nr_model_arg_info(model, "forward", 0, &info) != NR_OK)
+    return true;
+  return info.rank <= 2;
+}
+
+static llvm::Error loadSet(const std::string &features,
+                           const std::string &targets, bool flatten,
+                           data::Dataset &out) {
+  if (features.empty() || targets.empty())
+    return llvm::createStringError(
+        "no data: pass --data-dir, or --train-data/--train-labels and "
+        "--test-data/--test-labels");
+  if (Status s = data::loadDataset(features, targets, flatten, out); !s)
+    return llvm::createStringError(s.getMessage());
+  return llvm::Error::success();
+}
+
+int driver::runTrain() {
+  LoadedModel loaded;
+  if (auto err = loaded.load(modelPath, /*training=*/true))
+    return fail(std::move(err));
+  nr_model *model = loaded.get();
+  int hasTrainStep = 0;
+  nr_model_has_entry(model, "train_step", &hasTrainStep);
+  if (!hasTrainStep)
+    return fail(modelPath + " has no train_step entry: compile it with "
+                            "--training");
+
+  bool flatten = wantsFlatInput(model);
+  std::string trainX = trainData, trainY = trainLabels, testX = testData,
+              testY = testLabels;
+  if (!dataDir.empty()) {
+    trainX = findIdx(dataDir, "train-images-idx3-ubyte");
+    trainY = findIdx(dataDir, "train-labels-idx1-ubyte");
+    testX = findIdx(dataDir, "t10k-images-idx3-ubyte");
+    testY = findIdx(dataDir, "t10k-labels-idx1-ubyte");
+  }
+  data::Dataset trainSet, testSet;
+  if (auto err = loadSet(trainX, trainY, flatten, trainSet))
+    return fail(std::move(err));
+  bool haveTest = !testX.empty() || !testY.empty();
+  if (haveTest)
+    if (auto err = loadSet(testX, testY, flatten, testSet))
+      return fail(std::move(err));
+
+  train::TrainOptions options;
+  options.seed = seed;
+  options.initParams = params.empty();
+  if (!params.empty())
+    if (nr_status s = nr_model_load_params(model, params.c_str()))
+      return failRuntime(s);
+  options.testSet = haveTest ? &testSet : nullptr;
+  options.curvesPath = curves;
+  options.checkpointPath = checkpoint;
+  options.quiet = quiet;
+  if (!quiet)
+    llvm::outs() << "training " << modelPath << " on "
+                 << trainSet.numSamples << " samples"
+                 << (haveTest ? " (test: " + std::to_string(testSet.numSamples) +
+                                    ")"
+                              : std::string())
+                 << "\n";
+  llvm::outs().flush();
+  std::vector<train::EpochStats> history;
+  Status status = train::train(model, trainSet, options, &history);
+  if (!save.empty())
+    if (nr_status s = nr_model_save_params(model, save.c_str()))
+      return failRuntime(s);
+  if (!status)
+    return fail(status);
+  return 0;
+}
+
+int driver::runEval() {
+  LoadedModel loaded;
+  if (auto err = loaded.load(modelPath, /*training=*/false))
+    return fail(std::move(err));
+  nr_model *model = loaded.get();
+  if (!params.empty())
+    if (nr_status s = nr_model_load_params(model, params.c_str()))
+      return failRuntime(s);
+  std::string x = testData, y = testLabels;
+  if (!dataDir.empty()) {
+    x = findIdx(dataDir, "t10k-images-idx3-ubyte");
+    y = findIdx(dataDir, "t10k-labels-idx1-ubyte");
+  }
+  data::Dataset set;
+  if (auto err = loadSet(x, y, wantsFlatInput(model), set))
+    return fail(std::move(err));
+  train::EvalResult result;
+  if (Status s = train::evaluate(model, set, 0, result); !s)
+    return fail(s);
+  llvm::outs() << "samples " << result.numSamples << "  loss "
+               << llvm::format("%.4f", result.loss);
+  if (!std::isnan(result.accuracy))
+    llvm::outs() << "  accuracy " << llvm::format("%.4f", result.accuracy);
+  llvm::outs() << "\n";
+  return 0;
+}
