@@ -11,12 +11,11 @@
 
 using namespace neurona::train;
 
-/// Clamp for probabilities passed to log, as Keras does (epsilon 1e-7), so
-/// that a confident wrong answer costs a large finite loss, not infinity.
-static constexpr double probEpsilon = 1e-7;
-
-static double clampProb(double p) {
-  return std::min(std::max(p, probEpsilon), 1 - probEpsilon);
+/// log(p) clamped at -100, as PyTorch and the compiled
+/// nn.binary_cross_entropy do, so that a confident wrong answer costs a large
+/// finite loss rather than infinity.
+static double clampedLog(double p) {
+  return p > 0 ? std::max(std::log(p), -100.0) : -100.0;
 }
 
 /// -log sigmoid(z) without overflow: softplus(-z).
@@ -50,10 +49,10 @@ double neurona::train::sampleLoss(const LossSpec &spec, const double *pred,
       return loss;
     }
     if (target.isLabel)
-      return -std::log(clampProb(pred[target.label]));
+      return -clampedLog(pred[target.label]);
     double loss = 0;
     for (int64_t j = 0; j < width; ++j)
-      loss -= double(target.values[j]) * std::log(clampProb(pred[j]));
+      loss -= double(target.values[j]) * clampedLog(pred[j]);
     return loss;
   }
   case LossKind::BinaryCrossEntropy: {
@@ -64,8 +63,7 @@ double neurona::train::sampleLoss(const LossSpec &spec, const double *pred,
         // t * softplus(-z) + (1 - t) * softplus(z)
         sum += t * softplus(-pred[j]) + (1 - t) * softplus(pred[j]);
       } else {
-        double p = clampProb(pred[j]);
-        sum -= t * std::log(p) + (1 - t) * std::log(1 - p);
+        sum -= t * clampedLog(pred[j]) + (1 - t) * clampedLog(1 - pred[j]);
       }
     }
     return sum / double(width);

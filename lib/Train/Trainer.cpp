@@ -91,6 +91,9 @@ Status neurona::train::lossSpecFromModel(const nr_model *model, LossSpec &out) {
                          "unknown loss '" + loss +
                              "' in the train settings (expected "
                              "cross_entropy, binary_cross_entropy or mse)");
+  // The compiled losses take logits for cross_entropy and probabilities
+  // (after a sigmoid) for binary_cross_entropy.
+  spec.fromLogits = spec.kind != LossKind::BinaryCrossEntropy;
   std::string logits;
   if (configValue(model, "from_logits", logits)) {
     if (logits == "true" || logits == "1")

@@ -183,6 +183,9 @@ static void checkLinkLine(const std::string &driver, const char *libs) {
 }
 
 TEST(ExeMainTest, TheDocumentedLinkLinesWork) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "sanitizer-instrumented objects need the sanitizer runtime";
+#endif
   // What the driver runs: model object, exe main, runtime archive, through
   // the C++ driver, or through `cc` with the C++ runtime named explicitly.
   checkLinkLine(std::string("'") + TEST_CXX_COMPILER + "'", "-ldl -lz -lm");

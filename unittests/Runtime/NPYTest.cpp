@@ -63,7 +63,9 @@ static void roundTrip(nr_dtype dtype, std::vector<int64_t> shape,
   EXPECT_EQ(a.dtype, dtype);
   EXPECT_EQ(a.shape, shape);
   ASSERT_EQ(a.numBytes(), values.size() * sizeof(T));
-  EXPECT_EQ(std::memcmp(a.data.data(), values.data(), a.numBytes()), 0);
+  if (!values.empty()) {
+    EXPECT_EQ(std::memcmp(a.data.data(), values.data(), a.numBytes()), 0);
+  }
   EXPECT_EQ(reinterpret_cast<uintptr_t>(a.data.data()) % 64, 0u);
 }
 
@@ -256,9 +258,8 @@ TEST(NPZTest, AtomicWriteKeepsTheOldFileOnFailure) {
   float v = 1;
   ASSERT_TRUE(writeNpz(path, {{"a", NR_F32, {}, &v}}).ok());
   std::string before = readAll(path);
-  // An invalid dtype fails in the middle of writing.
-  Status s = writeNpz(
-      path, {{"a", NR_F32, {}, &v}, {"b", static_cast<nr_dtype>(99), {}, &v}});
+  // A negative dimension fails in the middle of writing.
+  Status s = writeNpz(path, {{"a", NR_F32, {}, &v}, {"b", NR_F32, {-1}, &v}});
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(readAll(path), before);
   // And writing into a missing directory is an I/O error naming the path.

@@ -306,6 +306,9 @@ TEST(LossesTest, MatchTheirDefinitions) {
   EXPECT_FALSE(sampleCorrect(bceProb, prob, 1, one));
   double extreme[1] = {-1000};
   EXPECT_TRUE(std::isfinite(sampleLoss(bce, extreme, 1, one)));
+  // Like PyTorch and nn.binary_cross_entropy, log(0) counts as -100.
+  double zero[1] = {0};
+  EXPECT_DOUBLE_EQ(sampleLoss(bceProb, zero, 1, one), 100);
 
   LossSpec mse{LossKind::MeanSquaredError, true};
   double y[2] = {1, 3};

@@ -9,18 +9,21 @@
 // for training, through `forward` for evaluation, with the loss kind taken
 // from the manifest's `train` line (loss=cross_entropy | binary_cross_entropy
 // | mse). Evaluation losses are computed here from forward outputs with the
-// same definitions the compiled train_step uses:
+// same definitions as the compiler's nn loss ops, which train_step uses:
 //
 //  - cross_entropy: mean over the batch of -log softmax(logits)[label]
 //    (with soft / one-hot float targets: -sum_j t_j log softmax_j);
 //  - binary_cross_entropy: mean over batch and outputs of
-//    -(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))), computed stably;
+//    -(t log p + (1 - t) log(1 - p)) for probabilities p (the model ends in a
+//    sigmoid), each log clamped at -100 as in PyTorch;
 //  - mse: mean over batch and outputs of (y - t)^2.
 //
-// Predictions are logits unless the train line says from_logits=false, in
-// which case they are probabilities and the losses use them directly.
+// Predictions are logits for cross_entropy and probabilities for
+// binary_cross_entropy; a `from_logits=true|false` train setting overrides
+// that (probabilities for cross_entropy use -log p[label], logits for
+// binary_cross_entropy the stable sigmoid form).
 // Accuracy: argmax against the label when the prediction has more than one
-// column; with one column, prediction > 0 (logits) or > 0.5 (probabilities)
+// column; with one column, prediction > 0.5 (probabilities) or > 0 (logits)
 // against label != 0; none for mse.
 //
 //===----------------------------------------------------------------------===//
@@ -48,8 +51,9 @@ struct LossSpec {
   bool fromLogits = true;
 };
 
-/// Reads `loss` (required) and `from_logits` (optional, default true) from
-/// the model's train config.
+/// Reads `loss` (required) and `from_logits` (optional; the default is true
+/// for cross_entropy, false for binary_cross_entropy) from the model's train
+/// config.
 Status lossSpecFromModel(const nr_model *model, LossSpec &out);
 
 struct TrainOptions {
