@@ -25,6 +25,7 @@ func.func @no_broadcast(%a: tensor<?x4xf32>, %b: tensor<3xf32>) {
 // -----
 
 func.func @wrong_result_type(%a: tensor<?x4xf32>) {
+  // expected-error @+2 {{'nn.relu' op inferred type(s) 'tensor<?x4xf32>' are incompatible with return type(s) of operation 'tensor<?x5xf32>'}}
   // expected-error @+1 {{'nn.relu' op failed to infer returned types}}
   %0 = "nn.relu"(%a) : (tensor<?x4xf32>) -> tensor<?x5xf32>
   return

@@ -147,11 +147,10 @@ private:
     return pred;
   }
 
-  /// An empty function with the given slots, inserted after `after`.
-  func::FuncOp createFunction(func::FuncOp after, StringRef name,
+  /// An empty function with the given slots, appended to the module.
+  func::FuncOp createFunction(func::FuncOp forward, StringRef name,
                               ArrayRef<Slot> args, ArrayRef<Slot> results) {
-    OpBuilder b(after);
-    b.setInsertionPointAfter(after);
+    OpBuilder b = OpBuilder::atBlockEnd(getOperation().getBody());
     auto slotTypes = [](ArrayRef<Slot> slots) {
       return llvm::map_to_vector(slots, [](const Slot &s) { return s.type; });
     };
@@ -162,7 +161,7 @@ private:
       });
     };
     auto fn = func::FuncOp::create(
-        b, after.getLoc(), name,
+        b, forward.getLoc(), name,
         b.getFunctionType(slotTypes(args), slotTypes(results)));
     fn.setAllArgAttrs(attrsOf(args));
     fn.setAllResultAttrs(attrsOf(results));

@@ -1,0 +1,36 @@
+// RUN: %neurona-opt %s -split-input-file -nn-autodiff -verify-diagnostics
+
+// expected-error @+1 {{nn-autodiff: forward has no parameters}}
+func.func @forward(%x: tensor<?x4xf32> {nn.role = "input", nn.name = "x"}) -> tensor<?x4xf32> {
+  %0 = nn.relu %x : tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{cross_entropy needs a 2-D (batch x classes) prediction}}
+func.func @forward(%x: tensor<?xf32> {nn.role = "input", nn.name = "x"},
+                   %w: tensor<1xf32> {nn.role = "param", nn.name = "w"}) -> tensor<?xf32> {
+  %0 = nn.mul %x, %w : tensor<?xf32>, tensor<1xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// expected-error @+1 {{nn-autodiff: no `func.func @forward` to differentiate}}
+module {
+  func.func @predict(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+    return %x : tensor<?x4xf32>
+  }
+}
+
+// -----
+
+func.func @forward(%x: tensor<?x4xf32> {nn.role = "input", nn.name = "x"},
+                   %w: tensor<4xf32> {nn.role = "param", nn.name = "w"}) -> tensor<?x4xf32> {
+  %0 = nn.mul %x, %w : tensor<?x4xf32>, tensor<4xf32>
+  // expected-error @+1 {{nn-autodiff: no gradient rule for 'nn.reduce_max'}}
+  %1 = nn.reduce_max %0 axes = [1] keepdims : tensor<?x4xf32>
+  %2 = nn.mul %0, %1 : tensor<?x4xf32>, tensor<?x1xf32>
+  return %2 : tensor<?x4xf32>
+}

@@ -1,0 +1,75 @@
+// RUN: %neurona-opt %s -split-input-file -nn-autodiff="loss=mse optimizer=sgd" | FileCheck %s
+// RUN: %neurona-opt %s -split-input-file -nn-autodiff="loss=cross_entropy optimizer=adam" | FileCheck %s --check-prefix=ADAM
+// RUN: %neurona-opt %s -split-input-file -nn-autodiff="loss=mse optimizer=sgd momentum=0.9" | FileCheck %s --check-prefix=MOMENTUM
+// RUN: not %neurona-opt %s -split-input-file -nn-autodiff="loss=hinge" 2>&1 | FileCheck %s --check-prefix=BADLOSS
+
+// A dense layer with a sigmoid: the VJP of sigmoid reuses its result, the
+// bias gradient sums over the batch, and the weight gradient is one
+// transposed matmul.
+
+// CHECK-LABEL: func.func @gradients
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x4xf32> {nn.name = "x", nn.role = "input"}
+// CHECK-SAME: %[[T:[a-z0-9]+]]: tensor<?x3xf32> {nn.name = "target", nn.role = "target"}
+// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<4x3xf32> {nn.name = "w", nn.role = "param"}
+// CHECK-SAME: -> (tensor<f32> {nn.name = "loss", nn.role = "loss"}, tensor<4x3xf32> {nn.name = "w", nn.role = "grad"}, tensor<3xf32> {nn.name = "b", nn.role = "grad"})
+// CHECK:      %[[Y:.+]] = nn.sigmoid
+// CHECK:      %[[LOSS:.+]] = nn.mse %[[Y]], %[[T]]
+// CHECK:      %[[DIFF:.+]] = nn.sub %[[Y]], %[[T]]
+// CHECK:      %[[N:.+]] = nn.numel %[[Y]]
+// CHECK:      %[[DY:.+]] = nn.mul %[[DIFF]]
+// CHECK:      %[[ONE_MINUS:.+]] = nn.sub %{{.+}}, %[[Y]] : tensor<f32>, tensor<?x3xf32>
+// CHECK:      %[[SLOPE:.+]] = nn.mul %[[Y]], %[[ONE_MINUS]]
+// CHECK:      %[[DZ:.+]] = nn.mul %[[DY]], %[[SLOPE]]
+// CHECK:      %[[DB:.+]] = nn.reduce_sum %[[DZ]] axes = [0] keepdims
+// CHECK:      %[[DB1:.+]] = nn.reshape %[[DB]] : tensor<1x3xf32> -> tensor<3xf32>
+// CHECK:      %[[DW:.+]] = nn.matmul %[[X]], %[[DZ]] transpose_lhs
+// CHECK:      return %[[LOSS]], %[[DW]], %[[DB1]]
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %{{.+}}: tensor<f32> {nn.name = "lr", nn.role = "hyper"}
+// CHECK-NOT:  nn.role = "state"
+// CHECK:      %[[G:.+]] = nn.matmul {{.+}} transpose_lhs
+// CHECK:      %[[STEP:.+]] = nn.mul %[[G]], %{{.+}} : tensor<4x3xf32>, tensor<f32>
+// CHECK:      nn.sub %{{.+}}, %[[STEP]] : tensor<4x3xf32>, tensor<4x3xf32>
+
+// ADAM-LABEL: func.func @train_step
+// ADAM-SAME: tensor<?xi64> {nn.name = "target", nn.role = "target"}
+// ADAM-SAME: {nn.name = "w.adam_m", nn.role = "state"}
+// ADAM-SAME: {nn.name = "adam.step", nn.role = "state"}
+// ADAM:      nn.cross_entropy
+// ADAM:      nn.softmax %{{.+}} axis = 1
+// ADAM:      nn.one_hot %{{.+}} depth = 3
+// ADAM:      %[[T1:.+]] = nn.add %{{.+}}, %{{.+}} : tensor<f32>, tensor<f32>
+// ADAM:      nn.adam_update {{.+}}, %[[T1]] : tensor<4x3xf32>
+// ADAM:      nn.adam_update {{.+}}, %[[T1]] : tensor<3xf32>
+
+// MOMENTUM-LABEL: func.func @train_step
+// MOMENTUM-SAME: {nn.name = "w.momentum", nn.role = "state"}
+// MOMENTUM:      nn.sgd_update {{.+}} {momentum = 0.899999976 : f32} : tensor<4x3xf32>
+
+// BADLOSS: error: nn-autodiff: unknown loss 'hinge'
+func.func @forward(%x: tensor<?x4xf32> {nn.role = "input", nn.name = "x"},
+                   %w: tensor<4x3xf32> {nn.role = "param", nn.name = "w"},
+                   %b: tensor<3xf32> {nn.role = "param", nn.name = "b"})
+    -> (tensor<?x3xf32> {nn.role = "output", nn.name = "y"}) {
+  %0 = nn.matmul %x, %w : tensor<?x4xf32>, tensor<4x3xf32>
+  %1 = nn.add %0, %b : tensor<?x3xf32>, tensor<3xf32>
+  %2 = nn.sigmoid %1 : tensor<?x3xf32>
+  return %2 : tensor<?x3xf32>
+}
+
+// -----
+
+// A value used twice accumulates both contributions.
+// CHECK-LABEL: func.func @gradients
+// CHECK:      %[[H:.+]] = nn.mul %[[A:.+]], %[[A]]
+// CHECK:      %[[G1:.+]] = nn.mul %[[DH:.+]], %[[A]]
+// CHECK-NEXT: %[[G2:.+]] = nn.mul %[[DH]], %[[A]]
+// CHECK-NEXT: nn.add %[[G1]], %[[G2]]
+func.func @forward(%x: tensor<?x3xf32> {nn.role = "input", nn.name = "x"},
+                   %w: tensor<3xf32> {nn.role = "param", nn.name = "w"})
+    -> (tensor<?x3xf32> {nn.role = "output", nn.name = "y"}) {
+  %a = nn.mul %x, %w : tensor<?x3xf32>, tensor<3xf32>
+  %h = nn.mul %a, %a : tensor<?x3xf32>, tensor<?x3xf32>
+  return %h : tensor<?x3xf32>
+}
