@@ -42,7 +42,8 @@ static cl::opt<double> lrOpt("lr", cl::desc("Learning rate"),
 static cl::opt<double> momentumOpt("momentum", cl::desc("SGD momentum"),
                                    cl::cat(trainingCategory),
                                    cl::sub(trainCommand),
-                                   cl::sub(compileCommand));
+                                   cl::sub(compileCommand),
+                                   cl::sub(runCommand));
 static cl::opt<int64_t> epochsOpt("epochs", cl::desc("Passes over the data"),
                                   cl::cat(trainingCategory),
                                   cl::sub(trainCommand));

@@ -28,6 +28,13 @@ static cl::opt<std::string> params("params",
                                    cl::desc("Load parameters from a .npz"),
                                    cl::value_desc("file.npz"),
                                    cl::sub(runCommand));
+static cl::opt<std::string> saveParams(
+    "save-params", cl::desc("Write the parameters after the run (.npz)"),
+    cl::value_desc("file.npz"), cl::sub(runCommand));
+static cl::opt<unsigned> repeat(
+    "repeat", cl::desc("Run the entry this many times on the same inputs "
+                       "(e.g. several train_step updates)"),
+    cl::init(1), cl::sub(runCommand));
 static cl::opt<std::string> entry(
     "entry", cl::desc("Entry to run: forward, gradients or train_step"),
     cl::init("forward"), cl::sub(runCommand));
@@ -112,9 +119,13 @@ int driver::runRun() {
     t.data = buffers[i].data();
   }
 
-  if (nr_status s = nr_model_run(model, entry.c_str(), in.data(), in.size(),
-                                 out.data(), out.size()))
-    return failRuntime(s);
+  for (unsigned i = 0; i < repeat; ++i)
+    if (nr_status s = nr_model_run(model, entry.c_str(), in.data(), in.size(),
+                                   out.data(), out.size()))
+      return failRuntime(s);
+  if (!saveParams.empty())
+    if (nr_status s = nr_model_save_params(model, saveParams.c_str()))
+      return failRuntime(s);
   for (size_t i = 0; i < out.size(); ++i)
     if (Status s = writeNpy(outputs[i], out[i].dtype, out[i].shape,
                             out[i].rank, out[i].data);

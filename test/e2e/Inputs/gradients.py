@@ -1,0 +1,125 @@
+"""Every gradient of an MLP matches central finite differences of a float64
+NumPy reference and PyTorch autograd (float64).
+
+Our gradients are computed in float32, so the comparison allows
+|ours - ref| <= 1e-4 * |ref| + 1e-5 (float32 has ~6e-8 relative rounding; the
+sums over a batch and a layer accumulate a few hundred such roundings).
+The finite differences use h = 1e-6 on the float64 reference, whose own
+truncation error (~h^2) is far below that bound; they are cross-checked
+against autograd at 1e-6.
+"""
+
+import argparse
+import os
+
+import numpy as np
+import torch
+
+from nrtest import mlp_onnx, run, close
+
+p = argparse.ArgumentParser()
+p.add_argument("--neurona", required=True)
+p.add_argument("--workdir", required=True)
+args = p.parse_args()
+os.makedirs(args.workdir, exist_ok=True)
+
+ACT = {
+    "Relu": lambda z: np.maximum(z, 0),
+    "Sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "Tanh": np.tanh,
+    None: lambda z: z,
+}
+TACT = {"Relu": torch.relu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh,
+        None: lambda z: z}
+
+
+def forward(params, x, names, acts, out_act, gemm, lib):
+    h = x
+    n = len(names) // 2
+    for i in range(n):
+        w, b = params[names[2 * i]], params[names[2 * i + 1]]
+        h = (h @ (w.T if gemm else w)) + b
+        act = acts[i] if i < n - 1 else out_act
+        h = (ACT if lib is np else TACT)[act](h)
+    return h
+
+
+def loss_fn(kind, pred, target, lib):
+    if kind == "mse":
+        return ((pred - target) ** 2).mean()
+    if kind == "binary_cross_entropy":
+        log = lib.log
+        return -(target * log(pred) + (1 - target) * log(1 - pred)).mean()
+    # cross_entropy from logits with integer labels
+    if lib is np:
+        m = pred.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(pred - m).sum(axis=1)) + m[:, 0]
+        return (lse - pred[np.arange(len(target)), target]).mean()
+    return torch.nn.functional.cross_entropy(pred, target)
+
+
+cases = [
+    ("ce_relu", [6, 5, 4], ["Relu"], None, "cross_entropy", False),
+    ("ce_tanh_gemm", [6, 5, 4], ["Tanh"], None, "cross_entropy", True),
+    ("mse_sigmoid", [5, 7, 3], ["Sigmoid"], None, "mse", False),
+    ("bce_tanh", [4, 6, 1], ["Tanh"], "Sigmoid", "binary_cross_entropy", True),
+    ("ce_deep", [8, 6, 6, 5], ["Relu", "Sigmoid"], None, "cross_entropy", False),
+]
+rng = np.random.default_rng(7)
+batch = 9
+for name, layers, acts, out_act, kind, gemm in cases:
+    path = os.path.join(args.workdir, name + ".onnx")
+    weights = mlp_onnx(path, layers, acts, gemm=gemm, out_act=out_act,
+                       name=name, seed=3)
+    names = list(weights)
+    x = rng.standard_normal((batch, layers[0])).astype(np.float32)
+    if kind == "cross_entropy":
+        t = rng.integers(0, layers[-1], batch).astype(np.int64)
+    elif kind == "binary_cross_entropy":
+        t = rng.integers(0, 2, (batch, 1)).astype(np.float32)
+    else:
+        t = rng.standard_normal((batch, layers[-1])).astype(np.float32)
+    xp, tp = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in "xt"]
+    np.save(xp, x)
+    np.save(tp, t)
+    outs = [os.path.join(args.workdir, f"{name}_loss.npy")] + [
+        os.path.join(args.workdir, f"{name}_g{i}.npy") for i in range(len(names))]
+    cmd = [args.neurona, "run", path, "--entry", "gradients", "--loss", kind,
+           "--optimizer", "sgd", "--input", xp, "--input", tp]
+    for o in outs:
+        cmd += ["--output", o]
+    run(cmd)
+    ours_loss = np.load(outs[0])
+    ours = {n: np.load(o) for n, o in zip(names, outs[1:])}
+
+    # float64 NumPy reference and central finite differences.
+    p64 = {n: w.astype(np.float64) for n, w in weights.items()}
+    x64 = x.astype(np.float64)
+    t64 = t if kind == "cross_entropy" else t.astype(np.float64)
+    f = lambda P: loss_fn(kind, forward(P, x64, names, acts, out_act, gemm, np), t64, np)
+    ref_loss = f(p64)
+    close(f"{name} loss", ours_loss, ref_loss, rtol=1e-5, atol=1e-6)
+    h = 1e-6
+    fd = {}
+    for n in names:
+        g = np.zeros_like(p64[n])
+        for idx in np.ndindex(g.shape):
+            plus = {k: v.copy() for k, v in p64.items()}
+            minus = {k: v.copy() for k, v in p64.items()}
+            plus[n][idx] += h
+            minus[n][idx] -= h
+            g[idx] = (f(plus) - f(minus)) / (2 * h)
+        fd[n] = g
+
+    # PyTorch autograd, float64.
+    tp_ = {n: torch.tensor(w, dtype=torch.float64, requires_grad=True)
+           for n, w in p64.items()}
+    tt = torch.tensor(t64)
+    loss_t = loss_fn(kind, forward(tp_, torch.tensor(x64), names, acts,
+                                   out_act, gemm, torch), tt, torch)
+    loss_t.backward()
+    for n in names:
+        auto = tp_[n].grad.numpy()
+        close(f"{name} d{n} (finite differences)", ours[n], fd[n], rtol=1e-4, atol=1e-5)
+        close(f"{name} d{n} (torch autograd)", ours[n], auto, rtol=1e-4, atol=1e-5)
+        close(f"{name} d{n} (fd vs autograd)", fd[n], auto, rtol=1e-6, atol=1e-7)
