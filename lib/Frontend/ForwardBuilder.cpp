@@ -76,8 +76,8 @@ Expected<OwningOpRef<ModuleOp>> ForwardBuilder::finish(StringRef errorPrefix) {
   Block &body = fn.getBody().front();
   opBuilder.setInsertionPointToEnd(&body);
   func::ReturnOp::create(opBuilder, fn.getLoc(), results);
-  fn.setFunctionType(opBuilder.getFunctionType(
-      body.getArgumentTypes(), ValueRange(results).getTypes()));
+  fn.setFunctionType(opBuilder.getFunctionType(body.getArgumentTypes(),
+                                               ValueRange(results).getTypes()));
   fn.setAllArgAttrs(argAttrs);
   fn.setAllResultAttrs(resultAttrs);
   if (Error err = verifyWithDiagnostics(module.get(), errorPrefix))

@@ -19,8 +19,8 @@ using llvm::Expected;
 
 namespace neurona::onnx_import {
 
-Expected<RankedTensorType> broadcastOrError(const NodeContext &node,
-                                            Value lhs, Value rhs) {
+Expected<RankedTensorType> broadcastOrError(const NodeContext &node, Value lhs,
+                                            Value rhs) {
   auto l = cast<RankedTensorType>(lhs.getType());
   auto r = cast<RankedTensorType>(rhs.getType());
   auto shape = nn::broadcastShapes(l.getShape(), r.getShape());
@@ -30,8 +30,7 @@ Expected<RankedTensorType> broadcastOrError(const NodeContext &node,
   return f32Tensor(lhs.getContext(), *shape);
 }
 
-template <typename OpTy>
-static Error importBinary(NodeContext &node) {
+template <typename OpTy> static Error importBinary(NodeContext &node) {
   if (Error err = node.checkAttributes({}))
     return err;
   if (Error err = node.checkNumInputs(2, 2))
@@ -44,11 +43,11 @@ static Error importBinary(NodeContext &node) {
     return rhs.takeError();
   if (auto type = broadcastOrError(node, *lhs, *rhs); !type)
     return type.takeError();
-  return node.setOutput(0, OpTy::create(node.builder(), node.loc(), *lhs, *rhs));
+  return node.setOutput(0,
+                        OpTy::create(node.builder(), node.loc(), *lhs, *rhs));
 }
 
-template <typename OpTy>
-static Error importUnary(NodeContext &node) {
+template <typename OpTy> static Error importUnary(NodeContext &node) {
   if (Error err = node.checkAttributes({}))
     return err;
   if (Error err = node.checkNumInputs(1, 1))

@@ -36,8 +36,7 @@ static Expected<uint64_t> parseSize(StringRef key, StringRef text) {
   uint64_t value;
   if (text.empty() || !llvm::all_of(text, llvm::isDigit) ||
       text.getAsInteger(10, value))
-    return dataError("has an invalid external-data " + key + " '" + text +
-                     "'");
+    return dataError("has an invalid external-data " + key + " '" + text + "'");
   return value;
 }
 
@@ -104,8 +103,9 @@ Expected<std::string> readExternalData(const onnx::TensorProto &tensor,
                 (llvm::sys::path::is_separator(folder.back()) ||
                  llvm::sys::path::is_separator(resolved[folder.size()]));
   if (!inside)
-    return dataError("has external data '" + *location + "' that resolves to '" +
-                     resolved + "', outside the model's folder");
+    return dataError("has external data '" + *location +
+                     "' that resolves to '" + resolved +
+                     "', outside the model's folder");
 
   llvm::sys::fs::file_status status;
   if (std::error_code ec = llvm::sys::fs::status(resolved, status))

@@ -20,6 +20,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Path.h"
 
 #include <optional>
@@ -45,6 +46,9 @@ struct Slot {
 };
 
 using FailFn = llvm::function_ref<Error(const llvm::Twine &)>;
+
+/// Elements of one example of a graph input, at most (2^40 floats is 4 TiB).
+constexpr int64_t kMaxExampleElements = int64_t(1) << 40;
 
 } // namespace
 
@@ -91,7 +95,8 @@ private:
 // Shared helpers
 //===----------------------------------------------------------------------===//
 
-RankedTensorType f32Tensor(MLIRContext *context, llvm::ArrayRef<int64_t> shape) {
+RankedTensorType f32Tensor(MLIRContext *context,
+                           llvm::ArrayRef<int64_t> shape) {
   return RankedTensorType::get(shape, Float32Type::get(context));
 }
 
@@ -120,16 +125,17 @@ Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,
                                                       FailFn fail) {
   auto it = values.find(name);
   if (it == values.end())
-    return fail("'" + name + "' is not a graph input, an initializer, or an "
+    return fail("'" + name +
+                "' is not a graph input, an initializer, or an "
                 "output of an earlier node");
   return it->second;
 }
 
-Expected<const TensorValue *> GraphImporter::constantOf(StringRef name,
-                                                        Slot &slot,
-                                                        FailFn fail) {
+Expected<const TensorValue *>
+GraphImporter::constantOf(StringRef name, Slot &slot, FailFn fail) {
   if (slot.isParam)
-    return fail("'" + name + "' is a trainable FLOAT parameter and cannot "
+    return fail("'" + name +
+                "' is a trainable FLOAT parameter and cannot "
                 "also be read as a constant");
   if (!slot.constant && slot.initializer) {
     auto decoded = decodeTensor(*slot.initializer, model);
@@ -139,7 +145,8 @@ Expected<const TensorValue *> GraphImporter::constantOf(StringRef name,
     slot.constant = std::move(*decoded);
   }
   if (!slot.constant)
-    return fail("'" + name + "' must be a constant (an initializer or a "
+    return fail("'" + name +
+                "' must be a constant (an initializer or a "
                 "Constant node), but it is computed by the graph");
   return &*slot.constant;
 }
@@ -163,10 +170,13 @@ Expected<Value> GraphImporter::valueOf(StringRef name, Slot &slot,
     slot.value = nn::ConstantOp::create(builder(), fileLoc(), attr);
     return slot.value;
   }
+  // Named after the initializer, whichever alias (Identity) reached it.
+  StringRef paramName = slot.initializer->name();
   slot.value = forward.addParam(
-      name, type, NameLoc::get(StringAttr::get(context, name), fileLoc()));
+      paramName, type,
+      NameLoc::get(StringAttr::get(context, paramName), fileLoc()));
   ParamSpec spec;
-  spec.name = name.str();
+  spec.name = paramName.str();
   spec.shape.assign(tensor.dims.begin(), tensor.dims.end());
   spec.init = "data";
   spec.values = std::move(slot.constant->floats);
@@ -215,6 +225,7 @@ Error GraphImporter::importInputs() {
     if (!tensorType.has_shape())
       return inputError("has no shape");
     llvm::SmallVector<int64_t> shape;
+    int64_t elements = 1;
     for (auto [i, dim] : llvm::enumerate(tensorType.shape().dim())) {
       bool symbolic = dim.has_dim_param() || !dim.has_dim_value();
       if (i == 0 && (symbolic || dim.dim_value() == 0)) {
@@ -227,8 +238,13 @@ Error GraphImporter::importInputs() {
             "dimension may be dynamic",
             i, dim.dim_param()));
       if (dim.dim_value() <= 0)
-        return inputError(llvm::formatv("has dimension {0} of size {1}", i,
-                                        dim.dim_value()));
+        return inputError(
+            llvm::formatv("has dimension {0} of size {1}", i, dim.dim_value()));
+      // Shapes derived from this one multiply its dimensions; a bound here
+      // keeps every such product far from overflow.
+      if (llvm::MulOverflow(elements, dim.dim_value(), elements) ||
+          elements > kMaxExampleElements)
+        return inputError("has an impossibly large shape");
       shape.push_back(dim.dim_value());
     }
     auto slot = std::make_shared<Slot>();
@@ -249,8 +265,8 @@ static std::string nodeLabel(const onnx::NodeProto &node, unsigned index) {
 }
 
 Error GraphImporter::importNode(const onnx::NodeProto &node, unsigned index) {
-  Location loc = NameLoc::get(
-      StringAttr::get(context, nodeLabel(node, index)), fileLoc());
+  Location loc =
+      NameLoc::get(StringAttr::get(context, nodeLabel(node, index)), fileLoc());
   NodeContext ctx(*this, node, index, loc);
   if (!node.domain().empty() && node.domain() != "ai.onnx")
     return ctx.error("unsupported op (domain '" + node.domain() + "')");
@@ -273,8 +289,8 @@ Error GraphImporter::importNode(const onnx::NodeProto &node, unsigned index) {
 
   for (auto [i, name] : llvm::enumerate(node.output()))
     if (!name.empty() && !values.count(name))
-      return ctx.error(llvm::formatv("output #{0} ('{1}') is not supported",
-                                     i, name));
+      return ctx.error(
+          llvm::formatv("output #{0} ('{1}') is not supported", i, name));
   return Error::success();
 }
 
@@ -287,7 +303,11 @@ Error GraphImporter::importOutputs() {
     auto fail = [&](const llvm::Twine &message) {
       return fileError("graph output " + message);
     };
-    auto slot = lookup(name, fail);
+    auto slot = lookup(name, [&](const llvm::Twine &) {
+      return fail("'" + name +
+                  "' is not produced by any node (nor is it a "
+                  "graph input or an initializer)");
+    });
     if (!slot)
       return slot.takeError();
     auto value = valueOf(name, **slot, fail);
@@ -375,8 +395,7 @@ Error NodeContext::checkAttributes(llvm::ArrayRef<StringRef> known) const {
   return Error::success();
 }
 
-const onnx::AttributeProto *
-NodeContext::findAttribute(StringRef name) const {
+const onnx::AttributeProto *NodeContext::findAttribute(StringRef name) const {
   for (const onnx::AttributeProto &attr : nodeProto.attribute())
     if (attr.name() == name)
       return &attr;
@@ -456,10 +475,9 @@ Error NodeContext::setOutput(unsigned i, Value value) {
     return Error::success();
   auto slot = std::make_shared<Slot>();
   slot->value = value;
-  return importer.define(nodeProto.output(i), std::move(slot),
-                         [&](const llvm::Twine &message) {
-                           return error("output " + message);
-                         });
+  return importer.define(
+      nodeProto.output(i), std::move(slot),
+      [&](const llvm::Twine &message) { return error("output " + message); });
 }
 
 Error NodeContext::setConstantOutput(unsigned i, TensorValue value) {
@@ -468,10 +486,9 @@ Error NodeContext::setConstantOutput(unsigned i, TensorValue value) {
     return Error::success();
   auto slot = std::make_shared<Slot>();
   slot->constant = std::move(value);
-  return importer.define(nodeProto.output(i), std::move(slot),
-                         [&](const llvm::Twine &message) {
-                           return error("output " + message);
-                         });
+  return importer.define(
+      nodeProto.output(i), std::move(slot),
+      [&](const llvm::Twine &message) { return error("output " + message); });
 }
 
 Error NodeContext::aliasOutput(unsigned i, unsigned j) {
@@ -484,10 +501,9 @@ Error NodeContext::aliasOutput(unsigned i, unsigned j) {
   auto slot = importer.lookup(nodeProto.input(j), fail);
   if (!slot)
     return slot.takeError();
-  return importer.define(nodeProto.output(i), *slot,
-                         [&](const llvm::Twine &message) {
-                           return error("output " + message);
-                         });
+  return importer.define(
+      nodeProto.output(i), *slot,
+      [&](const llvm::Twine &message) { return error("output " + message); });
 }
 
 Error NodeContext::checkInference(
@@ -507,11 +523,11 @@ Error NodeContext::checkInference(
                                : message);
 }
 
+} // namespace neurona::onnx_import
+
 //===----------------------------------------------------------------------===//
 // Entry point
 //===----------------------------------------------------------------------===//
-
-} // namespace neurona::onnx_import
 
 namespace neurona {
 

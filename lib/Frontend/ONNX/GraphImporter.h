@@ -63,7 +63,6 @@ struct TensorValue {
   std::vector<int64_t> ints;
 
   bool isFloat() const { return dataType == onnx::TensorProto::FLOAT; }
-  bool isInteger() const { return !isFloat(); }
   int64_t numElements() const {
     return isFloat() ? static_cast<int64_t>(floats.size())
                      : static_cast<int64_t>(ints.size());

@@ -39,10 +39,10 @@ static Error checkContraction(const NodeContext &node, Value a, Value b,
         "dimensions are {4} and {5}",
         formatShape(aType), transA ? " (transposed)" : "", formatShape(bType),
         transB ? " (transposed)" : "", kA, kB));
-  return node.checkInference([&](std::optional<Location> loc,
-                                 SmallVectorImpl<Type> &types) {
-    return nn::inferMatmul(loc, aType, bType, transA, transB, types);
-  });
+  return node.checkInference(
+      [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
+        return nn::inferMatmul(loc, aType, bType, transA, transB, types);
+      });
 }
 
 static Error importGemm(NodeContext &node) {
@@ -82,12 +82,12 @@ static Error importGemm(NodeContext &node) {
 
   OpBuilder &builder = node.builder();
   Location loc = node.loc();
-  Value result = nn::MatmulOp::create(builder, loc, *a, *b, *transA != 0,
-                                      *transB != 0);
+  Value result =
+      nn::MatmulOp::create(builder, loc, *a, *b, *transA != 0, *transB != 0);
   if (*alpha != 1.0f)
-    result = nn::MulOp::create(
-        builder, loc, result,
-        nn::ConstantOp::createScalar(builder, loc, *alpha));
+    result =
+        nn::MulOp::create(builder, loc, result,
+                          nn::ConstantOp::createScalar(builder, loc, *alpha));
   if (c) {
     // C broadcasts to the product, never the other way round.
     auto resultType = cast<RankedTensorType>(result.getType());
@@ -100,9 +100,9 @@ static Error importGemm(NodeContext &node) {
                         formatShape(resultType));
     Value bias = *c;
     if (*beta != 1.0f)
-      bias = nn::MulOp::create(
-          builder, loc, bias,
-          nn::ConstantOp::createScalar(builder, loc, *beta));
+      bias =
+          nn::MulOp::create(builder, loc, bias,
+                            nn::ConstantOp::createScalar(builder, loc, *beta));
     result = nn::AddOp::create(builder, loc, result, bias);
   }
   return node.setOutput(0, result);
@@ -121,9 +121,8 @@ static Error importMatMul(NodeContext &node) {
     return b.takeError();
   if (Error err = checkContraction(node, *a, *b, false, false))
     return err;
-  return node.setOutput(0,
-                        nn::MatmulOp::create(node.builder(), node.loc(), *a,
-                                             *b));
+  return node.setOutput(
+      0, nn::MatmulOp::create(node.builder(), node.loc(), *a, *b));
 }
 
 void registerLinearOps(OpTable &table) {

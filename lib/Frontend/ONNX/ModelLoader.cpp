@@ -48,8 +48,8 @@ static Expected<std::string> canonicalFolder(StringRef path) {
   llvm::sys::path::remove_filename(absolute);
   llvm::SmallString<256> real;
   if (std::error_code ec = llvm::sys::fs::real_path(absolute, real))
-    return fileError(path, "cannot resolve the model's folder: " +
-                               ec.message());
+    return fileError(path,
+                     "cannot resolve the model's folder: " + ec.message());
   return std::string(real);
 }
 

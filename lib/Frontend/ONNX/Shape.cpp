@@ -16,6 +16,7 @@
 #include "neurona/Dialect/NN/IR/NNOps.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using llvm::Error;
@@ -71,9 +72,9 @@ static Error importFlatten(NodeContext &node) {
     return reshapeTo(node, *input,
                      {ShapedType::kDynamic, product(dims.drop_front())});
   }
-  return reshapeTo(node, *input,
-                   {product(dims.take_front(axis)),
-                    product(dims.drop_front(axis))});
+  return reshapeTo(
+      node, *input,
+      {product(dims.take_front(axis)), product(dims.drop_front(axis))});
 }
 
 /// ONNX Reshape's target shape resolved against `input`: 0 copies the input
@@ -121,10 +122,13 @@ resolveReshape(const NodeContext &node, RankedTensorType input,
       inferred = -1;
   }
 
+  // The target's dimensions come from the file, so their product may
+  // overflow; no real tensor comes near 2^62 elements.
   int64_t known = 1;
   for (auto [i, dim] : llvm::enumerate(shape))
     if (static_cast<int64_t>(i) != inferred && !ShapedType::isDynamic(dim))
-      known *= dim;
+      if (llvm::MulOverflow(known, dim, known) || known > (int64_t(1) << 62))
+        return fail("the target shape is impossibly large");
   if (inferred >= 0) {
     if (known == 0 || available % known != 0)
       return fail(llvm::formatv("{0} elements{1} do not divide into the "
@@ -161,8 +165,8 @@ static Error importReshape(NodeContext &node) {
   if (*allowZero && llvm::is_contained(target.ints, 0))
     return node.error("allowzero=1 with a 0 in the shape makes an empty "
                       "tensor, which is not supported");
-  auto resolved = resolveReshape(
-      node, cast<RankedTensorType>(input->getType()), target.ints);
+  auto resolved = resolveReshape(node, cast<RankedTensorType>(input->getType()),
+                                 target.ints);
   if (!resolved)
     return resolved.takeError();
   return reshapeTo(node, *input, *resolved);

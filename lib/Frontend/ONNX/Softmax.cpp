@@ -26,8 +26,7 @@ namespace neurona::onnx_import {
 /// The first opset with the per-axis semantics.
 static constexpr int64_t kPerAxisOpset = 13;
 
-template <typename OpTy>
-static Error importSoftmax(NodeContext &node) {
+template <typename OpTy> static Error importSoftmax(NodeContext &node) {
   if (Error err = node.checkAttributes({"axis"}))
     return err;
   if (Error err = node.checkNumInputs(1, 1))
@@ -51,8 +50,9 @@ static Error importSoftmax(NodeContext &node) {
   Location loc = node.loc();
   if (perAxis || axis == rank - 1) {
     int64_t canonical = canonicalSoftmaxAxis(axis, rank);
-    return node.setOutput(
-        0, OpTy::create(builder, loc, *input, builder.getI64IntegerAttr(canonical)));
+    return node.setOutput(0,
+                          OpTy::create(builder, loc, *input,
+                                       builder.getI64IntegerAttr(canonical)));
   }
 
   // Opset < 13 with an inner axis: normalise over all dimensions from `axis`
@@ -75,7 +75,8 @@ static Error importSoftmax(NodeContext &node) {
   }
   auto matrixType = f32Tensor(type.getContext(), {outer, inner});
   Value matrix = nn::ReshapeOp::create(builder, loc, matrixType, *input);
-  Value normalized = OpTy::create(builder, loc, matrix, builder.getI64IntegerAttr(-1));
+  Value normalized =
+      OpTy::create(builder, loc, matrix, builder.getI64IntegerAttr(-1));
   return node.setOutput(0,
                         nn::ReshapeOp::create(builder, loc, type, normalized));
 }

@@ -57,19 +57,18 @@ static unsigned elementBytes(int32_t dataType) {
 }
 
 /// Copies little-endian elements out of `bytes` into `out`.
-static void decodeRaw(llvm::StringRef bytes, TensorValue &out,
-                      uint64_t count) {
+static void decodeRaw(llvm::StringRef bytes, TensorValue &out, uint64_t count) {
   const char *p = bytes.data();
   if (out.isFloat()) {
     out.floats.resize(count);
     for (uint64_t i = 0; i < count; ++i)
-      out.floats[i] = llvm::bit_cast<float>(
-          llvm::support::endian::read32le(p + 4 * i));
+      out.floats[i] =
+          llvm::bit_cast<float>(llvm::support::endian::read32le(p + 4 * i));
   } else if (out.dataType == onnx::TensorProto::INT32) {
     out.ints.resize(count);
     for (uint64_t i = 0; i < count; ++i)
-      out.ints[i] = static_cast<int32_t>(
-          llvm::support::endian::read32le(p + 4 * i));
+      out.ints[i] =
+          static_cast<int32_t>(llvm::support::endian::read32le(p + 4 * i));
   } else {
     out.ints.resize(count);
     for (uint64_t i = 0; i < count; ++i)
@@ -132,9 +131,9 @@ Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
                         ? tensor.int32_data_size()
                         : tensor.int64_data_size();
   if (stored != count)
-    return tensorError(llvm::formatv(
-        "holds {0} elements, but its shape {1} has {2}", stored,
-        formatShape(out.dims), count));
+    return tensorError(
+        llvm::formatv("holds {0} elements, but its shape {1} has {2}", stored,
+                      formatShape(out.dims), count));
   if (out.isFloat())
     out.floats.assign(tensor.float_data().begin(), tensor.float_data().end());
   else if (out.dataType == onnx::TensorProto::INT32)

@@ -1,0 +1,197 @@
+//===- Emitter.cpp - a DSL model to `nn` IR -------------------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// Walks a model's statements in order. Models are sequential for now: each
+// layer consumes the value of the statement before it. Names (given or
+// automatic) are recorded for every value so that `output NAME = REF` can
+// pick any of them, and so that the non-sequential forms the grammar already
+// reserves have something to refer to once the emitter supports them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitter.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using llvm::Error;
+using llvm::Expected;
+
+namespace neurona::dsl {
+
+ModelEmitter::ModelEmitter(MLIRContext &context, const ast::ModelDecl &model,
+                           const SourceDiagnostics &diags)
+    : context(&context), model(model), diags(diags),
+      forward(context, model.name,
+              FileLineColLoc::get(&context, diags.getBufferName(),
+                                  model.loc.line, model.loc.column)) {}
+
+Location ModelEmitter::loc(SourceLoc where) const {
+  return FileLineColLoc::get(context, diags.getBufferName(), where.line,
+                             where.column);
+}
+
+Value ModelEmitter::addParam(const std::string &name,
+                             llvm::ArrayRef<int64_t> shape,
+                             llvm::StringRef init, SourceLoc where) {
+  ParamSpec spec;
+  spec.name = name;
+  spec.shape.assign(shape.begin(), shape.end());
+  spec.init = init.str();
+  params.push_back(std::move(spec));
+  auto type = RankedTensorType::get(shape, Float32Type::get(context));
+  return forward.addParam(name, type, loc(where));
+}
+
+Error ModelEmitter::defineName(const std::string &name, SourceLoc where,
+                               const ValueInfo &info, bool automatic) {
+  auto [it, inserted] = names.try_emplace(name, info, where);
+  if (inserted)
+    return Error::success();
+  if (automatic)
+    return diags.error(where,
+                       "this layer's automatic name '" + name +
+                           "' is already taken; name the layer explicitly",
+                       it->second.second, "'" + name + "' is defined here");
+  return diags.error(where, "the name '" + name + "' is already used",
+                     it->second.second, "'" + name + "' is defined here");
+}
+
+Error ModelEmitter::emitInput(const ast::InputStmt &stmt) {
+  if (input)
+    return diags.error(stmt.loc,
+                       "models with several inputs are not supported yet",
+                       input->loc, "the first input is declared here");
+  llvm::SmallVector<int64_t> shape = {ShapedType::kDynamic};
+  int64_t elements = 1;
+  for (auto [dim, where] : llvm::zip(stmt.dims, stmt.dimLocs)) {
+    if (dim <= 0)
+      return diags.error(where, llvm::formatv("dimensions must be positive, "
+                                              "got {0}",
+                                              dim));
+    if (llvm::MulOverflow(elements, dim, elements) ||
+        elements > kMaxTensorElements)
+      return diags.error(where, "the input is too large (more than 2^40 "
+                                "elements per example)");
+    shape.push_back(dim);
+  }
+  input = stmt;
+  current.value = forward.addInput(
+      stmt.name, RankedTensorType::get(shape, Float32Type::get(context)),
+      loc(stmt.nameLoc));
+  current.producer = "input";
+  return defineName(stmt.name, stmt.nameLoc, current, /*automatic=*/false);
+}
+
+Error ModelEmitter::emitLayer(const ast::LayerStmt &stmt) {
+  const ast::Expr &call = stmt.call;
+  LayerFn emit = lookupLayer(call.text);
+  if (!emit) {
+    if (isPlannedLayer(call.text))
+      return diags.error(call.loc,
+                         "layer '" + call.text + "' is not supported yet");
+    return diags.error(call.loc, "unknown layer '" + call.text + "'" +
+                                     suggestClosest(call.text, layerNames()));
+  }
+  if (!input)
+    return diags.error(call.loc, "layer '" + call.text +
+                                     "' comes before the model's input; "
+                                     "declare 'input NAME: [dims]' first");
+  if (!stmt.operands.empty())
+    return diags.error(stmt.operandsLoc,
+                       "applying a layer to named values is not supported "
+                       "yet; each layer takes the output of the statement "
+                       "before it");
+
+  // Automatic names count every layer of the kind, named or not, so naming
+  // one layer never renames the others.
+  unsigned index = kindCounts[call.text]++;
+  bool automatic = stmt.name.empty();
+  std::string name = automatic ? call.text + std::to_string(index) : stmt.name;
+  LayerContext ctx{*this, call, name, current, loc(call.loc)};
+  auto result = emit(ctx);
+  if (!result)
+    return result.takeError();
+  current = *result;
+  return defineName(name, automatic ? call.loc : stmt.nameLoc, current,
+                    automatic);
+}
+
+Error ModelEmitter::emitOutput(const ast::OutputStmt &stmt) {
+  if (!input)
+    return diags.error(stmt.loc, "'output' comes before the model's input");
+  ValueInfo info = current;
+  if (!stmt.ref.empty()) {
+    auto it = names.find(stmt.ref);
+    if (it == names.end()) {
+      llvm::SmallVector<llvm::StringRef> known;
+      for (const auto &entry : names)
+        known.push_back(entry.getKey());
+      return diags.error(stmt.refLoc, "no input or layer is named '" +
+                                          stmt.ref + "'" +
+                                          suggestClosest(stmt.ref, known));
+    }
+    info = it->second.first;
+  }
+  for (const OutputInfo &output : outputs)
+    if (output.name == stmt.name)
+      return diags.error(stmt.nameLoc,
+                         "there is already an output named '" + stmt.name + "'",
+                         output.loc, "the first one is here");
+  outputs.push_back({stmt.name, stmt.nameLoc, info});
+  forward.addOutput(stmt.name, info.value);
+  return Error::success();
+}
+
+Error ModelEmitter::emitBody() {
+  for (const ast::Statement &statement : model.body) {
+    Error err = std::visit(
+        [&](const auto &stmt) -> Error {
+          using T = std::decay_t<decltype(stmt)>;
+          if constexpr (std::is_same_v<T, ast::InputStmt>)
+            return emitInput(stmt);
+          else if constexpr (std::is_same_v<T, ast::LayerStmt>)
+            return emitLayer(stmt);
+          else
+            return emitOutput(stmt);
+        },
+        statement);
+    if (err)
+      return err;
+  }
+  if (!input)
+    return diags.error(model.nameLoc, "model '" + model.name +
+                                          "' has no input; declare one with "
+                                          "'input NAME: [dims]'");
+  if (outputs.empty())
+    return diags.error(model.nameLoc,
+                       "model '" + model.name +
+                           "' has no output; add 'output NAME' after its "
+                           "last layer");
+  // A layer after the last output computes something nobody sees, which is
+  // almost always a forgotten `output` line.
+  if (const auto *layer = std::get_if<ast::LayerStmt>(&model.body.back()))
+    return diags.error(layer->call.loc,
+                       "the result of this layer is not used; add "
+                       "'output NAME' after it");
+  return Error::success();
+}
+
+Expected<ImportedModel> ModelEmitter::finish() {
+  auto module = forward.finish("");
+  if (!module)
+    return module.takeError();
+  ImportedModel result;
+  result.module = std::move(*module);
+  result.name = model.name;
+  result.params = std::move(params);
+  return result;
+}
+
+} // namespace neurona::dsl

@@ -1,0 +1,189 @@
+//===- Emitter.h - from the DSL's syntax tree to `nn` IR --------*- C++ -*-===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// The semantic half of the DSL frontend, shared by its files: argument
+// binding (Arguments.cpp), the model walk (`ModelEmitter`, Emitter.cpp), the
+// layer table (Layers.cpp) and the train section (TrainSection.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_LIB_FRONTEND_DSL_EMITTER_H
+#define NEURONA_LIB_FRONTEND_DSL_EMITTER_H
+
+#include "Diagnostics.h"
+
+#include "neurona/Frontend/DSL/AST.h"
+#include "neurona/Frontend/ForwardBuilder.h"
+#include "neurona/Frontend/ImportedModel.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace neurona::dsl {
+
+/// Parses with diagnostics owned by the caller, so that the emitter reports
+/// against the same buffer.
+llvm::Expected<ast::Program> parseProgram(llvm::StringRef source,
+                                          const SourceDiagnostics &diags);
+
+/// A number as written in messages: "0.001", "1.5", "1e-08".
+std::string formatNumber(double value);
+
+/// An expression as named in messages: "integer 5", "identifier 'relu'".
+std::string describeExpr(const ast::Expr &expr);
+
+//===----------------------------------------------------------------------===//
+// Arguments of calls (layers, optimizers)
+//===----------------------------------------------------------------------===//
+
+enum class ArgKind {
+  Integer,
+  /// An integer or a floating-point literal.
+  Number,
+  Identifier,
+  Bool,
+};
+
+/// One parameter a call accepts. At most the first may be positional.
+struct ParamDecl {
+  llvm::StringRef name;
+  ArgKind kind;
+  bool positional = false;
+};
+
+/// A call's arguments matched to its parameters and type-checked.
+class BoundArgs {
+public:
+  const ast::Expr *get(llvm::StringRef name) const;
+  int64_t getInt(llvm::StringRef name, int64_t defaultValue) const;
+  double getNumber(llvm::StringRef name, double defaultValue) const;
+  llvm::StringRef getIdentifier(llvm::StringRef name,
+                                llvm::StringRef defaultValue) const;
+  bool getBool(llvm::StringRef name, bool defaultValue) const;
+
+private:
+  friend llvm::Expected<BoundArgs> bindArguments(const ast::Expr &,
+                                                 llvm::ArrayRef<ParamDecl>,
+                                                 const SourceDiagnostics &);
+  llvm::SmallVector<std::pair<llvm::StringRef, const ast::Expr *>> values;
+};
+
+/// Matches `call`'s arguments to `params`: unknown keywords (with a
+/// suggestion), repeats, extra positional arguments and wrong types are
+/// errors.
+llvm::Expected<BoundArgs> bindArguments(const ast::Expr &call,
+                                        llvm::ArrayRef<ParamDecl> params,
+                                        const SourceDiagnostics &diags);
+
+/// Fails unless identifier `value` is one of `choices`; `what` names the
+/// setting in the message ("activation").
+llvm::Error checkChoice(const ast::Expr &value, llvm::StringRef what,
+                        llvm::ArrayRef<llvm::StringRef> choices,
+                        const SourceDiagnostics &diags);
+
+//===----------------------------------------------------------------------===//
+// Models
+//===----------------------------------------------------------------------===//
+
+/// A value of the model and what produced it last, which loss checks need
+/// ("softmax", "sigmoid", "linear", "input", ...).
+struct ValueInfo {
+  mlir::Value value;
+  std::string producer;
+};
+
+struct OutputInfo {
+  std::string name;
+  SourceLoc loc;
+  ValueInfo info;
+};
+
+/// The most elements an input example or a parameter may have (2^40 floats
+/// is 4 TiB): beyond any real model, and it keeps shape arithmetic on the
+/// layers' sizes from overflowing.
+inline constexpr int64_t kMaxTensorElements = int64_t(1) << 40;
+
+class ModelEmitter;
+
+/// What a layer's emitter sees.
+struct LayerContext {
+  ModelEmitter &emitter;
+  const ast::Expr &call;
+  /// The layer's name: given, or the automatic `<kind><index>`.
+  std::string name;
+  ValueInfo input;
+  mlir::Location loc;
+};
+
+using LayerFn = llvm::Expected<ValueInfo> (*)(LayerContext &);
+
+/// The layer called `name`, or null.
+LayerFn lookupLayer(llvm::StringRef name);
+/// Names of all layers, for suggestions.
+llvm::ArrayRef<llvm::StringRef> layerNames();
+/// Layers the language will have but the emitter cannot build yet.
+bool isPlannedLayer(llvm::StringRef name);
+
+class ModelEmitter {
+public:
+  ModelEmitter(mlir::MLIRContext &context, const ast::ModelDecl &model,
+               const SourceDiagnostics &diags);
+
+  /// Emits the model's statements in order.
+  llvm::Error emitBody();
+  llvm::ArrayRef<OutputInfo> getOutputs() const { return outputs; }
+  /// Verifies the IR and hands it over with the parameter specs.
+  llvm::Expected<ImportedModel> finish();
+
+  // Used by layer emitters.
+  const SourceDiagnostics &getDiags() const { return diags; }
+  mlir::OpBuilder &builder() { return forward.builder(); }
+  mlir::Location loc(SourceLoc where) const;
+  /// Adds parameter `name` of `shape` with initializer `init`.
+  mlir::Value addParam(const std::string &name, llvm::ArrayRef<int64_t> shape,
+                       llvm::StringRef init, SourceLoc where);
+
+private:
+  llvm::Error emitInput(const ast::InputStmt &input);
+  llvm::Error emitLayer(const ast::LayerStmt &layer);
+  llvm::Error emitOutput(const ast::OutputStmt &output);
+  llvm::Error defineName(const std::string &name, SourceLoc where,
+                         const ValueInfo &info, bool automatic);
+
+  mlir::MLIRContext *context;
+  const ast::ModelDecl &model;
+  const SourceDiagnostics &diags;
+  ForwardBuilder forward;
+  std::vector<ParamSpec> params;
+  std::vector<OutputInfo> outputs;
+  /// Values by name (the input and every layer), with where each was named.
+  llvm::StringMap<std::pair<ValueInfo, SourceLoc>> names;
+  /// Layers of each kind so far, for automatic names.
+  llvm::StringMap<unsigned> kindCounts;
+  std::optional<ast::InputStmt> input;
+  ValueInfo current;
+};
+
+//===----------------------------------------------------------------------===//
+// Training
+//===----------------------------------------------------------------------===//
+
+/// The training recipe of `train`, checked against the outputs of the model
+/// it trains.
+llvm::Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
+                                         const ast::ModelDecl &model,
+                                         llvm::ArrayRef<OutputInfo> outputs,
+                                         const SourceDiagnostics &diags);
+
+} // namespace neurona::dsl
+
+#endif // NEURONA_LIB_FRONTEND_DSL_EMITTER_H
