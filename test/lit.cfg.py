@@ -20,6 +20,9 @@ llvm_config.use_default_substitutions()
 tools_dir = os.path.join(config.neurona_obj_root, "bin")
 config.substitutions.append(("%neurona-opt", os.path.join(tools_dir, "neurona-opt")))
 config.substitutions.append(("%neurona", os.path.join(tools_dir, "neurona")))
+# lit's defaults bind %python to the interpreter running lit; tests need the
+# virtual environment's, which has onnx, onnxruntime and torch.
+config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%shared", config.shared_dir))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

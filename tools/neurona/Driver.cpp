@@ -16,18 +16,6 @@ using namespace neurona;
 using namespace neurona::driver;
 namespace cl = llvm::cl;
 
-cl::SubCommand driver::compileCommand(
-    "compile", "Compile a model (.onnx or .nn) to MLIR, LLVM IR, an object "
-               "file with a C header, a shared library or an executable");
-cl::SubCommand driver::runCommand(
-    "run", "Run a model on .npy inputs and write .npy outputs");
-cl::SubCommand driver::trainCommand(
-    "train", "Train a model on a data set and save its parameters");
-cl::SubCommand driver::evalCommand(
-    "eval", "Report a model's loss and accuracy on a data set");
-cl::OptionCategory driver::trainingCategory(
-    "Training recipe (overrides the model's `train` section)");
-
 static cl::opt<std::string> lossOpt(
     "loss", cl::desc("cross_entropy | binary_cross_entropy | mse"),
     cl::cat(trainingCategory), cl::sub(compileCommand), cl::sub(trainCommand),
@@ -52,7 +40,13 @@ static cl::opt<int64_t> batchOpt("batch-size", cl::desc("Samples per step"),
                                  cl::sub(trainCommand), cl::sub(evalCommand));
 
 int driver::fail(const llvm::Twine &message) {
-  llvm::WithColor::error(llvm::errs(), "neurona") << message << "\n";
+  std::string text = message.str();
+  // Frontend diagnostics already say "file:line:col: error: ..." and carry
+  // their source excerpt; print them as they are.
+  if (llvm::StringRef(text).contains(": error: "))
+    llvm::errs() << text << (llvm::StringRef(text).ends_with("\n") ? "" : "\n");
+  else
+    llvm::WithColor::error(llvm::errs(), "neurona") << text << "\n";
   return 1;
 }
 

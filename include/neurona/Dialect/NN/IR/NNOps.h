@@ -49,10 +49,6 @@ std::optional<SmallVector<int64_t>> normalizeAxes(ArrayRef<int64_t> axes,
 /// Resolves a possibly negative axis against `rank`; -1 when out of range.
 int64_t normalizeAxis(int64_t axis, int64_t rank);
 
-/// The attribute that marks a function argument as a trainable parameter;
-/// its value is the parameter's name.
-constexpr llvm::StringLiteral kParamAttrName = "nn.param";
-
 } // namespace mlir::nn
 
 #define GET_OP_CLASSES
