@@ -1,0 +1,22 @@
+"""Writes small .npy data sets for driver tests: KIND OUTDIR."""
+import sys
+import numpy as np
+
+kind, out = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(0)
+x = rng.standard_normal((32, 4)).astype(np.float32)
+y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0).astype(np.int64)
+if kind == "good":
+    np.save(out + "/x.npy", x)
+    np.save(out + "/y.npy", y)
+elif kind == "nan":
+    x[3, 2] = np.nan
+    np.save(out + "/x.npy", x)
+    np.save(out + "/y.npy", y)
+elif kind == "mismatch":
+    np.save(out + "/x.npy", x)
+    np.save(out + "/y.npy", y[:20])
+elif kind == "wrong-width":
+    np.save(out + "/x.npy", rng.standard_normal((5, 7)).astype(np.float32))
+elif kind == "bad-params":
+    np.savez(out + "/p.npz", **{"dense0.weight": np.zeros((5, 8), np.float32)})
