@@ -135,7 +135,7 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
     return writeText(output, text);
   }
 
-  std::string header = buildCHeader(prefix, *entries, !blob->empty());
+  std::string header = buildCHeader(prefix, *entries, model.params, !blob->empty());
   if (kind == EmitKind::Object) {
     if (auto err = writeObjectFile(**llvmModule, options.codegen, output))
       return err;

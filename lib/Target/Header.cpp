@@ -29,8 +29,88 @@ static std::string shapeComment(const EntryArg &a) {
   return s + "]";
 }
 
+static const char *cTypeOf(const std::string &dtype) {
+  if (dtype == "f32")
+    return "float";
+  if (dtype == "f64")
+    return "double";
+  if (dtype == "i32")
+    return "int32_t";
+  return "int64_t";
+}
+
+static bool isInputRole(const std::string &role) {
+  return role == "input" || role == "target" || role == "hyper";
+}
+
+static bool isResultRole(const std::string &role) {
+  return role == "output" || role == "loss" || role == "grad";
+}
+
+/// `static inline <prefix>_<entry>_embedded(...)`: plain arrays in, plain
+/// arrays out, parameters from the embedded blob. Nothing when the entry
+/// needs state the caller would have to manage, or has a dynamic dimension
+/// other than the leading batch.
+static void emitEmbeddedWrapper(llvm::raw_ostream &os, llvm::StringRef prefix,
+                                const EntrySignature &e,
+                                const std::vector<ParamSpec> &params,
+                                const std::vector<uint64_t> &offsets) {
+  for (const EntryArg &a : e.args) {
+    if (!isInputRole(a.role) && !isResultRole(a.role) && a.role != "param")
+      return;
+    for (size_t d = 1; d < a.shape.size(); ++d)
+      if (a.shape[d] < 0)
+        return;
+  }
+  std::vector<std::string> cParams{"int64_t batch"};
+  std::vector<std::string> argNames;
+  std::string body;
+  llvm::raw_string_ostream b(body);
+  for (size_t i = 0; i < e.args.size(); ++i) {
+    const EntryArg &a = e.args[i];
+    std::string pointer;
+    if (a.role == "param") {
+      auto it = llvm::find_if(params,
+                              [&](const ParamSpec &p) { return p.name == a.name; });
+      if (it == params.end())
+        return;
+      pointer = "(" + prefix.str() + "_params + " +
+                std::to_string(offsets[it - params.begin()]) + ")";
+    } else {
+      std::string name = sanitizeIdentifier(a.name) +
+                         (isResultRole(a.role) ? "_out" : "_in");
+      cParams.push_back(std::string(isInputRole(a.role) ? "const " : "") +
+                        cTypeOf(a.dtype) + " *" + name);
+      pointer = name;
+    }
+    size_t rank = a.shape.size();
+    b << "  int64_t d" << i << "[" << 2 * rank + 3 << "] = {(int64_t)(intptr_t)"
+      << pointer << ", (int64_t)(intptr_t)" << pointer << ", 0";
+    for (int64_t size : a.shape)
+      b << ", " << (size < 0 ? std::string("batch") : std::to_string(size));
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t stride = 1;
+      for (size_t k = d + 1; k < rank; ++k)
+        stride *= a.shape[k];
+      b << ", " << stride;
+    }
+    b << "};\n";
+    argNames.push_back("d" + std::to_string(i));
+  }
+  os << "/* " << e.name << " with the embedded parameters: arrays are dense, "
+     << "row-major, `batch` rows. */\n"
+     << "static inline void " << prefix << "_" << e.name << "_embedded(";
+  for (size_t i = 0; i < cParams.size(); ++i)
+    os << (i ? ", " : "") << cParams[i];
+  os << ") {\n" << body << "  void *args[" << argNames.size() << "] = {";
+  for (size_t i = 0; i < argNames.size(); ++i)
+    os << (i ? ", " : "") << argNames[i];
+  os << "};\n  " << prefix << "_" << e.name << "(args);\n}\n\n";
+}
+
 std::string neurona::buildCHeader(llvm::StringRef prefix,
                                   const std::vector<EntrySignature> &entries,
+                                  const std::vector<ParamSpec> &params,
                                   bool paramsEmbedded) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -61,7 +141,12 @@ std::string neurona::buildCHeader(llvm::StringRef prefix,
      << "/* Parameters in manifest order, each 64-byte aligned; "
      << (paramsEmbedded ? "embedded" : "not embedded (size 0)") << ". */\n"
      << "extern const unsigned char " << prefix << "_params[];\n"
-     << "extern const uint64_t " << prefix << "_params_size;\n\n"
-     << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
+     << "extern const uint64_t " << prefix << "_params_size;\n\n";
+  if (paramsEmbedded) {
+    std::vector<uint64_t> offsets = paramBlobOffsets(params);
+    for (const EntrySignature &e : entries)
+      emitEmbeddedWrapper(os, prefix, e, params, offsets);
+  }
+  os << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
   return text;
 }

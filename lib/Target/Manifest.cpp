@@ -134,19 +134,35 @@ std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
   return text;
 }
 
+static int64_t elementCount(const ParamSpec &p) {
+  int64_t count = 1;
+  for (int64_t d : p.shape)
+    count *= d;
+  return count;
+}
+
+std::vector<uint64_t>
+neurona::paramBlobOffsets(const std::vector<ParamSpec> &params) {
+  std::vector<uint64_t> offsets;
+  uint64_t end = 0;
+  for (const ParamSpec &p : params) {
+    uint64_t start = llvm::alignTo(end, 64);
+    offsets.push_back(start);
+    end = start + elementCount(p) * sizeof(float);
+  }
+  return offsets;
+}
+
 llvm::Expected<std::vector<char>>
 neurona::buildParamsBlob(const std::vector<ParamSpec> &params) {
   bool any = llvm::any_of(params,
                           [](const ParamSpec &p) { return !p.values.empty(); });
   if (!any)
     return std::vector<char>();
+  std::vector<uint64_t> offsets = paramBlobOffsets(params);
   std::vector<char> blob;
-  for (const ParamSpec &p : params) {
-    blob.resize(llvm::alignTo(blob.size(), 64), 0);
-    size_t offset = blob.size();
-    int64_t count = 1;
-    for (int64_t d : p.shape)
-      count *= d;
+  for (auto [p, offset] : llvm::zip(params, offsets)) {
+    int64_t count = elementCount(p);
     if (static_cast<int64_t>(p.values.size()) != count)
       return llvm::createStringError(
           "parameter '" + p.name + "' has " + std::to_string(p.values.size()) +

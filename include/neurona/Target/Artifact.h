@@ -53,6 +53,10 @@ std::string buildManifest(llvm::StringRef prefix, const ImportedModel &model,
                           const TrainSpec &train,
                           const std::vector<EntrySignature> &entries);
 
+/// Byte offset of each parameter in the embedded blob: manifest order, each
+/// start 64-byte aligned, f32 data.
+std::vector<uint64_t> paramBlobOffsets(const std::vector<ParamSpec> &params);
+
 /// Raw parameter data in manifest order, each 64-byte aligned; empty when
 /// no parameter has values, an error when only some have.
 llvm::Expected<std::vector<char>>
@@ -84,8 +88,13 @@ llvm::Error writeObjectFile(llvm::Module &module, const CodegenOptions &options,
                             llvm::StringRef path);
 
 /// The C header declaring the entry points of an object or shared library.
+/// With embedded parameters it also defines, for each entry whose only
+/// runtime-bound arguments are parameters, a `static inline`
+/// `<prefix>_<entry>_embedded(batch, inputs..., outputs...)` taking plain
+/// arrays, so deploying needs no runtime and no descriptor code.
 std::string buildCHeader(llvm::StringRef prefix,
                          const std::vector<EntrySignature> &entries,
+                         const std::vector<ParamSpec> &params,
                          bool paramsEmbedded);
 
 /// Runs the system C compiler driver as a linker.

@@ -4,7 +4,8 @@
   outputs that are bit-identical to `neurona run` (same compiled code);
 * `--emit=obj` + header: a C program that includes only the generated header,
   builds the memref descriptors by hand and links the object alone (no
-  runtime) computes the same outputs;
+  runtime) computes the same outputs, and so does one that calls the
+  header's `<model>_forward_embedded` wrapper on plain arrays;
 * `--emit=lib`: `neurona run` on the shared library gives the same outputs.
 Trained parameters embedded with --params replace the initial values.
 """
@@ -93,6 +94,28 @@ cout = np.frombuffer(proc.stdout, np.float32).reshape(6, 5)
 if not np.array_equal(cout, ref):
     sys.exit("object + header output differs from neurona run")
 print("obj + header output identical to neurona run")
+
+# The header's inline wrapper over the embedded parameters: plain arrays only.
+with open(f"{w}/wrapper.c", "w") as f:
+    f.write("""
+#include "deploy.o.h"
+#include <stdio.h>
+static float xs[6 * 12], ys[6 * 5];
+int main(void) {
+  if (fread(xs, sizeof xs, 1, stdin) != 1) return 2;
+  deploy_mlp_forward_embedded(6, xs, ys);
+  fwrite(ys, sizeof ys, 1, stdout);
+  return 0;
+}
+""")
+run(["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-I", w,
+     "-o", f"{w}/wrapper", f"{w}/wrapper.c", f"{w}/deploy.o", "-lm"])
+run(["c++", "-fsyntax-only", "-Wall", "-Werror", "-x", "c++", f"{w}/deploy.o.h"])
+proc = subprocess.run([f"{w}/wrapper"], input=x.tobytes(), capture_output=True)
+wout = np.frombuffer(proc.stdout, np.float32).reshape(6, 5)
+if proc.returncode != 0 or not np.array_equal(wout, ref):
+    sys.exit("the header's embedded-parameter wrapper differs from neurona run")
+print("header wrapper output identical to neurona run")
 
 # Embedding other parameters: scale the last bias, expect the logits to move.
 params = {k: v for k, v in weights.items()}
