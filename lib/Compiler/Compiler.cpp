@@ -91,6 +91,11 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
                                   const CompileOptions &options, EmitKind kind,
                                   llvm::StringRef output) {
   mlir::ModuleOp module = *model.module;
+  bool binary = kind == EmitKind::Object || kind == EmitKind::SharedLibrary ||
+                kind == EmitKind::Executable;
+  if (binary && output == "-")
+    return llvm::createStringError(
+        "objects, libraries and executables need an output file (-o PATH)");
   if (kind == EmitKind::MLIR) {
     std::string text;
     llvm::raw_string_ostream os(text);

@@ -12,6 +12,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <charconv>
 #include <cstring>
 
 using namespace mlir;
@@ -31,6 +32,20 @@ static std::string dtypeOf(Type t) {
 
 static std::string roleOfResult(StringRef role) {
   return role.empty() ? "output" : role.str();
+}
+
+/// Names travel in the space-separated manifest and in C comments of the
+/// header: printable ASCII without spaces and without "*/".
+static llvm::Error checkName(StringRef entry, StringRef name) {
+  bool printable = !name.empty() && llvm::all_of(name, [](char c) {
+    return c > ' ' && c < 0x7f;
+  });
+  if (printable && !name.contains("*/"))
+    return llvm::Error::success();
+  return llvm::createStringError(
+      "entry @" + entry.str() + ": the name '" + name.str() +
+      "' cannot be used in a compiled model: names must be non-empty, "
+      "printable ASCII without spaces (rename the tensor in the model)");
 }
 
 llvm::Expected<std::vector<EntrySignature>>
@@ -57,6 +72,8 @@ neurona::collectEntries(ModuleOp module) {
       arg.name = name ? name.getValue().str()
                       : (isResult ? "result" : "arg") +
                             std::to_string(sig.args.size());
+      if (auto err = checkName(sig.name, arg.name))
+        return err;
       arg.dtype = dtype;
       for (int64_t d : tensor.getShape())
         arg.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
@@ -93,6 +110,13 @@ static std::string shapeText(const std::vector<int64_t> &shape) {
   return s;
 }
 
+/// The shortest text that reads back as exactly `v`.
+static std::string exact(double v) {
+  char buffer[32];
+  auto result = std::to_chars(buffer, buffer + sizeof(buffer), v);
+  return std::string(buffer, result.ptr);
+}
+
 std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
                                    const TrainSpec &train,
                                    const std::vector<EntrySignature> &entries) {
@@ -101,15 +125,16 @@ std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
   os << "neurona-manifest 1\n";
   os << "model " << prefix << "\n";
   if (train.present) {
-    os << "train loss=" << train.loss << " optimizer=" << train.optimizer
-       << " lr=" << llvm::format("%g", train.learningRate)
-       << " batch=" << train.batchSize << " epochs=" << train.epochs;
+    os << "train loss=" << train.loss;
+    if (!train.optimizer.empty())
+      os << " optimizer=" << train.optimizer;
+    os << " lr=" << exact(train.learningRate) << " batch=" << train.batchSize
+       << " epochs=" << train.epochs;
     if (train.optimizer == "sgd")
-      os << " momentum=" << llvm::format("%g", train.momentum);
-    else
-      os << " beta1=" << llvm::format("%g", train.beta1)
-         << " beta2=" << llvm::format("%g", train.beta2)
-         << " epsilon=" << llvm::format("%g", train.epsilon);
+      os << " momentum=" << exact(train.momentum);
+    else if (train.optimizer == "adam")
+      os << " beta1=" << exact(train.beta1) << " beta2=" << exact(train.beta2)
+         << " epsilon=" << exact(train.epsilon);
     for (const std::string &m : train.metrics)
       os << " metric=" << m;
     os << "\n";

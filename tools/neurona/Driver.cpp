@@ -22,8 +22,7 @@ static cl::opt<std::string> lossOpt(
     cl::sub(runCommand), cl::sub(evalCommand));
 static cl::opt<std::string> optimizerOpt(
     "optimizer", cl::desc("sgd | adam"), cl::cat(trainingCategory),
-    cl::sub(compileCommand), cl::sub(trainCommand), cl::sub(runCommand),
-    cl::sub(evalCommand));
+    cl::sub(compileCommand), cl::sub(trainCommand), cl::sub(runCommand));
 static cl::opt<double> lrOpt("lr", cl::desc("Learning rate"),
                              cl::cat(trainingCategory), cl::sub(trainCommand),
                              cl::sub(compileCommand));
@@ -60,20 +59,32 @@ int driver::failRuntime(nr_status status) {
   return fail(llvm::Twine(nr_status_string(status)) + ": " + nr_last_error());
 }
 
+RecipeOverrides driver::recipeOverrides() {
+  RecipeOverrides o;
+  if (lossOpt.getNumOccurrences())
+    o.loss = lossOpt;
+  if (optimizerOpt.getNumOccurrences())
+    o.optimizer = optimizerOpt;
+  if (lrOpt.getNumOccurrences())
+    o.learningRate = lrOpt;
+  if (momentumOpt.getNumOccurrences())
+    o.momentum = momentumOpt;
+  if (epochsOpt.getNumOccurrences())
+    o.epochs = epochsOpt;
+  if (batchOpt.getNumOccurrences())
+    o.batchSize = batchOpt;
+  return o;
+}
+
 llvm::Expected<TrainSpec> driver::resolveTrainSpec(const ImportedModel &model) {
   TrainSpec spec = model.train;
-  if (lossOpt.getNumOccurrences())
-    spec.loss = lossOpt;
-  if (optimizerOpt.getNumOccurrences())
-    spec.optimizer = optimizerOpt;
-  if (lrOpt.getNumOccurrences())
-    spec.learningRate = lrOpt;
-  if (momentumOpt.getNumOccurrences())
-    spec.momentum = momentumOpt;
-  if (epochsOpt.getNumOccurrences())
-    spec.epochs = epochsOpt;
-  if (batchOpt.getNumOccurrences())
-    spec.batchSize = batchOpt;
+  RecipeOverrides o = recipeOverrides();
+  spec.loss = o.loss.value_or(spec.loss);
+  spec.optimizer = o.optimizer.value_or(spec.optimizer);
+  spec.learningRate = o.learningRate.value_or(spec.learningRate);
+  spec.momentum = o.momentum.value_or(spec.momentum);
+  spec.epochs = o.epochs.value_or(spec.epochs);
+  spec.batchSize = o.batchSize.value_or(spec.batchSize);
   if (spec.loss.empty() || spec.optimizer.empty())
     return llvm::createStringError(
         "model '" + model.name +
@@ -146,6 +157,10 @@ llvm::Error LoadedModel::load(llvm::StringRef path, bool training) {
         return spec.takeError();
       options.training = true;
       options.train = *spec;
+    } else if (auto loss = recipeOverrides().loss) {
+      // Evaluation only needs to know the loss to report it.
+      model->train.present = true;
+      model->train.loss = *loss;
     }
     if (auto err = prepareModule(*model, options))
       return err;
@@ -159,6 +174,11 @@ llvm::Error LoadedModel::load(llvm::StringRef path, bool training) {
     if (auto err = emitArtifact(*model, options, EmitKind::SharedLibrary,
                                 library))
       return err;
+  } else if (recipeOverrides().changesCode()) {
+    return llvm::createStringError(
+        "--loss, --optimizer and --momentum change the compiled training "
+        "code: they need a .onnx or .nn model, and " +
+        path.str() + " is already compiled");
   }
   if (nr_status s = nr_model_open(library.c_str(), &model))
     return llvm::createStringError(llvm::Twine(nr_status_string(s)) + ": " +

@@ -14,6 +14,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 
 namespace neurona::driver {
@@ -43,6 +44,16 @@ int fail(llvm::Error error);
 int fail(const Status &status);
 /// A failed C API call as an error, with nr_last_error()'s details.
 int failRuntime(nr_status status);
+
+/// The command-line options of trainingCategory that were given.
+struct RecipeOverrides {
+  std::optional<std::string> loss, optimizer;
+  std::optional<double> learningRate, momentum;
+  std::optional<int64_t> epochs, batchSize;
+  /// Options that change the compiled training code (not just the loop).
+  bool changesCode() const { return loss || optimizer || momentum; }
+};
+RecipeOverrides recipeOverrides();
 
 /// The training recipe: the model's own (DSL `train` section) overridden by
 /// the command-line options of trainingCategory.

@@ -119,6 +119,10 @@ int driver::runTrain() {
       return fail(std::move(err));
 
   train::TrainOptions options;
+  RecipeOverrides overrides = recipeOverrides();
+  options.epochs = overrides.epochs.value_or(0);
+  options.batchSize = overrides.batchSize.value_or(0);
+  options.learningRate = overrides.learningRate.value_or(0);
   options.seed = seed;
   options.initParams = params.empty();
   if (!params.empty())
@@ -163,7 +167,10 @@ int driver::runEval() {
   if (auto err = loadSet(x, y, wantsFlatInput(model), set))
     return fail(std::move(err));
   train::EvalResult result;
-  if (Status s = train::evaluate(model, set, 0, result); !s)
+  if (Status s = train::evaluate(model, set,
+                                 recipeOverrides().batchSize.value_or(0),
+                                 result);
+      !s)
     return fail(s);
   llvm::outs() << "samples " << result.numSamples << "  loss "
                << llvm::format("%.4f", result.loss);

@@ -110,3 +110,29 @@ func.func @one_hot_depth(%y: tensor<?xi64>) {
   %0 = nn.one_hot %y depth = 0 : tensor<?xi64>
   return
 }
+
+// -----
+
+// The dynamic batch never equals a fixed size: nothing would check it at run
+// time.
+func.func @batch_against_fixed(%a: tensor<?x4xf32>, %b: tensor<1000x4xf32>) {
+  // expected-error @+1 {{do not broadcast}}
+  %0 = nn.add %a, %b : tensor<?x4xf32>, tensor<1000x4xf32>
+  return
+}
+
+// -----
+
+func.func @contract_batch_with_fixed(%w: tensor<3x50000xf32>, %x: tensor<?x4xf32>) {
+  // expected-error @+1 {{cannot contract the dynamic batch dimension with a fixed size}}
+  %0 = nn.matmul %w, %x : tensor<3x50000xf32>, tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_no_axes(%a: tensor<?x4xf32>) {
+  // expected-error @+1 {{expects at least one reduction axis}}
+  %0 = nn.reduce_mean %a axes = [] : tensor<?x4xf32>
+  return
+}

@@ -63,11 +63,16 @@ LogicalResult DivOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult MaximumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                         SmallVectorImpl<Value> &grads) {
+  // PyTorch's rule: the larger operand takes the gradient, ties split it.
+  // lhsShare = (1 + step(a - b) - step(b - a)) / 2 is 1, 1/2 or 0.
   Location loc = getLoc();
   Value g = resultGrads[0];
-  // 1 where lhs > rhs; ties send the gradient to rhs.
-  Value lhsWins = StepOp::create(b, loc, SubOp::create(b, loc, getLhs(), getRhs()));
-  Value dLhs = MulOp::create(b, loc, g, lhsWins);
+  Value lhsAhead = StepOp::create(b, loc, SubOp::create(b, loc, getLhs(), getRhs()));
+  Value rhsAhead = StepOp::create(b, loc, SubOp::create(b, loc, getRhs(), getLhs()));
+  Value twice = SubOp::create(
+      b, loc, AddOp::create(b, loc, scalar(b, loc, 1.0f), lhsAhead), rhsAhead);
+  Value lhsShare = MulOp::create(b, loc, twice, scalar(b, loc, 0.5f));
+  Value dLhs = MulOp::create(b, loc, g, lhsShare);
   Value dRhs = SubOp::create(b, loc, g, dLhs);
   grads.push_back(unbroadcast(b, loc, dLhs, getLhs().getType()));
   grads.push_back(unbroadcast(b, loc, dRhs, getRhs().getType()));

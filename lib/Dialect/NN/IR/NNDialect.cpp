@@ -80,14 +80,13 @@ mlir::nn::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
     // Align on the right; missing leading dims act as 1.
     int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    // A dynamic dimension is the batch: it matches another dynamic one or
+    // stretches a 1, but never equals a fixed size, which nothing at run time
+    // would check.
     if (da == db || db == 1)
       result[i] = da;
     else if (da == 1)
       result[i] = db;
-    else if (ShapedType::isDynamic(da))
-      result[i] = db;
-    else if (ShapedType::isDynamic(db))
-      result[i] = da;
     else
       return std::nullopt;
   }
@@ -133,8 +132,15 @@ LogicalResult mlir::nn::inferMatmul(std::optional<Location> loc, Type lhs,
   int64_t kl = l.getDimSize(transposeLhs ? 0 : 1);
   int64_t kr = r.getDimSize(transposeRhs ? 1 : 0);
   int64_t n = r.getDimSize(transposeRhs ? 0 : 1);
-  if (!ShapedType::isDynamic(kl) && !ShapedType::isDynamic(kr) && kl != kr)
-    return emitOptionalError(loc, "contraction sizes differ: ", kl, " (lhs) vs ", kr, " (rhs)");
+  if (kl != kr) {
+    if (ShapedType::isDynamic(kl) || ShapedType::isDynamic(kr))
+      return emitOptionalError(
+          loc, "cannot contract the dynamic batch dimension with a fixed "
+               "size: ",
+          l, " and ", r);
+    return emitOptionalError(loc, "contraction sizes differ: ", kl,
+                             " (lhs) vs ", kr, " (rhs)");
+  }
   types.push_back(RankedTensorType::get({m, n}, l.getElementType()));
   return success();
 }
@@ -155,6 +161,8 @@ LogicalResult mlir::nn::inferReduce(std::optional<Location> loc, Type input,
   auto normalized = normalizeAxes(axes, in.getRank());
   if (!normalized)
     return emitOptionalError(loc, "reduction axis out of range for ", in);
+  if (normalized->empty())
+    return emitOptionalError(loc, "expects at least one reduction axis");
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < in.getRank(); ++d) {
     if (!llvm::is_contained(*normalized, d))

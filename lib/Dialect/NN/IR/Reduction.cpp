@@ -35,3 +35,9 @@ LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b,
   grads.push_back(DivOp::create(b, loc, spread, count));
   return success();
 }
+
+LogicalResult NumelOp::buildGradients(OpBuilder &, ValueRange,
+                                      SmallVectorImpl<Value> &grads) {
+  grads.push_back(Value()); // A count depends on the shape, not the values.
+  return success();
+}

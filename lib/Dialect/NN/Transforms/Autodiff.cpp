@@ -18,7 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
-#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::nn {
 #define GEN_PASS_DEF_NNAUTODIFF
@@ -87,6 +87,9 @@ public:
     }
     if (failed(checkOptions(forward)) || failed(classifyArguments(forward)))
       return signalPassFailure();
+    targetName = freshName("target");
+    lrName = freshName("lr");
+    lossName = freshName("loss");
     if (failed(buildGradientsFunction(forward)) ||
         failed(buildTrainStepFunction(forward)))
       return signalPassFailure();
@@ -94,6 +97,18 @@ public:
 
 private:
   SmallVector<unsigned> inputArgs, paramArgs;
+  /// Every name in use, so that generated ones (target, lr, loss, optimizer
+  /// state) never shadow a user's: the runtime binds by name.
+  llvm::StringSet<> usedNames;
+  std::string targetName, lrName, lossName;
+
+  std::string freshName(StringRef base) {
+    std::string name = base.str();
+    for (unsigned i = 1; usedNames.contains(name); ++i)
+      name = (base + "_" + Twine(i)).str();
+    usedNames.insert(name);
+    return name;
+  }
 
   LogicalResult checkOptions(func::FuncOp forward) {
     if (loss != "cross_entropy" && loss != "binary_cross_entropy" &&
@@ -126,10 +141,15 @@ private:
       else
         return forward.emitError("nn-autodiff: argument ")
                << i << " has unknown role '" << role.getValue() << "'";
-      if (!forward.getArgAttrOfType<StringAttr>(i, kName))
+      auto name = forward.getArgAttrOfType<StringAttr>(i, kName);
+      if (!name)
         return forward.emitError("nn-autodiff: argument ")
                << i << " has no `nn.name`";
+      usedNames.insert(name.getValue());
     }
+    for (unsigned r = 0; r < forward.getNumResults(); ++r)
+      if (auto name = forward.getResultAttrOfType<StringAttr>(r, kName))
+        usedNames.insert(name.getValue());
     if (paramArgs.empty())
       return forward.emitError("nn-autodiff: forward has no parameters");
     return success();
@@ -241,12 +261,12 @@ private:
     for (unsigned i : inputArgs)
       args.push_back({forward.getArgumentTypes()[i], "input",
                       argName(forward, i).str()});
-    args.push_back({targetType(forward), "target", "target"});
+    args.push_back({targetType(forward), "target", targetName});
     for (unsigned i : paramArgs)
       args.push_back({forward.getArgumentTypes()[i], "param",
                       argName(forward, i).str()});
     Type scalar = RankedTensorType::get({}, Float32Type::get(&getContext()));
-    results.push_back({scalar, "loss", "loss"});
+    results.push_back({scalar, "loss", lossName});
     for (unsigned i : paramArgs)
       results.push_back({forward.getArgumentTypes()[i], "grad",
                          argName(forward, i).str()});
@@ -280,8 +300,8 @@ private:
     for (unsigned i : inputArgs)
       args.push_back({forward.getArgumentTypes()[i], "input",
                       argName(forward, i).str()});
-    args.push_back({targetType(forward), "target", "target"});
-    args.push_back({scalar, "hyper", "lr"});
+    args.push_back({targetType(forward), "target", targetName});
+    args.push_back({scalar, "hyper", lrName});
     for (unsigned i : paramArgs)
       args.push_back({forward.getArgumentTypes()[i], "param",
                       argName(forward, i).str()});
@@ -291,17 +311,17 @@ private:
       Type t = forward.getArgumentTypes()[i];
       std::string name = argName(forward, i).str();
       if (adam) {
-        state.push_back({t, "state", name + ".adam_m"});
-        state.push_back({t, "state", name + ".adam_v"});
+        state.push_back({t, "state", freshName(name + ".adam_m")});
+        state.push_back({t, "state", freshName(name + ".adam_v")});
       } else if (momentumSgd) {
-        state.push_back({t, "state", name + ".momentum"});
+        state.push_back({t, "state", freshName(name + ".momentum")});
       }
     }
     if (adam)
-      state.push_back({scalar, "state", "adam.step"});
+      state.push_back({scalar, "state", freshName("adam.step")});
     llvm::append_range(args, state);
 
-    results.push_back({scalar, "loss", "loss"});
+    results.push_back({scalar, "loss", lossName});
     results.push_back({forward.getResultTypes()[0], "output",
                        forward.getResultAttrOfType<StringAttr>(0, kName)
                            ? forward.getResultAttrOfType<StringAttr>(0, kName)

@@ -73,3 +73,42 @@ func.func @forward(%x: tensor<?x3xf32> {nn.role = "input", nn.name = "x"},
   %h = nn.mul %a, %a : tensor<?x3xf32>, tensor<?x3xf32>
   return %h : tensor<?x3xf32>
 }
+
+// -----
+
+// Generated names never shadow the model's own: an input called "target" and
+// an output called "loss" push the generated ones to fresh names. A count
+// (numel) in the forward pass has no gradient of its own.
+// CHECK-LABEL: func.func @gradients
+// CHECK-SAME: {nn.name = "target", nn.role = "input"}
+// CHECK-SAME: {nn.name = "target_1", nn.role = "target"}
+// CHECK-SAME: -> (tensor<f32> {nn.name = "loss_1", nn.role = "loss"}
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: {nn.name = "lr", nn.role = "hyper"}
+// CHECK-SAME: {nn.name = "loss", nn.role = "output"}
+func.func @forward(%x: tensor<?x3xf32> {nn.role = "input", nn.name = "target"},
+                   %w: tensor<3xf32> {nn.role = "param", nn.name = "w"})
+    -> (tensor<?x3xf32> {nn.role = "output", nn.name = "loss"}) {
+  %a = nn.mul %x, %w : tensor<?x3xf32>, tensor<3xf32>
+  %n = nn.numel %a : tensor<?x3xf32>
+  %h = nn.div %a, %n : tensor<?x3xf32>, tensor<f32>
+  return %h : tensor<?x3xf32>
+}
+
+// -----
+
+// maximum splits the gradient on ties, as PyTorch does:
+// lhs share = (1 + step(a - b) - step(b - a)) / 2.
+// CHECK-LABEL: func.func @gradients
+// CHECK:      %[[AB:.+]] = nn.step
+// CHECK:      %[[BA:.+]] = nn.step
+// CHECK:      %[[SUM:.+]] = nn.add %{{.+}}, %[[AB]]
+// CHECK:      %[[TWICE:.+]] = nn.sub %[[SUM]], %[[BA]]
+// CHECK:      %[[HALF:.+]] = nn.constant dense<5.000000e-01>
+// CHECK:      nn.mul %[[TWICE]], %[[HALF]]
+func.func @forward(%x: tensor<?x3xf32> {nn.role = "input", nn.name = "x"},
+                   %w: tensor<3xf32> {nn.role = "param", nn.name = "w"})
+    -> (tensor<?x3xf32> {nn.role = "output", nn.name = "y"}) {
+  %0 = nn.maximum %x, %w : tensor<?x3xf32>, tensor<3xf32>
+  return %0 : tensor<?x3xf32>
+}

@@ -37,8 +37,9 @@ LogicalResult inferScalar(MLIRContext *context, SmallVectorImpl<Type> &types);
 LogicalResult inferOneHot(std::optional<Location> loc, Type labels,
                           int64_t depth, SmallVectorImpl<Type> &types);
 
-/// The broadcast of two shapes under numpy rules, where a dynamic dimension
-/// matches any static one; nullopt when they are incompatible.
+/// The broadcast of two shapes under numpy rules; nullopt when they are
+/// incompatible. A dynamic dimension (the batch) matches another dynamic one
+/// or stretches a 1, and is incompatible with any other fixed size.
 std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
                                                     ArrayRef<int64_t> b);
 

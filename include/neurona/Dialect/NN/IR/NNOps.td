@@ -68,7 +68,8 @@ class NN_BinaryOp<string mnemonic, list<Trait> traits = []>
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
   let description = [{
     Elementwise with numpy broadcasting: shapes are aligned on the right and a
-    dimension of size 1 stretches to the other operand's size.
+    dimension of size 1 stretches to the other operand's size. A dynamic
+    (batch) dimension only meets another dynamic one or a 1.
     ```mlir
     %y = nn.}] # mnemonic # [{ %a, %b : tensor<?x10xf32>, tensor<10xf32>
     ```
@@ -80,7 +81,7 @@ def NN_SubOp : NN_BinaryOp<"sub"> { let summary = "a - b"; }
 def NN_MulOp : NN_BinaryOp<"mul", [Commutative]> { let summary = "a * b"; }
 def NN_DivOp : NN_BinaryOp<"div"> { let summary = "a / b"; }
 def NN_MaximumOp : NN_BinaryOp<"maximum", [Commutative]> {
-  let summary = "max(a, b); the gradient goes to `lhs` on ties";
+  let summary = "max(a, b); on ties the gradient is split evenly (as PyTorch)";
 }
 
 class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
@@ -213,8 +214,8 @@ class NN_ReduceOp<string mnemonic, list<Trait> traits = []>
     $input `axes` `=` $axes (`keepdims` $keepdims^)? attr-dict `:` type($input)
   }];
   let description = [{
-    Reduces over `axes` (sorted, unique, negative values count from the end);
-    reduced dimensions are dropped unless `keepdims`.
+    Reduces over `axes` (at least one; sorted, unique, negative values count
+    from the end); reduced dimensions are dropped unless `keepdims`.
     ```mlir
     %s = nn.}] # mnemonic # [{ %x axes = [1] keepdims : tensor<?x10xf32>
     ```
@@ -233,7 +234,8 @@ def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max"> {
   let summary = "Maximum over axes";
 }
 
-def NN_NumelOp : NN_InferredOp<"numel", ""> {
+def NN_NumelOp : NN_InferredOp<"numel", "",
+    [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Number of elements over `axes` (all when empty), as f32";
   let description = [{
     Means and their gradients divide by this; with a dynamic batch dimension
