@@ -6,12 +6,23 @@
 
 #include "Driver.h"
 
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace neurona::driver;
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // libLLVM registers hundreds of backend options at the top level; the
+  // driver's own options all belong to subcommands.
+  for (auto &[name, option] :
+       llvm::cl::getRegisteredOptions(llvm::cl::SubCommand::getTopLevel()))
+    if (name != "help" && name != "version")
+      option->setHiddenFlag(llvm::cl::ReallyHidden);
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "neurona 0.1 (LLVM and MLIR " LLVM_VERSION_STRING ")\n";
+  });
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "Neurona: compile, train and run neural networks\n\n"
