@@ -186,4 +186,34 @@ TEST(DSLParser, SyntaxErrors) {
   }
 }
 
+TEST(DSLParser, DeepNestingIsAnErrorNotAStackOverflow) {
+  // 20,000 levels overflowed the stack before nesting was limited.
+  auto nested = [](llvm::StringRef open, llvm::StringRef close, int depth) {
+    std::string s;
+    for (int i = 0; i < depth; ++i)
+      s += open;
+    s += "1";
+    for (int i = 0; i < depth; ++i)
+      s += close;
+    return s;
+  };
+  // Only the first line: the rest quotes the (long) source line.
+  auto firstLine = [](llvm::StringRef source) {
+    return llvm::StringRef(parseError(source)).split('\n').first.str();
+  };
+  EXPECT_EQ(firstLine("train { loss = " + nested("[", "]", 20000) + " }"),
+            "t.nn:1:80: error: lists and calls nested too deeply (limit 64)");
+  // The error points at the '(' that opens one level too many; the layer's
+  // own call counts.
+  EXPECT_EQ(firstLine("model m { dense(" + nested("f(", ")", 20000) + ") }"),
+            "t.nn:1:144: error: lists and calls nested too deeply (limit 64)");
+  EXPECT_EQ(firstLine("train { x = [f(" + nested("[", "]", 20000) + ")] }"),
+            "t.nn:1:78: error: lists and calls nested too deeply (limit 64)");
+
+  // 64 levels are fine.
+  EXPECT_EQ(parseError("train { loss = " + nested("[", "]", 64) + " }"), "");
+  EXPECT_EQ(parseError("model m { dense(" + nested("f(", ")", 63) + ") }"), "");
+  EXPECT_NE(parseError("train { loss = " + nested("[", "]", 65) + " }"), "");
+}
+
 } // namespace

@@ -12,6 +12,10 @@
 // new line) the error points just after the last token, where the missing
 // text belongs, as clang does; otherwise it points at the unexpected token.
 //
+// Lists and calls nest by recursion (parseExpr -> parseList / parseCall ->
+// parseExpr), so their depth is limited: a deeply nested file gets an error
+// instead of overflowing the stack.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Emitter.h"
@@ -53,6 +57,22 @@ private:
                 const llvm::Twine &note = "");
   Error expect(TokenKind kind, const llvm::Twine &context);
 
+  /// How deeply lists and calls may nest, counting the layer's own call.
+  static constexpr unsigned kMaxNesting = 64;
+  /// One level of list or call nesting, counted for as long as it lives.
+  class NestingScope {
+  public:
+    explicit NestingScope(unsigned &depth) : depth(depth) { ++depth; }
+    ~NestingScope() { --depth; }
+    NestingScope(const NestingScope &) = delete;
+    NestingScope &operator=(const NestingScope &) = delete;
+
+  private:
+    unsigned &depth;
+  };
+  /// The error for the '[' or '(' that opens one level too many.
+  Error tooDeep();
+
   // Grammar rules.
   Error parseModel(ast::Program &program);
   Error parseTrain(ast::Program &program);
@@ -69,6 +89,8 @@ private:
   const SourceDiagnostics &diags;
   Token tok;
   SourceLoc prevEnd;
+  /// Lists and calls currently open.
+  unsigned nesting = 0;
 };
 
 Error Parser::unexpected(const llvm::Twine &expected) {
@@ -95,6 +117,11 @@ Error Parser::expect(TokenKind kind, const llvm::Twine &context) {
   if (consumeIf(kind))
     return Error::success();
   return missing(describeTokenKind(kind) + " " + context);
+}
+
+Error Parser::tooDeep() {
+  return diags.error(tok.loc, "lists and calls nested too deeply (limit " +
+                                  llvm::Twine(kMaxNesting) + ")");
 }
 
 Expected<ast::Program> Parser::parseProgram() {
@@ -262,6 +289,9 @@ Error Parser::parseLayer(ast::ModelDecl &model) {
 
 /// Parses `( arguments )`; the caller fills in the callee's name and place.
 Expected<ast::Expr> Parser::parseCall() {
+  NestingScope scope(nesting);
+  if (nesting > kMaxNesting)
+    return tooDeep();
   ast::Expr call;
   call.kind = ast::Expr::Kind::Call;
   call.openParen = tok.loc;
@@ -301,6 +331,9 @@ Expected<ast::Expr> Parser::parseCall() {
 }
 
 Expected<ast::Expr> Parser::parseList() {
+  NestingScope scope(nesting);
+  if (nesting > kMaxNesting)
+    return tooDeep();
   ast::Expr list;
   list.kind = ast::Expr::Kind::List;
   list.loc = tok.loc;
