@@ -23,6 +23,19 @@ static double softplus(double x) {
   return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x)));
 }
 
+/// Target value j of a sample for the element-wise losses (binary
+/// cross-entropy, mse), as the trainer feeds train_step (fillTargets in
+/// Trainer.cpp): a label is one-hot over a prediction of several columns and
+/// its own value for a single column.
+static double elementTarget(const SampleTarget &target, int64_t width,
+                            int64_t j) {
+  if (!target.isLabel)
+    return target.values[j];
+  if (width == 1)
+    return double(target.label);
+  return j == target.label ? 1.0 : 0.0;
+}
+
 template <typename T> static int64_t argmax(const T *v, int64_t n) {
   int64_t best = 0;
   for (int64_t i = 1; i < n; ++i)
@@ -58,7 +71,7 @@ double neurona::train::sampleLoss(const LossSpec &spec, const double *pred,
   case LossKind::BinaryCrossEntropy: {
     double sum = 0;
     for (int64_t j = 0; j < width; ++j) {
-      double t = target.isLabel ? double(target.label) : target.values[j];
+      double t = elementTarget(target, width, j);
       if (spec.fromLogits) {
         // t * softplus(-z) + (1 - t) * softplus(z)
         sum += t * softplus(-pred[j]) + (1 - t) * softplus(pred[j]);
@@ -71,7 +84,7 @@ double neurona::train::sampleLoss(const LossSpec &spec, const double *pred,
   case LossKind::MeanSquaredError: {
     double sum = 0;
     for (int64_t j = 0; j < width; ++j) {
-      double t = target.isLabel ? double(target.label) : target.values[j];
+      double t = elementTarget(target, width, j);
       sum += (pred[j] - t) * (pred[j] - t);
     }
     return sum / double(width);

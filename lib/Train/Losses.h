@@ -20,7 +20,10 @@
 namespace neurona {
 namespace train {
 
-/// The target of one sample: a class label, or `width` float values.
+/// The target of one sample: a class label, or `width` float values. For
+/// binary cross-entropy and mse a label stands for a one-hot row when the
+/// prediction has several columns and for its own value when it has one,
+/// which is what the trainer feeds train_step.
 struct SampleTarget {
   bool isLabel = true;
   int64_t label = 0;

@@ -273,8 +273,19 @@ static Status makePlan(nr_model *model, const char *entry, const Dataset &ds,
                              std::to_string(ds.targetSize()));
   }
 
-  if (!wantTarget)
+  if (!wantTarget) {
+    // Evaluation scores labels one-hot over a wide output (Losses.h), as
+    // training feeds them, and training rejects a label that does not fit.
+    if (ds.targetKind == TargetKind::Labels && width > 1)
+      for (int64_t i = 0; i < ds.numSamples; ++i)
+        if (ds.labels[size_t(i)] < 0 || ds.labels[size_t(i)] >= width)
+          return Status::error(
+              NR_ERROR_INVALID_ARGUMENT,
+              "label " + std::to_string(ds.labels[size_t(i)]) + " of sample " +
+                  std::to_string(i) + " does not fit one-hot output '" +
+                  plan.output.name + "' (" + typeString(plan.output) + ")");
     return Status::success();
+  }
   const nr_arg_info &t = plan.target;
   if (t.rank < 1 || t.shape[0] >= 0)
     return Status::error(NR_ERROR_INVALID_ARGUMENT,

@@ -186,6 +186,41 @@ TEST(TrainerTest, TrainsAClassifierAndReportsAccuracy) {
   EXPECT_NEAR(eval.accuracy, history.back().testAccuracy, 1e-12);
 }
 
+TEST(TrainerTest, EvaluatesLabelsForMSEAsTrainingFeedsThem) {
+  // Integer labels for the linear fixture's mse over two columns: training
+  // feeds them one-hot, and evaluation must score the same targets.
+  Model m(FAKE_LINEAR_LIB);
+  Dataset data = regressionData(20, 7);
+  data.targetKind = TargetKind::Labels;
+  for (int64_t i = 0; i < data.numSamples; ++i)
+    data.labels.push_back(data.targets[size_t(2 * i)] > 0 ? 1 : 0);
+  data.targetShape.clear();
+  data.targets.clear();
+  TrainOptions opts;
+  opts.epochs = 1;
+  opts.batchSize = 20; // one step: its loss is taken before the update
+  opts.learningRate = 1e-12;
+  opts.shuffle = false;
+  opts.quiet = true;
+  opts.testSet = &data;
+  std::vector<EpochStats> history;
+  Status s = neurona::train::train(m, data, opts, &history);
+  ASSERT_TRUE(s.ok()) << s.getMessage();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_NEAR(history[0].testLoss, history[0].loss, 1e-5 * history[0].loss);
+  EvalResult eval;
+  ASSERT_TRUE(evaluate(m, data, 0, eval).ok());
+  EXPECT_NEAR(eval.loss, history[0].loss, 1e-5 * history[0].loss);
+
+  // As in training, a label must fit the one-hot row.
+  data.labels[3] = 2;
+  s = evaluate(m, data, 0, eval);
+  EXPECT_EQ(s.getCode(), NR_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(s.getMessage(), "label 2 of sample 3 does not fit "
+                                       "one-hot output 'y'"))
+      << s.getMessage();
+}
+
 TEST(TrainerTest, ShufflingIsReproducible) {
   Dataset train = regressionData(20, 5);
   TrainOptions opts;
@@ -317,4 +352,13 @@ TEST(LossesTest, MatchTheirDefinitions) {
   tv.isLabel = false;
   tv.values = t;
   EXPECT_NEAR(sampleLoss(mse, y, 2, tv), (1 + 4) / 2.0, 1e-12);
+
+  // A label is one-hot over several columns, its own value over one.
+  SampleTarget labelOne;
+  labelOne.label = 1;
+  EXPECT_NEAR(sampleLoss(mse, y, 2, labelOne), (1 + 4) / 2.0, 1e-12);
+  EXPECT_NEAR(sampleLoss(mse, y, 1, labelOne), 0, 1e-12);
+  double probs[2] = {0.2, 0.6};
+  EXPECT_NEAR(sampleLoss(bceProb, probs, 2, labelOne),
+              -(std::log(0.8) + std::log(0.6)) / 2, 1e-12);
 }
