@@ -114,6 +114,54 @@ static size_t tensorBytes(const nr_tensor &t) {
   return n;
 }
 
+/// The number of classes integer labels index, or -1 if unknown: the last
+/// dimension of the first output of `forward`. Entries that take labels need
+/// not return the prediction (`gradients` does not), but every model has
+/// `forward`.
+static int64_t classCount(const Manifest &manifest, std::string &outputName) {
+  const EntryDecl *forward = manifest.findEntry("forward");
+  if (!forward)
+    return -1;
+  for (const ArgDecl &a : forward->args) {
+    if (a.role != NR_ROLE_OUTPUT)
+      continue;
+    outputName = a.name;
+    return a.type.shape.empty() ? -1 : a.type.shape.back();
+  }
+  return -1;
+}
+
+/// Checks the integer labels `t` given for target `arg` of `entry`: the
+/// compiled loss indexes the prediction with them unchecked, so each must be
+/// a class in [0, C).
+static Status checkLabels(const Manifest &manifest, const EntryDecl &entry,
+                          const ArgDecl &arg, const nr_tensor &t) {
+  std::string outputName;
+  int64_t classes = classCount(manifest, outputName);
+  if (classes < 0)
+    return Status::success();
+  size_t perSample = 1;
+  for (int32_t i = 1; i < t.rank; ++i)
+    perSample *= size_t(t.shape[i]);
+  size_t count = tensorBytes(t) / dtypeSize(t.dtype);
+  for (size_t i = 0; i < count; ++i) {
+    int64_t label = t.dtype == NR_I32
+                        ? int64_t(static_cast<const int32_t *>(t.data)[i])
+                        : static_cast<const int64_t *>(t.data)[i];
+    if (label >= 0 && label < classes)
+      continue;
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         "entry '" + entry.name + "': target '" + arg.name +
+                             "': label " + std::to_string(label) +
+                             " of sample " + std::to_string(i / perSample) +
+                             " is out of range (expected a class in [0, " +
+                             std::to_string(classes) +
+                             "), the width of output '" + outputName +
+                             "' of entry 'forward')");
+  }
+  return Status::success();
+}
+
 /// Appends the descriptor words of a rank-R memref over `data` with `shape`:
 /// allocated and aligned pointers, offset 0, sizes, row-major strides.
 static void appendDescriptor(std::vector<int64_t> &words, void *data,
@@ -181,6 +229,14 @@ static nr_status runEntry(nr_model *m, const char *entryName,
     if (Status s = checkTensor(*entry, *callerIns[i], inputs[i], true, batch);
         !s)
       return fail(s);
+  // Integer targets are class labels (cross-entropy).
+  for (size_t i = 0; i < nInputs; ++i) {
+    const ArgDecl &arg = *callerIns[i];
+    if (arg.role == NR_ROLE_TARGET &&
+        (arg.type.dtype == NR_I32 || arg.type.dtype == NR_I64))
+      if (Status s = checkLabels(m->manifest, *entry, arg, inputs[i]); !s)
+        return fail(s);
+  }
   for (size_t i = 0; i < nOutputs; ++i) {
     if (Status s =
             checkTensor(*entry, *callerOuts[i], outputs[i], false, batch);

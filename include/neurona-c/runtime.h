@@ -262,7 +262,10 @@ nr_status nr_model_train_config_at(const nr_model *model, size_t index,
  *  manifest order, allocated by the caller. Every tensor must have the
  *  manifest's dtype and rank; a dynamic dimension (-1 in nr_arg_info) takes
  *  the batch size, which all inputs must agree on (>= 1), and every other
- *  dimension must match exactly. Outputs must not overlap inputs.
+ *  dimension must match exactly. Outputs must not overlap inputs. Integer
+ *  (i32, i64) target arguments are class labels: each must lie in [0, C),
+ *  where C is the last dimension of the first output of entry "forward";
+ *  another returns NR_ERROR_INVALID_ARGUMENT.
  *
  *  param_out and state_out results are written into the runtime's second
  *  buffer set, which becomes current after the call (double buffering), so

@@ -15,7 +15,7 @@
 //                         a step counter as optimizer state, and a gradients
 //                         entry;
 //   FAKE_MODEL_SOFTMAX    logits = x W + b, W [2, 3], cross-entropy over i64
-//                         labels, SGD;
+//                         labels, SGD, and a gradients entry;
 //   FAKE_EMBED_PARAMS     (with LINEAR) parameters embedded in the blob;
 //   FAKE_BAD_BLOB_SIZE    (with LINEAR) a blob whose size does not match;
 //   FAKE_DATA_INIT        (with LINEAR) W has init=data and no blob;
@@ -231,6 +231,14 @@ EXPORT const char fake_softmax_manifest[] =
     "arg output logits f32 ?x3\n"
     "arg param_out w f32 2x3\n"
     "arg param_out b f32 3\n"
+    "entry gradients\n"
+    "arg input x f32 ?x2\n"
+    "arg target label i64 ?\n"
+    "arg param w f32 2x3\n"
+    "arg param b f32 3\n"
+    "arg loss loss f32 scalar\n"
+    "arg grad w f32 2x3\n"
+    "arg grad b f32 3\n"
     "end\n";
 EXPORT const unsigned char fake_softmax_params[1] = {0};
 EXPORT const uint64_t fake_softmax_params_size = 0;
@@ -247,17 +255,22 @@ EXPORT void fake_softmax_forward(void **args) {
   logits(x, w, b, z);
 }
 
-EXPORT void fake_softmax_train_step(void **args) {
-  Memref<float> x(args[0], 2);
-  Memref<int64_t> label(args[1], 1);
-  Memref<float> lr(args[2], 0), w(args[3], 2), b(args[4], 1), loss(args[5], 0),
-      z(args[6], 2), wOut(args[7], 2), bOut(args[8], 1);
-  checkNoAlias(w.data, wOut.data, "w");
-  checkNoAlias(b.data, bOut.data, "b");
-  logits(x, w, b, z);
+/// Mean cross-entropy of logits `z` against `label`, and its gradients.
+/// Compiled code indexes the logits with the labels unchecked; the runtime
+/// must reject labels outside [0, 3) before the call.
+static float crossEntropyAndGrads(Memref<float> &x, Memref<float> &z,
+                                  Memref<int64_t> &label, double gw[2][3],
+                                  double gb[3]) {
   int64_t n = x.sizes[0];
-  double total = 0, gw[2][3] = {}, gb[3] = {};
+  double total = 0;
+  for (int j = 0; j < 3; ++j)
+    gb[j] = gw[0][j] = gw[1][j] = 0;
   for (int64_t i = 0; i < n; ++i) {
+    if (label(i) < 0 || label(i) >= 3) {
+      std::fprintf(stderr, "fake model: label %lld out of range\n",
+                   (long long)label(i));
+      std::abort();
+    }
     double m = std::fmax(z(i, 0), std::fmax(z(i, 1), z(i, 2)));
     double sum = 0, p[3];
     for (int j = 0; j < 3; ++j)
@@ -272,12 +285,46 @@ EXPORT void fake_softmax_train_step(void **args) {
       gw[1][j] += x(i, 1) * g;
     }
   }
-  loss() = float(total / double(n));
+  return float(total / double(n));
+}
+
+EXPORT void fake_softmax_train_step(void **args) {
+  Memref<float> x(args[0], 2);
+  Memref<int64_t> label(args[1], 1);
+  Memref<float> lr(args[2], 0), w(args[3], 2), b(args[4], 1), loss(args[5], 0),
+      z(args[6], 2), wOut(args[7], 2), bOut(args[8], 1);
+  checkNoAlias(w.data, wOut.data, "w");
+  checkNoAlias(b.data, bOut.data, "b");
+  logits(x, w, b, z);
+  double gw[2][3], gb[3];
+  loss() = crossEntropyAndGrads(x, z, label, gw, gb);
   for (int j = 0; j < 3; ++j) {
     bOut(j) = b(j) - lr() * float(gb[j]);
     wOut(0, j) = w(0, j) - lr() * float(gw[0][j]);
     wOut(1, j) = w(1, j) - lr() * float(gw[1][j]);
   }
+}
+
+EXPORT void fake_softmax_gradients(void **args) {
+  Memref<float> x(args[0], 2);
+  Memref<int64_t> label(args[1], 1);
+  Memref<float> w(args[2], 2), b(args[3], 1), loss(args[4], 0), gw(args[5], 2),
+      gb(args[6], 1);
+  float *rows = new float[size_t(x.sizes[0]) * 3];
+  int64_t desc[7] = {0, static_cast<int64_t>(reinterpret_cast<intptr_t>(rows)),
+                     0, x.sizes[0],
+                     3, 3,
+                     1};
+  Memref<float> z(desc, 2);
+  logits(x, w, b, z);
+  double dw[2][3], db[3];
+  loss() = crossEntropyAndGrads(x, z, label, dw, db);
+  for (int j = 0; j < 3; ++j) {
+    gb(j) = float(db[j]);
+    gw(0, j) = float(dw[0][j]);
+    gw(1, j) = float(dw[1][j]);
+  }
+  delete[] rows;
 }
 
 #else

@@ -346,6 +346,51 @@ TEST(ModelTest, NaNLossIsANumericErrorAndKeepsParameters) {
             NR_ERROR_NUMERIC);
 }
 
+TEST(ModelTest, RejectsLabelsOutsideTheClasses) {
+  // The softmax fixture's integer target indexes forward's 3 logits; its
+  // gradients entry has no output to take the class count from.
+  Model m(FAKE_SOFTMAX_LIB);
+  float x[4][2] = {{1, 0}, {0, 1}, {-1, 0}, {0, -1}};
+  int64_t labels[4] = {0, 2, 3, 1};
+  nr_tensor in = makeTensor(NR_F32, {4, 2}, x);
+  nr_tensor target = makeTensor(NR_I64, {4}, labels);
+  float gw[6], gb[3];
+  nr_tensor grads[2] = {makeTensor(NR_F32, {2, 3}, gw),
+                        makeTensor(NR_F32, {3}, gb)};
+  double loss = 0;
+  EXPECT_EQ(nr_model_gradients(m, &in, 1, &target, 1, &loss, grads, 2),
+            NR_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(nr_last_error(),
+                       "entry 'gradients': target 'label': label 3 of sample "
+                       "2 is out of range (expected a class in [0, 3), the "
+                       "width of output 'logits' of entry 'forward')"))
+      << nr_last_error();
+
+  labels[2] = -1;
+  float lr = 0.5f, lossValue = 0, z[4][3];
+  nr_tensor runIns[3] = {in, target, makeTensor(NR_F32, {}, &lr)};
+  nr_tensor runOuts[2] = {makeTensor(NR_F32, {}, &lossValue),
+                          makeTensor(NR_F32, {4, 3}, z)};
+  std::vector<float> w0 = paramValues(m, "w");
+  EXPECT_EQ(nr_model_run(m, "train_step", runIns, 3, runOuts, 2),
+            NR_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(nr_last_error(), "entry 'train_step': target 'label': "
+                                        "label -1 of sample 2"))
+      << nr_last_error();
+  EXPECT_EQ(nr_model_train_step(m, &in, 1, &target, 1, 0.5, &loss, nullptr, 0),
+            NR_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(paramValues(m, "w"), w0);
+
+  // Every class in [0, 3) is accepted.
+  labels[2] = 2;
+  EXPECT_EQ(nr_model_gradients(m, &in, 1, &target, 1, &loss, grads, 2), NR_OK)
+      << nr_last_error();
+  EXPECT_NEAR(loss, std::log(3.0), 1e-6); // zero parameters: uniform softmax
+  EXPECT_EQ(nr_model_run(m, "train_step", runIns, 3, runOuts, 2), NR_OK)
+      << nr_last_error();
+  EXPECT_NE(paramValues(m, "w"), w0);
+}
+
 TEST(ModelTest, SavesAndLoadsParameters) {
   TempDir dir;
   Model m(FAKE_LINEAR_LIB);
