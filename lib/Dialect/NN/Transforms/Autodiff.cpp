@@ -79,6 +79,10 @@ public:
   using Base::Base;
 
   void runOnOperation() override {
+    // A pass instance may run on several modules.
+    inputArgs.clear();
+    paramArgs.clear();
+    usedNames.clear();
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
     if (!forward) {
