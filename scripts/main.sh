@@ -17,7 +17,7 @@ neurona=build/bin/neurona
 
 echo "==> training $model"
 "$neurona" train "$model" --data-dir "$data" --save "$out/fashion_mlp.npz" \
-  --curves "$out/fashion_mlp_curves.csv"
+  --curves "$out/fashion_mlp_curves.svg"
 
 echo "==> compiling the trained model"
 "$neurona" compile "$model" --params "$out/fashion_mlp.npz" --emit=exe -o "$out/fashion_mlp"
@@ -30,4 +30,4 @@ echo "==> checking the deployable executable against neurona run"
 echo "==> test accuracy of the trained model"
 "$neurona" eval "$out/libfashion_mlp.so" --data-dir "$data"
 echo "deployable: $out/fashion_mlp (reads/writes .npy), $out/libfashion_mlp.so + $out/libfashion_mlp.so.h"
-echo "curves: $out/fashion_mlp_curves.csv"
+echo "learning curves (open in a browser): $out/fashion_mlp_curves.svg"

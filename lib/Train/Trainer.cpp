@@ -6,6 +6,7 @@
 
 #include "neurona/Train/Trainer.h"
 
+#include "Curves.h"
 #include "Losses.h"
 
 #include "neurona/Runtime/NPY.h"
@@ -595,7 +596,13 @@ Status neurona::train::train(nr_model *model, const Dataset &trainSet,
 
   std::FILE *summary = options.summary ? options.summary : stdout;
   FileCloser curves;
-  if (!options.curvesPath.empty()) {
+  // A .svg path gets a picture redrawn after every epoch; any other path the
+  // CSV, one line per epoch.
+  bool svgCurves = options.curvesPath.size() >= 4 &&
+                   options.curvesPath.compare(options.curvesPath.size() - 4, 4,
+                                              ".svg") == 0;
+  std::vector<EpochStats> drawn;
+  if (!options.curvesPath.empty() && !svgCurves) {
     curves.f = std::fopen(options.curvesPath.c_str(), "w");
     if (!curves.f)
       return Status::error(NR_ERROR_IO, "cannot write curves file '" +
@@ -691,6 +698,17 @@ Status neurona::train::train(nr_model *model, const Dataset &trainSet,
       if (std::fflush(curves.f) != 0)
         return Status::error(NR_ERROR_IO, "error writing curves file '" +
                                               options.curvesPath + "'");
+    }
+    if (svgCurves) {
+      drawn.push_back(stats);
+      const char *name = nullptr;
+      nr_model_name(model, &name);
+      if (Status s = writeCurvesSvg(options.curvesPath,
+                                    std::string(name ? name : "model") +
+                                        " learning curves",
+                                    drawn);
+          !s)
+        return s;
     }
     if (!options.checkpointPath.empty())
       if (nr_status s =

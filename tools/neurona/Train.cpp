@@ -50,8 +50,9 @@ static cl::opt<std::string> params(
     "params", cl::desc("Start from (train) or use (eval) these parameters"),
     cl::value_desc("file.npz"), cl::sub(trainCommand), cl::sub(evalCommand));
 static cl::opt<std::string> curves(
-    "curves", cl::desc("Write per-epoch loss and accuracy as CSV"),
-    cl::value_desc("file.csv"), cl::sub(trainCommand));
+    "curves",
+    cl::desc("Write per-epoch loss and accuracy: CSV, or charts for a .svg"),
+    cl::value_desc("file.csv|file.svg"), cl::sub(trainCommand));
 static cl::opt<std::string> checkpoint(
     "checkpoint", cl::desc("Save parameters here after every epoch"),
     cl::value_desc("file.npz"), cl::sub(trainCommand));

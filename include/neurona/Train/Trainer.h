@@ -72,7 +72,8 @@ struct TrainOptions {
   /// Evaluated with `forward` after every epoch when set (not owned).
   const data::Dataset *testSet = nullptr;
   /// CSV of epoch,loss,acc,test_loss,test_acc,seconds; written as training
-  /// goes (one flushed line per epoch); empty = none.
+  /// goes (one flushed line per epoch). A path ending in .svg gets charts of
+  /// loss and accuracy instead, redrawn after every epoch. Empty = none.
   std::string curvesPath;
   /// Parameters are saved here (atomically, .npz) after every epoch; empty =
   /// none.
