@@ -248,6 +248,16 @@ static const EntryDecl *findEntry(const nr_model *model, const char *entry,
   return e;
 }
 
+/// The body of the nr_model_num_* functions: the size of the manifest's
+/// `list`.
+template <typename T>
+static nr_status countOf(const nr_model *model, size_t *out_count,
+                         std::vector<T> Manifest::*list, const char *function) {
+  REQUIRE(model && out_count, function, "NULL argument");
+  *out_count = (model->manifest.*list).size();
+  return NR_OK;
+}
+
 extern "C" nr_status nr_model_name(const nr_model *model,
                                    const char **out_name) {
   REQUIRE(model && out_name, "nr_model_name", "NULL argument");
@@ -257,9 +267,7 @@ extern "C" nr_status nr_model_name(const nr_model *model,
 
 extern "C" nr_status nr_model_num_entries(const nr_model *model,
                                           size_t *out_count) {
-  REQUIRE(model && out_count, "nr_model_num_entries", "NULL argument");
-  *out_count = model->manifest.entries.size();
-  return NR_OK;
+  return countOf(model, out_count, &Manifest::entries, "nr_model_num_entries");
 }
 
 extern "C" nr_status nr_model_entry_name(const nr_model *model, size_t index,
@@ -317,54 +325,56 @@ extern "C" nr_status nr_model_arg_info(const nr_model *model, const char *entry,
   });
 }
 
-static void fillInfo(const std::string &name, const TensorType &type,
-                     nr_init init, nr_param_info *out) {
-  nr_tensor t;
-  describe(type, t);
-  *out = nr_param_info();
-  out->name = name.c_str();
-  out->dtype = t.dtype;
-  out->rank = t.rank;
-  std::memcpy(out->shape, t.shape, sizeof(t.shape));
-  out->init = init;
+static nr_init initOf(const ParamDecl &p) { return p.init; }
+static nr_init initOf(const StateDecl &) { return NR_INIT_ZEROS; }
+
+/// The body of nr_model_param_info and nr_model_state_info: describes item
+/// `index` of the manifest's `list`, whose items are `kind`s ("param" or
+/// "state").
+template <typename Decl>
+static nr_status declInfo(const nr_model *model, size_t index,
+                          nr_param_info *out_info,
+                          std::vector<Decl> Manifest::*list, const char *kind,
+                          const char *function) {
+  return guarded(function, [&] {
+    REQUIRE(model && out_info, function, "NULL argument");
+    const std::vector<Decl> &decls = model->manifest.*list;
+    REQUIRE(index < decls.size(), function,
+            std::string(kind) + " index " + std::to_string(index) +
+                " out of range");
+    const Decl &decl = decls[index];
+    nr_tensor t;
+    describe(decl.type, t);
+    *out_info = nr_param_info();
+    out_info->name = decl.name.c_str();
+    out_info->dtype = t.dtype;
+    out_info->rank = t.rank;
+    std::memcpy(out_info->shape, t.shape, sizeof(t.shape));
+    out_info->init = initOf(decl);
+    return NR_OK;
+  });
 }
 
 extern "C" nr_status nr_model_num_params(const nr_model *model,
                                          size_t *out_count) {
-  REQUIRE(model && out_count, "nr_model_num_params", "NULL argument");
-  *out_count = model->manifest.params.size();
-  return NR_OK;
+  return countOf(model, out_count, &Manifest::params, "nr_model_num_params");
 }
 
 extern "C" nr_status nr_model_param_info(const nr_model *model, size_t index,
                                          nr_param_info *out_info) {
-  return guarded("nr_model_param_info", [&] {
-    REQUIRE(model && out_info, "nr_model_param_info", "NULL argument");
-    REQUIRE(index < model->manifest.params.size(), "nr_model_param_info",
-            "param index " + std::to_string(index) + " out of range");
-    const ParamDecl &p = model->manifest.params[index];
-    fillInfo(p.name, p.type, p.init, out_info);
-    return NR_OK;
-  });
+  return declInfo(model, index, out_info, &Manifest::params, "param",
+                  "nr_model_param_info");
 }
 
 extern "C" nr_status nr_model_num_states(const nr_model *model,
                                          size_t *out_count) {
-  REQUIRE(model && out_count, "nr_model_num_states", "NULL argument");
-  *out_count = model->manifest.states.size();
-  return NR_OK;
+  return countOf(model, out_count, &Manifest::states, "nr_model_num_states");
 }
 
 extern "C" nr_status nr_model_state_info(const nr_model *model, size_t index,
                                          nr_param_info *out_info) {
-  return guarded("nr_model_state_info", [&] {
-    REQUIRE(model && out_info, "nr_model_state_info", "NULL argument");
-    REQUIRE(index < model->manifest.states.size(), "nr_model_state_info",
-            "state index " + std::to_string(index) + " out of range");
-    const StateDecl &s = model->manifest.states[index];
-    fillInfo(s.name, s.type, NR_INIT_ZEROS, out_info);
-    return NR_OK;
-  });
+  return declInfo(model, index, out_info, &Manifest::states, "state",
+                  "nr_model_state_info");
 }
 
 extern "C" nr_status nr_model_train_config(const nr_model *model,
@@ -386,9 +396,8 @@ extern "C" nr_status nr_model_train_config(const nr_model *model,
 
 extern "C" nr_status nr_model_num_train_config(const nr_model *model,
                                                size_t *out_count) {
-  REQUIRE(model && out_count, "nr_model_num_train_config", "NULL argument");
-  *out_count = model->manifest.train.size();
-  return NR_OK;
+  return countOf(model, out_count, &Manifest::train,
+                 "nr_model_num_train_config");
 }
 
 extern "C" nr_status nr_model_train_config_at(const nr_model *model,

@@ -77,6 +77,40 @@ static void toFloat(nr_dtype dtype, const void *src, int64_t n, float *dst) {
   }
 }
 
+/// Parses the in-memory .npy file `bytes` into `a`, whose first dimension
+/// counts the samples: a scalar is an error that names `what` the file holds
+/// and the `shapes` it may have.
+static Status parseSamples(const std::string &bytes, const std::string &path,
+                           const char *what, const char *shapes, NpyArray &a) {
+  if (Status s = parseNpy(bytes.data(), bytes.size(), path, a); !s)
+    return s;
+  if (a.shape.empty())
+    return Status::error(NR_ERROR_FORMAT,
+                         path + ": " + what +
+                             " must have a sample dimension (shape " + shapes +
+                             "), got a scalar");
+  return Status::success();
+}
+
+/// The error for `bytes` that the features or targets reader recognised as
+/// neither an IDX file (of `magic`) nor a .npy file: when IDX is allowed, the
+/// IDX parser explains the magic it found.
+static Status unrecognised(const std::string &bytes, const std::string &path,
+                           bool allowIdx, uint32_t magic) {
+  if (allowIdx && bytes.size() >= 4 && !isNpy(bytes)) {
+    std::vector<int64_t> dims;
+    size_t start;
+    return parseIdx(bytes, path, magic, dims, start);
+  }
+  if (!allowIdx)
+    return Status::error(NR_ERROR_FORMAT,
+                         path + ": not a .npy file (bad magic)");
+  return Status::error(NR_ERROR_FORMAT,
+                       path + (magic == IdxImagesMagic
+                                   ? ": not an IDX image or .npy file"
+                                   : ": not an IDX label or .npy file"));
+}
+
 /// Fills the feature half of `ds` from an in-memory IDX image or .npy file.
 static Status featuresFromBytes(const std::string &bytes,
                                 const std::string &path, bool flatten,
@@ -96,12 +130,8 @@ static Status featuresFromBytes(const std::string &bytes,
   }
   if (allowNpy && isNpy(bytes)) {
     NpyArray a;
-    if (Status s = parseNpy(bytes.data(), bytes.size(), path, a); !s)
+    if (Status s = parseSamples(bytes, path, "features", "[N, ...]", a); !s)
       return s;
-    if (a.shape.empty())
-      return Status::error(NR_ERROR_FORMAT,
-                           path + ": features must have a sample dimension "
-                                  "(shape [N, ...]), got a scalar");
     ds.numSamples = a.shape[0];
     ds.featureShape.assign(a.shape.begin() + 1, a.shape.end());
     if (flatten && ds.featureShape.size() > 1)
@@ -110,16 +140,7 @@ static Status featuresFromBytes(const std::string &bytes,
     toFloat(a.dtype, a.data.data(), a.numElements(), ds.features.data());
     return Status::success();
   }
-  // Not recognisably either format: when IDX is allowed, let the IDX parser
-  // explain the magic it found.
-  if (allowIdx && bytes.size() >= 4 && !isNpy(bytes)) {
-    std::vector<int64_t> dims;
-    size_t start;
-    return parseIdx(bytes, path, IdxImagesMagic, dims, start);
-  }
-  return Status::error(NR_ERROR_FORMAT,
-                       path + (allowIdx ? ": not an IDX image or .npy file"
-                                        : ": not a .npy file (bad magic)"));
+  return unrecognised(bytes, path, allowIdx, IdxImagesMagic);
 }
 
 /// Fills the target half of `ds` from an in-memory IDX label or .npy file;
@@ -141,12 +162,9 @@ static Status targetsFromBytes(const std::string &bytes,
   }
   if (allowNpy && isNpy(bytes)) {
     NpyArray a;
-    if (Status s = parseNpy(bytes.data(), bytes.size(), path, a); !s)
+    if (Status s = parseSamples(bytes, path, "targets", "[N] or [N, ...]", a);
+        !s)
       return s;
-    if (a.shape.empty())
-      return Status::error(NR_ERROR_FORMAT,
-                           path + ": targets must have a sample dimension "
-                                  "(shape [N] or [N, ...]), got a scalar");
     count = a.shape[0];
     bool integer = a.dtype == NR_I32 || a.dtype == NR_I64 || a.dtype == NR_U8;
     if (integer &&
@@ -174,14 +192,7 @@ static Status targetsFromBytes(const std::string &bytes,
       toFloat(a.dtype, a.data.data(), a.numElements(), ds.targets.data());
     return Status::success();
   }
-  if (allowIdx && bytes.size() >= 4 && !isNpy(bytes)) {
-    std::vector<int64_t> dims;
-    size_t start;
-    return parseIdx(bytes, path, IdxLabelsMagic, dims, start);
-  }
-  return Status::error(NR_ERROR_FORMAT,
-                       path + (allowIdx ? ": not an IDX label or .npy file"
-                                        : ": not a .npy file (bad magic)"));
+  return unrecognised(bytes, path, allowIdx, IdxLabelsMagic);
 }
 
 static Status load(const std::string &featuresPath,

@@ -172,18 +172,27 @@ Status neurona::data::parseIdx(const std::string &bytes,
   return Status::success();
 }
 
+/// Reads the IDX file at `path` (gzip-compressed or not) with `magic`; on
+/// success `dims` holds its dimensions and `data` its bytes.
+static Status readIdx(const std::string &path, uint32_t magic,
+                      std::vector<int64_t> &dims, std::vector<uint8_t> &data) {
+  std::string bytes;
+  if (Status s = readMaybeGzip(path, bytes); !s)
+    return s;
+  size_t start;
+  if (Status s = parseIdx(bytes, path, magic, dims, start); !s)
+    return s;
+  data.assign(bytes.begin() + start, bytes.end());
+  return Status::success();
+}
+
 Status neurona::data::readIdxImages(const std::string &path,
                                     std::vector<uint8_t> &pixels,
                                     int64_t &count, int64_t &rows,
                                     int64_t &cols) {
-  std::string bytes;
-  if (Status s = readMaybeGzip(path, bytes); !s)
-    return s;
   std::vector<int64_t> dims;
-  size_t start;
-  if (Status s = parseIdx(bytes, path, IdxImagesMagic, dims, start); !s)
+  if (Status s = readIdx(path, IdxImagesMagic, dims, pixels); !s)
     return s;
-  pixels.assign(bytes.begin() + start, bytes.end());
   count = dims[0];
   rows = dims[1];
   cols = dims[2];
@@ -192,13 +201,6 @@ Status neurona::data::readIdxImages(const std::string &path,
 
 Status neurona::data::readIdxLabels(const std::string &path,
                                     std::vector<uint8_t> &labels) {
-  std::string bytes;
-  if (Status s = readMaybeGzip(path, bytes); !s)
-    return s;
   std::vector<int64_t> dims;
-  size_t start;
-  if (Status s = parseIdx(bytes, path, IdxLabelsMagic, dims, start); !s)
-    return s;
-  labels.assign(bytes.begin() + start, bytes.end());
-  return Status::success();
+  return readIdx(path, IdxLabelsMagic, dims, labels);
 }

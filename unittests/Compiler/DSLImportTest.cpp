@@ -4,6 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FashionMLP.h"
+
 #include "neurona/Frontend/DSL/DSLParser.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -14,22 +16,6 @@
 using namespace neurona;
 
 namespace {
-
-constexpr const char *kFashion = R"(
-model fashion_mlp {
-  input x: [784]
-  dense(128, activation=relu)
-  dense(10)
-  output logits
-}
-train {
-  loss = cross_entropy
-  optimizer = adam(lr=0.001)
-  batch = 64
-  epochs = 5
-  metrics = [accuracy]
-}
-)";
 
 /// The IR every frontend must produce for the Fashion-MNIST MLP.
 constexpr const char *kFashionIR =
@@ -67,7 +53,7 @@ protected:
 };
 
 TEST_F(DSLImport, FashionMLP) {
-  auto model = import(kFashion);
+  auto model = import(test::kFashion);
   ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
   EXPECT_EQ(print(*model), kFashionIR);
   EXPECT_EQ(model->name, "fashion_mlp");
@@ -253,7 +239,7 @@ TEST_F(DSLImport, SemanticErrors) {
 TEST_F(DSLImport, EveryPrefixOfAModelIsHandled) {
   // Cutting a valid file anywhere must give an error or a model, never a
   // crash: the parser is the first thing a typo meets.
-  llvm::StringRef source(kFashion);
+  llvm::StringRef source(test::kFashion);
   for (size_t n = 0; n <= source.size(); ++n) {
     mlir::MLIRContext local;
     auto model = importDSLSource(local, source.take_front(n), "t.nn");

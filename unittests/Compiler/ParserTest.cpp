@@ -4,6 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FashionMLP.h"
+
 #include "neurona/Frontend/DSL/DSLParser.h"
 
 #include <gtest/gtest.h>
@@ -12,23 +14,6 @@ using namespace neurona;
 using namespace neurona::dsl;
 
 namespace {
-
-constexpr const char *kFashion = R"(# Fashion-MNIST
-model fashion_mlp {
-  input x: [784]
-  dense(128, activation=relu)
-  dense(10)
-  output logits
-}
-
-train {
-  loss = cross_entropy
-  optimizer = adam(lr=0.001)
-  batch = 64
-  epochs = 5
-  metrics = [accuracy]
-}
-)";
 
 /// The error text of parsing `source`, or "" if it parses.
 std::string parseError(llvm::StringRef source) {
@@ -39,7 +24,7 @@ std::string parseError(llvm::StringRef source) {
 }
 
 TEST(DSLParser, ParsesModelAndTrainSection) {
-  auto program = parseDSLSource(kFashion, "fashion.nn");
+  auto program = parseDSLSource(test::kFashion, "fashion.nn");
   ASSERT_TRUE(static_cast<bool>(program))
       << llvm::toString(program.takeError());
   ASSERT_EQ(program->models.size(), 1u);

@@ -31,26 +31,19 @@ Expected<RankedTensorType> broadcastOrError(const NodeContext &node, Value lhs,
 }
 
 template <typename OpTy> static Error importBinary(NodeContext &node) {
-  if (Error err = node.checkAttributes({}))
+  if (Error err = node.checkSignature({}, 2, 2))
     return err;
-  if (Error err = node.checkNumInputs(2, 2))
-    return err;
-  auto lhs = node.input(0);
-  if (!lhs)
-    return lhs.takeError();
-  auto rhs = node.input(1);
-  if (!rhs)
-    return rhs.takeError();
-  if (auto type = broadcastOrError(node, *lhs, *rhs); !type)
+  auto operands = node.inputs<2>();
+  if (!operands)
+    return operands.takeError();
+  auto [lhs, rhs] = *operands;
+  if (auto type = broadcastOrError(node, lhs, rhs); !type)
     return type.takeError();
-  return node.setOutput(0,
-                        OpTy::create(node.builder(), node.loc(), *lhs, *rhs));
+  return node.setOutput(0, OpTy::create(node.builder(), node.loc(), lhs, rhs));
 }
 
 template <typename OpTy> static Error importUnary(NodeContext &node) {
-  if (Error err = node.checkAttributes({}))
-    return err;
-  if (Error err = node.checkNumInputs(1, 1))
+  if (Error err = node.checkSignature({}, 1, 1))
     return err;
   auto input = node.input(0);
   if (!input)

@@ -67,6 +67,17 @@ public:
   Expected<Value> valueOf(StringRef name, Slot &slot, FailFn fail);
   Error define(StringRef name, std::shared_ptr<Slot> slot, FailFn fail);
 
+  /// Input `i` of `node`, read from its slot with `read` (valueOf or
+  /// constantOf); errors name the input.
+  template <typename T>
+  Expected<T> readInput(const NodeContext &node, unsigned i,
+                        Expected<T> (GraphImporter::*read)(StringRef, Slot &,
+                                                           FailFn));
+  /// Defines output `i` of `node` as `slot`, unless the node leaves it
+  /// unnamed.
+  Error defineOutput(const NodeContext &node, unsigned i,
+                     std::shared_ptr<Slot> slot);
+
   OpBuilder &builder() { return forward.builder(); }
   const LoadedModel &getModel() const { return model; }
 
@@ -191,6 +202,37 @@ Error GraphImporter::define(StringRef name, std::shared_ptr<Slot> slot,
   if (!values.try_emplace(name, std::move(slot)).second)
     return fail("'" + name + "' is defined more than once");
   return Error::success();
+}
+
+template <typename T>
+Expected<T> GraphImporter::readInput(
+    const NodeContext &node, unsigned i,
+    Expected<T> (GraphImporter::*read)(StringRef, Slot &, FailFn)) {
+  if (!node.hasInput(i))
+    return node.error(llvm::formatv("input #{0} is missing", i));
+  StringRef name = node.node().input(i);
+  auto fail = [&](const llvm::Twine &message) {
+    return node.error(llvm::formatv("input #{0}: ", i) + message);
+  };
+  auto slot = lookup(name, fail);
+  if (!slot)
+    return slot.takeError();
+  return (this->*read)(name, **slot, fail);
+}
+
+/// True when `node` leaves its output `i` unnamed (absent or "").
+static bool isUnnamedOutput(const onnx::NodeProto &node, unsigned i) {
+  return static_cast<int>(i) >= node.output_size() || node.output(i).empty();
+}
+
+Error GraphImporter::defineOutput(const NodeContext &node, unsigned i,
+                                  std::shared_ptr<Slot> slot) {
+  if (isUnnamedOutput(node.node(), i))
+    return Error::success();
+  return define(node.node().output(i), std::move(slot),
+                [&](const llvm::Twine &message) {
+                  return node.error("output " + message);
+                });
 }
 
 Error GraphImporter::importInputs() {
@@ -443,67 +485,44 @@ Error NodeContext::checkNumInputs(unsigned min, unsigned max) const {
       llvm::formatv("expects {0} to {1} inputs, got {2}", min, max, n));
 }
 
+Error NodeContext::checkSignature(llvm::ArrayRef<StringRef> known,
+                                  unsigned minInputs,
+                                  unsigned maxInputs) const {
+  if (Error err = checkAttributes(known))
+    return err;
+  return checkNumInputs(minInputs, maxInputs);
+}
+
 Expected<Value> NodeContext::input(unsigned i) {
-  if (!hasInput(i))
-    return error(llvm::formatv("input #{0} is missing", i));
-  StringRef name = nodeProto.input(i);
-  auto fail = [&](const llvm::Twine &message) {
-    return error(llvm::formatv("input #{0}: ", i) + message);
-  };
-  auto slot = importer.lookup(name, fail);
-  if (!slot)
-    return slot.takeError();
-  return importer.valueOf(name, **slot, fail);
+  return importer.readInput(*this, i, &GraphImporter::valueOf);
 }
 
 Expected<const TensorValue *> NodeContext::constantInput(unsigned i) {
-  if (!hasInput(i))
-    return error(llvm::formatv("input #{0} is missing", i));
-  StringRef name = nodeProto.input(i);
-  auto fail = [&](const llvm::Twine &message) {
-    return error(llvm::formatv("input #{0}: ", i) + message);
-  };
-  auto slot = importer.lookup(name, fail);
-  if (!slot)
-    return slot.takeError();
-  return importer.constantOf(name, **slot, fail);
+  return importer.readInput(*this, i, &GraphImporter::constantOf);
 }
 
 Error NodeContext::setOutput(unsigned i, Value value) {
-  if (static_cast<int>(i) >= nodeProto.output_size() ||
-      nodeProto.output(i).empty())
-    return Error::success();
   auto slot = std::make_shared<Slot>();
   slot->value = value;
-  return importer.define(
-      nodeProto.output(i), std::move(slot),
-      [&](const llvm::Twine &message) { return error("output " + message); });
+  return importer.defineOutput(*this, i, std::move(slot));
 }
 
 Error NodeContext::setConstantOutput(unsigned i, TensorValue value) {
-  if (static_cast<int>(i) >= nodeProto.output_size() ||
-      nodeProto.output(i).empty())
-    return Error::success();
   auto slot = std::make_shared<Slot>();
   slot->constant = std::move(value);
-  return importer.define(
-      nodeProto.output(i), std::move(slot),
-      [&](const llvm::Twine &message) { return error("output " + message); });
+  return importer.defineOutput(*this, i, std::move(slot));
 }
 
 Error NodeContext::aliasOutput(unsigned i, unsigned j) {
   if (!hasInput(j))
     return error(llvm::formatv("input #{0} is missing", j));
-  if (static_cast<int>(i) >= nodeProto.output_size() ||
-      nodeProto.output(i).empty())
+  if (isUnnamedOutput(nodeProto, i))
     return Error::success();
   auto fail = [&](const llvm::Twine &message) { return error(message); };
   auto slot = importer.lookup(nodeProto.input(j), fail);
   if (!slot)
     return slot.takeError();
-  return importer.define(
-      nodeProto.output(i), *slot,
-      [&](const llvm::Twine &message) { return error("output " + message); });
+  return importer.defineOutput(*this, i, *slot);
 }
 
 Error NodeContext::checkInference(

@@ -28,6 +28,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -130,11 +131,27 @@ public:
   bool hasInput(unsigned i) const;
   /// Fails unless the node has between `min` and `max` inputs.
   llvm::Error checkNumInputs(unsigned min, unsigned max) const;
+  /// checkAttributes(known), then checkNumInputs(minInputs, maxInputs): the
+  /// checks every handler of a node with inputs starts with.
+  llvm::Error checkSignature(llvm::ArrayRef<llvm::StringRef> known,
+                             unsigned minInputs, unsigned maxInputs) const;
 
   /// Input `i` as an f32 tensor value. Initializers become parameters (or a
   /// constant when they are scalars) and `Constant` outputs `nn.constant`s
   /// the first time they are used this way.
   llvm::Expected<mlir::Value> input(unsigned i);
+  /// Inputs 0 to N-1 as by input(), read in order so that initializers
+  /// become parameters in first-use order.
+  template <unsigned N> llvm::Expected<std::array<mlir::Value, N>> inputs() {
+    std::array<mlir::Value, N> values;
+    for (unsigned i = 0; i < N; ++i) {
+      auto value = input(i);
+      if (!value)
+        return value.takeError();
+      values[i] = *value;
+    }
+    return values;
+  }
   /// Input `i` as a tensor known at import time (for shapes).
   llvm::Expected<const TensorValue *> constantInput(unsigned i);
 

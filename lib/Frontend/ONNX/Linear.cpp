@@ -46,9 +46,8 @@ static Error checkContraction(const NodeContext &node, Value a, Value b,
 }
 
 static Error importGemm(NodeContext &node) {
-  if (Error err = node.checkAttributes({"alpha", "beta", "transA", "transB"}))
-    return err;
-  if (Error err = node.checkNumInputs(2, 3))
+  if (Error err =
+          node.checkSignature({"alpha", "beta", "transA", "transB"}, 2, 3))
     return err;
   auto alpha = node.floatAttribute("alpha", 1.0f);
   auto beta = node.floatAttribute("beta", 1.0f);
@@ -64,12 +63,10 @@ static Error importGemm(NodeContext &node) {
     return transB.takeError();
 
   // Operands in order, so parameters get their first-use order (B, then C).
-  auto a = node.input(0);
-  if (!a)
-    return a.takeError();
-  auto b = node.input(1);
-  if (!b)
-    return b.takeError();
+  auto ab = node.inputs<2>();
+  if (!ab)
+    return ab.takeError();
+  auto [a, b] = *ab;
   std::optional<Value> c;
   if (node.hasInput(2)) {
     auto value = node.input(2);
@@ -77,13 +74,13 @@ static Error importGemm(NodeContext &node) {
       return value.takeError();
     c = *value;
   }
-  if (Error err = checkContraction(node, *a, *b, *transA != 0, *transB != 0))
+  if (Error err = checkContraction(node, a, b, *transA != 0, *transB != 0))
     return err;
 
   OpBuilder &builder = node.builder();
   Location loc = node.loc();
   Value result =
-      nn::MatmulOp::create(builder, loc, *a, *b, *transA != 0, *transB != 0);
+      nn::MatmulOp::create(builder, loc, a, b, *transA != 0, *transB != 0);
   if (*alpha != 1.0f)
     result =
         nn::MulOp::create(builder, loc, result,
@@ -109,20 +106,16 @@ static Error importGemm(NodeContext &node) {
 }
 
 static Error importMatMul(NodeContext &node) {
-  if (Error err = node.checkAttributes({}))
+  if (Error err = node.checkSignature({}, 2, 2))
     return err;
-  if (Error err = node.checkNumInputs(2, 2))
+  auto ab = node.inputs<2>();
+  if (!ab)
+    return ab.takeError();
+  auto [a, b] = *ab;
+  if (Error err = checkContraction(node, a, b, false, false))
     return err;
-  auto a = node.input(0);
-  if (!a)
-    return a.takeError();
-  auto b = node.input(1);
-  if (!b)
-    return b.takeError();
-  if (Error err = checkContraction(node, *a, *b, false, false))
-    return err;
-  return node.setOutput(
-      0, nn::MatmulOp::create(node.builder(), node.loc(), *a, *b));
+  return node.setOutput(0,
+                        nn::MatmulOp::create(node.builder(), node.loc(), a, b));
 }
 
 void registerLinearOps(OpTable &table) {

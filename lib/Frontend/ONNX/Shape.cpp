@@ -44,9 +44,7 @@ static int64_t product(llvm::ArrayRef<int64_t> dims) {
 }
 
 static Error importFlatten(NodeContext &node) {
-  if (Error err = node.checkAttributes({"axis"}))
-    return err;
-  if (Error err = node.checkNumInputs(1, 1))
+  if (Error err = node.checkSignature({"axis"}, 1, 1))
     return err;
   auto input = node.input(0);
   if (!input)
@@ -144,9 +142,7 @@ resolveReshape(const NodeContext &node, RankedTensorType input,
 }
 
 static Error importReshape(NodeContext &node) {
-  if (Error err = node.checkAttributes({"allowzero"}))
-    return err;
-  if (Error err = node.checkNumInputs(2, 2))
+  if (Error err = node.checkSignature({"allowzero"}, 2, 2))
     return err;
   auto allowZero = node.intAttribute("allowzero", 0);
   if (!allowZero)
@@ -224,9 +220,7 @@ static Error importConstant(NodeContext &node) {
 }
 
 static Error importIdentity(NodeContext &node) {
-  if (Error err = node.checkAttributes({}))
-    return err;
-  if (Error err = node.checkNumInputs(1, 1))
+  if (Error err = node.checkSignature({}, 1, 1))
     return err;
   return node.aliasOutput(0, 0);
 }

@@ -27,9 +27,7 @@ namespace neurona::onnx_import {
 static constexpr int64_t kPerAxisOpset = 13;
 
 template <typename OpTy> static Error importSoftmax(NodeContext &node) {
-  if (Error err = node.checkAttributes({"axis"}))
-    return err;
-  if (Error err = node.checkNumInputs(1, 1))
+  if (Error err = node.checkSignature({"axis"}, 1, 1))
     return err;
   bool perAxis = node.opset() >= kPerAxisOpset;
   auto axisAttr = node.intAttribute("axis", perAxis ? -1 : 1);
