@@ -152,8 +152,7 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
   if (auto ec = llvm::sys::fs::createTemporaryFile("neurona", "o", object))
     return llvm::createStringError("cannot create a temporary file: " +
                                    ec.message());
-  auto cleanup = llvm::make_scope_exit(
-      [&] { llvm::sys::fs::remove(object); });
+  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove(object); });
   if (auto err = writeObjectFile(**llvmModule, options.codegen, object))
     return err;
   if (kind == EmitKind::SharedLibrary) {
