@@ -75,15 +75,15 @@ bool makeArgs(nr_model *model, const char *entry, bool wantInputs,
   return true;
 }
 
-double medianMs(nr_model *model, const char *entry, Buffers &in,
-                Buffers &out, double minSeconds) {
+double medianMs(nr_model *model, const char *entry, Buffers &in, Buffers &out,
+                double minSeconds) {
   std::vector<double> times;
   auto begin = std::chrono::steady_clock::now();
   while (true) {
     auto t0 = std::chrono::steady_clock::now();
-    nr_status s = nr_model_run(model, entry, in.tensors.data(),
-                               in.tensors.size(), out.tensors.data(),
-                               out.tensors.size());
+    nr_status s =
+        nr_model_run(model, entry, in.tensors.data(), in.tensors.size(),
+                     out.tensors.data(), out.tensors.size());
     auto t1 = std::chrono::steady_clock::now();
     if (s != NR_OK && s != NR_ERROR_NUMERIC) {
       std::fprintf(stderr, "neurona-bench: %s: %s\n", entry, nr_last_error());

@@ -31,8 +31,8 @@ std::unique_ptr<mlir::MLIRContext> neurona::createCompilerContext() {
   return ctx;
 }
 
-llvm::Expected<ImportedModel>
-neurona::importModelFile(mlir::MLIRContext &ctx, llvm::StringRef path) {
+llvm::Expected<ImportedModel> neurona::importModelFile(mlir::MLIRContext &ctx,
+                                                       llvm::StringRef path) {
   llvm::StringRef ext = llvm::sys::path::extension(path);
   if (ext == ".onnx")
     return importONNXFile(ctx, path);
@@ -119,8 +119,8 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
     return err;
   bool exportPrefix =
       kind == EmitKind::SharedLibrary || kind == EmitKind::Executable;
-  if (mlir::failed(addArtifactSymbols(module, prefix, *entries, manifest,
-                                      *blob, exportPrefix)))
+  if (mlir::failed(addArtifactSymbols(module, prefix, *entries, manifest, *blob,
+                                      exportPrefix)))
     return llvm::createStringError("cannot add the runtime symbols");
   if (kind == EmitKind::LLVMDialect) {
     std::string text;
@@ -140,7 +140,8 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
     return writeText(output, text);
   }
 
-  std::string header = buildCHeader(prefix, *entries, model.params, !blob->empty());
+  std::string header =
+      buildCHeader(prefix, *entries, model.params, !blob->empty());
   if (kind == EmitKind::Object) {
     if (auto err = writeObjectFile(**llvmModule, options.codegen, output))
       return err;

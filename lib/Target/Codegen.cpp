@@ -27,7 +27,8 @@ createTargetMachine(const CodegenOptions &options) {
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return llvm::createStringError("no LLVM target for " + triple.str() + ": " +
                                    error);
@@ -37,12 +38,13 @@ createTargetMachine(const CodegenOptions &options) {
     for (const auto &feature : llvm::sys::getHostCPUFeatures())
       features += (feature.second ? "+" : "-") + feature.first().str() + ",";
   }
-  llvm::CodeGenOptLevel level = options.optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
-                                : options.optLevel == 0 ? llvm::CodeGenOptLevel::None
-                                                        : llvm::CodeGenOptLevel::Default;
-  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
-      std::nullopt, level));
+  llvm::CodeGenOptLevel level =
+      options.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+      : options.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                              : llvm::CodeGenOptLevel::Default;
+  std::unique_ptr<llvm::TargetMachine> tm(
+      target->createTargetMachine(triple, cpu, features, llvm::TargetOptions(),
+                                  llvm::Reloc::PIC_, std::nullopt, level));
   if (!tm)
     return llvm::createStringError("cannot create a target machine for CPU '" +
                                    cpu + "'");
@@ -73,14 +75,14 @@ neurona::translateAndOptimize(mlir::ModuleOp llvmModule,
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::OptimizationLevel level = options.optLevel >= 3 ? llvm::OptimizationLevel::O3
-                                  : options.optLevel == 2 ? llvm::OptimizationLevel::O2
-                                  : options.optLevel == 1 ? llvm::OptimizationLevel::O1
-                                                          : llvm::OptimizationLevel::O0;
-  llvm::ModulePassManager mpm =
-      level == llvm::OptimizationLevel::O0
-          ? pb.buildO0DefaultPipeline(level)
-          : pb.buildPerModuleDefaultPipeline(level);
+  llvm::OptimizationLevel level =
+      options.optLevel >= 3   ? llvm::OptimizationLevel::O3
+      : options.optLevel == 2 ? llvm::OptimizationLevel::O2
+      : options.optLevel == 1 ? llvm::OptimizationLevel::O1
+                              : llvm::OptimizationLevel::O0;
+  llvm::ModulePassManager mpm = level == llvm::OptimizationLevel::O0
+                                    ? pb.buildO0DefaultPipeline(level)
+                                    : pb.buildPerModuleDefaultPipeline(level);
   mpm.run(*module, mam);
   if (llvm::verifyModule(*module, &llvm::errs()))
     return llvm::createStringError("LLVM IR verification failed");

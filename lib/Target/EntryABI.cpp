@@ -35,8 +35,8 @@ MemRefType bufferTypeOf(Type type) {
 LogicalResult convertEntry(func::FuncOp fn) {
   if (fn.isExternal())
     return fn.emitError("entry has no body");
-  for (Type t : llvm::concat<const Type>(fn.getArgumentTypes(),
-                                         fn.getResultTypes()))
+  for (Type t :
+       llvm::concat<const Type>(fn.getArgumentTypes(), fn.getResultTypes()))
     if (!isa<RankedTensorType>(t))
       return fn.emitError("entry arguments and results must be ranked "
                           "tensors, got ")

@@ -70,15 +70,15 @@ static void emitEmbeddedWrapper(llvm::raw_ostream &os, llvm::StringRef prefix,
     const EntryArg &a = e.args[i];
     std::string pointer;
     if (a.role == "param") {
-      auto it = llvm::find_if(params,
-                              [&](const ParamSpec &p) { return p.name == a.name; });
+      auto it = llvm::find_if(
+          params, [&](const ParamSpec &p) { return p.name == a.name; });
       if (it == params.end())
         return;
       pointer = "(" + prefix.str() + "_params + " +
                 std::to_string(offsets[it - params.begin()]) + ")";
     } else {
-      std::string name = sanitizeIdentifier(a.name) +
-                         (isResultRole(a.role) ? "_out" : "_in");
+      std::string name =
+          sanitizeIdentifier(a.name) + (isResultRole(a.role) ? "_out" : "_in");
       cParams.push_back(std::string(isInputRole(a.role) ? "const " : "") +
                         cTypeOf(a.dtype) + " *" + name);
       pointer = name;
@@ -120,20 +120,25 @@ std::string neurona::buildCHeader(llvm::StringRef prefix,
      << "#include <stdint.h>\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << "/*\n"
-     << " * Each entry takes `args`, an array of pointers to memref descriptors,\n"
+     << " * Each entry takes `args`, an array of pointers to memref "
+        "descriptors,\n"
      << " * one per argument below and in this order. A rank-R descriptor is\n"
-     << " * R*2+3 int64_t words: {allocated ptr, aligned ptr, offset, sizes[R],\n"
-     << " * strides[R]}, row-major. The caller owns and allocates every buffer,\n"
-     << " * results included; buffers must not overlap. `batch` is the dynamic\n"
+     << " * R*2+3 int64_t words: {allocated ptr, aligned ptr, offset, "
+        "sizes[R],\n"
+     << " * strides[R]}, row-major. The caller owns and allocates every "
+        "buffer,\n"
+     << " * results included; buffers must not overlap. `batch` is the "
+        "dynamic\n"
      << " * leading dimension. Entries keep no state and may run concurrently\n"
-     << " * on distinct buffers. libneurona_runtime (neurona-c/runtime.h) does\n"
+     << " * on distinct buffers. libneurona_runtime (neurona-c/runtime.h) "
+        "does\n"
      << " * all of this for you.\n"
      << " */\n\n";
   for (const EntrySignature &e : entries) {
     os << "/* " << e.name << ":\n";
     for (size_t i = 0; i < e.args.size(); ++i)
-      os << " *   args[" << i << "] " << e.args[i].role << " "
-         << e.args[i].name << " " << shapeComment(e.args[i]) << "\n";
+      os << " *   args[" << i << "] " << e.args[i].role << " " << e.args[i].name
+         << " " << shapeComment(e.args[i]) << "\n";
     os << " */\nvoid " << prefix << "_" << e.name << "(void **args);\n\n";
   }
   os << "/* The manifest the runtime reads (text, NUL-terminated). */\n"

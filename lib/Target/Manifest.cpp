@@ -64,8 +64,8 @@ neurona::collectEntries(ModuleOp module) {
       auto tensor = dyn_cast<RankedTensorType>(type);
       std::string dtype = tensor ? dtypeOf(tensor.getElementType()) : "";
       if (dtype.empty())
-        return llvm::createStringError(
-            "entry @" + sig.name + ": unsupported argument type");
+        return llvm::createStringError("entry @" + sig.name +
+                                       ": unsupported argument type");
       EntryArg arg;
       arg.role = isResult ? roleOfResult(role ? role.getValue() : "")
                           : (role ? role.getValue().str() : "input");
@@ -86,10 +86,10 @@ neurona::collectEntries(ModuleOp module) {
                          fn.getArgAttrOfType<StringAttr>(i, "nn.name"), false))
         return std::move(err);
     for (unsigned r = 0; r < fn.getNumResults(); ++r)
-      if (auto err = add(fn.getResultTypes()[r],
-                         fn.getResultAttrOfType<StringAttr>(r, "nn.role"),
-                         fn.getResultAttrOfType<StringAttr>(r, "nn.name"),
-                         true))
+      if (auto err =
+              add(fn.getResultTypes()[r],
+                  fn.getResultAttrOfType<StringAttr>(r, "nn.role"),
+                  fn.getResultAttrOfType<StringAttr>(r, "nn.name"), true))
         return std::move(err);
     entries.push_back(std::move(sig));
   }
@@ -140,8 +140,8 @@ std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
     os << "\n";
   }
   for (const ParamSpec &p : model.params)
-    os << "param " << p.name << " f32 " << shapeText(p.shape) << " "
-       << p.init << "\n";
+    os << "param " << p.name << " f32 " << shapeText(p.shape) << " " << p.init
+       << "\n";
   // Optimizer state appears once, from the first entry that uses it.
   llvm::StringSet<> states;
   for (const EntrySignature &e : entries)

@@ -28,11 +28,11 @@ static void addString(OpBuilder &b, Location loc, StringRef name,
   addConstantBytes(b, loc, name, withNul, 1);
 }
 
-LogicalResult neurona::addArtifactSymbols(ModuleOp module, StringRef prefix,
-                                          const std::vector<EntrySignature> &entries,
-                                          StringRef manifest,
-                                          ArrayRef<char> paramsBlob,
-                                          bool exportPrefix) {
+LogicalResult
+neurona::addArtifactSymbols(ModuleOp module, StringRef prefix,
+                            const std::vector<EntrySignature> &entries,
+                            StringRef manifest, ArrayRef<char> paramsBlob,
+                            bool exportPrefix) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
@@ -55,17 +55,17 @@ LogicalResult neurona::addArtifactSymbols(ModuleOp module, StringRef prefix,
              << " arguments, its signature has " << entry.args.size();
 
     // void <prefix>_<entry>(void **args): args[i] -> descriptor pointer i.
-    auto fnType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
-                                              {ptrType});
+    auto fnType =
+        LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptrType});
     auto packed = LLVM::LLVMFuncOp::create(
         b, loc, (prefix + "_" + entry.name).str(), fnType);
     Block *body = packed.addEntryBlock(b);
     OpBuilder fb = OpBuilder::atBlockBegin(body);
     SmallVector<Value> descriptors;
     for (unsigned i = 0; i < numArgs; ++i) {
-      Value slot = LLVM::GEPOp::create(
-          fb, loc, ptrType, ptrType, body->getArgument(0),
-          ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+      Value slot =
+          LLVM::GEPOp::create(fb, loc, ptrType, ptrType, body->getArgument(0),
+                              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
       descriptors.push_back(LLVM::LoadOp::create(fb, loc, ptrType, slot));
     }
     LLVM::CallOp::create(fb, loc, ciface, descriptors);

@@ -36,11 +36,20 @@ std::string escape(const std::string &s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '&': out += "&amp;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += c;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '&':
+      out += "&amp;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -55,7 +64,8 @@ struct Series {
 /// One chart at horizontal offset `x0`; series whose values are all NaN are
 /// left out, and a chart with none says so.
 void panel(std::string &svg, double x0, const char *title,
-           const std::vector<EpochStats> &h, const std::vector<Series> &series) {
+           const std::vector<EpochStats> &h,
+           const std::vector<Series> &series) {
   double lo = INFINITY, hi = -INFINITY;
   for (const Series &s : series)
     for (const EpochStats &e : h)
@@ -72,7 +82,8 @@ void panel(std::string &svg, double x0, const char *title,
          "\" fill=\"none\" stroke=\"#888\"/>\n";
   if (!(lo <= hi)) {
     svg += "<text x=\"" + num(left + w / 2) + "\" y=\"" +
-           num((top + bottom) / 2) + "\" text-anchor=\"middle\">no data</text>\n";
+           num((top + bottom) / 2) +
+           "\" text-anchor=\"middle\">no data</text>\n";
     return;
   }
   if (hi - lo < 1e-12) {
@@ -83,7 +94,9 @@ void panel(std::string &svg, double x0, const char *title,
   auto px = [&](size_t i) {
     return n <= 1 ? left + w / 2 : left + w * double(i) / double(n - 1);
   };
-  auto py = [&](double v) { return bottom - (v - lo) / (hi - lo) * (bottom - top); };
+  auto py = [&](double v) {
+    return bottom - (v - lo) / (hi - lo) * (bottom - top);
+  };
   for (int t = 0; t <= 4; ++t) {
     double v = lo + (hi - lo) * t / 4;
     svg += "<text x=\"" + num(left - 4) + "\" y=\"" + num(py(v) + 4) +
@@ -118,10 +131,10 @@ void panel(std::string &svg, double x0, const char *title,
 Status neurona::train::writeCurvesSvg(const std::string &path,
                                       const std::string &title,
                                       const std::vector<EpochStats> &history) {
-  std::string svg =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(2 * kPanelW) +
-      "\" height=\"" + num(kPanelH + 40) +
-      "\" font-family=\"sans-serif\">\n<title>" + escape(title) + "</title>\n";
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
+                    num(2 * kPanelW) + "\" height=\"" + num(kPanelH + 40) +
+                    "\" font-family=\"sans-serif\">\n<title>" + escape(title) +
+                    "</title>\n";
   panel(svg, 0, "loss", history,
         {{"train", "#1f77b4", [](const EpochStats &e) { return e.loss; }},
          {"test", "#d62728", [](const EpochStats &e) { return e.testLoss; }}});

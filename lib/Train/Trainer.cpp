@@ -598,9 +598,9 @@ Status neurona::train::train(nr_model *model, const Dataset &trainSet,
   FileCloser curves;
   // A .svg path gets a picture redrawn after every epoch; any other path the
   // CSV, one line per epoch.
-  bool svgCurves = options.curvesPath.size() >= 4 &&
-                   options.curvesPath.compare(options.curvesPath.size() - 4, 4,
-                                              ".svg") == 0;
+  bool svgCurves =
+      options.curvesPath.size() >= 4 &&
+      options.curvesPath.compare(options.curvesPath.size() - 4, 4, ".svg") == 0;
   std::vector<EpochStats> drawn;
   if (!options.curvesPath.empty() && !svgCurves) {
     curves.f = std::fopen(options.curvesPath.c_str(), "w");
@@ -703,10 +703,9 @@ Status neurona::train::train(nr_model *model, const Dataset &trainSet,
       drawn.push_back(stats);
       const char *name = nullptr;
       nr_model_name(model, &name);
-      if (Status s = writeCurvesSvg(options.curvesPath,
-                                    std::string(name ? name : "model") +
-                                        " learning curves",
-                                    drawn);
+      if (Status s = writeCurvesSvg(
+              options.curvesPath,
+              std::string(name ? name : "model") + " learning curves", drawn);
           !s)
         return s;
     }

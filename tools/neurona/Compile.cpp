@@ -12,7 +12,8 @@ using namespace neurona;
 using namespace neurona::driver;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx|model.nn>"),
+static cl::opt<std::string> input(cl::Positional,
+                                  cl::desc("<model.onnx|model.nn>"),
                                   cl::Required, cl::sub(compileCommand));
 static cl::opt<EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Executable),
@@ -26,18 +27,20 @@ static cl::opt<EmitKind> emit(
                clEnumValN(EmitKind::Executable, "exe",
                           "standalone program reading and writing .npy")),
     cl::sub(compileCommand));
-static cl::opt<std::string> output("o", cl::desc("Output file ('-' = stdout for text)"),
-                                   cl::value_desc("path"),
-                                   cl::sub(compileCommand));
-static cl::opt<std::string> params(
-    "params", cl::desc("Embed these trained parameters (.npz from `train`)"),
-    cl::value_desc("file.npz"), cl::sub(compileCommand));
-static cl::opt<bool> training(
-    "training", cl::desc("Also compile the gradients and train_step entries"),
-    cl::sub(compileCommand));
-static cl::opt<std::string> mcpu(
-    "mcpu", cl::desc("Target CPU ('native' = this machine's features)"),
-    cl::init("native"), cl::sub(compileCommand));
+static cl::opt<std::string>
+    output("o", cl::desc("Output file ('-' = stdout for text)"),
+           cl::value_desc("path"), cl::sub(compileCommand));
+static cl::opt<std::string>
+    params("params",
+           cl::desc("Embed these trained parameters (.npz from `train`)"),
+           cl::value_desc("file.npz"), cl::sub(compileCommand));
+static cl::opt<bool>
+    training("training",
+             cl::desc("Also compile the gradients and train_step entries"),
+             cl::sub(compileCommand));
+static cl::opt<std::string>
+    mcpu("mcpu", cl::desc("Target CPU ('native' = this machine's features)"),
+         cl::init("native"), cl::sub(compileCommand));
 
 static std::string defaultOutput() {
   llvm::StringRef stem = llvm::sys::path::stem(input);

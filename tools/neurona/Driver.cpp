@@ -16,13 +16,15 @@ using namespace neurona;
 using namespace neurona::driver;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> lossOpt(
-    "loss", cl::desc("cross_entropy | binary_cross_entropy | mse"),
-    cl::cat(trainingCategory), cl::sub(compileCommand), cl::sub(trainCommand),
-    cl::sub(runCommand), cl::sub(evalCommand));
-static cl::opt<std::string> optimizerOpt(
-    "optimizer", cl::desc("sgd | adam"), cl::cat(trainingCategory),
-    cl::sub(compileCommand), cl::sub(trainCommand), cl::sub(runCommand));
+static cl::opt<std::string>
+    lossOpt("loss", cl::desc("cross_entropy | binary_cross_entropy | mse"),
+            cl::cat(trainingCategory), cl::sub(compileCommand),
+            cl::sub(trainCommand), cl::sub(runCommand), cl::sub(evalCommand));
+static cl::opt<std::string> optimizerOpt("optimizer", cl::desc("sgd | adam"),
+                                         cl::cat(trainingCategory),
+                                         cl::sub(compileCommand),
+                                         cl::sub(trainCommand),
+                                         cl::sub(runCommand));
 static cl::opt<double> lrOpt("lr", cl::desc("Learning rate"),
                              cl::cat(trainingCategory), cl::sub(trainCommand),
                              cl::sub(compileCommand));
@@ -103,8 +105,8 @@ llvm::Error driver::loadParamValues(ImportedModel &model,
   if (Status s = readNpz(npzPath.str(), entries); !s)
     return llvm::createStringError(s.getMessage());
   for (ParamSpec &p : model.params) {
-    auto it = llvm::find_if(entries,
-                            [&](const NpzEntry &e) { return e.name == p.name; });
+    auto it = llvm::find_if(
+        entries, [&](const NpzEntry &e) { return e.name == p.name; });
     if (it == entries.end())
       return llvm::createStringError(npzPath.str() + ": no parameter '" +
                                      p.name + "'");
@@ -171,8 +173,8 @@ llvm::Error LoadedModel::load(llvm::StringRef path, bool training) {
     tempDir = std::string(dir);
     llvm::sys::path::append(dir, "model.so");
     library = std::string(dir);
-    if (auto err = emitArtifact(*model, options, EmitKind::SharedLibrary,
-                                library))
+    if (auto err =
+            emitArtifact(*model, options, EmitKind::SharedLibrary, library))
       return err;
   } else if (recipeOverrides().changesCode()) {
     return llvm::createStringError(

@@ -21,17 +21,19 @@ namespace neurona::driver {
 
 // Inline so that every option defined after this include, in any file, is
 // constructed after the subcommand it registers with ([basic.start.dynamic]).
-inline llvm::cl::SubCommand compileCommand(
-    "compile", "Compile a model (.onnx or .nn) to MLIR, LLVM IR, an object "
-               "file with a C header, a shared library or an executable");
-inline llvm::cl::SubCommand runCommand(
-    "run", "Run a model on .npy inputs and write .npy outputs");
-inline llvm::cl::SubCommand trainCommand(
-    "train", "Train a model on a data set and save its parameters");
-inline llvm::cl::SubCommand evalCommand(
-    "eval", "Report a model's loss and accuracy on a data set");
-inline llvm::cl::OptionCategory trainingCategory(
-    "Training recipe (overrides the model's `train` section)");
+inline llvm::cl::SubCommand
+    compileCommand("compile",
+                   "Compile a model (.onnx or .nn) to MLIR, LLVM IR, an object "
+                   "file with a C header, a shared library or an executable");
+inline llvm::cl::SubCommand
+    runCommand("run", "Run a model on .npy inputs and write .npy outputs");
+inline llvm::cl::SubCommand
+    trainCommand("train",
+                 "Train a model on a data set and save its parameters");
+inline llvm::cl::SubCommand
+    evalCommand("eval", "Report a model's loss and accuracy on a data set");
+inline llvm::cl::OptionCategory
+    trainingCategory("Training recipe (overrides the model's `train` section)");
 
 int runCompile();
 int runRun();

@@ -21,23 +21,25 @@ static cl::list<std::string> inputs("input",
                                     cl::desc("An input .npy, in model order"),
                                     cl::value_desc("file.npy"),
                                     cl::sub(runCommand));
-static cl::list<std::string> outputs(
-    "output", cl::desc("Where to write an output .npy, in model order"),
-    cl::value_desc("file.npy"), cl::sub(runCommand));
+static cl::list<std::string>
+    outputs("output", cl::desc("Where to write an output .npy, in model order"),
+            cl::value_desc("file.npy"), cl::sub(runCommand));
 static cl::opt<std::string> params("params",
                                    cl::desc("Load parameters from a .npz"),
                                    cl::value_desc("file.npz"),
                                    cl::sub(runCommand));
-static cl::opt<std::string> saveParams(
-    "save-params", cl::desc("Write the parameters after the run (.npz)"),
-    cl::value_desc("file.npz"), cl::sub(runCommand));
-static cl::opt<unsigned> repeat(
-    "repeat", cl::desc("Run the entry this many times on the same inputs "
-                       "(e.g. several train_step updates)"),
-    cl::init(1), cl::sub(runCommand));
-static cl::opt<std::string> entry(
-    "entry", cl::desc("Entry to run: forward, gradients or train_step"),
-    cl::init("forward"), cl::sub(runCommand));
+static cl::opt<std::string>
+    saveParams("save-params",
+               cl::desc("Write the parameters after the run (.npz)"),
+               cl::value_desc("file.npz"), cl::sub(runCommand));
+static cl::opt<unsigned>
+    repeat("repeat",
+           cl::desc("Run the entry this many times on the same inputs "
+                    "(e.g. several train_step updates)"),
+           cl::init(1), cl::sub(runCommand));
+static cl::opt<std::string>
+    entry("entry", cl::desc("Entry to run: forward, gradients or train_step"),
+          cl::init("forward"), cl::sub(runCommand));
 
 int driver::runRun() {
   LoadedModel loaded;
@@ -127,8 +129,8 @@ int driver::runRun() {
     if (nr_status s = nr_model_save_params(model, saveParams.c_str()))
       return failRuntime(s);
   for (size_t i = 0; i < out.size(); ++i)
-    if (Status s = writeNpy(outputs[i], out[i].dtype, out[i].shape,
-                            out[i].rank, out[i].data);
+    if (Status s = writeNpy(outputs[i], out[i].dtype, out[i].shape, out[i].rank,
+                            out[i].data);
         !s)
       return fail(s);
   return 0;

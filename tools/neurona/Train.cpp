@@ -30,22 +30,24 @@ static cl::opt<std::string> dataDir(
              "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
              "t10k-labels-idx1-ubyte (.gz or not)"),
     cl::value_desc("dir"), cl::sub(trainCommand), cl::sub(evalCommand));
-static cl::opt<std::string> trainData("train-data",
-                                      cl::desc("Training features (IDX or .npy)"),
-                                      cl::sub(trainCommand));
-static cl::opt<std::string> trainLabels("train-labels",
-                                        cl::desc("Training targets (IDX or .npy)"),
-                                        cl::sub(trainCommand));
+static cl::opt<std::string>
+    trainData("train-data", cl::desc("Training features (IDX or .npy)"),
+              cl::sub(trainCommand));
+static cl::opt<std::string>
+    trainLabels("train-labels", cl::desc("Training targets (IDX or .npy)"),
+                cl::sub(trainCommand));
 static cl::opt<std::string> testData("test-data",
                                      cl::desc("Test features (IDX or .npy)"),
-                                     cl::sub(trainCommand), cl::sub(evalCommand));
+                                     cl::sub(trainCommand),
+                                     cl::sub(evalCommand));
 static cl::opt<std::string> testLabels("test-labels",
                                        cl::desc("Test targets (IDX or .npy)"),
                                        cl::sub(trainCommand),
                                        cl::sub(evalCommand));
-static cl::opt<std::string> save(
-    "save", cl::desc("Write the trained parameters here (.npz, atomically)"),
-    cl::value_desc("file.npz"), cl::sub(trainCommand));
+static cl::opt<std::string>
+    save("save",
+         cl::desc("Write the trained parameters here (.npz, atomically)"),
+         cl::value_desc("file.npz"), cl::sub(trainCommand));
 static cl::opt<std::string> params(
     "params", cl::desc("Start from (train) or use (eval) these parameters"),
     cl::value_desc("file.npz"), cl::sub(trainCommand), cl::sub(evalCommand));
@@ -53,11 +55,12 @@ static cl::opt<std::string> curves(
     "curves",
     cl::desc("Write per-epoch loss and accuracy: CSV, or charts for a .svg"),
     cl::value_desc("file.csv|file.svg"), cl::sub(trainCommand));
-static cl::opt<std::string> checkpoint(
-    "checkpoint", cl::desc("Save parameters here after every epoch"),
-    cl::value_desc("file.npz"), cl::sub(trainCommand));
-static cl::opt<uint64_t> seed("seed", cl::desc("Seed for initialisation and "
-                                               "shuffling"),
+static cl::opt<std::string>
+    checkpoint("checkpoint", cl::desc("Save parameters here after every epoch"),
+               cl::value_desc("file.npz"), cl::sub(trainCommand));
+static cl::opt<uint64_t> seed("seed",
+                              cl::desc("Seed for initialisation and "
+                                       "shuffling"),
                               cl::init(0), cl::sub(trainCommand));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(trainCommand));
@@ -134,11 +137,11 @@ int driver::runTrain() {
   options.checkpointPath = checkpoint;
   options.quiet = quiet;
   if (!quiet)
-    llvm::outs() << "training " << modelPath << " on "
-                 << trainSet.numSamples << " samples"
-                 << (haveTest ? " (test: " + std::to_string(testSet.numSamples) +
-                                    ")"
-                              : std::string())
+    llvm::outs() << "training " << modelPath << " on " << trainSet.numSamples
+                 << " samples"
+                 << (haveTest
+                         ? " (test: " + std::to_string(testSet.numSamples) + ")"
+                         : std::string())
                  << "\n";
   llvm::outs().flush();
   std::vector<train::EpochStats> history;
@@ -168,9 +171,8 @@ int driver::runEval() {
   if (auto err = loadSet(x, y, wantsFlatInput(model), set))
     return fail(std::move(err));
   train::EvalResult result;
-  if (Status s = train::evaluate(model, set,
-                                 recipeOverrides().batchSize.value_or(0),
-                                 result);
+  if (Status s = train::evaluate(
+          model, set, recipeOverrides().batchSize.value_or(0), result);
       !s)
     return fail(s);
   llvm::outs() << "samples " << result.numSamples << "  loss "

@@ -49,16 +49,16 @@ TEST(Inference, MatmulTransposes) {
     return RankedTensorType::get(shape, f32);
   };
   SmallVector<Type> types;
-  ASSERT_TRUE(succeeded(
-      inferMatmul(std::nullopt, t({kDyn, 8}), t({kDyn, 3}), true, false, types)));
+  ASSERT_TRUE(succeeded(inferMatmul(std::nullopt, t({kDyn, 8}), t({kDyn, 3}),
+                                    true, false, types)));
   EXPECT_EQ(types.back(), t({8, 3}));
   ASSERT_TRUE(succeeded(
       inferMatmul(std::nullopt, t({kDyn, 3}), t({4, 3}), false, true, types)));
   EXPECT_EQ(types.back(), t({kDyn, 4}));
   EXPECT_TRUE(failed(
       inferMatmul(std::nullopt, t({kDyn, 4}), t({5, 3}), false, false, types)));
-  EXPECT_TRUE(failed(
-      inferMatmul(std::nullopt, t({3, 50000}), t({kDyn, 4}), false, false, types)));
+  EXPECT_TRUE(failed(inferMatmul(std::nullopt, t({3, 50000}), t({kDyn, 4}),
+                                 false, false, types)));
 }
 
 TEST(Inference, ReductionsKeepOrDropAxes) {

@@ -21,7 +21,14 @@
 
 namespace neurona {
 
-enum class EmitKind { MLIR, LLVMDialect, LLVMIR, Object, SharedLibrary, Executable };
+enum class EmitKind {
+  MLIR,
+  LLVMDialect,
+  LLVMIR,
+  Object,
+  SharedLibrary,
+  Executable
+};
 
 struct CompileOptions {
   /// Add `gradients` and `train_step` (nn-autodiff) to `forward`.

@@ -66,12 +66,11 @@ buildParamsBlob(const std::vector<ParamSpec> &params);
 /// blob to a module already lowered to the LLVM dialect, and gives every
 /// other function internal linkage so that several models link together.
 /// `exportPrefix` adds `neurona_model_prefix` (shared libraries, executables).
-llvm::LogicalResult addArtifactSymbols(mlir::ModuleOp llvmModule,
-                                       llvm::StringRef prefix,
-                                       const std::vector<EntrySignature> &entries,
-                                       llvm::StringRef manifest,
-                                       llvm::ArrayRef<char> paramsBlob,
-                                       bool exportPrefix);
+llvm::LogicalResult
+addArtifactSymbols(mlir::ModuleOp llvmModule, llvm::StringRef prefix,
+                   const std::vector<EntrySignature> &entries,
+                   llvm::StringRef manifest, llvm::ArrayRef<char> paramsBlob,
+                   bool exportPrefix);
 
 struct CodegenOptions {
   std::string cpu = "native"; // or an LLVM CPU name, e.g. x86-64-v3

@@ -74,8 +74,8 @@ Value tanhBody(OpBuilder &b, Location l, ValueRange x) {
   return math::TanhOp::create(b, l, x[0]);
 }
 Value stepBody(OpBuilder &b, Location l, ValueRange x) {
-  Value positive = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
-                                         x[0], f32(b, l, 0.0));
+  Value positive = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x[0],
+                                         f32(b, l, 0.0));
   return arith::SelectOp::create(b, l, positive, f32(b, l, 1.0),
                                  f32(b, l, 0.0));
 }

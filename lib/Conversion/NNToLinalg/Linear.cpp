@@ -41,11 +41,13 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
       m = 0, k = 1, n = 2;
     }
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    AffineMap lhsMap = AffineMap::get(3, 0, ta ? ArrayRef<AffineExpr>{d(k), d(m)}
-                                                : ArrayRef<AffineExpr>{d(m), d(k)},
+    AffineMap lhsMap = AffineMap::get(3, 0,
+                                      ta ? ArrayRef<AffineExpr>{d(k), d(m)}
+                                         : ArrayRef<AffineExpr>{d(m), d(k)},
                                       ctx);
-    AffineMap rhsMap = AffineMap::get(3, 0, tb ? ArrayRef<AffineExpr>{d(n), d(k)}
-                                                : ArrayRef<AffineExpr>{d(k), d(n)},
+    AffineMap rhsMap = AffineMap::get(3, 0,
+                                      tb ? ArrayRef<AffineExpr>{d(n), d(k)}
+                                         : ArrayRef<AffineExpr>{d(k), d(n)},
                                       ctx);
     AffineMap outMap = AffineMap::get(3, 0, {d(m), d(n)}, ctx);
     SmallVector<utils::IteratorType> iterators(3,

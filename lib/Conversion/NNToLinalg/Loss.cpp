@@ -47,18 +47,18 @@ struct MSELowering : OpConversionPattern<MSEOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value count = elementCount(rewriter, loc, adaptor.getInput(), {});
-    Value loss = meanOf(rewriter, loc, {adaptor.getInput(), adaptor.getTarget()},
-                        count, [](OpBuilder &b, Location l, ValueRange x) {
-                          Value d = arith::SubFOp::create(b, l, x[0], x[1]);
-                          return Value(arith::MulFOp::create(b, l, d, d));
-                        });
+    Value loss =
+        meanOf(rewriter, loc, {adaptor.getInput(), adaptor.getTarget()}, count,
+               [](OpBuilder &b, Location l, ValueRange x) {
+                 Value d = arith::SubFOp::create(b, l, x[0], x[1]);
+                 return Value(arith::MulFOp::create(b, l, d, d));
+               });
     rewriter.replaceOp(op, loss);
     return success();
   }
 };
 
-struct BinaryCrossEntropyLowering
-    : OpConversionPattern<BinaryCrossEntropyOp> {
+struct BinaryCrossEntropyLowering : OpConversionPattern<BinaryCrossEntropyOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
@@ -124,14 +124,15 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
         ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
                                       utils::IteratorType::reduction},
         [&](OpBuilder &b, Location l, ValueRange a) {
-          Value e = math::ExpOp::create(b, l,
-                                        arith::SubFOp::create(b, l, a[0], a[1]));
-          Value col = arith::IndexCastOp::create(
-              b, l, labelType.getElementType(), linalg::IndexOp::create(b, l, 1));
-          Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, col,
-                                            a[2]);
-          Value picked = arith::SelectOp::create(
-              b, l, hit, a[0], f32(b, l, 0.0));
+          Value e = math::ExpOp::create(
+              b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+          Value col =
+              arith::IndexCastOp::create(b, l, labelType.getElementType(),
+                                         linalg::IndexOp::create(b, l, 1));
+          Value hit =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, col, a[2]);
+          Value picked =
+              arith::SelectOp::create(b, l, hit, a[0], f32(b, l, 0.0));
           linalg::YieldOp::create(
               b, l,
               ValueRange{arith::AddFOp::create(b, l, a[3], e),
@@ -139,13 +140,13 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
         });
 
     Value count = elementCount(rewriter, loc, logits, {0});
-    Value loss = meanOf(
-        rewriter, loc, {rows.getResult(0), rowMax, rows.getResult(1)}, count,
-        [](OpBuilder &b, Location l, ValueRange x) {
-          Value lse = arith::AddFOp::create(b, l, math::LogOp::create(b, l, x[0]),
-                                            x[1]);
-          return Value(arith::SubFOp::create(b, l, lse, x[2]));
-        });
+    Value loss =
+        meanOf(rewriter, loc, {rows.getResult(0), rowMax, rows.getResult(1)},
+               count, [](OpBuilder &b, Location l, ValueRange x) {
+                 Value lse = arith::AddFOp::create(
+                     b, l, math::LogOp::create(b, l, x[0]), x[1]);
+                 return Value(arith::SubFOp::create(b, l, lse, x[2]));
+               });
     rewriter.replaceOp(op, loss);
     return success();
   }
@@ -165,16 +166,16 @@ struct OneHotLowering : OpConversionPattern<OneHotOp> {
     if (op.getType().isDynamicDim(0))
       dynSizes.push_back(tensor::DimOp::create(rewriter, loc, labels, 0));
     AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
-    Value result = buildGeneric(
-        rewriter, loc, op.getType(), dynSizes, labels, row,
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value col = arith::IndexCastOp::create(
-              b, l, labelElt, linalg::IndexOp::create(b, l, 1));
-          Value hit =
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, col, a[0]);
-          return arith::SelectOp::create(b, l, hit, f32(b, l, 1.0),
-                                         f32(b, l, 0.0));
-        });
+    Value result =
+        buildGeneric(rewriter, loc, op.getType(), dynSizes, labels, row,
+                     [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       Value col = arith::IndexCastOp::create(
+                           b, l, labelElt, linalg::IndexOp::create(b, l, 1));
+                       Value hit = arith::CmpIOp::create(
+                           b, l, arith::CmpIPredicate::eq, col, a[0]);
+                       return arith::SelectOp::create(b, l, hit, f32(b, l, 1.0),
+                                                      f32(b, l, 0.0));
+                     });
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -16,16 +16,15 @@ Value mlir::nn::lowering::f32(OpBuilder &b, Location loc, double v) {
 Value mlir::nn::lowering::emptyTensor(OpBuilder &b, Location loc,
                                       RankedTensorType type,
                                       ValueRange dynSizes) {
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType(), dynSizes);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynSizes);
 }
 
 Value mlir::nn::lowering::filledTensor(OpBuilder &b, Location loc,
                                        RankedTensorType type,
                                        ValueRange dynSizes, double value) {
   Value empty = emptyTensor(b, loc, type, dynSizes);
-  return linalg::FillOp::create(b, loc, f32(b, loc, value), empty)
-      .getResult(0);
+  return linalg::FillOp::create(b, loc, f32(b, loc, value), empty).getResult(0);
 }
 
 SmallVector<Value> mlir::nn::lowering::broadcastDynSizes(
@@ -146,8 +145,8 @@ Value mlir::nn::lowering::expandReducedDims(OpBuilder &b, Location loc,
   return tensor::ExpandShapeOp::create(b, loc, keptType, value, *reassociation);
 }
 
-Value mlir::nn::lowering::elementCount(OpBuilder &b, Location loc,
-                                       Value tensor, ArrayRef<int64_t> axes) {
+Value mlir::nn::lowering::elementCount(OpBuilder &b, Location loc, Value tensor,
+                                       ArrayRef<int64_t> axes) {
   auto type = cast<RankedTensorType>(tensor.getType());
   Value count = arith::ConstantIndexOp::create(b, loc, 1);
   for (int64_t d = 0; d < type.getRank(); ++d) {

@@ -22,11 +22,10 @@ namespace {
 /// A parallel generic over `param`'s shape with `tensors` read elementwise,
 /// `scalars` (rank 0) read everywhere, and `numResults` results of the same
 /// type.
-linalg::GenericOp buildUpdate(OpBuilder &b, Location loc, Value param,
-                              ValueRange tensors, ValueRange scalars,
-                              unsigned numResults,
-                              function_ref<SmallVector<Value>(
-                                  OpBuilder &, Location, ValueRange)> body) {
+linalg::GenericOp buildUpdate(
+    OpBuilder &b, Location loc, Value param, ValueRange tensors,
+    ValueRange scalars, unsigned numResults,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
   auto type = cast<RankedTensorType>(param.getType());
   int64_t rank = type.getRank();
   SmallVector<Value> dynSizes;
@@ -99,8 +98,8 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
           auto subf = [&](Value x, Value y) -> Value {
             return arith::SubFOp::create(b, l, x, y);
           };
-          Value m1 = arith::AddFOp::create(b, l, mulf(b1, m),
-                                           mulf(subf(one, b1), g));
+          Value m1 =
+              arith::AddFOp::create(b, l, mulf(b1, m), mulf(subf(one, b1), g));
           Value v1 = arith::AddFOp::create(b, l, mulf(b2, v),
                                            mulf(subf(one, b2), mulf(g, g)));
           // Bias corrections are loop invariant; LLVM hoists them.

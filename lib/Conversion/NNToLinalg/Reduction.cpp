@@ -23,8 +23,7 @@ Value maxCombine(OpBuilder &b, Location l, Value x, Value acc) {
   return arith::MaximumFOp::create(b, l, acc, x);
 }
 
-template <typename OpTy>
-struct ReduceLowering : OpConversionPattern<OpTy> {
+template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
 
   LogicalResult
@@ -34,21 +33,22 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     Value input = adaptor.getInput();
     auto axes = *normalizeAxes(op.getAxes(), op.getInput().getType().getRank());
     constexpr bool isMax = std::is_same_v<OpTy, ReduceMaxOp>;
-    Value result = buildReduction(
-        rewriter, loc, input, axes,
-        isMax ? -std::numeric_limits<double>::infinity() : 0.0,
-        isMax ? maxCombine : addCombine);
+    Value result =
+        buildReduction(rewriter, loc, input, axes,
+                       isMax ? -std::numeric_limits<double>::infinity() : 0.0,
+                       isMax ? maxCombine : addCombine);
     if constexpr (std::is_same_v<OpTy, ReduceMeanOp>) {
       Value count = elementCount(rewriter, loc, input, axes);
       auto type = cast<RankedTensorType>(result.getType());
       Value countTensor = scalarTensor(rewriter, loc, count);
-      result = buildElementwise(
-          rewriter, loc, type, ValueRange{result, countTensor},
-          [](OpBuilder &b, Location l, ValueRange x) -> Value {
-            return arith::DivFOp::create(b, l, x[0], x[1]);
-          });
+      result =
+          buildElementwise(rewriter, loc, type, ValueRange{result, countTensor},
+                           [](OpBuilder &b, Location l, ValueRange x) -> Value {
+                             return arith::DivFOp::create(b, l, x[0], x[1]);
+                           });
     }
-    rewriter.replaceOp(op, expandReducedDims(rewriter, loc, result, op.getType()));
+    rewriter.replaceOp(op,
+                       expandReducedDims(rewriter, loc, result, op.getType()));
     return success();
   }
 };
@@ -62,8 +62,7 @@ struct NumelLowering : OpConversionPattern<NumelOp> {
     auto axes = *normalizeAxes(
         op.getAxes(),
         cast<RankedTensorType>(op.getInput().getType()).getRank());
-    Value count =
-        elementCount(rewriter, op.getLoc(), adaptor.getInput(), axes);
+    Value count = elementCount(rewriter, op.getLoc(), adaptor.getInput(), axes);
     rewriter.replaceOp(op, scalarTensor(rewriter, op.getLoc(), count));
     return success();
   }
@@ -71,8 +70,7 @@ struct NumelLowering : OpConversionPattern<NumelOp> {
 
 /// softmax and log_softmax: max-shifted exponentials, three generics that the
 /// elementwise fusion pass merges where it can.
-template <typename OpTy>
-struct SoftmaxLowering : OpConversionPattern<OpTy> {
+template <typename OpTy> struct SoftmaxLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
 
   LogicalResult
@@ -85,23 +83,23 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     int64_t rank = type.getRank(), axis = op.getNormalizedAxis();
     SmallVector<int64_t> axes{axis};
 
-    Value max = buildReduction(rewriter, loc, x, axes,
-                               -std::numeric_limits<double>::infinity(),
-                               maxCombine);
+    Value max =
+        buildReduction(rewriter, loc, x, axes,
+                       -std::numeric_limits<double>::infinity(), maxCombine);
     SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
                                 dropAxesMap(ctx, rank, axes)};
     SmallVector<Value> dynSizes = broadcastDynSizes(rewriter, loc, type, x);
-    Value shifted = buildGeneric(
-        rewriter, loc, type, dynSizes, ValueRange{x, max}, maps,
-        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-          return arith::SubFOp::create(b, l, v[0], v[1]);
-        });
-    Value exps = buildGeneric(
-        rewriter, loc, type, dynSizes, shifted,
-        rewriter.getMultiDimIdentityMap(rank),
-        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-          return math::ExpOp::create(b, l, v[0]);
-        });
+    Value shifted =
+        buildGeneric(rewriter, loc, type, dynSizes, ValueRange{x, max}, maps,
+                     [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                       return arith::SubFOp::create(b, l, v[0], v[1]);
+                     });
+    Value exps =
+        buildGeneric(rewriter, loc, type, dynSizes, shifted,
+                     rewriter.getMultiDimIdentityMap(rank),
+                     [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                       return math::ExpOp::create(b, l, v[0]);
+                     });
     Value sum = buildReduction(rewriter, loc, exps, axes, 0.0, addCombine);
     Value result;
     if constexpr (std::is_same_v<OpTy, SoftmaxOp>) {

@@ -22,7 +22,8 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto value = dyn_cast<TypedAttr>(op.getValue());
     if (!value)
-      return rewriter.notifyMatchFailure(op, "needs a typed elements attribute");
+      return rewriter.notifyMatchFailure(op,
+                                         "needs a typed elements attribute");
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
     return success();
   }
@@ -61,8 +62,8 @@ struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
   LogicalResult
   matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, reshape(rewriter, op.getLoc(), adaptor.getInput(),
-                                   op.getType()));
+    rewriter.replaceOp(
+        op, reshape(rewriter, op.getLoc(), adaptor.getInput(), op.getType()));
     return success();
   }
 };

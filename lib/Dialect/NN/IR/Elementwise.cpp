@@ -54,8 +54,8 @@ LogicalResult DivOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   Value g = resultGrads[0];
   // d(a/b)/db = -(a/b)/b: reuse the quotient.
   Value gOverB = DivOp::create(b, loc, g, getRhs());
-  Value dRhs = NegOp::create(
-      b, loc, MulOp::create(b, loc, gOverB, getResult()));
+  Value dRhs =
+      NegOp::create(b, loc, MulOp::create(b, loc, gOverB, getResult()));
   grads.push_back(unbroadcast(b, loc, gOverB, getLhs().getType()));
   grads.push_back(unbroadcast(b, loc, dRhs, getRhs().getType()));
   return success();
@@ -67,8 +67,10 @@ LogicalResult MaximumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   // lhsShare = (1 + step(a - b) - step(b - a)) / 2 is 1, 1/2 or 0.
   Location loc = getLoc();
   Value g = resultGrads[0];
-  Value lhsAhead = StepOp::create(b, loc, SubOp::create(b, loc, getLhs(), getRhs()));
-  Value rhsAhead = StepOp::create(b, loc, SubOp::create(b, loc, getRhs(), getLhs()));
+  Value lhsAhead =
+      StepOp::create(b, loc, SubOp::create(b, loc, getLhs(), getRhs()));
+  Value rhsAhead =
+      StepOp::create(b, loc, SubOp::create(b, loc, getRhs(), getLhs()));
   Value twice = SubOp::create(
       b, loc, AddOp::create(b, loc, scalar(b, loc, 1.0f), lhsAhead), rhsAhead);
   Value lhsShare = MulOp::create(b, loc, twice, scalar(b, loc, 0.5f));
@@ -131,8 +133,8 @@ LogicalResult TanhOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                      SmallVectorImpl<Value> &grads) {
   Location loc = getLoc();
   Value y = getResult();
-  Value slope = SubOp::create(b, loc, scalar(b, loc, 1.0f),
-                              MulOp::create(b, loc, y, y));
+  Value slope =
+      SubOp::create(b, loc, scalar(b, loc, 1.0f), MulOp::create(b, loc, y, y));
   grads.push_back(MulOp::create(b, loc, resultGrads[0], slope));
   return success();
 }
@@ -147,11 +149,10 @@ LogicalResult StepOp::buildGradients(OpBuilder &, ValueRange,
 // Softmax family
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-static LogicalResult verifySoftmaxAxis(OpTy op) {
+template <typename OpTy> static LogicalResult verifySoftmaxAxis(OpTy op) {
   if (op.getNormalizedAxis() < 0)
-    return op.emitOpError("axis ")
-           << op.getAxis() << " is out of range for " << op.getInput().getType();
+    return op.emitOpError("axis ") << op.getAxis() << " is out of range for "
+                                   << op.getInput().getType();
   return success();
 }
 
@@ -166,8 +167,7 @@ LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxAxis(*this); }
 
 /// sum(v, axis) with the axis kept, ready to broadcast against `v`.
 static Value sumKeepAxis(OpBuilder &b, Location loc, Value v, int64_t axis) {
-  return ReduceSumOp::create(b, loc, v, b.getDenseI64ArrayAttr({axis}),
-                             true);
+  return ReduceSumOp::create(b, loc, v, b.getDenseI64ArrayAttr({axis}), true);
 }
 
 LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
@@ -175,14 +175,13 @@ LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   // dx = y * (g - sum(g * y))
   Location loc = getLoc();
   Value g = resultGrads[0], y = getResult();
-  Value dot = sumKeepAxis(b, loc, MulOp::create(b, loc, g, y),
-                          getNormalizedAxis());
+  Value dot =
+      sumKeepAxis(b, loc, MulOp::create(b, loc, g, y), getNormalizedAxis());
   grads.push_back(MulOp::create(b, loc, y, SubOp::create(b, loc, g, dot)));
   return success();
 }
 
-LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b,
-                                           ValueRange resultGrads,
+LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                            SmallVectorImpl<Value> &grads) {
   // dx = g - softmax(x) * sum(g), with softmax(x) = exp(y)
   Location loc = getLoc();

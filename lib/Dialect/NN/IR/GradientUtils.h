@@ -12,8 +12,8 @@
 #ifndef NEURONA_LIB_DIALECT_NN_IR_GRADIENTUTILS_H
 #define NEURONA_LIB_DIALECT_NN_IR_GRADIENTUTILS_H
 
-#include "neurona/Dialect/NN/IR/NNOps.h"
 #include "mlir/IR/Builders.h"
+#include "neurona/Dialect/NN/IR/NNOps.h"
 
 namespace mlir::nn::grad {
 

@@ -25,17 +25,17 @@ LogicalResult MatmulOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   bool ta = getTransposeLhs(), tb = getTransposeRhs();
   Value dA, dB;
   if (!ta && !tb) {
-    dA = matmul(b, loc, g, bb, false, true);  // G B^T
-    dB = matmul(b, loc, a, g, true, false);   // A^T G
+    dA = matmul(b, loc, g, bb, false, true); // G B^T
+    dB = matmul(b, loc, a, g, true, false);  // A^T G
   } else if (ta && !tb) {
-    dA = matmul(b, loc, bb, g, false, true);  // B G^T
-    dB = matmul(b, loc, a, g, false, false);  // A G
+    dA = matmul(b, loc, bb, g, false, true); // B G^T
+    dB = matmul(b, loc, a, g, false, false); // A G
   } else if (!ta && tb) {
     dA = matmul(b, loc, g, bb, false, false); // G B
     dB = matmul(b, loc, g, a, true, false);   // G^T A
   } else {
-    dA = matmul(b, loc, bb, g, true, true);   // B^T G^T
-    dB = matmul(b, loc, g, a, true, true);    // G^T A^T
+    dA = matmul(b, loc, bb, g, true, true); // B^T G^T
+    dB = matmul(b, loc, g, a, true, true);  // G^T A^T
   }
   grads.push_back(dA);
   grads.push_back(dB);

@@ -46,8 +46,7 @@ LogicalResult CrossEntropyOp::verify() {
     return emitOpError("expects 1-D integer labels, got ") << labels;
   int64_t a = logits.getDimSize(0), b = labels.getDimSize(0);
   if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b)
-    return emitOpError("batch sizes differ: ")
-           << logits << " vs " << labels;
+    return emitOpError("batch sizes differ: ") << logits << " vs " << labels;
   return success();
 }
 
@@ -65,21 +64,20 @@ LogicalResult MSEOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
-LogicalResult BinaryCrossEntropyOp::buildGradients(
-    OpBuilder &b, ValueRange resultGrads, SmallVectorImpl<Value> &grads) {
+LogicalResult
+BinaryCrossEntropyOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                     SmallVectorImpl<Value> &grads) {
   // PyTorch's rule: (p - t) / max(p (1 - p), 1e-12) / n
   Location loc = getLoc();
   Value p = getInput();
   Value denom = MaximumOp::create(
       b, loc,
-      MulOp::create(b, loc, p,
-                    SubOp::create(b, loc, scalar(b, loc, 1.0f), p)),
+      MulOp::create(b, loc, p, SubOp::create(b, loc, scalar(b, loc, 1.0f), p)),
       scalar(b, loc, 1e-12f));
   Value ratio =
       DivOp::create(b, loc, SubOp::create(b, loc, p, getTarget()), denom);
-  Value scale = DivOp::create(
-      b, loc, resultGrads[0],
-      NumelOp::create(b, loc, p, ArrayRef<int64_t>{}));
+  Value scale = DivOp::create(b, loc, resultGrads[0],
+                              NumelOp::create(b, loc, p, ArrayRef<int64_t>{}));
   grads.push_back(MulOp::create(b, loc, ratio, scale));
   grads.push_back(Value()); // Targets are data.
   return success();
@@ -92,11 +90,10 @@ LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b,
   Location loc = getLoc();
   auto logits = getInput().getType();
   Value probs = SoftmaxOp::create(b, loc, getInput(), /*axis=*/1);
-  Value target =
-      OneHotOp::create(b, loc, getTarget(), logits.getDimSize(1));
-  Value scale = DivOp::create(
-      b, loc, resultGrads[0],
-      NumelOp::create(b, loc, getInput(), ArrayRef<int64_t>{0}));
+  Value target = OneHotOp::create(b, loc, getTarget(), logits.getDimSize(1));
+  Value scale =
+      DivOp::create(b, loc, resultGrads[0],
+                    NumelOp::create(b, loc, getInput(), ArrayRef<int64_t>{0}));
   grads.push_back(
       MulOp::create(b, loc, SubOp::create(b, loc, probs, target), scale));
   grads.push_back(Value()); // Integer labels.

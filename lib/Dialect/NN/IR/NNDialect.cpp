@@ -15,8 +15,8 @@
 using namespace mlir;
 using namespace mlir::nn;
 
-#include "neurona/Dialect/NN/IR/NNOpsDialect.cpp.inc"
 #include "neurona/Dialect/NN/IR/NNInterfaces.cpp.inc"
+#include "neurona/Dialect/NN/IR/NNOpsDialect.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "neurona/Dialect/NN/IR/NNOps.cpp.inc"
@@ -44,8 +44,8 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 ConstantOp ConstantOp::createScalar(OpBuilder &b, Location loc, float value) {
   auto type = RankedTensorType::get({}, b.getF32Type());
-  return ConstantOp::create(b, loc,
-                            DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
+  return ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -110,7 +110,8 @@ LogicalResult mlir::nn::inferBroadcast(std::optional<Location> loc, Type lhs,
     return emitOptionalError(loc, "operands have different element types");
   auto shape = broadcastShapes(l.getShape(), r.getShape());
   if (!shape)
-    return emitOptionalError(loc, "operand shapes ", l, " and ", r, " do not broadcast");
+    return emitOptionalError(loc, "operand shapes ", l, " and ", r,
+                             " do not broadcast");
   types.push_back(RankedTensorType::get(*shape, l.getElementType()));
   return success();
 }
@@ -135,8 +136,9 @@ LogicalResult mlir::nn::inferMatmul(std::optional<Location> loc, Type lhs,
   if (kl != kr) {
     if (ShapedType::isDynamic(kl) || ShapedType::isDynamic(kr))
       return emitOptionalError(
-          loc, "cannot contract the dynamic batch dimension with a fixed "
-               "size: ",
+          loc,
+          "cannot contract the dynamic batch dimension with a fixed "
+          "size: ",
           l, " and ", r);
     return emitOptionalError(loc, "contraction sizes differ: ", kl,
                              " (lhs) vs ", kr, " (rhs)");
@@ -147,7 +149,8 @@ LogicalResult mlir::nn::inferMatmul(std::optional<Location> loc, Type lhs,
 
 LogicalResult mlir::nn::inferLike(std::optional<Location> loc, Type input,
                                   Type like, SmallVectorImpl<Type> &types) {
-  auto in = cast<RankedTensorType>(input), target = cast<RankedTensorType>(like);
+  auto in = cast<RankedTensorType>(input),
+       target = cast<RankedTensorType>(like);
   types.push_back(
       RankedTensorType::get(target.getShape(), in.getElementType()));
   (void)loc;

@@ -25,8 +25,7 @@ LogicalResult ReduceSumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
-LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b,
-                                           ValueRange resultGrads,
+LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                            SmallVectorImpl<Value> &grads) {
   Location loc = getLoc();
   Value spread =

@@ -14,7 +14,7 @@ using namespace mlir::nn;
 //===----------------------------------------------------------------------===//
 
 Value mlir::nn::grad::unbroadcast(OpBuilder &b, Location loc, Value grad,
-                                    Type target) {
+                                  Type target) {
   auto gradType = cast<RankedTensorType>(grad.getType());
   auto targetType = cast<RankedTensorType>(target);
   if (gradType == targetType)
@@ -32,16 +32,16 @@ Value mlir::nn::grad::unbroadcast(OpBuilder &b, Location loc, Value grad,
   }
   Value reduced = grad;
   if (!axes.empty())
-    reduced = ReduceSumOp::create(b, loc, grad, b.getDenseI64ArrayAttr(axes),
-                                  true);
+    reduced =
+        ReduceSumOp::create(b, loc, grad, b.getDenseI64ArrayAttr(axes), true);
   if (reduced.getType() == targetType)
     return reduced;
   return ReshapeOp::create(b, loc, targetType, reduced);
 }
 
-Value mlir::nn::grad::keepReducedDims(OpBuilder &b, Location loc,
-                                        Value value, RankedTensorType input,
-                                        ArrayRef<int64_t> axes) {
+Value mlir::nn::grad::keepReducedDims(OpBuilder &b, Location loc, Value value,
+                                      RankedTensorType input,
+                                      ArrayRef<int64_t> axes) {
   SmallVector<int64_t> shape(input.getShape());
   for (int64_t axis : axes)
     shape[axis] = 1;
@@ -119,16 +119,16 @@ LogicalResult BroadcastLikeOp::verify() {
   auto shape = broadcastShapes(in.getShape(), like.getShape());
   if (!shape || in.getRank() > like.getRank() ||
       RankedTensorType::get(*shape, like.getElementType()) != like)
-    return emitOpError("cannot broadcast ") << in << " to the shape of "
-                                            << like;
+    return emitOpError("cannot broadcast ")
+           << in << " to the shape of " << like;
   return success();
 }
 
 LogicalResult BroadcastLikeOp::buildGradients(OpBuilder &b,
                                               ValueRange resultGrads,
                                               SmallVectorImpl<Value> &grads) {
-  grads.push_back(grad::unbroadcast(b, getLoc(), resultGrads[0],
-                                      getInput().getType()));
+  grads.push_back(
+      grad::unbroadcast(b, getLoc(), resultGrads[0], getInput().getType()));
   grads.push_back(Value()); // `like` only contributes its shape.
   return success();
 }

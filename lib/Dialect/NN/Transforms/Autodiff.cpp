@@ -180,8 +180,9 @@ private:
     };
     auto attrsOf = [&](ArrayRef<Slot> slots) {
       return llvm::map_to_vector(slots, [&](const Slot &s) -> Attribute {
-        return b.getDictionaryAttr({b.getNamedAttr(kRole, b.getStringAttr(s.role)),
-                                    b.getNamedAttr(kName, b.getStringAttr(s.name))});
+        return b.getDictionaryAttr(
+            {b.getNamedAttr(kRole, b.getStringAttr(s.role)),
+             b.getNamedAttr(kName, b.getStringAttr(s.name))});
       });
     };
     auto fn = func::FuncOp::create(
@@ -263,17 +264,17 @@ private:
   LogicalResult buildGradientsFunction(func::FuncOp forward) {
     SmallVector<Slot> args, results;
     for (unsigned i : inputArgs)
-      args.push_back({forward.getArgumentTypes()[i], "input",
-                      argName(forward, i).str()});
+      args.push_back(
+          {forward.getArgumentTypes()[i], "input", argName(forward, i).str()});
     args.push_back({targetType(forward), "target", targetName});
     for (unsigned i : paramArgs)
-      args.push_back({forward.getArgumentTypes()[i], "param",
-                      argName(forward, i).str()});
+      args.push_back(
+          {forward.getArgumentTypes()[i], "param", argName(forward, i).str()});
     Type scalar = RankedTensorType::get({}, Float32Type::get(&getContext()));
     results.push_back({scalar, "loss", lossName});
     for (unsigned i : paramArgs)
-      results.push_back({forward.getArgumentTypes()[i], "grad",
-                         argName(forward, i).str()});
+      results.push_back(
+          {forward.getArgumentTypes()[i], "grad", argName(forward, i).str()});
 
     func::FuncOp fn = createFunction(forward, "gradients", args, results);
     OpBuilder b = OpBuilder::atBlockEnd(&fn.getBody().front());
@@ -302,13 +303,13 @@ private:
 
     SmallVector<Slot> args, results;
     for (unsigned i : inputArgs)
-      args.push_back({forward.getArgumentTypes()[i], "input",
-                      argName(forward, i).str()});
+      args.push_back(
+          {forward.getArgumentTypes()[i], "input", argName(forward, i).str()});
     args.push_back({targetType(forward), "target", targetName});
     args.push_back({scalar, "hyper", lrName});
     for (unsigned i : paramArgs)
-      args.push_back({forward.getArgumentTypes()[i], "param",
-                      argName(forward, i).str()});
+      args.push_back(
+          {forward.getArgumentTypes()[i], "param", argName(forward, i).str()});
     // Optimizer state, named after the parameter it belongs to.
     SmallVector<Slot> state;
     for (unsigned i : paramArgs) {
