@@ -77,12 +77,15 @@ llvm::Error neurona::prepareModule(ImportedModel &model,
   return runPasses(pm, *model.module, "gradient generation (nn-autodiff)");
 }
 
-static llvm::Error writeText(llvm::StringRef path, llvm::StringRef text) {
+/// Writes what `print` prints to `path` ("-" is stdout).
+static llvm::Error
+writeOutput(llvm::StringRef path,
+            llvm::function_ref<void(llvm::raw_ostream &)> print) {
   std::string error;
   auto file = mlir::openOutputFile(path, &error);
   if (!file)
     return llvm::createStringError(error);
-  file->os() << text;
+  print(file->os());
   file->keep();
   return llvm::Error::success();
 }
@@ -96,12 +99,9 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
   if (binary && output == "-")
     return llvm::createStringError(
         "objects, libraries and executables need an output file (-o PATH)");
-  if (kind == EmitKind::MLIR) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module.print(os);
-    return writeText(output, text);
-  }
+  if (kind == EmitKind::MLIR)
+    return writeOutput(output,
+                       [&](llvm::raw_ostream &os) { module.print(os); });
 
   std::string prefix = sanitizeIdentifier(model.name);
   auto entries = collectEntries(module);
@@ -122,30 +122,29 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
   if (mlir::failed(addArtifactSymbols(module, prefix, *entries, manifest, *blob,
                                       exportPrefix)))
     return llvm::createStringError("cannot add the runtime symbols");
-  if (kind == EmitKind::LLVMDialect) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module.print(os);
-    return writeText(output, text);
-  }
+  if (kind == EmitKind::LLVMDialect)
+    return writeOutput(output,
+                       [&](llvm::raw_ostream &os) { module.print(os); });
 
   llvm::LLVMContext llvmContext;
   auto llvmModule = translateAndOptimize(module, llvmContext, options.codegen);
   if (!llvmModule)
     return llvmModule.takeError();
-  if (kind == EmitKind::LLVMIR) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    (*llvmModule)->print(os, nullptr);
-    return writeText(output, text);
-  }
+  if (kind == EmitKind::LLVMIR)
+    return writeOutput(output, [&](llvm::raw_ostream &os) {
+      (*llvmModule)->print(os, nullptr);
+    });
 
   std::string header =
       buildCHeader(prefix, *entries, model.params, !blob->empty());
+  auto writeHeader = [&] {
+    return writeOutput((output + ".h").str(),
+                       [&](llvm::raw_ostream &os) { os << header; });
+  };
   if (kind == EmitKind::Object) {
     if (auto err = writeObjectFile(**llvmModule, options.codegen, output))
       return err;
-    return writeText((output + ".h").str(), header);
+    return writeHeader();
   }
 
   // Shared libraries and executables link a temporary object.
@@ -159,7 +158,7 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
   if (kind == EmitKind::SharedLibrary) {
     if (auto err = linkSharedLibrary(object, output))
       return err;
-    return writeText((output + ".h").str(), header);
+    return writeHeader();
   }
   return linkExecutable(object, output, options.runtimeDir);
 }
