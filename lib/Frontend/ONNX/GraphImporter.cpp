@@ -130,6 +130,7 @@ GraphImporter::GraphImporter(MLIRContext &context, LoadedModel &model)
   registerElementwiseOps(table);
   registerShapeOps(table);
   registerSoftmaxOps(table);
+  registerReductionOps(table);
 }
 
 Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,

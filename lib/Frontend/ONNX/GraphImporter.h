@@ -183,6 +183,7 @@ void registerLinearOps(OpTable &table);
 void registerElementwiseOps(OpTable &table);
 void registerShapeOps(OpTable &table);
 void registerSoftmaxOps(OpTable &table);
+void registerReductionOps(OpTable &table);
 
 /// A ranked f32 tensor type.
 mlir::RankedTensorType f32Tensor(mlir::MLIRContext *context,

@@ -1,5 +1,6 @@
-"""Every gradient of an MLP matches central finite differences of a float64
-NumPy reference and PyTorch autograd (float64).
+"""Every gradient of an MLP, and of a model built on reductions (max, mean,
+sum), matches central finite differences of a float64 NumPy reference and
+PyTorch autograd (float64).
 
 Our gradients are computed in float32, so the comparison allows
 |ours - ref| <= 1e-4 * |ref| + 1e-5 (float32 has ~6e-8 relative rounding; the
@@ -123,3 +124,79 @@ for name, layers, acts, out_act, kind, gemm in cases:
         close(f"{name} d{n} (finite differences)", ours[n], fd[n], rtol=1e-4, atol=1e-5)
         close(f"{name} d{n} (torch autograd)", ours[n], auto, rtol=1e-4, atol=1e-5)
         close(f"{name} d{n} (fd vs autograd)", fd[n], auto, rtol=1e-6, atol=1e-7)
+
+# Reductions: ReduceMax (its gradient goes to the row maximum), ReduceMean and
+# ReduceSum (opset 13: axes attribute for the first two, an input for Sum),
+# imported from ONNX and differentiated: y = z - max(z) + mean(z) * sum(z)
+# with z = x W + b, under an MSE loss. Random data has no ties.
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+name = "reductions"
+path = os.path.join(args.workdir, name + ".onnx")
+w = (rng.standard_normal((5, 6)) / 3).astype(np.float32)
+b = (rng.standard_normal(6) / 10).astype(np.float32)
+nodes = [
+    helper.make_node("MatMul", ["x", "W"], ["zm"]),
+    helper.make_node("Add", ["zm", "B"], ["z"]),
+    helper.make_node("ReduceMax", ["z"], ["m"], axes=[1], keepdims=1),
+    helper.make_node("ReduceMean", ["z"], ["s"], axes=[1], keepdims=1),
+    helper.make_node("ReduceSum", ["z", "axes"], ["t"], keepdims=1),
+    helper.make_node("Sub", ["z", "m"], ["d"]),
+    helper.make_node("Mul", ["s", "t"], ["st"]),
+    helper.make_node("Add", ["d", "st"], ["y"]),
+]
+graph = helper.make_graph(
+    nodes, name,
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6])],
+    [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B"),
+     numpy_helper.from_array(np.array([1], np.int64), "axes")])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+model.ir_version = 8
+onnx.checker.check_model(model)
+onnx.save(model, path)
+
+x = rng.standard_normal((batch, 5)).astype(np.float32)
+t = rng.standard_normal((batch, 6)).astype(np.float32)
+xp, tp = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in "xt"]
+np.save(xp, x)
+np.save(tp, t)
+outs = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in ("loss", "gW", "gB")]
+run([args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
+     "--optimizer", "sgd", "--input", xp, "--input", tp,
+     "--output", outs[0], "--output", outs[1], "--output", outs[2]])
+ours = [np.load(o) for o in outs]
+
+
+def reductions_loss(W, B, lib):
+    z = (x.astype(np.float64) @ W + B) if lib is np else torch.tensor(
+        x, dtype=torch.float64) @ W + B
+    if lib is np:
+        y = z - z.max(1, keepdims=True) + z.mean(1, keepdims=True) * z.sum(1, keepdims=True)
+        return ((y - t.astype(np.float64)) ** 2).mean()
+    y = z - torch.amax(z, 1, keepdim=True) + z.mean(1, keepdim=True) * z.sum(1, keepdim=True)
+    return ((y - torch.tensor(t, dtype=torch.float64)) ** 2).mean()
+
+
+W64, B64 = w.astype(np.float64), b.astype(np.float64)
+close(f"{name} loss", ours[0], reductions_loss(W64, B64, np), rtol=1e-5, atol=1e-6)
+h = 1e-6
+fd = []
+for P, other_first in ((W64, True), (B64, False)):
+    g = np.zeros_like(P)
+    for idx in np.ndindex(P.shape):
+        plus, minus = P.copy(), P.copy()
+        plus[idx] += h
+        minus[idx] -= h
+        args_p = (plus, B64) if other_first else (W64, plus)
+        args_m = (minus, B64) if other_first else (W64, minus)
+        g[idx] = (reductions_loss(*args_p, np) - reductions_loss(*args_m, np)) / (2 * h)
+    fd.append(g)
+tW = torch.tensor(W64, requires_grad=True)
+tB = torch.tensor(B64, requires_grad=True)
+reductions_loss(tW, tB, torch).backward()
+for label, got, ref, auto in (("dW", ours[1], fd[0], tW.grad.numpy()),
+                              ("dB", ours[2], fd[1], tB.grad.numpy())):
+    close(f"{name} {label} (finite differences)", got, ref, rtol=1e-4, atol=1e-5)
+    close(f"{name} {label} (torch autograd)", got, auto, rtol=1e-4, atol=1e-5)

@@ -35,6 +35,26 @@ LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
+LogicalResult ReduceMaxOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  // The maxima take the gradient, shared evenly among ties (as PyTorch's
+  // amax): mask = 1 - step(max - x), since x <= max everywhere.
+  Location loc = getLoc();
+  Value x = getInput();
+  auto inputType = cast<RankedTensorType>(x.getType());
+  auto axes = *normalizeAxes(getAxes(), inputType.getRank());
+  Value kept = grad::keepReducedDims(b, loc, getResult(), inputType, axes);
+  Value below = StepOp::create(b, loc, SubOp::create(b, loc, kept, x));
+  Value mask =
+      SubOp::create(b, loc, ConstantOp::createScalar(b, loc, 1.0f), below);
+  Value ties =
+      ReduceSumOp::create(b, loc, mask, b.getDenseI64ArrayAttr(axes), true);
+  Value share = DivOp::create(b, loc, mask, ties);
+  Value spread = spreadOverReduced(b, loc, resultGrads[0], x, getAxes());
+  grads.push_back(MulOp::create(b, loc, spread, share));
+  return success();
+}
+
 LogicalResult NumelOp::buildGradients(OpBuilder &, ValueRange,
                                       SmallVectorImpl<Value> &grads) {
   grads.push_back(Value()); // A count depends on the shape, not the values.

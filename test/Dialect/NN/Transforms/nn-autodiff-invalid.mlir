@@ -29,8 +29,10 @@ module {
 func.func @forward(%x: tensor<?x4xf32> {nn.role = "input", nn.name = "x"},
                    %w: tensor<4xf32> {nn.role = "param", nn.name = "w"}) -> tensor<?x4xf32> {
   %0 = nn.mul %x, %w : tensor<?x4xf32>, tensor<4xf32>
-  // expected-error @+1 {{nn-autodiff: no gradient rule for 'nn.reduce_max'}}
-  %1 = nn.reduce_max %0 axes = [1] keepdims : tensor<?x4xf32>
-  %2 = nn.mul %0, %1 : tensor<?x4xf32>, tensor<?x1xf32>
+  %lr = nn.constant dense<1.0> : tensor<f32>
+  // An optimizer update inside forward has no gradient rule.
+  // expected-error @+1 {{nn-autodiff: no gradient rule for 'nn.sgd_update'}}
+  %p, %v = nn.sgd_update %w, %w, %w, %lr : tensor<4xf32>
+  %2 = nn.mul %0, %p : tensor<?x4xf32>, tensor<4xf32>
   return %2 : tensor<?x4xf32>
 }

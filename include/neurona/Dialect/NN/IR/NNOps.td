@@ -230,8 +230,9 @@ def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean",
     [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Mean over axes";
 }
-def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max"> {
-  let summary = "Maximum over axes";
+def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max",
+    [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Maximum over axes; ties share the gradient evenly";
 }
 
 def NN_NumelOp : NN_InferredOp<"numel", "",
