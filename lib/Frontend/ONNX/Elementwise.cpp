@@ -56,6 +56,8 @@ void registerElementwiseOps(OpTable &table) {
   table["Sub"] = importBinary<nn::SubOp>;
   table["Mul"] = importBinary<nn::MulOp>;
   table["Div"] = importBinary<nn::DivOp>;
+  // ONNX's Max is variadic; the two-operand form is the one networks use.
+  table["Max"] = importBinary<nn::MaximumOp>;
   table["Relu"] = importUnary<nn::ReluOp>;
   table["Sigmoid"] = importUnary<nn::SigmoidOp>;
   table["Tanh"] = importUnary<nn::TanhOp>;

@@ -200,3 +200,90 @@ for label, got, ref, auto in (("dW", ours[1], fd[0], tW.grad.numpy()),
                               ("dB", ours[2], fd[1], tB.grad.numpy())):
     close(f"{name} {label} (finite differences)", got, ref, rtol=1e-4, atol=1e-5)
     close(f"{name} {label} (torch autograd)", got, auto, rtol=1e-4, atol=1e-5)
+
+# The remaining elementwise and normalisation rules: Exp, Log, Sqrt, Div, Neg,
+# Max, Softmax and LogSoftmax, in one graph under an MSE loss:
+#   z = x W + b, a = sigmoid(z) + 0.5 (positive, so log and sqrt are smooth)
+#   y = log_softmax(log(a) + sqrt(a)) + softmax(exp(-z) / a) + max(z, -z)
+# (random data puts no z exactly at 0, where max has a kink)
+name = "elementwise"
+path = os.path.join(args.workdir, name + ".onnx")
+w = (rng.standard_normal((5, 6)) / 3).astype(np.float32)
+b = (rng.standard_normal(6) / 10).astype(np.float32)
+nodes = [
+    helper.make_node("MatMul", ["x", "W"], ["zm"]),
+    helper.make_node("Add", ["zm", "B"], ["z"]),
+    helper.make_node("Sigmoid", ["z"], ["sg"]),
+    helper.make_node("Add", ["sg", "half"], ["a"]),
+    helper.make_node("Log", ["a"], ["la"]),
+    helper.make_node("Sqrt", ["a"], ["ra"]),
+    helper.make_node("Add", ["la", "ra"], ["u"]),
+    helper.make_node("LogSoftmax", ["u"], ["lsm"], axis=1),
+    helper.make_node("Neg", ["z"], ["nz"]),
+    helper.make_node("Exp", ["nz"], ["e"]),
+    helper.make_node("Div", ["e", "a"], ["q"]),
+    helper.make_node("Softmax", ["q"], ["sm"], axis=1),
+    helper.make_node("Add", ["lsm", "sm"], ["v"]),
+    helper.make_node("Max", ["z", "nz"], ["mx"]),
+    helper.make_node("Add", ["v", "mx"], ["y"]),
+]
+graph = helper.make_graph(
+    nodes, name,
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6])],
+    [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B"),
+     numpy_helper.from_array(np.array(0.5, np.float32), "half")])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+model.ir_version = 8
+onnx.checker.check_model(model)
+onnx.save(model, path)
+x = rng.standard_normal((batch, 5)).astype(np.float32)
+t = rng.standard_normal((batch, 6)).astype(np.float32)
+xp, tp = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in "xt"]
+np.save(xp, x)
+np.save(tp, t)
+outs = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in ("loss", "gW", "gB")]
+run([args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
+     "--optimizer", "sgd", "--input", xp, "--input", tp,
+     "--output", outs[0], "--output", outs[1], "--output", outs[2]])
+ours = [np.load(o) for o in outs]
+
+
+def elementwise_loss(W, B, lib):
+    if lib is np:
+        z = x.astype(np.float64) @ W + B
+        a = 1 / (1 + np.exp(-z)) + 0.5
+        u = np.log(a) + np.sqrt(a)
+        lsm = u - u.max(1, keepdims=True)
+        lsm = lsm - np.log(np.exp(lsm).sum(1, keepdims=True))
+        q = np.exp(-z) / a
+        sm = np.exp(q - q.max(1, keepdims=True))
+        sm = sm / sm.sum(1, keepdims=True)
+        return ((lsm + sm + np.maximum(z, -z) - t.astype(np.float64)) ** 2).mean()
+    z = torch.tensor(x, dtype=torch.float64) @ W + B
+    a = torch.sigmoid(z) + 0.5
+    y = torch.log_softmax(torch.log(a) + torch.sqrt(a), 1) + torch.softmax(
+        torch.exp(-z) / a, 1) + torch.maximum(z, -z)
+    return ((y - torch.tensor(t, dtype=torch.float64)) ** 2).mean()
+
+
+W64, B64 = w.astype(np.float64), b.astype(np.float64)
+close(f"{name} loss", ours[0], elementwise_loss(W64, B64, np), rtol=1e-5, atol=1e-6)
+fd = []
+for P, first in ((W64, True), (B64, False)):
+    g = np.zeros_like(P)
+    for idx in np.ndindex(P.shape):
+        plus, minus = P.copy(), P.copy()
+        plus[idx] += h
+        minus[idx] -= h
+        lp = elementwise_loss(*((plus, B64) if first else (W64, plus)), np)
+        lm = elementwise_loss(*((minus, B64) if first else (W64, minus)), np)
+        g[idx] = (lp - lm) / (2 * h)
+    fd.append(g)
+tW = torch.tensor(W64, requires_grad=True)
+tB = torch.tensor(B64, requires_grad=True)
+elementwise_loss(tW, tB, torch).backward()
+for label, got, ref, auto in (("dW", ours[1], fd[0], tW.grad.numpy()),
+                              ("dB", ours[2], fd[1], tB.grad.numpy())):
+    close(f"{name} {label} (finite differences)", got, ref, rtol=1e-4, atol=1e-5)
+    close(f"{name} {label} (torch autograd)", got, auto, rtol=1e-4, atol=1e-5)
