@@ -46,7 +46,8 @@ static cl::opt<std::string> testLabels("test-labels",
                                        cl::sub(evalCommand));
 static cl::opt<std::string>
     save("save",
-         cl::desc("Write the trained parameters here (.npz, atomically)"),
+         cl::desc("Write the trained parameters here (.npz, atomically; "
+                  "default: <model>.params.npz in the current folder)"),
          cl::value_desc("file.npz"), cl::sub(trainCommand));
 static cl::opt<std::string> params(
     "params", cl::desc("Start from (train) or use (eval) these parameters"),
@@ -146,9 +147,15 @@ int driver::runTrain() {
   llvm::outs().flush();
   std::vector<train::EpochStats> history;
   Status status = train::train(model, trainSet, options, &history);
-  if (!save.empty())
-    if (nr_status s = nr_model_save_params(model, save.c_str()))
-      return failRuntime(s);
+  // Saved even when training stopped early: the runtime kept the parameters
+  // of the last good step.
+  std::string savePath =
+      save.empty() ? (llvm::sys::path::stem(modelPath) + ".params.npz").str()
+                   : save.getValue();
+  if (nr_status s = nr_model_save_params(model, savePath.c_str()))
+    return failRuntime(s);
+  if (!quiet)
+    llvm::outs() << "parameters saved to " << savePath << "\n";
   if (!status)
     return fail(status);
   return 0;
