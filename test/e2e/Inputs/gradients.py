@@ -14,7 +14,9 @@ import argparse
 import os
 
 import numpy as np
+import onnx
 import torch
+from onnx import TensorProto, helper, numpy_helper
 
 from nrtest import mlp_onnx, run, close
 
@@ -125,18 +127,77 @@ for name, layers, acts, out_act, kind, gemm in cases:
         close(f"{name} d{n} (torch autograd)", ours[n], auto, rtol=1e-4, atol=1e-5)
         close(f"{name} d{n} (fd vs autograd)", fd[n], auto, rtol=1e-6, atol=1e-7)
 
-# Reductions: ReduceMax (its gradient goes to the row maximum), ReduceMean and
-# ReduceSum (opset 13: axes attribute for the first two, an input for Sum),
-# imported from ONNX and differentiated: y = z - max(z) + mean(z) * sum(z)
-# with z = x W + b, under an MSE loss. Random data has no ties.
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
-name = "reductions"
-path = os.path.join(args.workdir, name + ".onnx")
-w = (rng.standard_normal((5, 6)) / 3).astype(np.float32)
-b = (rng.standard_normal(6) / 10).astype(np.float32)
-nodes = [
+
+def check_graph_model(name, nodes, constants, loss_of):
+    """Builds an ONNX graph x [N, 5] -> y [N, 6] from `nodes` over the
+    parameters W [5, 6] and B [6] (plus `constants`), asks Neurona for the
+    MSE loss and its gradients, and checks them against central finite
+    differences of `loss_of(W, B, x, t, lib)` in float64 and against PyTorch
+    autograd of the same function."""
+    path = os.path.join(args.workdir, name + ".onnx")
+    w = (rng.standard_normal((5, 6)) / 3).astype(np.float32)
+    b = (rng.standard_normal(6) / 10).astype(np.float32)
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6])],
+        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B")] +
+        [numpy_helper.from_array(v, k) for k, v in constants.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+    x = rng.standard_normal((batch, 5)).astype(np.float32)
+    t = rng.standard_normal((batch, 6)).astype(np.float32)
+    xp, tp = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in "xt"]
+    np.save(xp, x)
+    np.save(tp, t)
+    outs = [os.path.join(args.workdir, f"{name}_{s}.npy")
+            for s in ("loss", "gW", "gB")]
+    run([args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
+         "--optimizer", "sgd", "--input", xp, "--input", tp,
+         "--output", outs[0], "--output", outs[1], "--output", outs[2]])
+    ours = [np.load(o) for o in outs]
+
+    x64, t64 = x.astype(np.float64), t.astype(np.float64)
+    f = lambda W, B: loss_of(W, B, x64, t64, np)
+    W64, B64 = w.astype(np.float64), b.astype(np.float64)
+    close(f"{name} loss", ours[0], f(W64, B64), rtol=1e-5, atol=1e-6)
+    h = 1e-6
+    fd = [np.zeros_like(W64), np.zeros_like(B64)]
+    for k, g in enumerate(fd):
+        for idx in np.ndindex(g.shape):
+            plus = [W64.copy(), B64.copy()]
+            minus = [W64.copy(), B64.copy()]
+            plus[k][idx] += h
+            minus[k][idx] -= h
+            g[idx] = (f(*plus) - f(*minus)) / (2 * h)
+    tW = torch.tensor(W64, requires_grad=True)
+    tB = torch.tensor(B64, requires_grad=True)
+    loss_of(tW, tB, torch.tensor(x64), torch.tensor(t64), torch).backward()
+    for label, got, ref, auto in (("dW", ours[1], fd[0], tW.grad.numpy()),
+                                  ("dB", ours[2], fd[1], tB.grad.numpy())):
+        close(f"{name} {label} (finite differences)", got, ref, rtol=1e-4, atol=1e-5)
+        close(f"{name} {label} (torch autograd)", got, auto, rtol=1e-4, atol=1e-5)
+
+
+# Reductions: ReduceMax (its gradient goes to the row maximum), ReduceMean and
+# ReduceSum (opset 13: axes attribute for the first two, an input for Sum):
+# y = z - max(z) + mean(z) * sum(z) with z = x W + b. Random data has no ties.
+def reductions_loss(W, B, x, t, lib):
+    z = x @ W + B
+    if lib is np:
+        m = z.max(1, keepdims=True)
+        y = z - m + z.mean(1, keepdims=True) * z.sum(1, keepdims=True)
+    else:
+        m = torch.amax(z, 1, keepdim=True)
+        y = z - m + z.mean(1, keepdim=True) * z.sum(1, keepdim=True)
+    return ((y - t) ** 2).mean()
+
+
+check_graph_model("reductions", [
     helper.make_node("MatMul", ["x", "W"], ["zm"]),
     helper.make_node("Add", ["zm", "B"], ["z"]),
     helper.make_node("ReduceMax", ["z"], ["m"], axes=[1], keepdims=1),
@@ -145,72 +206,33 @@ nodes = [
     helper.make_node("Sub", ["z", "m"], ["d"]),
     helper.make_node("Mul", ["s", "t"], ["st"]),
     helper.make_node("Add", ["d", "st"], ["y"]),
-]
-graph = helper.make_graph(
-    nodes, name,
-    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5])],
-    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6])],
-    [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B"),
-     numpy_helper.from_array(np.array([1], np.int64), "axes")])
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-model.ir_version = 8
-onnx.checker.check_model(model)
-onnx.save(model, path)
+], {"axes": np.array([1], np.int64)}, reductions_loss)
 
-x = rng.standard_normal((batch, 5)).astype(np.float32)
-t = rng.standard_normal((batch, 6)).astype(np.float32)
-xp, tp = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in "xt"]
-np.save(xp, x)
-np.save(tp, t)
-outs = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in ("loss", "gW", "gB")]
-run([args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
-     "--optimizer", "sgd", "--input", xp, "--input", tp,
-     "--output", outs[0], "--output", outs[1], "--output", outs[2]])
-ours = [np.load(o) for o in outs]
-
-
-def reductions_loss(W, B, lib):
-    z = (x.astype(np.float64) @ W + B) if lib is np else torch.tensor(
-        x, dtype=torch.float64) @ W + B
-    if lib is np:
-        y = z - z.max(1, keepdims=True) + z.mean(1, keepdims=True) * z.sum(1, keepdims=True)
-        return ((y - t.astype(np.float64)) ** 2).mean()
-    y = z - torch.amax(z, 1, keepdim=True) + z.mean(1, keepdim=True) * z.sum(1, keepdim=True)
-    return ((y - torch.tensor(t, dtype=torch.float64)) ** 2).mean()
-
-
-W64, B64 = w.astype(np.float64), b.astype(np.float64)
-close(f"{name} loss", ours[0], reductions_loss(W64, B64, np), rtol=1e-5, atol=1e-6)
-h = 1e-6
-fd = []
-for P, other_first in ((W64, True), (B64, False)):
-    g = np.zeros_like(P)
-    for idx in np.ndindex(P.shape):
-        plus, minus = P.copy(), P.copy()
-        plus[idx] += h
-        minus[idx] -= h
-        args_p = (plus, B64) if other_first else (W64, plus)
-        args_m = (minus, B64) if other_first else (W64, minus)
-        g[idx] = (reductions_loss(*args_p, np) - reductions_loss(*args_m, np)) / (2 * h)
-    fd.append(g)
-tW = torch.tensor(W64, requires_grad=True)
-tB = torch.tensor(B64, requires_grad=True)
-reductions_loss(tW, tB, torch).backward()
-for label, got, ref, auto in (("dW", ours[1], fd[0], tW.grad.numpy()),
-                              ("dB", ours[2], fd[1], tB.grad.numpy())):
-    close(f"{name} {label} (finite differences)", got, ref, rtol=1e-4, atol=1e-5)
-    close(f"{name} {label} (torch autograd)", got, auto, rtol=1e-4, atol=1e-5)
 
 # The remaining elementwise and normalisation rules: Exp, Log, Sqrt, Div, Neg,
-# Max, Softmax and LogSoftmax, in one graph under an MSE loss:
+# Max, Softmax and LogSoftmax:
 #   z = x W + b, a = sigmoid(z) + 0.5 (positive, so log and sqrt are smooth)
 #   y = log_softmax(log(a) + sqrt(a)) + softmax(exp(-z) / a) + max(z, -z)
 # (random data puts no z exactly at 0, where max has a kink)
-name = "elementwise"
-path = os.path.join(args.workdir, name + ".onnx")
-w = (rng.standard_normal((5, 6)) / 3).astype(np.float32)
-b = (rng.standard_normal(6) / 10).astype(np.float32)
-nodes = [
+def elementwise_loss(W, B, x, t, lib):
+    z = x @ W + B
+    if lib is np:
+        a = 1 / (1 + np.exp(-z)) + 0.5
+        u = np.log(a) + np.sqrt(a)
+        lsm = u - u.max(1, keepdims=True)
+        lsm = lsm - np.log(np.exp(lsm).sum(1, keepdims=True))
+        q = np.exp(-z) / a
+        sm = np.exp(q - q.max(1, keepdims=True))
+        sm = sm / sm.sum(1, keepdims=True)
+        y = lsm + sm + np.maximum(z, -z)
+    else:
+        a = torch.sigmoid(z) + 0.5
+        y = (torch.log_softmax(torch.log(a) + torch.sqrt(a), 1) +
+             torch.softmax(torch.exp(-z) / a, 1) + torch.maximum(z, -z))
+    return ((y - t) ** 2).mean()
+
+
+check_graph_model("elementwise", [
     helper.make_node("MatMul", ["x", "W"], ["zm"]),
     helper.make_node("Add", ["zm", "B"], ["z"]),
     helper.make_node("Sigmoid", ["z"], ["sg"]),
@@ -226,64 +248,4 @@ nodes = [
     helper.make_node("Add", ["lsm", "sm"], ["v"]),
     helper.make_node("Max", ["z", "nz"], ["mx"]),
     helper.make_node("Add", ["v", "mx"], ["y"]),
-]
-graph = helper.make_graph(
-    nodes, name,
-    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5])],
-    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6])],
-    [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B"),
-     numpy_helper.from_array(np.array(0.5, np.float32), "half")])
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-model.ir_version = 8
-onnx.checker.check_model(model)
-onnx.save(model, path)
-x = rng.standard_normal((batch, 5)).astype(np.float32)
-t = rng.standard_normal((batch, 6)).astype(np.float32)
-xp, tp = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in "xt"]
-np.save(xp, x)
-np.save(tp, t)
-outs = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in ("loss", "gW", "gB")]
-run([args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
-     "--optimizer", "sgd", "--input", xp, "--input", tp,
-     "--output", outs[0], "--output", outs[1], "--output", outs[2]])
-ours = [np.load(o) for o in outs]
-
-
-def elementwise_loss(W, B, lib):
-    if lib is np:
-        z = x.astype(np.float64) @ W + B
-        a = 1 / (1 + np.exp(-z)) + 0.5
-        u = np.log(a) + np.sqrt(a)
-        lsm = u - u.max(1, keepdims=True)
-        lsm = lsm - np.log(np.exp(lsm).sum(1, keepdims=True))
-        q = np.exp(-z) / a
-        sm = np.exp(q - q.max(1, keepdims=True))
-        sm = sm / sm.sum(1, keepdims=True)
-        return ((lsm + sm + np.maximum(z, -z) - t.astype(np.float64)) ** 2).mean()
-    z = torch.tensor(x, dtype=torch.float64) @ W + B
-    a = torch.sigmoid(z) + 0.5
-    y = torch.log_softmax(torch.log(a) + torch.sqrt(a), 1) + torch.softmax(
-        torch.exp(-z) / a, 1) + torch.maximum(z, -z)
-    return ((y - torch.tensor(t, dtype=torch.float64)) ** 2).mean()
-
-
-W64, B64 = w.astype(np.float64), b.astype(np.float64)
-close(f"{name} loss", ours[0], elementwise_loss(W64, B64, np), rtol=1e-5, atol=1e-6)
-fd = []
-for P, first in ((W64, True), (B64, False)):
-    g = np.zeros_like(P)
-    for idx in np.ndindex(P.shape):
-        plus, minus = P.copy(), P.copy()
-        plus[idx] += h
-        minus[idx] -= h
-        lp = elementwise_loss(*((plus, B64) if first else (W64, plus)), np)
-        lm = elementwise_loss(*((minus, B64) if first else (W64, minus)), np)
-        g[idx] = (lp - lm) / (2 * h)
-    fd.append(g)
-tW = torch.tensor(W64, requires_grad=True)
-tB = torch.tensor(B64, requires_grad=True)
-elementwise_loss(tW, tB, torch).backward()
-for label, got, ref, auto in (("dW", ours[1], fd[0], tW.grad.numpy()),
-                              ("dB", ours[2], fd[1], tB.grad.numpy())):
-    close(f"{name} {label} (finite differences)", got, ref, rtol=1e-4, atol=1e-5)
-    close(f"{name} {label} (torch autograd)", got, auto, rtol=1e-4, atol=1e-5)
+], {"half": np.array(0.5, np.float32)}, elementwise_loss)
