@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "neurona-c/runtime.h"
+#include "neurona/Runtime/EntryIO.h"
 #include "neurona/Runtime/NPY.h"
 
 #include <cinttypes>
@@ -126,69 +127,6 @@ static int parseArgs(int argc, char **argv, Options &opts) {
   return -1;
 }
 
-static bool isFloat(nr_dtype t) { return t == NR_F32 || t == NR_F64; }
-
-template <typename From, typename To>
-static void convertAll(const void *src, void *dst, int64_t n) {
-  const From *s = static_cast<const From *>(src);
-  To *d = static_cast<To *>(dst);
-  for (int64_t i = 0; i < n; ++i)
-    d[i] = static_cast<To>(s[i]);
-}
-
-template <typename To>
-static void convertFrom(nr_dtype from, const void *src, void *dst, int64_t n) {
-  switch (from) {
-  case NR_F32:
-    return convertAll<float, To>(src, dst, n);
-  case NR_F64:
-    return convertAll<double, To>(src, dst, n);
-  case NR_I32:
-    return convertAll<int32_t, To>(src, dst, n);
-  case NR_I64:
-    return convertAll<int64_t, To>(src, dst, n);
-  case NR_U8:
-    return convertAll<uint8_t, To>(src, dst, n);
-  }
-}
-
-/// Converts `array` in place to `dtype`; false if that would turn floats
-/// into integers.
-static bool convertArray(NpyArray &array, nr_dtype dtype) {
-  if (array.dtype == dtype)
-    return true;
-  if (isFloat(array.dtype) && !isFloat(dtype))
-    return false;
-  int64_t n = array.numElements();
-  AlignedBuffer out(size_t(n) * dtypeSize(dtype));
-  switch (dtype) {
-  case NR_F32:
-    convertFrom<float>(array.dtype, array.data.data(), out.data(), n);
-    break;
-  case NR_F64:
-    convertFrom<double>(array.dtype, array.data.data(), out.data(), n);
-    break;
-  case NR_I32:
-    convertFrom<int32_t>(array.dtype, array.data.data(), out.data(), n);
-    break;
-  case NR_I64:
-    convertFrom<int64_t>(array.dtype, array.data.data(), out.data(), n);
-    break;
-  case NR_U8:
-    convertFrom<uint8_t>(array.dtype, array.data.data(), out.data(), n);
-    break;
-  }
-  array.dtype = dtype;
-  array.data = std::move(out);
-  return true;
-}
-
-static std::string typeString(nr_dtype dtype, int32_t rank,
-                              const int64_t *shape) {
-  return std::string(nr_dtype_name(dtype)) + " " +
-         (rank == 0 ? std::string("scalar") : formatShape(shape, size_t(rank)));
-}
-
 static int runtimeError(const char *what) {
   std::fprintf(stderr, "%s: %s: %s\n", programName, what, nr_last_error());
   return 1;
@@ -213,7 +151,7 @@ static int printInfo(nr_model *model) {
     if (nr_model_param_info(model, i, &p))
       return runtimeError("cannot describe the model");
     std::printf("  param %s: %s\n", p.name,
-                typeString(p.dtype, p.rank, p.shape).c_str());
+                formatArgType(p.dtype, p.rank, p.shape).c_str());
   }
   for (size_t e = 0; e < nEntries; ++e) {
     const char *entry;
@@ -227,7 +165,7 @@ static int printInfo(nr_model *model) {
       if (nr_model_arg_info(model, entry, a, &info))
         return runtimeError("cannot describe the model");
       std::printf("  %-9s %s: %s\n", nr_arg_role_name(info.role), info.name,
-                  typeString(info.dtype, info.rank, info.shape).c_str());
+                  formatArgType(info.dtype, info.rank, info.shape).c_str());
     }
   }
   return 0;
@@ -240,7 +178,7 @@ static void printResult(const nr_arg_info &info, const nr_tensor &t) {
     n *= t.shape[i];
   int64_t row = t.rank ? t.shape[t.rank - 1] : 1;
   std::printf("%s: %s\n", info.name,
-              typeString(t.dtype, t.rank, t.shape).c_str());
+              formatArgType(t.dtype, t.rank, t.shape).c_str());
   const int64_t limit = 10000;
   for (int64_t i = 0; i < n && i < limit; ++i) {
     switch (t.dtype) {
@@ -283,26 +221,17 @@ static int run(const Options &opts) {
                  programName, entry);
     return 2;
   }
-  size_t nArgs = 0;
-  if (nr_model_num_args(model, entry, &nArgs))
-    return runtimeError("cannot describe the entry");
-  std::vector<nr_arg_info> ins, outs;
-  for (size_t i = 0; i < nArgs; ++i) {
-    nr_arg_info info;
-    if (nr_model_arg_info(model, entry, i, &info))
-      return runtimeError("cannot describe the entry");
-    if (info.role == NR_ROLE_INPUT || info.role == NR_ROLE_TARGET ||
-        info.role == NR_ROLE_HYPER)
-      ins.push_back(info);
-    else if (info.role == NR_ROLE_OUTPUT || info.role == NR_ROLE_LOSS ||
-             info.role == NR_ROLE_GRAD)
-      outs.push_back(info);
+  NpyEntryCall call;
+  if (Status s = call.describe(model, entry); !s) {
+    std::fprintf(stderr, "%s: %s\n", programName, s.getMessage().c_str());
+    return 1;
   }
+  const std::vector<nr_arg_info> &ins = call.fed, &outs = call.produced;
   auto listNames = [](const std::vector<nr_arg_info> &args) {
     std::string s;
     for (const nr_arg_info &a : args)
       s += (s.empty() ? "" : ", ") + std::string(a.name) + " (" +
-           typeString(a.dtype, a.rank, a.shape) + ")";
+           formatArgType(a.dtype, a.rank, a.shape) + ")";
     return s.empty() ? std::string("none") : s;
   };
   if (opts.inputs.size() != ins.size()) {
@@ -318,77 +247,22 @@ static int run(const Options &opts) {
                  opts.outputs.size());
     return 2;
   }
-
-  std::vector<NpyArray> arrays(ins.size());
-  std::vector<nr_tensor> inputs(ins.size());
-  int64_t batch = 1;
-  bool haveBatch = false;
-  for (size_t i = 0; i < ins.size(); ++i) {
-    const char *file = opts.inputs[i].c_str();
-    if (Status s = readNpy(file, arrays[i]); !s) {
-      std::fprintf(stderr, "%s: %s\n", programName, s.getMessage().c_str());
-      return 1;
-    }
-    NpyArray &a = arrays[i];
-    if (a.shape.size() > NR_MAX_RANK || a.shape.size() != size_t(ins[i].rank)) {
-      std::fprintf(stderr, "%s: %s holds %s %s, but input '%s' is %s\n",
-                   programName, file, nr_dtype_name(a.dtype),
-                   formatShape(a.shape).c_str(), ins[i].name,
-                   typeString(ins[i].dtype, ins[i].rank, ins[i].shape).c_str());
-      return 1;
-    }
-    nr_dtype from = a.dtype;
-    if (!convertArray(a, ins[i].dtype)) {
-      std::fprintf(stderr,
-                   "%s: %s holds %s values, input '%s' needs %s; convert it "
-                   "explicitly\n",
-                   programName, file, nr_dtype_name(from), ins[i].name,
-                   nr_dtype_name(ins[i].dtype));
-      return 1;
-    }
-    nr_tensor &t = inputs[i];
-    t.dtype = a.dtype;
-    t.rank = int32_t(a.shape.size());
-    for (size_t d = 0; d < a.shape.size(); ++d)
-      t.shape[d] = a.shape[d];
-    t.data = a.data.data();
-    if (!haveBatch && ins[i].rank > 0 && ins[i].shape[0] < 0) {
-      batch = a.shape[0];
-      haveBatch = true;
-    }
+  if (Status s = call.prepare(opts.inputs, /*convertDTypes=*/true); !s) {
+    std::fprintf(stderr, "%s: %s\n", programName, s.getMessage().c_str());
+    return 1;
   }
-
-  std::vector<AlignedBuffer> buffers;
-  std::vector<nr_tensor> outputs(outs.size());
-  for (size_t i = 0; i < outs.size(); ++i) {
-    nr_tensor &t = outputs[i];
-    t.dtype = outs[i].dtype;
-    t.rank = outs[i].rank;
-    size_t bytes = nr_dtype_size(t.dtype);
-    for (int32_t d = 0; d < t.rank; ++d) {
-      t.shape[d] = outs[i].shape[d] < 0 ? batch : outs[i].shape[d];
-      bytes *= size_t(t.shape[d] > 0 ? t.shape[d] : 0);
-    }
-    buffers.emplace_back(bytes);
-    t.data = buffers.back().data();
-  }
+  std::vector<nr_tensor> &inputs = call.inputs, &outputs = call.results;
 
   nr_status status = nr_model_run(model, entry, inputs.data(), inputs.size(),
                                   outputs.data(), outputs.size());
   if (status != NR_OK && status != NR_ERROR_NUMERIC)
     return runtimeError("cannot run the model");
-  for (size_t i = 0; i < outs.size(); ++i) {
-    const nr_tensor &t = outputs[i];
-    if (opts.outputs.empty()) {
-      printResult(outs[i], t);
-      continue;
-    }
-    if (Status s =
-            writeNpy(opts.outputs[i], t.dtype, t.shape, size_t(t.rank), t.data);
-        !s) {
-      std::fprintf(stderr, "%s: %s\n", programName, s.getMessage().c_str());
-      return 1;
-    }
+  if (opts.outputs.empty()) {
+    for (size_t i = 0; i < outs.size(); ++i)
+      printResult(outs[i], outputs[i]);
+  } else if (Status s = call.writeResults(opts.outputs); !s) {
+    std::fprintf(stderr, "%s: %s\n", programName, s.getMessage().c_str());
+    return 1;
   }
   // A non-finite loss still writes the results (they help to debug it), but
   // the run has failed.
