@@ -20,6 +20,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
 
 using namespace neurona;
 
@@ -126,8 +127,12 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
     return writeOutput(output,
                        [&](llvm::raw_ostream &os) { module.print(os); });
 
+  auto target = createTargetMachine(options.codegen);
+  if (!target)
+    return target.takeError();
   llvm::LLVMContext llvmContext;
-  auto llvmModule = translateAndOptimize(module, llvmContext, options.codegen);
+  auto llvmModule = translateAndOptimize(module, llvmContext, **target,
+                                         options.codegen.optLevel);
   if (!llvmModule)
     return llvmModule.takeError();
   if (kind == EmitKind::LLVMIR)
@@ -142,7 +147,7 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
                        [&](llvm::raw_ostream &os) { os << header; });
   };
   if (kind == EmitKind::Object) {
-    if (auto err = writeObjectFile(**llvmModule, options.codegen, output))
+    if (auto err = writeObjectFile(**llvmModule, **target, output))
       return err;
     return writeHeader();
   }
@@ -153,7 +158,7 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
     return llvm::createStringError("cannot create a temporary file: " +
                                    ec.message());
   llvm::scope_exit cleanup([&] { llvm::sys::fs::remove(object); });
-  if (auto err = writeObjectFile(**llvmModule, options.codegen, object))
+  if (auto err = writeObjectFile(**llvmModule, **target, object))
     return err;
   if (kind == EmitKind::SharedLibrary) {
     if (auto err = linkSharedLibrary(object, output))

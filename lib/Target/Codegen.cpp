@@ -21,8 +21,8 @@
 
 using namespace neurona;
 
-static llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-createTargetMachine(const CodegenOptions &options) {
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+neurona::createTargetMachine(const CodegenOptions &options) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -54,32 +54,28 @@ createTargetMachine(const CodegenOptions &options) {
 llvm::Expected<std::unique_ptr<llvm::Module>>
 neurona::translateAndOptimize(mlir::ModuleOp llvmModule,
                               llvm::LLVMContext &context,
-                              const CodegenOptions &options) {
+                              llvm::TargetMachine &target, unsigned optLevel) {
   std::unique_ptr<llvm::Module> module =
       mlir::translateModuleToLLVMIR(llvmModule, context);
   if (!module)
     return llvm::createStringError("translation to LLVM IR failed");
-  auto tm = createTargetMachine(options);
-  if (!tm)
-    return tm.takeError();
-  module->setTargetTriple((*tm)->getTargetTriple());
-  module->setDataLayout((*tm)->createDataLayout());
+  module->setTargetTriple(target.getTargetTriple());
+  module->setDataLayout(target.createDataLayout());
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm->get());
+  llvm::PassBuilder pb(&target);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::OptimizationLevel level =
-      options.optLevel >= 3   ? llvm::OptimizationLevel::O3
-      : options.optLevel == 2 ? llvm::OptimizationLevel::O2
-      : options.optLevel == 1 ? llvm::OptimizationLevel::O1
-                              : llvm::OptimizationLevel::O0;
+  llvm::OptimizationLevel level = optLevel >= 3   ? llvm::OptimizationLevel::O3
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                  : optLevel == 1 ? llvm::OptimizationLevel::O1
+                                                  : llvm::OptimizationLevel::O0;
   llvm::ModulePassManager mpm = level == llvm::OptimizationLevel::O0
                                     ? pb.buildO0DefaultPipeline(level)
                                     : pb.buildPerModuleDefaultPipeline(level);
@@ -90,18 +86,15 @@ neurona::translateAndOptimize(mlir::ModuleOp llvmModule,
 }
 
 llvm::Error neurona::writeObjectFile(llvm::Module &module,
-                                     const CodegenOptions &options,
+                                     llvm::TargetMachine &target,
                                      llvm::StringRef path) {
-  auto tm = createTargetMachine(options);
-  if (!tm)
-    return tm.takeError();
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
   if (ec)
     return llvm::createStringError("cannot write " + path.str() + ": " +
                                    ec.message());
   llvm::legacy::PassManager pm;
-  if ((*tm)->addPassesToEmitFile(pm, out, nullptr,
+  if (target.addPassesToEmitFile(pm, out, nullptr,
                                  llvm::CodeGenFileType::ObjectFile))
     return llvm::createStringError("the target cannot emit object files");
   pm.run(module);

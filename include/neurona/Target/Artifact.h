@@ -27,6 +27,7 @@
 namespace llvm {
 class LLVMContext;
 class Module;
+class TargetMachine;
 } // namespace llvm
 
 namespace neurona {
@@ -77,13 +78,18 @@ struct CodegenOptions {
   unsigned optLevel = 3;
 };
 
-/// Translates to LLVM IR and runs LLVM's optimisation pipeline for the target.
+/// The target machine for `options` (the host's CPU and features for
+/// "native"); one serves optimisation and object emission.
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const CodegenOptions &options);
+
+/// Translates to LLVM IR and runs LLVM's optimisation pipeline for `target`.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateAndOptimize(mlir::ModuleOp llvmModule, llvm::LLVMContext &context,
-                     const CodegenOptions &options);
+                     llvm::TargetMachine &target, unsigned optLevel);
 
 /// Writes a relocatable object for `module` to `path`.
-llvm::Error writeObjectFile(llvm::Module &module, const CodegenOptions &options,
+llvm::Error writeObjectFile(llvm::Module &module, llvm::TargetMachine &target,
                             llvm::StringRef path);
 
 /// The C header declaring the entry points of an object or shared library.
