@@ -5,9 +5,11 @@
 //===----------------------------------------------------------------------===//
 //
 // Loads a compiled shared library through the runtime and times `forward`
-// (and `train_step` when present) on random inputs of a given batch size.
-// Prints one line per entry: "entry <name> batch <n> median_ms <t>". Inputs
-// and the model come from bench/run.py, which also times the peers.
+// (and `train_step` when present, or the entries named in ENTRIES) on random
+// inputs of a given batch size: one warm-up call, then at least SECONDS of
+// calls (at least 5), median reported. Prints one line per entry:
+// "entry <name> batch <n> median_ms <t> calls <c>". Inputs and the model come
+// from bench/run.py, which also times the peers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,8 +78,10 @@ bool makeArgs(nr_model *model, const char *entry, bool wantInputs,
 }
 
 double medianMs(nr_model *model, const char *entry, Buffers &in, Buffers &out,
-                double minSeconds) {
+                double minSeconds, size_t &calls) {
   std::vector<double> times;
+  nr_model_run(model, entry, in.tensors.data(), in.tensors.size(),
+               out.tensors.data(), out.tensors.size()); // warm-up
   auto begin = std::chrono::steady_clock::now();
   while (true) {
     auto t0 = std::chrono::steady_clock::now();
@@ -95,6 +99,7 @@ double medianMs(nr_model *model, const char *entry, Buffers &in, Buffers &out,
       break;
   }
   std::sort(times.begin(), times.end());
+  calls = times.size();
   return times[times.size() / 2];
 }
 
@@ -103,29 +108,50 @@ double medianMs(nr_model *model, const char *entry, Buffers &in, Buffers &out,
 int main(int argc, char **argv) {
   if (argc < 3) {
     std::fprintf(stderr,
-                 "usage: neurona-bench LIB.so BATCH [CLASSES] [SECONDS]\n");
+                 "usage: neurona-bench LIB.so BATCH [CLASSES] [SECONDS] "
+                 "[ENTRY,...]\n");
     return 2;
   }
   int64_t batch = std::atoll(argv[2]);
   int64_t classes = argc > 3 ? std::atoll(argv[3]) : 10;
   double seconds = argc > 4 ? std::atof(argv[4]) : 1.0;
+  std::vector<std::string> entries = {"forward", "train_step"};
+  if (argc > 5) {
+    entries.clear();
+    std::string list = argv[5];
+    for (size_t begin = 0, end; begin <= list.size(); begin = end + 1) {
+      end = list.find(',', begin);
+      if (end == std::string::npos)
+        end = list.size();
+      if (end > begin)
+        entries.push_back(list.substr(begin, end - begin));
+    }
+  }
   nr_model *model = nullptr;
   if (nr_model_open(argv[1], &model) != NR_OK) {
     std::fprintf(stderr, "neurona-bench: %s\n", nr_last_error());
     return 1;
   }
-  for (const char *entry : {"forward", "train_step"}) {
+  for (const std::string &name : entries) {
+    const char *entry = name.c_str();
     int has = 0;
     nr_model_has_entry(model, entry, &has);
-    if (!has)
+    if (!has) {
+      if (argc > 5) {
+        std::fprintf(stderr, "neurona-bench: %s has no entry '%s'\n", argv[1],
+                     entry);
+        return 1;
+      }
       continue;
+    }
     Buffers in, out;
     if (!makeArgs(model, entry, true, batch, classes, in) ||
         !makeArgs(model, entry, false, batch, classes, out))
       return 1;
-    double ms = medianMs(model, entry, in, out, seconds);
-    std::printf("entry %s batch %lld median_ms %.4f\n", entry,
-                static_cast<long long>(batch), ms);
+    size_t calls = 0;
+    double ms = medianMs(model, entry, in, out, seconds, calls);
+    std::printf("entry %s batch %lld median_ms %.5f calls %zu\n", entry,
+                static_cast<long long>(batch), ms, calls);
   }
   nr_model_close(model);
   return 0;

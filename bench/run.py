@@ -1,124 +1,541 @@
 #!/usr/bin/env python3
-"""Benchmarks Neurona against its peers on the same model in the same run.
+"""Benchmarks Neurona against what users install, on the same models.
 
-For an MLP (default 784-256-128-10, the course's Fashion-MNIST shape scaled
-up) and each batch size, it times
-  * Neurona: the compiled shared library through the runtime (neurona-bench);
-  * onnxruntime on the same ONNX file, single-threaded;
-  * PyTorch (eager, CPU, single-threaded) on the same weights;
-for inference, and a training step (forward, backward, SGD update) for
-Neurona and PyTorch. It prints median times, GFLOP/s, the share of the
-machine's single-core FP32 peak, and each peer's time divided by ours
-(> 1 means Neurona is faster).
+Every case (a model at a batch, a training step, or a GEMM) is compiled from
+one ONNX file with static shapes, and each system runs it at the same thread
+count:
+  * neurona        the compiled shared library through the runtime
+                   (build/bin/neurona-bench, timed in-process);
+  * onnxruntime    all graph optimisations, intra-op threads = --threads;
+  * iree           iree-import-onnx, iree-compile for llvm-cpu on the host
+                   CPU, timed by iree-benchmark-module (local-sync at one
+                   thread, local-task with that many workers otherwise);
+  * torch          PyTorch eager (PyPI's torch 2.x), torch.set_num_threads;
+  * torch.compile  the same module through torch.compile (inductor);
+  * openblas       cblas_sgemm (GEMM cases only; bench/sgemm_openblas.c).
+Training steps (forward, backward, Adam) run for Neurona and PyTorch.
 
-Usage: .venv/bin/python bench/run.py [--batches 1,64,256] [--layers 784,256,128,10]
-The peak defaults to 217.7 GFLOP/s, the FMA-bound single-core figure measured
-on this machine (shared/notes/mlir22-gemm-on-this-cpu.md); override with --peak.
+For each it reports the median time, the peer's time divided by Neurona's
+(> 1: Neurona is faster), GFLOP/s, the share of the machine's FP32 peak
+(bench/fma_peak.c, one core's figure times the thread count) and the peak
+resident memory of the process that ran it. The table is printed and written
+as JSON to bench/results/<date>.json.
+
+  bench/.venv/bin/python bench/run.py [--threads 1,2] [--cases mlp,gemm]
+      [--systems neurona,onnxruntime] [--seconds 0.5] [--json PATH]
+  .venv/bin/python bench/run.py --smoke     # one tiny case, Neurona + onnxruntime
+
+bench/setup.sh creates bench/.venv; scripts/bench.sh does everything.
 """
 
 import argparse
+import datetime
+import json
 import os
+import platform
+import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-
-import numpy as np
+from dataclasses import dataclass
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "test", "e2e", "Inputs"))
-from nrtest import mlp_onnx  # noqa: E402
+sys.path.insert(0, HERE)
+import models  # noqa: E402
+
+DEFAULT_PEAK = 217.7  # GFLOP/s, one core; used when the FMA probe cannot run
+INFER_SYSTEMS = ("neurona", "onnxruntime", "iree", "torch", "torch.compile")
+TRAIN_SYSTEMS = ("neurona", "torch", "torch.compile")
+GEMM_SYSTEMS = ("neurona", "openblas", "onnxruntime", "iree", "torch", "torch.compile")
+ALL_SYSTEMS = ("neurona", "openblas", "onnxruntime", "iree", "torch", "torch.compile")
 
 
-def median_ms(fn, seconds):
-    times = []
-    start = time.perf_counter()
-    while len(times) < 5 or time.perf_counter() - start < seconds:
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times))
+@dataclass(frozen=True)
+class Case:
+    """One row group of the table. `kind` is forward | train | gemm; `spec`
+    the model (forward, train) or `gemm` = (M, K, N)."""
+    name: str
+    kind: str
+    batches: tuple = ()
+    spec: models.Spec = None
+    gemm: tuple = None
+    groups: tuple = ()
+
+    def systems(self):
+        return {"forward": INFER_SYSTEMS, "train": TRAIN_SYSTEMS,
+                "gemm": GEMM_SYSTEMS}[self.kind]
+
+    def points(self):
+        return [(1, self.gemm)] if self.kind == "gemm" else [(b, None) for b in self.batches]
+
+
+def _gemm(m, k, n, *groups):
+    return Case("gemm-%dx%dx%d" % (m, k, n), "gemm", gemm=(m, k, n),
+                groups=("gemm",) + groups)
+
+
+# The case table. A new model family is a Spec in models.py and a row here;
+# systems that cannot compile it report "unsupported" and the run goes on.
+CASES = (
+    Case("mlp", "forward", (1, 64), models.MLP, groups=("infer", "mlp")),
+    Case("autoencoder", "forward", (1, 64), models.AUTOENCODER, groups=("infer",)),
+    Case("linreg", "forward", (1, 64), models.LINREG, groups=("infer",)),
+    Case("lenet", "forward", (64,), models.LENET, groups=("infer", "cnn")),
+    Case("mlp-train", "train", (64,), models.MLP, groups=("train", "mlp")),
+    Case("autoencoder-train", "train", (64,), models.AUTOENCODER, groups=("train",)),
+    Case("linreg-train", "train", (64,), models.LINREG, groups=("train",)),
+    _gemm(128, 128, 128), _gemm(256, 256, 256), _gemm(512, 512, 512),
+    _gemm(1024, 1024, 1024), _gemm(2048, 2048, 2048),
+    # The course's shapes, M x K x N: a 784->128 layer at batch 64 and 1,
+    # a 128->10 layer at batch 64.
+    _gemm(64, 784, 128, "small"), _gemm(1, 784, 128, "small"),
+    _gemm(64, 128, 10, "small"),
+)
+
+
+# ---------------------------------------------------------------- processes
+
+def run_measured(cmd, timeout, env=None, cwd=None):
+    """Runs `cmd`; returns (returncode, stdout, stderr, peak RSS in MB).
+    The return code is None when it ran past `timeout` seconds."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err,
+                                env=env, cwd=cwd, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        rc, rss = None, 0.0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                rc = os.waitstatus_to_exitcode(status)
+                rss = usage.ru_maxrss / 1024.0
+                proc.returncode = rc
+                break
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                os.wait4(proc.pid, 0)
+                proc.returncode = -9
+                break
+            time.sleep(0.01)
+        out.seek(0)
+        err.seek(0)
+        return rc, out.read(), err.read(), rss
+
+
+def last_error(text, limit=300):
+    lines = [l.strip() for l in text.strip().splitlines() if l.strip()]
+    for l in lines:
+        if "error" in l.lower():
+            return l[:limit]
+    return (lines[-1] if lines else "(no output)")[:limit]
+
+
+def thread_env(threads):
+    env = dict(os.environ)
+    for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+              "NEURONA_NUM_THREADS"):
+        env[k] = str(threads)
+    return env
+
+
+# ---------------------------------------------------------------- probes
+
+def build_probe(name, args, sources):
+    """Builds bench/bin/<name> from bench sources when missing or stale."""
+    exe = os.path.join(HERE, "bin", name)
+    srcs = [os.path.join(HERE, s) for s in sources]
+    if os.path.exists(exe) and all(os.path.getmtime(exe) >= os.path.getmtime(s) for s in srcs):
+        return exe
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    cc = os.environ.get("CC", "gcc")
+    proc = subprocess.run([cc, *args[0], *srcs, "-o", exe, *args[1]],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        print("  (cannot build %s: %s)" % (name, last_error(proc.stderr)))
+        return None
+    return exe
+
+
+def measure_peak():
+    """One core's FP32 FMA peak in GFLOP/s (bench/fma_peak.c), or None."""
+    exe = build_probe("fma_peak", (["-O3", "-march=native"], []), ["fma_peak.c"])
+    if not exe:
+        return None, None
+    rc, out, err, _ = run_measured([exe, "0.5"], 30)
+    m = re.search(r"gflops ([\d.]+) isa (\S+)", out)
+    return (float(m.group(1)), m.group(2)) if rc == 0 and m else (None, None)
+
+
+OPENBLAS_INCLUDES = ("/usr/include/x86_64-linux-gnu/openblas-pthread",
+                     "/usr/include/x86_64-linux-gnu/openblas-openmp",
+                     "/usr/include/openblas")
+OPENBLAS_LIBS = ("/usr/lib/x86_64-linux-gnu/openblas-pthread",
+                 "/usr/lib/x86_64-linux-gnu/openblas-openmp",
+                 "/usr/lib/x86_64-linux-gnu")
+
+
+def openblas_exe():
+    inc = next((d for d in OPENBLAS_INCLUDES if os.path.exists(os.path.join(d, "cblas.h"))), None)
+    lib = next((d for d in OPENBLAS_LIBS if os.path.exists(os.path.join(d, "libopenblas.so"))), None)
+    if not inc or not lib:
+        return None
+    return build_probe("sgemm_openblas",
+                       (["-O2", "-I" + inc], ["-L" + lib, "-Wl,-rpath," + lib, "-lopenblas", "-lm"]),
+                       ["sgemm_openblas.c"])
+
+
+# ---------------------------------------------------------------- systems
+
+class Runner:
+    def __init__(self, args, work):
+        self.args = args
+        self.work = work
+        self.build_bin = os.path.join(args.build, "bin")
+        venv_bin = os.path.dirname(sys.executable)
+        self.iree_bin = venv_bin
+        self.cache = {}  # compiled artifacts by (system, model file, mode)
+        self.openblas = None
+        self.openblas_core = None
+
+    # ---- model files
+    def model_file(self, case, batch):
+        key = ("onnx", case.name if case.kind == "gemm" else case.spec.name, batch)
+        if key not in self.cache:
+            if case.kind == "gemm":
+                m, k, n = case.gemm
+                path = os.path.join(self.work, "gemm_%dx%dx%d.onnx" % (m, k, n))
+                models.build_gemm_onnx(m, k, n, path)
+            else:
+                path = os.path.join(self.work, "%s_b%d.onnx" % (case.spec.name, batch))
+                models.build_onnx(case.spec, batch, path)
+            self.cache[key] = path
+        return self.cache[key]
+
+    # ---- neurona
+    def neurona(self, case, batch, onnx_path, threads):
+        train = case.kind == "train"
+        key = ("neurona", onnx_path, train)
+        if key not in self.cache:
+            lib = onnx_path[:-5] + ("_train" if train else "") + ".so"
+            cmd = [os.path.join(self.build_bin, "neurona"), "compile", onnx_path,
+                   "--emit=lib", "-o", lib]
+            if train:
+                cmd += ["--training", "--loss", case.spec.loss, "--optimizer", "adam",
+                        "--lr", "0.001"]
+            t0 = time.perf_counter()
+            rc, out, err, rss = run_measured(cmd, self.args.timeout)
+            self.cache[key] = (lib if rc == 0 else None, time.perf_counter() - t0,
+                               None if rc == 0 else
+                               ("timeout" if rc is None else last_error(err + out)))
+        lib, compile_s, error = self.cache[key]
+        if not lib:
+            return {"status": "unsupported", "error": error}
+        classes = case.spec.classes if case.spec and case.spec.classes else 10
+        entry = "train_step" if train else "forward"
+        rc, out, err, rss = run_measured(
+            [os.path.join(self.build_bin, "neurona-bench"), lib, batch, classes,
+             self.args.seconds, entry], self.args.timeout, env=thread_env(threads))
+        m = re.search(r"median_ms ([\d.]+)(?: calls (\d+))?", out)
+        if rc != 0 or not m:
+            return {"status": "failed", "error": "timeout" if rc is None else last_error(err + out)}
+        return {"status": "ok", "median_ms": float(m.group(1)), "rss_mb": rss,
+                "compile_s": compile_s, "calls": int(m.group(2) or 0)}
+
+    # ---- python peers (onnxruntime, torch, torch.compile)
+    def python_peer(self, system, case, batch, onnx_path, threads):
+        cmd = [sys.executable, os.path.join(HERE, "peers.py"), system, "--onnx", onnx_path,
+               "--case", case.spec.name if case.spec else "gemm",
+               "--mode", "train" if case.kind == "train" else "forward",
+               "--batch", batch, "--threads", threads, "--seconds", self.args.seconds]
+        rc, out, err, rss = run_measured(cmd, self.args.timeout, env=thread_env(threads))
+        line = next((l for l in reversed(out.splitlines()) if l.startswith("{")), None)
+        if rc is None:
+            return {"status": "failed", "error": "timeout after %ds" % self.args.timeout}
+        if not line:
+            return {"status": "failed", "error": last_error(err + out)}
+        res = json.loads(line)
+        if "error" in res:
+            return {"status": "failed", "error": res["error"]}
+        res.update(status="ok", rss_mb=rss)
+        return res
+
+    # ---- iree
+    def iree(self, case, batch, onnx_path, threads):
+        key = ("iree", onnx_path)
+        if key not in self.cache:
+            mlir, vmfb = onnx_path[:-5] + ".mlir", onnx_path[:-5] + ".vmfb"
+            t0 = time.perf_counter()
+            rc, out, err, _ = run_measured(
+                [os.path.join(self.iree_bin, "iree-import-onnx"), onnx_path, "-o", mlir],
+                self.args.timeout)
+            error = None
+            if rc != 0:
+                error = "iree-import-onnx: " + ("timeout" if rc is None else last_error(err + out))
+            else:
+                rc, out, err, _ = run_measured(
+                    [os.path.join(self.iree_bin, "iree-compile"), mlir,
+                     "--iree-hal-target-device=local",
+                     "--iree-hal-local-target-device-backends=llvm-cpu",
+                     "--iree-llvmcpu-target-cpu=host", "-o", vmfb], self.args.timeout)
+                if rc != 0:
+                    error = "iree-compile: " + ("timeout" if rc is None else last_error(err + out))
+            fn = "main_graph"
+            if not error:
+                with open(mlir) as f:
+                    m = re.search(r"func\.func @([\w$.]+)", f.read(4096))
+                fn = m.group(1) if m else fn
+            self.cache[key] = (vmfb if not error else None, fn, time.perf_counter() - t0, error)
+        vmfb, fn, compile_s, error = self.cache[key]
+        if not vmfb:
+            return {"status": "failed", "error": error}
+        import onnx
+        dims = [d.dim_value for d in onnx.load(onnx_path, load_external_data=False)
+                .graph.input[0].type.tensor_type.shape.dim]
+        device = (["--device=local-sync"] if threads == 1 else
+                  ["--device=local-task", "--task_topology_group_count=%d" % threads])
+        # Repetitions so that the run lasts about --seconds, from a rough
+        # guess of 20 GFLOP/s and the benchmark's own iteration count.
+        est_ms = self.flops(case, batch) / 20e6
+        reps = int(max(3, min(20, self.args.seconds * 1e3 / max(est_ms * 10, 1e-3))))
+        cmd = [os.path.join(self.iree_bin, "iree-benchmark-module"), "--module=" + vmfb,
+               "--function=" + fn, "--input=%sxf32=0.5" % "x".join(map(str, dims)),
+               *device, "--benchmark_repetitions=%d" % reps, "--benchmark_format=json"]
+        rc, out, err, rss = run_measured(cmd, self.args.timeout, env=thread_env(threads))
+        if rc != 0:
+            return {"status": "failed", "error": "iree-benchmark-module: " +
+                    ("timeout" if rc is None else last_error(err + out))}
+        try:
+            bench = json.loads(out[out.index("{"):])["benchmarks"]
+            med = next(b for b in bench if b.get("aggregate_name") == "median")
+        except (ValueError, StopIteration, KeyError):
+            return {"status": "failed", "error": "cannot parse iree-benchmark-module's output"}
+        scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[med.get("time_unit", "ns")]
+        return {"status": "ok", "median_ms": med["real_time"] * scale, "rss_mb": rss,
+                "compile_s": compile_s, "calls": reps * med.get("iterations", 1)}
+
+    # ---- openblas
+    def openblas_gemm(self, case, threads):
+        if self.openblas is None:
+            self.openblas = openblas_exe() or ""
+        if not self.openblas:
+            return {"status": "failed", "error": "no OpenBLAS (bench/setup.sh installs libopenblas-dev)"}
+        m, k, n = case.gemm
+        env = thread_env(threads)
+        # OpenBLAS picks its kernel for the CPU it detects: no overrides.
+        for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            env.pop(var, None)
+        rc, out, err, rss = run_measured(
+            [self.openblas, "--seconds", self.args.seconds, "--threads", threads, m, n, k],
+            self.args.timeout, env=env)
+        r = re.search(r"median_ms ([\d.]+) gflops [\d.]+ core (\S+)", out)
+        if rc != 0 or not r:
+            return {"status": "failed", "error": last_error(err + out)}
+        self.openblas_core = r.group(2)
+        return {"status": "ok", "median_ms": float(r.group(1)), "rss_mb": rss,
+                "kernel": r.group(2)}
+
+    def flops(self, case, batch):
+        if case.kind == "gemm":
+            m, k, n = case.gemm
+            return 2 * m * k * n
+        if case.kind == "train":
+            return models.train_flops(case.spec, batch)
+        return models.forward_flops(case.spec, batch)
+
+    def run(self, system, case, batch, threads):
+        onnx_path = self.model_file(case, batch if case.kind != "gemm" else 0)
+        if system == "neurona":
+            return self.neurona(case, batch, onnx_path, threads)
+        if system == "iree":
+            return self.iree(case, batch, onnx_path, threads)
+        if system == "openblas":
+            return self.openblas_gemm(case, threads)
+        return self.python_peer(system, case, batch, onnx_path, threads)
+
+
+# ---------------------------------------------------------------- reporting
+
+def shape_label(case, batch):
+    if case.kind == "gemm":
+        return "%dx%dx%d" % case.gemm
+    return "b%d" % batch
+
+
+def print_header(peak, threads):
+    print("\nthreads %d, peak %.1f GFLOP/s (%d x one core)" % (threads, peak * threads, threads))
+    print("%-18s %-13s %-13s %11s %9s %10s %7s %9s  %s" %
+          ("case", "shape", "system", "median ms", "x neurona", "GFLOP/s", "%peak",
+           "peak MB", "note"))
+    print("-" * 110)
+
+
+def print_row(row, first):
+    res = row["result"]
+    case = row["case"] if first else ""
+    shape = row["shape"] if first else ""
+    if res["status"] != "ok":
+        print("%-18s %-13s %-13s %11s %9s %10s %7s %9s  %s" %
+              (case, shape, row["system"], res["status"], "", "", "", "",
+               res.get("error", "")[:120]), flush=True)
+        return
+    ratio = row.get("ratio")
+    note = []
+    if res.get("kernel"):
+        note.append("kernel " + res["kernel"])
+    if res.get("compile_s"):
+        note.append("compile %.1fs" % res["compile_s"])
+    print("%-18s %-13s %-13s %11.4f %9s %10.2f %6.1f%% %9.0f  %s" %
+          (case, shape, row["system"], res["median_ms"],
+           "%.2f" % ratio if ratio else ("1" if row["system"] == "neurona" else "-"),
+           row["gflops"], row["peak_pct"], res.get("rss_mb", 0), ", ".join(note)), flush=True)
+
+
+def select_cases(names):
+    if not names or names == "all":
+        return list(CASES)
+    want = set(names.split(","))
+    chosen = [c for c in CASES if c.name in want or want & set(c.groups) or c.kind in want]
+    unknown = want - {c.name for c in CASES} - {g for c in CASES for g in c.groups} \
+        - {c.kind for c in CASES}
+    if unknown:
+        sys.exit("run.py: unknown case or group: %s (cases: %s)" %
+                 (", ".join(sorted(unknown)), ", ".join(c.name for c in CASES)))
+    return chosen
+
+
+def versions():
+    """The peers' package versions in this Python environment."""
+    from importlib.metadata import PackageNotFoundError, version
+    v = {}
+    for name in ("onnxruntime", "torch", "iree-base-compiler", "iree-base-runtime",
+                 "onnx", "numpy"):
+        try:
+            v[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return v
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
-    p.add_argument("--layers", default="784,256,128,10")
-    p.add_argument("--batches", default="1,64,256")
-    p.add_argument("--seconds", type=float, default=1.0)
-    p.add_argument("--peak", type=float, default=217.7)
+    p.add_argument("--threads", default="1", help="comma list, e.g. 1,2")
+    p.add_argument("--cases", default="all",
+                   help="case names or groups (infer, train, gemm, small, mlp, cnn), comma list")
+    p.add_argument("--systems", default=",".join(ALL_SYSTEMS))
+    p.add_argument("--batches", default="", help="override the batch sizes of model cases")
+    p.add_argument("--seconds", type=float, default=0.5, help="timing per measurement")
+    p.add_argument("--timeout", type=int, default=180, help="per command, seconds")
+    p.add_argument("--peak", type=float, default=0.0,
+                   help="one core's GFLOP/s (default: measured by bench/fma_peak.c)")
+    p.add_argument("--json", default="", help="where to write the results "
+                   "(default bench/results/<date>.json; '-' for none)")
+    p.add_argument("--smoke", action="store_true",
+                   help="one tiny case, Neurona and onnxruntime only (the test venv suffices)")
     args = p.parse_args()
-    layers = [int(v) for v in args.layers.split(",")]
-    batches = [int(v) for v in args.batches.split(",")]
 
-    import onnxruntime as ort
-    import torch
-    torch.set_num_threads(1)
+    if args.smoke:
+        cases = [Case("linreg", "forward", (4,), models.LINREG)]
+        systems = ["neurona", "onnxruntime"]
+        args.seconds = min(args.seconds, 0.05)
+        args.json = args.json or "-"
+        peak, isa = args.peak or DEFAULT_PEAK, "default"
+    else:
+        cases = select_cases(args.cases)
+        systems = [s for s in args.systems.split(",") if s]
+        bad = set(systems) - set(ALL_SYSTEMS)
+        if bad:
+            sys.exit("run.py: unknown system(s) %s (known: %s)" % (bad, ", ".join(ALL_SYSTEMS)))
+        if args.batches:
+            bs = tuple(int(b) for b in args.batches.split(","))
+            cases = [Case(c.name, c.kind, bs, c.spec, c.gemm, c.groups) if c.kind != "gemm" else c
+                     for c in cases]
+        if args.peak:
+            peak, isa = args.peak, "given"
+        else:
+            peak, isa = measure_peak()
+            if not peak:
+                print("fma_peak unavailable: using %.1f GFLOP/s" % DEFAULT_PEAK)
+                peak, isa = DEFAULT_PEAK, "default"
+    threads_list = [int(t) for t in args.threads.split(",")]
+    for tool in ("neurona", "neurona-bench"):
+        if "neurona" in systems and not os.path.exists(os.path.join(args.build, "bin", tool)):
+            sys.exit("run.py: %s/bin/%s is missing: cmake --build %s --target neurona neurona-bench"
+                     % (args.build, tool, args.build))
+
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = re.search(r"model name\s*:\s*(.*)", f.read()).group(1)
+    except (OSError, AttributeError):
+        pass
+    print("Neurona benchmark: %s, %d CPUs; one core's FP32 peak %.1f GFLOP/s (%s)"
+          % (cpu, os.cpu_count(), peak, isa))
+    print("ratio = peer median / Neurona median (> 1: Neurona is faster); "
+          "training steps are forward + backward + Adam")
 
     work = tempfile.mkdtemp(prefix="neurona-bench-")
-    model = os.path.join(work, "mlp.onnx")
-    weights = mlp_onnx(model, layers, ["Relu"] * (len(layers) - 2), gemm=True,
-                       name="bench_mlp")
-    nr = os.path.join(args.build, "bin", "neurona")
-    lib = os.path.join(work, "libmlp.so")
-    print("compiling %s with neurona ..." % args.layers, flush=True)
-    subprocess.run([nr, "compile", model, "--emit=lib", "--training",
-                    "--loss", "cross_entropy", "--optimizer", "sgd", "-o", lib],
-                   check=True)
+    runner = Runner(args, work)
+    rows, started = [], time.time()
+    try:
+        for threads in threads_list:
+            print_header(peak, threads)
+            for case in cases:
+                for batch, _ in case.points():
+                    group, ours = [], None
+                    for system in case.systems():
+                        if system not in systems:
+                            continue
+                        res = runner.run(system, case, batch, threads)
+                        flops = runner.flops(case, batch)
+                        row = {"case": case.name, "kind": case.kind,
+                               "shape": shape_label(case, batch), "batch": batch,
+                               "gemm_mkn": list(case.gemm) if case.gemm else None,
+                               "threads": threads, "system": system, "flops": flops,
+                               "result": res}
+                        if res["status"] == "ok":
+                            row["gflops"] = flops / (res["median_ms"] * 1e6)
+                            row["peak_pct"] = 100 * row["gflops"] / (peak * threads)
+                            if system == "neurona":
+                                ours = res["median_ms"]
+                            elif ours:
+                                row["ratio"] = res["median_ms"] / ours
+                        print_row(row, not group)
+                        group.append(row)
+                    rows += group
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
-
-    names = list(weights)
-    tparams = [torch.tensor(weights[n], requires_grad=True) for n in names]
-    sgd = torch.optim.SGD(tparams, lr=1e-3)
-
-    def torch_forward(x):
-        h = x
-        for i in range(len(names) // 2):
-            h = torch.nn.functional.linear(h, tparams[2 * i], tparams[2 * i + 1])
-            if i < len(names) // 2 - 1:
-                h = torch.relu(h)
-        return h
-
-    flops_fwd = sum(2 * layers[i] * layers[i + 1] for i in range(len(layers) - 1))
-    print("\n%-6s %-10s %10s %10s %8s %10s %10s" %
-          ("batch", "what", "ms", "GFLOP/s", "%peak", "ort/ours", "torch/ours"))
-    for batch in batches:
-        x = np.random.default_rng(0).random((batch, layers[0]), np.float32)
-        y = torch.randint(0, layers[-1], (batch,))
-        out = subprocess.run([os.path.join(args.build, "bin", "neurona-bench"),
-                              lib, str(batch), str(layers[-1]),
-                              str(args.seconds)],
-                             check=True, capture_output=True, text=True).stdout
-        ours = {l.split()[1]: float(l.split()[5]) for l in out.splitlines()}
-        ort_ms = median_ms(lambda: sess.run(None, {"x": x}), args.seconds)
-        xt = torch.tensor(x)
-        with torch.no_grad():
-            torch_ms = median_ms(lambda: torch_forward(xt), args.seconds)
-
-        def torch_step():
-            sgd.zero_grad()
-            torch.nn.functional.cross_entropy(torch_forward(xt), y).backward()
-            sgd.step()
-        torch_train_ms = median_ms(torch_step, args.seconds)
-
-        f = flops_fwd * batch
-        for what, ms, peers in (
-                ("forward", ours["forward"], (ort_ms, torch_ms)),
-                ("train", ours["train_step"], (None, torch_train_ms))):
-            flops = f if what == "forward" else 3 * f
-            gflops = flops / (ms * 1e6)
-            ratio = lambda v: "%10.2f" % (v / ms) if v else "%10s" % "-"
-            print("%-6d %-10s %10.4f %10.2f %7.1f%% %s %s" %
-                  (batch, what, ms, gflops, 100 * gflops / args.peak,
-                   ratio(peers[0]), ratio(peers[1])))
-        print("%-6s %-10s ort %.4f ms, torch %.4f ms (forward); torch train %.4f ms"
-              % ("", "peers", ort_ms, torch_ms, torch_train_ms))
+    failed = [r for r in rows if r["result"]["status"] != "ok"]
+    print("\n%d measurements in %.0f s; %d not run (unsupported or failed)"
+          % (len(rows), time.time() - started, len(failed)))
+    if runner.openblas_core:
+        print("OpenBLAS picked the '%s' kernel (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset)"
+              % runner.openblas_core)
+    if args.json != "-":
+        path = args.json or os.path.join(
+            HERE, "results", datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S") + ".json")
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump({"date": datetime.datetime.now().isoformat(timespec="seconds"),
+                       "cpu": cpu, "cpus": os.cpu_count(),
+                       "peak_gflops_one_core": peak, "peak_source": isa,
+                       "openblas_kernel": runner.openblas_core,
+                       "versions": versions(), "seconds": args.seconds,
+                       "threads": threads_list, "rows": rows}, f, indent=1)
+        print("results: %s" % os.path.relpath(path))
+    if args.smoke:
+        bad = [r for r in rows if r["result"]["status"] != "ok"]
+        for r in bad:
+            print("smoke: %s %s: %s" % (r["system"], r["case"], r["result"].get("error")),
+                  file=sys.stderr)
+        return 1 if bad or not rows else 0
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -4,11 +4,11 @@
  *
  *===----------------------------------------------------------------------===*
  *
- * Times cblas_sgemm (row-major, C = A * B, A MxK, B KxN) on one thread for
- * each shape given, at least SECONDS of calls (at least 5) after a warm-up,
+ * Times cblas_sgemm (row-major, C = A * B, A MxK, B KxN) on one thread
+ * (openblas_set_num_threads; --threads T for more) for each shape given, at least SECONDS of calls (at least 5) after a warm-up,
  * and prints the median:
  *   sgemm_openblas M N K median_ms <t> gflops <g> core <corename>
- * Usage: sgemm_openblas [--seconds S] M N K [M N K ...]
+ * Usage: sgemm_openblas [--seconds S] [--threads T] M N K [M N K ...]
  * bench/run.py runs it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset so
  * OpenBLAS picks its kernel for the CPU it detects, and prints that kernel.
  *
@@ -38,16 +38,22 @@ static int cmp(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   double seconds = 0.5;
-  int i = 1;
-  if (i + 1 < argc && !strcmp(argv[i], "--seconds")) {
-    seconds = atof(argv[i + 1]);
+  int threads = 1, i = 1;
+  while (i + 1 < argc && argv[i][0] == '-') {
+    if (!strcmp(argv[i], "--seconds"))
+      seconds = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--threads"))
+      threads = atoi(argv[i + 1]);
+    else
+      break;
     i += 2;
   }
-  if (argc - i < 3 || (argc - i) % 3) {
-    fprintf(stderr, "usage: sgemm_openblas [--seconds S] M N K [M N K ...]\n");
+  if (argc - i < 3 || (argc - i) % 3 || threads < 1) {
+    fprintf(stderr, "usage: sgemm_openblas [--seconds S] [--threads T] M N K "
+                    "[M N K ...]\n");
     return 2;
   }
-  openblas_set_num_threads(1);
+  openblas_set_num_threads(threads);
   for (; i + 2 < argc; i += 3) {
     long m = atol(argv[i]), n = atol(argv[i + 1]), k = atol(argv[i + 2]);
     float *a = malloc(sizeof(float) * m * k), *b = malloc(sizeof(float) * k * n),
