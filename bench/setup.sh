@@ -3,8 +3,8 @@
 #   * Debian's OpenBLAS (the GEMM anchor) and a C compiler, through apt-get;
 #   * bench/.venv, a benchmark-only virtual environment with the peers as
 #     users install them from PyPI: torch 2.x, onnxruntime, IREE
-#     (iree-base-compiler, iree-base-runtime), onnx, numpy;
-#   * bench/bin/fma_peak and bench/bin/sgemm_openblas (-O3 -march=native).
+#     (iree-base-compiler, iree-base-runtime), onnx, numpy.
+# bench/run.py builds its probes (bench/bin/fma_peak, bench/bin/sgemm_openblas).
 # It downloads gigabytes (torch); it is never part of the tests or CI.
 #   bench/setup.sh [--no-apt] [--no-venv]
 set -euo pipefail
@@ -59,21 +59,4 @@ if (( venv )); then
   fi
 fi
 
-# The probes. cblas.h lives under the BLAS alternative's include directory.
-mkdir -p bin
-cc=${CC:-gcc}
-$cc -O3 -march=native -o bin/fma_peak fma_peak.c
-cblas_dir=""
-for d in /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/x86_64-linux-gnu/openblas64-pthread \
-         /usr/include/openblas /usr/include; do
-  [[ -f "$d/cblas.h" ]] && { cblas_dir=$d; break; }
-done
-if [[ -n "$cblas_dir" ]]; then
-  libdir=/usr/lib/x86_64-linux-gnu/openblas-pthread
-  [[ -d "$libdir" ]] || libdir=/usr/lib/x86_64-linux-gnu
-  $cc -O2 -I"$cblas_dir" -o bin/sgemm_openblas sgemm_openblas.c \
-      -L"$libdir" -Wl,-rpath,"$libdir" -lopenblas -lm
-else
-  echo "bench/setup.sh: no cblas.h found (libopenblas-dev); the OpenBLAS anchor is skipped" >&2
-fi
-echo "==> bench ready: bench/.venv/bin/python bench/run.py"
+echo "==> bench ready: bench/.venv/bin/python bench/run.py (it builds bench/bin/ probes on first use)"
