@@ -10,12 +10,40 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <set>
 #include <unistd.h>
 #include <vector>
 
 using namespace neurona;
 
 static std::string systemError(int err) { return std::strerror(err); }
+
+/// The folder holding `path` ("." for a bare name).
+static std::string directoryOf(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// Makes renames in `dir` durable. Some file systems cannot fsync a
+/// directory; the data itself is already safe, so that is not an error.
+static void syncDirectory(const std::string &dir) {
+  int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dirFd >= 0) {
+    (void)::fsync(dirFd);
+    ::close(dirFd);
+  }
+}
+
+/// The mode a new file replacing `destination` gets: the old file's, or the
+/// usual 0644 for a new one.
+static mode_t modeFor(const std::string &destination) {
+  struct stat st;
+  if (::stat(destination.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+    return st.st_mode & 07777;
+  return 0644;
+}
 
 Status neurona::readFile(const std::string &path, std::string &out) {
   std::FILE *f = std::fopen(path.c_str(), "rb");
@@ -79,11 +107,7 @@ Status AtomicFile::open(const std::string &destination) {
   tempPath = buf.data();
   // mkstemp creates the file 0600; keep the mode of the file being replaced,
   // or use the usual 0644 for a new one.
-  struct stat st;
-  mode_t mode = 0644;
-  if (::stat(destination.c_str(), &st) == 0)
-    mode = st.st_mode & 07777;
-  (void)::fchmod(fd, mode);
+  (void)::fchmod(fd, modeFor(destination));
   stream = ::fdopen(fd, "wb");
   if (!stream) {
     int err = errno;
@@ -139,17 +163,7 @@ Status AtomicFile::commit() {
                                           dest + "': " + systemError(err));
   }
   tempPath.clear();
-  // Make the rename durable. Some file systems cannot fsync a directory;
-  // the data itself is already safe, so that is not treated as an error.
-  std::string dir = ".";
-  size_t slash = dest.find_last_of('/');
-  if (slash != std::string::npos)
-    dir = slash == 0 ? "/" : dest.substr(0, slash);
-  int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dirFd >= 0) {
-    (void)::fsync(dirFd);
-    ::close(dirFd);
-  }
+  syncDirectory(directoryOf(dest));
   return Status::success();
 }
 
@@ -161,4 +175,101 @@ Status neurona::writeFileAtomically(const std::string &path, const void *data,
   if (Status s = file.write(data, size); !s)
     return s;
   return file.commit();
+}
+
+//===----------------------------------------------------------------------===//
+// OutputSet
+//===----------------------------------------------------------------------===//
+
+OutputSet::~OutputSet() { discard(); }
+
+Status OutputSet::stage(const std::string &destination,
+                        std::string &tempPath) {
+  if (destination.empty())
+    return Status::error(NR_ERROR_INVALID_ARGUMENT, "empty output path");
+  struct stat st;
+  if (::stat(destination.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return Status::error(NR_ERROR_IO, "cannot write '" + destination +
+                                          "': it is a directory");
+  std::string pattern = destination + ".tmp.XXXXXX";
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  int fd = ::mkstemp(buf.data());
+  if (fd < 0)
+    return Status::error(NR_ERROR_IO, "cannot create a temporary file for '" +
+                                          destination +
+                                          "': " + systemError(errno));
+  (void)::fchmod(fd, modeFor(destination));
+  ::close(fd);
+  tempPath = buf.data();
+  entries.push_back({tempPath, destination, true});
+  return Status::success();
+}
+
+void OutputSet::stageAt(const std::string &tempPath,
+                        const std::string &destination) {
+  entries.push_back({tempPath, destination, true});
+}
+
+void OutputSet::promote(const std::string &source,
+                        const std::string &destination) {
+  entries.push_back({source, destination, false});
+}
+
+void OutputSet::discard() {
+  for (const Entry &e : entries)
+    if (e.removeIfDiscarded)
+      ::unlink(e.file.c_str());
+  entries.clear();
+}
+
+std::vector<std::string> OutputSet::destinations() const {
+  std::vector<std::string> out;
+  for (const Entry &e : entries)
+    out.push_back(e.destination);
+  return out;
+}
+
+Status OutputSet::commit() {
+  std::set<std::string> dirs;
+  std::vector<std::string> done;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry &e = entries[i];
+    if (std::rename(e.file.c_str(), e.destination.c_str()) != 0) {
+      int err = errno;
+      std::string message = "cannot rename '" + e.file + "' to '" +
+                            e.destination + "': " + systemError(err);
+      if (!done.empty()) {
+        message += " (already replaced:";
+        for (const std::string &d : done)
+          message += " " + d;
+        message += ")";
+      }
+      std::string notDone;
+      for (size_t j = i; j < entries.size(); ++j)
+        notDone += " " + entries[j].destination;
+      message += " (not written:" + notDone + ")";
+      entries.erase(entries.begin(), entries.begin() + ptrdiff_t(i));
+      discard();
+      for (const std::string &dir : dirs)
+        syncDirectory(dir);
+      return Status::error(NR_ERROR_IO, message);
+    }
+    done.push_back(e.destination);
+    dirs.insert(directoryOf(e.destination));
+  }
+  entries.clear();
+  for (const std::string &dir : dirs)
+    syncDirectory(dir);
+  return Status::success();
+}
+
+std::string neurona::partialPath(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  size_t nameStart = slash == std::string::npos ? 0 : slash + 1;
+  size_t dot = path.find_last_of('.');
+  // A leading dot (".hidden") starts the name, not an extension.
+  if (dot == std::string::npos || dot <= nameStart)
+    return path + ".partial";
+  return path.substr(0, dot) + ".partial" + path.substr(dot);
 }

@@ -10,10 +10,12 @@
 #include "Losses.h"
 
 #include "neurona/Runtime/NPY.h"
+#include "neurona/Train/Interrupt.h"
 
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -516,9 +518,11 @@ private:
 /// Closes a FILE on every exit path.
 struct FileCloser {
   std::FILE *f = nullptr;
-  ~FileCloser() {
+  ~FileCloser() { close(); }
+  void close() {
     if (f)
       std::fclose(f);
+    f = nullptr;
   }
 };
 } // namespace
@@ -531,9 +535,224 @@ static std::string csvNumber(double v) {
   return buf;
 }
 
+namespace {
+/// A copy of every parameter, taken at the end of an epoch.
+struct ParamSnapshot {
+  std::vector<nr_param_info> infos;
+  std::vector<std::vector<char>> values;
+
+  Status take(nr_model *model) {
+    size_t n = 0;
+    if (nr_status s = nr_model_num_params(model, &n))
+      return apiError(s, "saving the parameters of the epoch");
+    infos.resize(n);
+    values.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      nr_tensor view;
+      if (nr_status s = nr_model_param_info(model, i, &infos[i]))
+        return apiError(s, "saving the parameters of the epoch");
+      if (nr_status s = nr_model_get_param(model, infos[i].name, &view))
+        return apiError(s, "saving the parameters of the epoch");
+      size_t bytes = nr_dtype_size(view.dtype);
+      for (int32_t d = 0; d < view.rank; ++d)
+        bytes *= size_t(view.shape[d]);
+      const char *data = static_cast<const char *>(view.data);
+      values[i].assign(data, data + bytes);
+    }
+    return Status::success();
+  }
+
+  Status write(const std::string &path) const {
+    std::vector<NpzMember> members;
+    for (size_t i = 0; i < infos.size(); ++i)
+      members.push_back({infos[i].name, infos[i].dtype,
+                         std::vector<int64_t>(infos[i].shape,
+                                              infos[i].shape + infos[i].rank),
+                         values[i].data()});
+    return writeNpz(path, members);
+  }
+};
+
+/// The epochs of one train() call, after its arguments have been checked.
+struct Loop {
+  Loop(nr_model *model, const Dataset &trainSet, const TrainOptions &options,
+       const LossSpec &spec, const Plan &plan, const Plan &evalPlan,
+       int64_t epochs, int64_t batchSize, double lr, TrainResult &result)
+      : model(model), trainSet(trainSet), options(options), spec(spec),
+        plan(plan), evalPlan(evalPlan), epochs(epochs), batchSize(batchSize),
+        lr(lr), result(result) {}
+
+  nr_model *model;
+  const Dataset &trainSet;
+  const TrainOptions &options;
+  const LossSpec &spec;
+  const Plan &plan, &evalPlan;
+  int64_t epochs, batchSize;
+  double lr;
+  TrainResult &result;
+
+  FileCloser curves;
+  bool createdCsv = false;
+  ParamSnapshot snapshot;
+
+  Status run();
+
+private:
+  Status stopped(int64_t epoch, const std::string &where) {
+    result.stoppedBy = int(*options.stop);
+    return Status::error(NR_ERROR_INTERNAL,
+                         "training interrupted by " +
+                             signalName(result.stoppedBy) + " in epoch " +
+                             std::to_string(epoch) + ", " + where);
+  }
+  bool stopRequested() const { return options.stop && *options.stop != 0; }
+};
+} // namespace
+
+Status Loop::run() {
+  std::FILE *summary = options.summary ? options.summary : stdout;
+  // A .svg path gets a picture redrawn after every epoch; any other path the
+  // CSV, one line per epoch.
+  bool svgCurves =
+      options.curvesPath.size() >= 4 &&
+      options.curvesPath.compare(options.curvesPath.size() - 4, 4, ".svg") == 0;
+  std::vector<EpochStats> drawn;
+  if (!options.curvesPath.empty() && !svgCurves) {
+    curves.f = std::fopen(options.curvesPath.c_str(), "w");
+    if (!curves.f)
+      return Status::error(NR_ERROR_IO, "cannot write curves file '" +
+                                            options.curvesPath +
+                                            "': " + std::strerror(errno));
+    createdCsv = true;
+    std::fprintf(curves.f, "epoch,loss,acc,test_loss,test_acc,seconds\n");
+    std::fflush(curves.f);
+  }
+  // Without a checkpoint, the parameters of the last finished epoch are
+  // kept in memory for keepPath.
+  bool snapshots = options.checkpointPath.empty() && !options.keepPath.empty();
+
+  bool trainAccuracy =
+      spec.kind != LossKind::MeanSquaredError && plan.hasOutput;
+  bool testAccuracy = spec.kind != LossKind::MeanSquaredError;
+  Progress progress(!options.quiet && isatty(fileno(stderr)));
+  Shuffler shuffler(options.seed);
+  std::vector<int64_t> order(size_t(trainSet.numSamples));
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = int64_t(i);
+  int64_t batches = (trainSet.numSamples + batchSize - 1) / batchSize;
+  BatchBuffer in, target, out;
+  std::vector<double> pred(size_t(plan.outputWidth));
+
+  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    auto started = std::chrono::steady_clock::now();
+    if (options.shuffle)
+      shuffler.shuffle(order);
+    double lossSum = 0;
+    int64_t seen = 0, correct = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      if (stopRequested()) {
+        progress.clear();
+        return stopped(epoch, "before batch " + std::to_string(b + 1) + "/" +
+                                  std::to_string(batches));
+      }
+      int64_t start = b * batchSize;
+      int64_t n = std::min(batchSize, trainSet.numSamples - start);
+      const int64_t *indices = order.data() + start;
+      in.prepare(plan.input, n);
+      target.prepare(plan.target, n);
+      fillFeatures(trainSet, indices, n, plan.featureCount, in);
+      fillTargets(trainSet, indices, n, plan.targetCount, target);
+      if (plan.hasOutput)
+        out.prepare(plan.output, n);
+      double loss = 0;
+      nr_status s = nr_model_train_step(
+          model, &in.tensor, 1, &target.tensor, 1, lr, &loss,
+          plan.hasOutput ? &out.tensor : nullptr, plan.hasOutput ? 1 : 0);
+      if (s != NR_OK) {
+        progress.clear();
+        return apiError(s, "epoch " + std::to_string(epoch) + ", batch " +
+                               std::to_string(b + 1) + "/" +
+                               std::to_string(batches));
+      }
+      lossSum += loss * double(n);
+      seen += n;
+      if (trainAccuracy)
+        for (int64_t k = 0; k < n; ++k) {
+          for (int64_t j = 0; j < plan.outputWidth; ++j)
+            pred[size_t(j)] = out.at(k * plan.outputWidth + j);
+          correct += sampleCorrect(spec, pred.data(), plan.outputWidth,
+                                   sampleTarget(trainSet, indices[k]));
+        }
+      progress.update(epoch, epochs, b + 1, batches, lossSum / double(seen),
+                      trainAccuracy ? double(correct) / double(seen)
+                                    : std::nan(""),
+                      b + 1 == batches);
+    }
+    progress.clear();
+
+    EpochStats stats;
+    stats.epoch = epoch;
+    stats.loss = lossSum / double(seen);
+    stats.accuracy =
+        trainAccuracy ? double(correct) / double(seen) : std::nan("");
+    stats.testLoss = stats.testAccuracy = std::nan("");
+    if (options.testSet) {
+      if (stopRequested())
+        return stopped(epoch, "before the test set");
+      EvalResult eval;
+      if (Status s = evaluateWith(model, *options.testSet, spec, evalPlan,
+                                  batchSize, eval);
+          !s)
+        return s.withContext("epoch " + std::to_string(epoch) + ", test set");
+      stats.testLoss = eval.loss;
+      stats.testAccuracy = testAccuracy ? eval.accuracy : std::nan("");
+    }
+    stats.seconds = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+
+    if (!options.quiet) {
+      std::fprintf(summary, "%s\n", formatEpochLine(stats, epochs).c_str());
+      std::fflush(summary);
+    }
+    if (curves.f) {
+      std::fprintf(curves.f, "%lld,%s,%s,%s,%s,%.3f\n", (long long)epoch,
+                   csvNumber(stats.loss).c_str(),
+                   csvNumber(stats.accuracy).c_str(),
+                   csvNumber(stats.testLoss).c_str(),
+                   csvNumber(stats.testAccuracy).c_str(), stats.seconds);
+      if (std::fflush(curves.f) != 0)
+        return Status::error(NR_ERROR_IO, "error writing curves file '" +
+                                              options.curvesPath + "'");
+    }
+    if (svgCurves) {
+      drawn.push_back(stats);
+      const char *name = nullptr;
+      nr_model_name(model, &name);
+      if (Status s = writeCurvesSvg(
+              options.curvesPath,
+              std::string(name ? name : "model") + " learning curves", drawn);
+          !s)
+        return s;
+    }
+    if (!options.checkpointPath.empty())
+      if (nr_status s =
+              nr_model_save_params(model, options.checkpointPath.c_str()))
+        return apiError(s, "saving the checkpoint after epoch " +
+                               std::to_string(epoch));
+    if (snapshots)
+      if (Status s = snapshot.take(model); !s)
+        return s;
+    // The epoch has finished: the curves and the checkpoint include it.
+    result.history.push_back(stats);
+  }
+  return Status::success();
+}
+
+
 Status neurona::train::train(nr_model *model, const Dataset &trainSet,
-                             const TrainOptions &options,
-                             std::vector<EpochStats> *history) {
+                             const TrainOptions &options, TrainResult &result) {
+  result = TrainResult();
   if (!model)
     return Status::error(NR_ERROR_INVALID_ARGUMENT, "train: model is NULL");
   if (Status s = trainSet.validate(); !s)
@@ -594,128 +813,45 @@ Status neurona::train::train(nr_model *model, const Dataset &trainSet,
     if (nr_status s = nr_model_init_params(model, options.seed))
       return apiError(s, "initialising parameters");
 
-  std::FILE *summary = options.summary ? options.summary : stdout;
-  FileCloser curves;
-  // A .svg path gets a picture redrawn after every epoch; any other path the
-  // CSV, one line per epoch.
-  bool svgCurves =
-      options.curvesPath.size() >= 4 &&
-      options.curvesPath.compare(options.curvesPath.size() - 4, 4, ".svg") == 0;
-  std::vector<EpochStats> drawn;
-  if (!options.curvesPath.empty() && !svgCurves) {
-    curves.f = std::fopen(options.curvesPath.c_str(), "w");
-    if (!curves.f)
-      return Status::error(NR_ERROR_IO, "cannot write curves file '" +
-                                            options.curvesPath +
-                                            "': " + std::strerror(errno));
-    std::fprintf(curves.f, "epoch,loss,acc,test_loss,test_acc,seconds\n");
-    std::fflush(curves.f);
+  Loop loop(model, trainSet, options, spec, plan, evalPlan, epochs, batchSize,
+            lr, result);
+  Status status = loop.run();
+  if (status)
+    return status;
+  loop.curves.close();
+  // What is kept of a failed run: a curves CSV with no epoch in it says
+  // nothing; the parameters of the last finished epoch are in the checkpoint
+  // already, or are written to keepPath.
+  if (!options.curvesPath.empty()) {
+    if (result.history.empty()) {
+      if (loop.createdCsv)
+        std::remove(options.curvesPath.c_str());
+    } else {
+      result.keptCurves = options.curvesPath;
+    }
   }
-
-  bool trainAccuracy =
-      spec.kind != LossKind::MeanSquaredError && plan.hasOutput;
-  bool testAccuracy = spec.kind != LossKind::MeanSquaredError;
-  Progress progress(!options.quiet && isatty(fileno(stderr)));
-  Shuffler shuffler(options.seed);
-  std::vector<int64_t> order(size_t(trainSet.numSamples));
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = int64_t(i);
-  int64_t batches = (trainSet.numSamples + batchSize - 1) / batchSize;
-  BatchBuffer in, target, out;
-  std::vector<double> pred(size_t(plan.outputWidth));
-
-  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
-    auto started = std::chrono::steady_clock::now();
-    if (options.shuffle)
-      shuffler.shuffle(order);
-    double lossSum = 0;
-    int64_t seen = 0, correct = 0;
-    for (int64_t b = 0; b < batches; ++b) {
-      int64_t start = b * batchSize;
-      int64_t n = std::min(batchSize, trainSet.numSamples - start);
-      const int64_t *indices = order.data() + start;
-      in.prepare(plan.input, n);
-      target.prepare(plan.target, n);
-      fillFeatures(trainSet, indices, n, plan.featureCount, in);
-      fillTargets(trainSet, indices, n, plan.targetCount, target);
-      if (plan.hasOutput)
-        out.prepare(plan.output, n);
-      double loss = 0;
-      nr_status s = nr_model_train_step(
-          model, &in.tensor, 1, &target.tensor, 1, lr, &loss,
-          plan.hasOutput ? &out.tensor : nullptr, plan.hasOutput ? 1 : 0);
-      if (s != NR_OK) {
-        progress.clear();
-        return apiError(s, "epoch " + std::to_string(epoch) + ", batch " +
-                               std::to_string(b + 1) + "/" +
-                               std::to_string(batches));
-      }
-      lossSum += loss * double(n);
-      seen += n;
-      if (trainAccuracy)
-        for (int64_t k = 0; k < n; ++k) {
-          for (int64_t j = 0; j < plan.outputWidth; ++j)
-            pred[size_t(j)] = out.at(k * plan.outputWidth + j);
-          correct += sampleCorrect(spec, pred.data(), plan.outputWidth,
-                                   sampleTarget(trainSet, indices[k]));
-        }
-      progress.update(epoch, epochs, b + 1, batches, lossSum / double(seen),
-                      trainAccuracy ? double(correct) / double(seen)
-                                    : std::nan(""),
-                      b + 1 == batches);
-    }
-    progress.clear();
-
-    EpochStats stats;
-    stats.epoch = epoch;
-    stats.loss = lossSum / double(seen);
-    stats.accuracy =
-        trainAccuracy ? double(correct) / double(seen) : std::nan("");
-    stats.testLoss = stats.testAccuracy = std::nan("");
-    if (options.testSet) {
-      EvalResult eval;
-      if (Status s = evaluateWith(model, *options.testSet, spec, evalPlan,
-                                  batchSize, eval);
-          !s)
-        return s.withContext("epoch " + std::to_string(epoch) + ", test set");
-      stats.testLoss = eval.loss;
-      stats.testAccuracy = testAccuracy ? eval.accuracy : std::nan("");
-    }
-    stats.seconds = std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - started)
-                        .count();
-
-    if (!options.quiet) {
-      std::fprintf(summary, "%s\n", formatEpochLine(stats, epochs).c_str());
-      std::fflush(summary);
-    }
-    if (curves.f) {
-      std::fprintf(curves.f, "%lld,%s,%s,%s,%s,%.3f\n", (long long)epoch,
-                   csvNumber(stats.loss).c_str(),
-                   csvNumber(stats.accuracy).c_str(),
-                   csvNumber(stats.testLoss).c_str(),
-                   csvNumber(stats.testAccuracy).c_str(), stats.seconds);
-      if (std::fflush(curves.f) != 0)
-        return Status::error(NR_ERROR_IO, "error writing curves file '" +
-                                              options.curvesPath + "'");
-    }
-    if (svgCurves) {
-      drawn.push_back(stats);
-      const char *name = nullptr;
-      nr_model_name(model, &name);
-      if (Status s = writeCurvesSvg(
-              options.curvesPath,
-              std::string(name ? name : "model") + " learning curves", drawn);
-          !s)
-        return s;
-    }
-    if (!options.checkpointPath.empty())
-      if (nr_status s =
-              nr_model_save_params(model, options.checkpointPath.c_str()))
-        return apiError(s, "saving the checkpoint after epoch " +
-                               std::to_string(epoch));
-    if (history)
-      history->push_back(stats);
+  if (result.history.empty())
+    return status;
+  if (!options.checkpointPath.empty()) {
+    result.keptParams = options.checkpointPath;
+  } else if (!options.keepPath.empty()) {
+    if (Status s = loop.snapshot.write(options.keepPath); !s)
+      return Status::error(status.getCode(),
+                           status.getMessage() +
+                               " (and the parameters of epoch " +
+                               std::to_string(result.history.back().epoch) +
+                               " could not be kept: " + s.getMessage() + ")");
+    result.keptParams = options.keepPath;
   }
-  return Status::success();
+  return status;
+}
+
+Status neurona::train::train(nr_model *model, const Dataset &trainSet,
+                             const TrainOptions &options,
+                             std::vector<EpochStats> *history) {
+  TrainResult result;
+  Status s = train(model, trainSet, options, result);
+  if (history)
+    *history = std::move(result.history);
+  return s;
 }

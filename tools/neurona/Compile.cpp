@@ -6,6 +6,8 @@
 
 #include "Driver.h"
 
+#include "neurona/Runtime/FileIO.h"
+
 #include "llvm/Support/Path.h"
 
 using namespace neurona;
@@ -80,7 +82,24 @@ int driver::runCompile() {
   if (auto err = prepareModule(*model, options))
     return fail(std::move(err));
   std::string out = output.empty() ? defaultOutput() : output.getValue();
-  if (auto err = emitArtifact(*model, options, emit, out))
+  if (out == "-") {
+    if (auto err = emitArtifact(*model, options, emit, out))
+      return fail(std::move(err));
+    return 0;
+  }
+  // The artifact (and the C header written beside objects and libraries) is
+  // written under a temporary name in the output's folder and renamed into
+  // place only once everything has been produced: a failure leaves existing
+  // files as they were.
+  OutputSet staged;
+  std::string temp;
+  if (Status s = staged.stage(out, temp); !s)
+    return fail(s);
+  if (emit == EmitKind::Object || emit == EmitKind::SharedLibrary)
+    staged.stageAt(temp + ".h", out + ".h");
+  if (auto err = emitArtifact(*model, options, emit, temp))
     return fail(std::move(err));
+  if (Status s = staged.commit(); !s)
+    return fail(s);
   return 0;
 }

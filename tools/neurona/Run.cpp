@@ -7,6 +7,7 @@
 #include "Driver.h"
 
 #include "neurona/Runtime/EntryIO.h"
+#include "neurona/Runtime/FileIO.h"
 
 #include <cstring>
 
@@ -65,15 +66,31 @@ int driver::runRun() {
   if (Status s = call.prepare(inputs, /*convertDTypes=*/false); !s)
     return fail(s);
 
+  // Results and parameters are written under temporary names and put in
+  // place together once every run has succeeded: a failure leaves every
+  // existing output as it was. Staging first finds unwritable folders
+  // before anything runs.
+  OutputSet staged;
+  std::vector<std::string> outputTemps(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (Status s = staged.stage(outputs[i], outputTemps[i]); !s)
+      return fail(s);
+  std::string paramsTemp;
+  if (!saveParams.empty())
+    if (Status s = staged.stage(saveParams, paramsTemp); !s)
+      return fail(s);
+
   for (unsigned i = 0; i < repeat; ++i)
     if (nr_status s = nr_model_run(model, entry.c_str(), call.inputs.data(),
                                    call.inputs.size(), call.results.data(),
                                    call.results.size()))
       return failRuntime(s);
   if (!saveParams.empty())
-    if (nr_status s = nr_model_save_params(model, saveParams.c_str()))
+    if (nr_status s = nr_model_save_params(model, paramsTemp.c_str()))
       return failRuntime(s);
-  if (Status s = call.writeResults(outputs); !s)
+  if (Status s = call.writeResults(outputTemps); !s)
+    return fail(s);
+  if (Status s = staged.commit(); !s)
     return fail(s);
   return 0;
 }

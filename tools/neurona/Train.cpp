@@ -7,11 +7,14 @@
 #include "Driver.h"
 
 #include "neurona/Data/Dataset.h"
+#include "neurona/Runtime/FileIO.h"
+#include "neurona/Train/Interrupt.h"
 #include "neurona/Train/Trainer.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -46,18 +49,24 @@ static cl::opt<std::string> testLabels("test-labels",
                                        cl::sub(evalCommand));
 static cl::opt<std::string>
     save("save",
-         cl::desc("Write the trained parameters here (.npz, atomically; "
-                  "default: <model>.params.npz in the current folder)"),
+         cl::desc("Write the trained parameters here (.npz; default: "
+                  "<model>.params.npz in the current folder). Written only "
+                  "when training succeeds; a failed or interrupted run keeps "
+                  "its last finished epoch in <name>.partial.npz instead"),
          cl::value_desc("file.npz"), cl::sub(trainCommand));
 static cl::opt<std::string> params(
     "params", cl::desc("Start from (train) or use (eval) these parameters"),
     cl::value_desc("file.npz"), cl::sub(trainCommand), cl::sub(evalCommand));
 static cl::opt<std::string> curves(
     "curves",
-    cl::desc("Write per-epoch loss and accuracy: CSV, or charts for a .svg"),
+    cl::desc("Write per-epoch loss and accuracy: CSV, or charts for a .svg "
+             "(<name>.partial.<ext> while training)"),
     cl::value_desc("file.csv|file.svg"), cl::sub(trainCommand));
 static cl::opt<std::string>
-    checkpoint("checkpoint", cl::desc("Save parameters here after every epoch"),
+    checkpoint("checkpoint",
+               cl::desc("Save parameters after every epoch: to "
+                        "<name>.partial.npz while training, here once it "
+                        "succeeds"),
                cl::value_desc("file.npz"), cl::sub(trainCommand));
 static cl::opt<uint64_t> seed("seed",
                               cl::desc("Seed for initialisation and "
@@ -95,16 +104,73 @@ static llvm::Error loadSet(const std::string &features,
   return llvm::Error::success();
 }
 
+/// "a (left as it was)" or "a (not created)", for the report of a failure.
+static std::string untouched(const std::string &path) {
+  return path + (llvm::sys::fs::exists(path) ? " (left as it was)"
+                                             : " (not created)");
+}
+
+/// Says, after a failed or interrupted training, which of the requested
+/// files were not written and what was kept instead.
+static void reportFailedRun(const std::vector<std::string> &requested,
+                            const train::TrainResult &result) {
+  std::string notWritten;
+  for (const std::string &path : requested)
+    notWritten += (notWritten.empty() ? "" : ", ") + untouched(path);
+  llvm::WithColor::note(llvm::errs(), "neurona")
+      << "not written: " << notWritten << "\n";
+  if (result.keptParams.empty()) {
+    llvm::WithColor::note(llvm::errs(), "neurona")
+        << (result.history.empty() ? "no epoch finished: no parameters were "
+                                     "kept\n"
+                                   : "the parameters were not kept\n");
+  } else {
+    llvm::WithColor::note(llvm::errs(), "neurona")
+        << "the parameters after epoch " << result.history.back().epoch
+        << ", the last to finish, are in " << result.keptParams << "\n";
+  }
+  if (!result.keptCurves.empty())
+    llvm::WithColor::note(llvm::errs(), "neurona")
+        << "the learning curves of the finished epochs are in "
+        << result.keptCurves << "\n";
+}
+
 int driver::runTrain() {
+  // From here on SIGINT and SIGTERM stop training cleanly: nothing the user
+  // asked for is written, and the last finished epoch is kept aside.
+  train::InterruptGuard interrupts;
+  std::string savePath =
+      save.empty() ? (llvm::sys::path::stem(modelPath) + ".params.npz").str()
+                   : save.getValue();
+  // Every file the user named is written only when training succeeds, all
+  // together; until then the trainer writes the checkpoint and the curves
+  // under names of their own (<name>.partial.<ext>). Staging the parameters
+  // file first finds an unwritable folder before any work is done.
+  OutputSet outputs;
+  std::string saveTemp;
+  if (Status s = outputs.stage(savePath, saveTemp); !s)
+    return fail(s);
+  std::vector<std::string> requested = {savePath};
+  if (!checkpoint.empty())
+    requested.push_back(checkpoint);
+  if (!curves.empty())
+    requested.push_back(curves);
+  train::TrainResult result;
+  auto failed = [&](auto &&error) {
+    int code = fail(std::forward<decltype(error)>(error));
+    reportFailedRun(requested, result);
+    return code;
+  };
+
   LoadedModel loaded;
   if (auto err = loaded.load(modelPath, /*training=*/true))
-    return fail(std::move(err));
+    return failed(std::move(err));
   nr_model *model = loaded.get();
   int hasTrainStep = 0;
   nr_model_has_entry(model, "train_step", &hasTrainStep);
   if (!hasTrainStep)
-    return fail(modelPath + " has no train_step entry: compile it with "
-                            "--training");
+    return failed(modelPath + " has no train_step entry: compile it with "
+                              "--training");
 
   bool flatten = wantsFlatInput(model);
   std::string trainX = trainData, trainY = trainLabels, testX = testData,
@@ -117,11 +183,11 @@ int driver::runTrain() {
   }
   data::Dataset trainSet, testSet;
   if (auto err = loadSet(trainX, trainY, flatten, trainSet))
-    return fail(std::move(err));
+    return failed(std::move(err));
   bool haveTest = !testX.empty() || !testY.empty();
   if (haveTest)
     if (auto err = loadSet(testX, testY, flatten, testSet))
-      return fail(std::move(err));
+      return failed(std::move(err));
 
   train::TrainOptions options;
   RecipeOverrides overrides = recipeOverrides();
@@ -132,10 +198,12 @@ int driver::runTrain() {
   options.initParams = params.empty();
   if (!params.empty())
     if (nr_status s = nr_model_load_params(model, params.c_str()))
-      return failRuntime(s);
+      return failed(llvm::Twine(nr_status_string(s)) + ": " + nr_last_error());
   options.testSet = haveTest ? &testSet : nullptr;
-  options.curvesPath = curves;
-  options.checkpointPath = checkpoint;
+  options.curvesPath = curves.empty() ? "" : partialPath(curves);
+  options.checkpointPath = checkpoint.empty() ? "" : partialPath(checkpoint);
+  options.keepPath = checkpoint.empty() ? partialPath(savePath) : "";
+  options.stop = train::InterruptGuard::flag();
   options.quiet = quiet;
   if (!quiet)
     llvm::outs() << "training " << modelPath << " on " << trainSet.numSamples
@@ -145,19 +213,44 @@ int driver::runTrain() {
                          : std::string())
                  << "\n";
   llvm::outs().flush();
-  std::vector<train::EpochStats> history;
-  Status status = train::train(model, trainSet, options, &history);
-  // Saved even when training stopped early: the runtime kept the parameters
-  // of the last good step.
-  std::string savePath =
-      save.empty() ? (llvm::sys::path::stem(modelPath) + ".params.npz").str()
-                   : save.getValue();
-  if (nr_status s = nr_model_save_params(model, savePath.c_str()))
-    return failRuntime(s);
-  if (!quiet)
+  Status status = train::train(model, trainSet, options, result);
+  if (!status) {
+    int code = failed(status);
+    // Interrupted: the shell's convention for a signal (130 for SIGINT).
+    return result.stoppedBy ? 128 + result.stoppedBy : code;
+  }
+
+  if (int sig = train::InterruptGuard::received()) {
+    // A signal after the last step still means: write nothing the user
+    // asked for. The finished parameters are kept like those of a run
+    // stopped earlier.
+    result.stoppedBy = sig;
+    if (!curves.empty())
+      result.keptCurves = options.curvesPath;
+    result.keptParams = options.checkpointPath;
+    if (result.keptParams.empty() &&
+        nr_model_save_params(model, options.keepPath.c_str()) == NR_OK)
+      result.keptParams = options.keepPath;
+    failed("training interrupted by " + train::signalName(sig) +
+           " after the last epoch");
+    return 128 + sig;
+  }
+  if (nr_status s = nr_model_save_params(model, saveTemp.c_str()))
+    return failed(llvm::Twine(nr_status_string(s)) + ": " + nr_last_error());
+  if (!checkpoint.empty())
+    outputs.promote(options.checkpointPath, checkpoint);
+  if (!curves.empty())
+    outputs.promote(options.curvesPath, curves);
+  // A failed rename says itself which files were and were not replaced.
+  if (Status s = outputs.commit(); !s)
+    return fail(s);
+  if (!quiet) {
     llvm::outs() << "parameters saved to " << savePath << "\n";
-  if (!status)
-    return fail(status);
+    if (!checkpoint.empty())
+      llvm::outs() << "checkpoint saved to " << checkpoint << "\n";
+    if (!curves.empty())
+      llvm::outs() << "learning curves saved to " << curves << "\n";
+  }
   return 0;
 }
 

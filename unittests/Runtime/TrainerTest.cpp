@@ -10,13 +10,17 @@
 #include "neurona/Data/Dataset.h"
 #include "neurona/Runtime/FileIO.h"
 #include "neurona/Runtime/NPY.h"
+#include "neurona/Train/Interrupt.h"
 #include "neurona/Train/Trainer.h"
 
 #include "gtest/gtest.h"
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <random>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace neurona;
 using namespace neurona::data;
@@ -258,6 +262,174 @@ TEST(TrainerTest, StopsOnNaNLoss) {
   EXPECT_TRUE(contains(s.getMessage(), "NaN")) << s.getMessage();
   EXPECT_TRUE(history.empty());
   EXPECT_EQ(stepCounter(m), 1);
+}
+
+namespace {
+bool fileExists(const std::string &path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
+
+/// A summary stream that raises `signal` while the line of epoch `epoch`
+/// is printed, i.e. once that epoch has run all its steps: an interrupt at a
+/// known point, through the real handler.
+struct RaisingSummary {
+  int signal;
+  std::string trigger;
+
+  static ssize_t write(void *cookie, const char *data, size_t size) {
+    auto *self = static_cast<RaisingSummary *>(cookie);
+    if (std::string(data, size).find(self->trigger) != std::string::npos)
+      std::raise(self->signal);
+    return ssize_t(size);
+  }
+  std::FILE *open() {
+    cookie_io_functions_t io{};
+    io.write = &RaisingSummary::write;
+    // Buffered: the trainer flushes after each line, so every write is a
+    // whole line.
+    std::FILE *f = fopencookie(this, "w", io);
+    EXPECT_TRUE(f);
+    return f;
+  }
+};
+} // namespace
+
+TEST(TrainerTest, KeepsTheLastFinishedEpochWhenTheLossDiverges) {
+  TempDir dir;
+  Model m(FAKE_LINEAR_LIB);
+  Dataset train = regressionData(12, 6);
+  TrainOptions opts;
+  opts.epochs = 5;
+  opts.batchSize = 12; // one step per epoch
+  // The first step's loss is finite (taken before the update), the second
+  // overflows.
+  opts.learningRate = 1e30;
+  opts.quiet = true;
+  opts.keepPath = dir.path("p.partial.npz");
+  opts.curvesPath = dir.path("c.partial.csv");
+  TrainResult result;
+  Status s = neurona::train::train(m, train, opts, result);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.getCode(), NR_ERROR_NUMERIC);
+  EXPECT_TRUE(contains(s.getMessage(), "epoch 2, batch 1/1")) << s.getMessage();
+  ASSERT_EQ(result.history.size(), 1u);
+  EXPECT_EQ(result.stoppedBy, 0);
+  EXPECT_EQ(result.keptParams, opts.keepPath);
+  EXPECT_EQ(result.keptCurves, opts.curvesPath);
+  // The failed step changed nothing, so the model still holds epoch 1's
+  // parameters: the kept file has them.
+  Model kept(FAKE_LINEAR_LIB);
+  ASSERT_EQ(nr_model_load_params(kept, opts.keepPath.c_str()), NR_OK)
+      << nr_last_error();
+  EXPECT_EQ(weights(kept, "dense.weight"), weights(m, "dense.weight"));
+  std::string curves = readText(opts.curvesPath);
+  EXPECT_EQ(std::count(curves.begin(), curves.end(), '\n'), 2) << curves;
+}
+
+TEST(TrainerTest, KeepsNothingWhenNoEpochFinished) {
+  TempDir dir;
+  Model m(FAKE_LINEAR_LIB);
+  Dataset train = regressionData(12, 6);
+  train.features[3 * 7 + 1] = NAN;
+  TrainOptions opts;
+  opts.epochs = 3;
+  opts.batchSize = 4;
+  opts.learningRate = 0.1;
+  opts.shuffle = false;
+  opts.quiet = true;
+  opts.keepPath = dir.path("p.partial.npz");
+  opts.curvesPath = dir.path("c.partial.csv");
+  TrainResult result;
+  Status s = neurona::train::train(m, train, opts, result);
+  EXPECT_EQ(s.getCode(), NR_ERROR_NUMERIC);
+  EXPECT_TRUE(result.history.empty());
+  EXPECT_TRUE(result.keptParams.empty());
+  EXPECT_TRUE(result.keptCurves.empty());
+  EXPECT_FALSE(fileExists(opts.keepPath));
+  // A CSV with a header and no epoch is not kept.
+  EXPECT_FALSE(fileExists(opts.curvesPath));
+}
+
+TEST(TrainerTest, TheInterruptHandlerOnlyRaisesAFlag) {
+  struct sigaction before {};
+  sigaction(SIGINT, nullptr, &before);
+  {
+    InterruptGuard guard;
+    EXPECT_EQ(InterruptGuard::received(), 0);
+    std::raise(SIGINT); // would end the test binary without the guard
+    EXPECT_EQ(InterruptGuard::received(), SIGINT);
+    EXPECT_EQ(*InterruptGuard::flag(), SIGINT);
+    // Repeats right after the first (timeout(1) signals the process, then
+    // its group) are the same request.
+    std::raise(SIGINT);
+    std::raise(SIGTERM);
+    EXPECT_EQ(InterruptGuard::received(), SIGINT);
+  }
+  struct sigaction after {};
+  sigaction(SIGINT, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, before.sa_handler);
+  InterruptGuard::reset();
+  EXPECT_EQ(signalName(SIGINT), "SIGINT");
+  EXPECT_EQ(signalName(SIGTERM), "SIGTERM");
+  EXPECT_EQ(signalName(SIGHUP), "signal " + std::to_string(SIGHUP));
+}
+
+TEST(TrainerTest, ALaterSecondInterruptEndsTheProcess) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    InterruptGuard guard;
+    std::raise(SIGINT);
+    if (InterruptGuard::received() != SIGINT)
+      _exit(2);
+    usleep(useconds_t(InterruptGuard::kRepeatWindowSeconds * 1e6) + 200000);
+    std::raise(SIGINT);
+    _exit(0); // not reached
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+}
+
+TEST(TrainerTest, AnInterruptStopsTrainingAndKeepsTheLastFinishedEpoch) {
+  for (bool withCheckpoint : {false, true}) {
+    TempDir dir;
+    Model m(FAKE_LINEAR_LIB);
+    Dataset train = regressionData(12, 6);
+    TrainOptions opts;
+    opts.epochs = 10;
+    opts.batchSize = 4;
+    opts.learningRate = 0.05;
+    opts.keepPath = dir.path("p.partial.npz");
+    if (withCheckpoint)
+      opts.checkpointPath = dir.path("ck.partial.npz");
+    RaisingSummary raising{SIGTERM, "epoch 2/"};
+    opts.summary = raising.open();
+    TrainResult result;
+    Status s;
+    {
+      InterruptGuard guard;
+      opts.stop = InterruptGuard::flag();
+      s = neurona::train::train(m, train, opts, result);
+    }
+    std::fclose(opts.summary);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.getMessage(),
+              "training interrupted by SIGTERM in epoch 3, before batch 1/3");
+    EXPECT_EQ(result.stoppedBy, SIGTERM);
+    // Epoch 2 had run all its steps when the signal came: it finishes.
+    ASSERT_EQ(result.history.size(), 2u);
+    EXPECT_EQ(stepCounter(m), 2 * 3);
+    std::string kept = withCheckpoint ? opts.checkpointPath : opts.keepPath;
+    EXPECT_EQ(result.keptParams, kept);
+    EXPECT_EQ(fileExists(opts.keepPath), !withCheckpoint);
+    Model restored(FAKE_LINEAR_LIB);
+    ASSERT_EQ(nr_model_load_params(restored, kept.c_str()), NR_OK)
+        << nr_last_error();
+    EXPECT_EQ(weights(restored, "dense.weight"), weights(m, "dense.weight"));
+  }
+  InterruptGuard::reset();
 }
 
 TEST(TrainerTest, RejectsMismatchedData) {

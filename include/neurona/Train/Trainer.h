@@ -35,6 +35,7 @@
 #include "neurona/Data/Dataset.h"
 #include "neurona/Runtime/Status.h"
 
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -78,6 +79,18 @@ struct TrainOptions {
   /// Parameters are saved here (atomically, .npz) after every epoch; empty =
   /// none.
   std::string checkpointPath;
+  /// When training fails after at least one epoch has finished (an error, a
+  /// NaN or infinite loss, a stop request), the parameters as they were at
+  /// the end of the last finished epoch are written here (atomically, .npz),
+  /// unless checkpointPath already holds them. Empty = none. The trainer
+  /// never writes anything else on failure; where the final parameters go is
+  /// the caller's business.
+  std::string keepPath;
+  /// Polled before every step and every test-set evaluation: once it reads
+  /// non-zero, training stops with an error that says so, and
+  /// TrainResult::stoppedBy holds the value (InterruptGuard::flag() gives the
+  /// number of the signal received). nullptr = never.
+  const volatile std::sig_atomic_t *stop = nullptr;
   /// No progress bar and no epoch lines.
   bool quiet = false;
   /// Where epoch summary lines go (nullptr = stdout). The progress bar is
@@ -96,6 +109,23 @@ struct EpochStats {
   double seconds = 0;
 };
 
+/// What a train() call got done; filled in whether it succeeds or not.
+struct TrainResult {
+  /// One entry per finished epoch.
+  std::vector<EpochStats> history;
+  /// The value TrainOptions::stop had when it stopped training; 0 if it did
+  /// not.
+  int stoppedBy = 0;
+  /// After a failure: the file that holds the parameters of the last
+  /// finished epoch (history.back()), i.e. TrainOptions::checkpointPath or
+  /// keepPath; empty when no epoch finished or there was nowhere to keep
+  /// them.
+  std::string keptParams;
+  /// After a failure: the curves file with the finished epochs, or empty if
+  /// there is none (a CSV with no epoch in it is removed).
+  std::string keptCurves;
+};
+
 /// Result of evaluate(). accuracy is NaN when there is none (mse).
 struct EvalResult {
   double loss = 0;
@@ -107,9 +137,13 @@ struct EvalResult {
 /// reproducible), runs all mini-batches including a last partial one through
 /// nr_model_train_step, evaluates the test set, prints the summary line,
 /// appends to the curves file and writes the checkpoint. A NaN or infinite
-/// loss stops training with NR_ERROR_NUMERIC; the parameters keep the values
-/// of the last good step. `history`, if given, receives one entry per
-/// completed epoch.
+/// loss stops training with NR_ERROR_NUMERIC; the model's parameters keep the
+/// values of the last good step, and options.keepPath receives those of the
+/// last finished epoch. `result` says what was done and kept.
+Status train(nr_model *model, const data::Dataset &trainSet,
+             const TrainOptions &options, TrainResult &result);
+
+/// The same; `history`, if given, receives one entry per finished epoch.
 Status train(nr_model *model, const data::Dataset &trainSet,
              const TrainOptions &options,
              std::vector<EpochStats> *history = nullptr);
