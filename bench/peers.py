@@ -15,7 +15,6 @@ and reports the median.
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 
@@ -26,8 +25,18 @@ sys.path.insert(0, HERE)
 import models  # noqa: E402
 
 
+def status_mb(field):
+    """VmRSS or VmHWM of this process in MB (not ru_maxrss, which on Linux
+    starts from the parent's peak)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
 def rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return status_mb("VmRSS")
 
 
 def median_ms(fn, seconds, min_calls=5):
@@ -148,6 +157,7 @@ def main():
         msg = "%s: %s" % (type(e).__name__, str(e).strip())
         print(json.dumps({"error": msg[:2000]}), flush=True)
         sys.exit(3)
+    result["rss_mb"] = status_mb("VmHWM")
     print(json.dumps(result), flush=True)
 
 

@@ -99,27 +99,42 @@ CASES = (
 
 # ---------------------------------------------------------------- processes
 
+def vm_hwm_mb(pid):
+    """A process's peak resident set (VmHWM) in MB, or 0 once it is gone.
+    Not wait4's ru_maxrss: on Linux a child inherits its parent's peak at
+    fork and keeps it across exec, so every child of this Python process
+    would read at least this process's size."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            m = re.search(r"VmHWM:\s+(\d+) kB", f.read())
+        return int(m.group(1)) / 1024.0 if m else 0.0
+    except OSError:
+        return 0.0
+
+
 def run_measured(cmd, timeout, env=None, cwd=None):
-    """Runs `cmd`; returns (returncode, stdout, stderr, peak RSS in MB).
-    The return code is None when it ran past `timeout` seconds."""
+    """Runs `cmd`; returns (returncode, stdout, stderr, peak RSS in MB, the
+    last VmHWM seen while polling every 5 ms). The return code is None when
+    it ran past `timeout` seconds, minus the signal number when killed."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err,
                                 env=env, cwd=cwd, start_new_session=True)
         deadline = time.monotonic() + timeout
         rc, rss = None, 0.0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            # Read before reaping: a zombie has no memory left to read.
+            rss = max(rss, vm_hwm_mb(proc.pid))
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
             if pid:
                 rc = os.waitstatus_to_exitcode(status)
-                rss = usage.ru_maxrss / 1024.0
                 proc.returncode = rc
                 break
             if time.monotonic() > deadline:
                 os.killpg(proc.pid, signal.SIGKILL)
-                os.wait4(proc.pid, 0)
+                os.waitpid(proc.pid, 0)
                 proc.returncode = -9
                 break
-            time.sleep(0.01)
+            time.sleep(0.005)
         out.seek(0)
         err.seek(0)
         return rc, out.read(), err.read(), rss
@@ -206,8 +221,18 @@ class Runner:
         self.args = args
         self.work = work
         self.build_bin = os.path.join(args.build, "bin")
-        venv_bin = os.path.dirname(sys.executable)
-        self.iree_bin = venv_bin
+        self.iree_bin = os.path.dirname(sys.executable)
+        # The benchmark binary itself, not the venv's Python wrapper around it
+        # (its peak memory would be the wrapper's).
+        self.iree_benchmark = os.path.join(self.iree_bin, "iree-benchmark-module")
+        try:
+            import importlib.util
+            spec = importlib.util.find_spec("iree._runtime_libs")
+            exe = os.path.join(list(spec.submodule_search_locations)[0], "iree-benchmark-module")
+            if os.access(exe, os.X_OK):
+                self.iree_benchmark = exe
+        except (ImportError, AttributeError, TypeError, IndexError):
+            pass
         self.cache = {}  # compiled artifacts by (system, model file, mode)
         self.openblas = None
         self.openblas_core = None
@@ -279,7 +304,7 @@ class Runner:
         res = json.loads(line)
         if "error" in res:
             return {"status": "failed", "error": res["error"]}
-        res.update(status="ok", rss_mb=rss)
+        res.update(status="ok", rss_mb=res.get("rss_mb") or rss)
         return res
 
     # ---- iree
@@ -320,7 +345,7 @@ class Runner:
         # guess of 20 GFLOP/s and the benchmark's own iteration count.
         est_ms = self.flops(case, batch) / 20e6
         reps = int(max(3, min(20, self.args.seconds * 1e3 / max(est_ms * 10, 1e-3))))
-        cmd = [os.path.join(self.iree_bin, "iree-benchmark-module"), "--module=" + vmfb,
+        cmd = [self.iree_benchmark, "--module=" + vmfb,
                "--function=" + fn, "--input=%sxf32=0.5" % "x".join(map(str, dims)),
                *device, "--benchmark_repetitions=%d" % reps, "--benchmark_format=json"]
         rc, out, err, rss = run_measured(cmd, self.args.timeout, env=thread_env(threads))
@@ -448,7 +473,7 @@ def main():
                    help="case names or groups (infer, train, gemm, small, mlp, cnn), comma list")
     p.add_argument("--systems", default=",".join(ALL_SYSTEMS))
     p.add_argument("--batches", default="", help="override the batch sizes of model cases")
-    p.add_argument("--seconds", type=float, default=0.5, help="timing per measurement")
+    p.add_argument("--seconds", type=float, default=0.3, help="timing per measurement")
     p.add_argument("--timeout", type=int, default=180, help="per command, seconds")
     p.add_argument("--peak", type=float, default=0.0,
                    help="one core's GFLOP/s (default: measured by bench/fma_peak.c)")
@@ -510,7 +535,9 @@ def main():
                     for system in case.systems():
                         if system not in systems:
                             continue
+                        t0 = time.perf_counter()
                         res = runner.run(system, case, batch, threads)
+                        res["wall_s"] = time.perf_counter() - t0
                         flops = runner.flops(case, batch)
                         row = {"case": case.name, "kind": case.kind,
                                "shape": shape_label(case, batch), "batch": batch,
