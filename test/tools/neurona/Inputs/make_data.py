@@ -18,5 +18,14 @@ elif kind == "mismatch":
     np.save(out + "/y.npy", y[:20])
 elif kind == "wrong-width":
     np.save(out + "/x.npy", rng.standard_normal((5, 7)).astype(np.float32))
+elif kind == "binary":
+    # Two separable classes for Inputs/binary.nn: features [4000, 2], labels
+    # [4000, 1], and a held-out set.
+    for name, n in (("", 4000), ("test-", 1000)):
+        f = rng.uniform(-1, 1, (n, 2)).astype(np.float32)
+        f[:, 0] += np.where(f[:, 0] > 0, 0.5, -0.5).astype(np.float32)
+        np.save(out + "/" + name + "x.npy", f)
+        np.save(out + "/" + name + "y.npy",
+                (f[:, :1] > 0).astype(np.float32))
 elif kind == "bad-params":
     np.savez(out + "/p.npz", **{"dense0.weight": np.zeros((5, 8), np.float32)})
