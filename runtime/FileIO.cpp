@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <set>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -183,8 +183,7 @@ Status neurona::writeFileAtomically(const std::string &path, const void *data,
 
 OutputSet::~OutputSet() { discard(); }
 
-Status OutputSet::stage(const std::string &destination,
-                        std::string &tempPath) {
+Status OutputSet::stage(const std::string &destination, std::string &tempPath) {
   if (destination.empty())
     return Status::error(NR_ERROR_INVALID_ARGUMENT, "empty output path");
   struct stat st;

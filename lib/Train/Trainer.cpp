@@ -565,10 +565,10 @@ struct ParamSnapshot {
   Status write(const std::string &path) const {
     std::vector<NpzMember> members;
     for (size_t i = 0; i < infos.size(); ++i)
-      members.push_back({infos[i].name, infos[i].dtype,
-                         std::vector<int64_t>(infos[i].shape,
-                                              infos[i].shape + infos[i].rank),
-                         values[i].data()});
+      members.push_back(
+          {infos[i].name, infos[i].dtype,
+           std::vector<int64_t>(infos[i].shape, infos[i].shape + infos[i].rank),
+           values[i].data()});
     return writeNpz(path, members);
   }
 };
@@ -748,7 +748,6 @@ Status Loop::run() {
   }
   return Status::success();
 }
-
 
 Status neurona::train::train(nr_model *model, const Dataset &trainSet,
                              const TrainOptions &options, TrainResult &result) {

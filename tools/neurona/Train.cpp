@@ -106,8 +106,8 @@ static llvm::Error loadSet(const std::string &features,
 
 /// "a (left as it was)" or "a (not created)", for the report of a failure.
 static std::string untouched(const std::string &path) {
-  return path + (llvm::sys::fs::exists(path) ? " (left as it was)"
-                                             : " (not created)");
+  return path +
+         (llvm::sys::fs::exists(path) ? " (left as it was)" : " (not created)");
 }
 
 /// Says, after a failed or interrupted training, which of the requested

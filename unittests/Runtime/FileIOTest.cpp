@@ -26,7 +26,9 @@ std::string contents(const std::string &path) {
   return s;
 }
 
-bool exists(const std::string &path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string &path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
 /// The names in `dir`, but . and ..
 std::vector<std::string> listing(const std::string &dir) {
@@ -141,7 +143,8 @@ TEST(OutputSetTest, AFailedRenameSaysWhatWasAndWasNotReplaced) {
 
 TEST(OutputSetTest, PartialPaths) {
   EXPECT_EQ(partialPath("p.npz"), "p.partial.npz");
-  EXPECT_EQ(partialPath("out/model.params.npz"), "out/model.params.partial.npz");
+  EXPECT_EQ(partialPath("out/model.params.npz"),
+            "out/model.params.partial.npz");
   EXPECT_EQ(partialPath("runs.d/curves"), "runs.d/curves.partial");
   EXPECT_EQ(partialPath("/tmp/.hidden"), "/tmp/.hidden.partial");
   EXPECT_EQ(partialPath("c.svg"), "c.partial.svg");

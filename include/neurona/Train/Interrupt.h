@@ -45,7 +45,8 @@ public:
   static void reset();
 
 private:
-  struct sigaction previousInt {}, previousTerm{};
+  struct sigaction previousInt {
+  }, previousTerm{};
 };
 
 /// "SIGINT", "SIGTERM", or "signal N".
