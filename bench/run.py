@@ -557,6 +557,18 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    # The clock (and, on SMT siblings, the FMA units) move with the machine's
+    # load: probe again and keep the best reading for the JSON.
+    if isa not in ("given", "default"):
+        again, _ = measure_peak()
+        if again and again > peak * 1.03:
+            print("\npeak re-measured at the end: %.1f GFLOP/s (the table used %.1f); "
+                  "the JSON's %%peak uses %.1f" % (again, peak, again))
+            peak = again
+            for r in rows:
+                if "gflops" in r:
+                    r["peak_pct"] = 100 * r["gflops"] / (peak * r["threads"])
+
     failed = [r for r in rows if r["result"]["status"] != "ok"]
     print("\n%d measurements in %.0f s; %d not run (unsupported or failed)"
           % (len(rows), time.time() - started, len(failed)))
