@@ -80,6 +80,52 @@ Value stepBody(OpBuilder &b, Location l, ValueRange x) {
                                  f32(b, l, 0.0));
 }
 
+Value minimumBody(OpBuilder &b, Location l, ValueRange x) {
+  return arith::MinimumFOp::create(b, l, x[0], x[1]);
+}
+Value powBody(OpBuilder &b, Location l, ValueRange x) {
+  // math.powf becomes llvm.pow, i.e. C's powf: (-2)^2 = 4, (-2)^0.5 = NaN.
+  return math::PowFOp::create(b, l, x[0], x[1]);
+}
+Value absBody(OpBuilder &b, Location l, ValueRange x) {
+  return math::AbsFOp::create(b, l, x[0]);
+}
+Value signBody(OpBuilder &b, Location l, ValueRange x) {
+  // 1 above 0, -1 below; 0, -0 and NaN are their own sign.
+  Value zero = f32(b, l, 0.0);
+  Value above =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x[0], zero);
+  Value below =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x[0], zero);
+  Value negOrSelf =
+      arith::SelectOp::create(b, l, below, f32(b, l, -1.0), x[0]);
+  return arith::SelectOp::create(b, l, above, f32(b, l, 1.0), negOrSelf);
+}
+Value ceilBody(OpBuilder &b, Location l, ValueRange x) {
+  return math::CeilOp::create(b, l, x[0]);
+}
+Value floorBody(OpBuilder &b, Location l, ValueRange x) {
+  return math::FloorOp::create(b, l, x[0]);
+}
+Value reciprocalBody(OpBuilder &b, Location l, ValueRange x) {
+  return arith::DivFOp::create(b, l, f32(b, l, 1.0), x[0]);
+}
+Value erfBody(OpBuilder &b, Location l, ValueRange x) {
+  return math::ErfOp::create(b, l, x[0]);
+}
+Value softplusBody(OpBuilder &b, Location l, ValueRange x) {
+  // max(x, 0) + log1p(e^-|x|): e^-|x| <= 1 never overflows.
+  Value positive = arith::MaximumFOp::create(b, l, x[0], f32(b, l, 0.0));
+  Value decay = math::ExpOp::create(
+      b, l, arith::NegFOp::create(b, l, math::AbsFOp::create(b, l, x[0])));
+  return arith::AddFOp::create(b, l, positive, log1p(b, l, decay));
+}
+Value softsignBody(OpBuilder &b, Location l, ValueRange x) {
+  Value denom = arith::AddFOp::create(b, l, f32(b, l, 1.0),
+                                      math::AbsFOp::create(b, l, x[0]));
+  return arith::DivFOp::create(b, l, x[0], denom);
+}
+
 } // namespace
 
 void mlir::nn::populateNNElementwiseToLinalgPatterns(
@@ -98,4 +144,14 @@ void mlir::nn::populateNNElementwiseToLinalgPatterns(
   patterns.add<ElementwiseLowering<SigmoidOp>>(ctx, sigmoidBody);
   patterns.add<ElementwiseLowering<TanhOp>>(ctx, tanhBody);
   patterns.add<ElementwiseLowering<StepOp>>(ctx, stepBody);
+  patterns.add<ElementwiseLowering<MinimumOp>>(ctx, minimumBody);
+  patterns.add<ElementwiseLowering<PowOp>>(ctx, powBody);
+  patterns.add<ElementwiseLowering<AbsOp>>(ctx, absBody);
+  patterns.add<ElementwiseLowering<SignOp>>(ctx, signBody);
+  patterns.add<ElementwiseLowering<CeilOp>>(ctx, ceilBody);
+  patterns.add<ElementwiseLowering<FloorOp>>(ctx, floorBody);
+  patterns.add<ElementwiseLowering<ReciprocalOp>>(ctx, reciprocalBody);
+  patterns.add<ElementwiseLowering<ErfOp>>(ctx, erfBody);
+  patterns.add<ElementwiseLowering<SoftplusOp>>(ctx, softplusBody);
+  patterns.add<ElementwiseLowering<SoftsignOp>>(ctx, softsignBody);
 }

@@ -159,6 +159,37 @@ Value mlir::nn::lowering::elementCount(OpBuilder &b, Location loc, Value tensor,
   return arith::SIToFPOp::create(b, loc, b.getF32Type(), asInt);
 }
 
+Value mlir::nn::lowering::log1p(OpBuilder &b, Location loc, Value x) {
+  // u = 1 + x is exact up to one rounding; log(u) * x / (u - 1) corrects
+  // for it. Where u rounds to 1, log1p(x) = x to working precision.
+  Value one = f32(b, loc, 1.0);
+  Value u = arith::AddFOp::create(b, loc, one, x);
+  Value uMinusOne = arith::SubFOp::create(b, loc, u, one);
+  Value corrected = arith::MulFOp::create(
+      b, loc, math::LogOp::create(b, loc, u),
+      arith::DivFOp::create(b, loc, x, uMinusOne));
+  Value tiny =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u, one);
+  return arith::SelectOp::create(b, loc, tiny, x, corrected);
+}
+
+Value mlir::nn::lowering::expm1(OpBuilder &b, Location loc, Value x) {
+  // u = e^x; (u - 1) * x / log(u) cancels the rounding of u. Where u rounds
+  // to 1 the result is x; where u - 1 is -1 (x very negative) it is -1.
+  Value one = f32(b, loc, 1.0), minusOne = f32(b, loc, -1.0);
+  Value u = math::ExpOp::create(b, loc, x);
+  Value uMinusOne = arith::SubFOp::create(b, loc, u, one);
+  Value corrected = arith::MulFOp::create(
+      b, loc, uMinusOne,
+      arith::DivFOp::create(b, loc, x, math::LogOp::create(b, loc, u)));
+  Value saturated = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          uMinusOne, minusOne);
+  Value tiny =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u, one);
+  Value result = arith::SelectOp::create(b, loc, saturated, minusOne, corrected);
+  return arith::SelectOp::create(b, loc, tiny, x, result);
+}
+
 Value mlir::nn::lowering::extractScalar(OpBuilder &b, Location loc,
                                         Value tensor) {
   return tensor::ExtractOp::create(b, loc, tensor, ValueRange{});

@@ -67,6 +67,13 @@ AffineMap dropAxesMap(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> axes);
 Value elementCount(OpBuilder &b, Location loc, Value tensor,
                    ArrayRef<int64_t> axes);
 
+/// log(1 + x) without the cancellation of forming 1 + x for small |x|
+/// (Goldberg's trick; MathToLLVM lowers math.log1p as plain log(1 + x)).
+Value log1p(OpBuilder &b, Location loc, Value x);
+
+/// e^x - 1 without cancellation near 0 (Kahan's trick, as log1p above).
+Value expm1(OpBuilder &b, Location loc, Value x);
+
 /// Extracts the element of a rank-0 tensor.
 Value extractScalar(OpBuilder &b, Location loc, Value tensor);
 

@@ -22,6 +22,7 @@ using namespace mlir;
 
 void mlir::nn::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateNNElementwiseToLinalgPatterns(patterns);
+  populateNNActivationToLinalgPatterns(patterns);
   populateNNLinearToLinalgPatterns(patterns);
   populateNNReductionToLinalgPatterns(patterns);
   populateNNShapeToLinalgPatterns(patterns);

@@ -22,6 +22,9 @@ Value addCombine(OpBuilder &b, Location l, Value x, Value acc) {
 Value maxCombine(OpBuilder &b, Location l, Value x, Value acc) {
   return arith::MaximumFOp::create(b, l, acc, x);
 }
+Value minCombine(OpBuilder &b, Location l, Value x, Value acc) {
+  return arith::MinimumFOp::create(b, l, acc, x);
+}
 
 template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
@@ -32,11 +35,17 @@ template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
     Location loc = op.getLoc();
     Value input = adaptor.getInput();
     auto axes = *normalizeAxes(op.getAxes(), op.getInput().getType().getRank());
-    constexpr bool isMax = std::is_same_v<OpTy, ReduceMaxOp>;
-    Value result =
-        buildReduction(rewriter, loc, input, axes,
-                       isMax ? -std::numeric_limits<double>::infinity() : 0.0,
-                       isMax ? maxCombine : addCombine);
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    double init = 0.0;
+    CombineFn combine = addCombine;
+    if constexpr (std::is_same_v<OpTy, ReduceMaxOp>) {
+      init = -inf;
+      combine = maxCombine;
+    } else if constexpr (std::is_same_v<OpTy, ReduceMinOp>) {
+      init = inf;
+      combine = minCombine;
+    }
+    Value result = buildReduction(rewriter, loc, input, axes, init, combine);
     if constexpr (std::is_same_v<OpTy, ReduceMeanOp>) {
       Value count = elementCount(rewriter, loc, input, axes);
       auto type = cast<RankedTensorType>(result.getType());
@@ -126,7 +135,8 @@ template <typename OpTy> struct SoftmaxLowering : OpConversionPattern<OpTy> {
 void mlir::nn::populateNNReductionToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<ReduceLowering<ReduceSumOp>, ReduceLowering<ReduceMeanOp>,
-               ReduceLowering<ReduceMaxOp>, NumelLowering,
+               ReduceLowering<ReduceMaxOp>, ReduceLowering<ReduceMinOp>,
+               NumelLowering,
                SoftmaxLowering<SoftmaxOp>, SoftmaxLowering<LogSoftmaxOp>>(
       patterns.getContext());
 }

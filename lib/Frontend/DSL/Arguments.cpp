@@ -83,23 +83,30 @@ Expected<BoundArgs> bindArguments(const ast::Expr &call,
                                   const SourceDiagnostics &diags) {
   BoundArgs bound;
   llvm::SmallVector<StringRef> names;
-  for (const ParamDecl &param : params)
+  llvm::SmallVector<StringRef> positional;
+  for (const ParamDecl &param : params) {
     names.push_back(param.name);
+    if (param.positional && positional.size() == names.size() - 1)
+      positional.push_back(param.name);
+  }
 
   for (auto [index, arg] : llvm::enumerate(call.args)) {
     const ParamDecl *param = nullptr;
     if (arg.key.empty()) {
-      // Only the first parameter may be given by position.
-      bool firstPositional = !params.empty() && params.front().positional;
-      if (index == 0 && firstPositional)
-        param = &params.front();
-      else if (firstPositional)
-        return diags.error(arg.value.loc,
-                           "'" + call.text +
-                               "' takes one positional "
-                               "argument ('" +
-                               params.front().name +
-                               "'); write the others as key=value");
+      // The leading positional parameters may be given by position, in
+      // order (the parser keeps positional arguments first).
+      if (index < positional.size())
+        param = &params[index];
+      else if (!positional.empty())
+        return diags.error(
+            arg.value.loc,
+            "'" + call.text + "' takes " +
+                (positional.size() == 1
+                     ? std::string("one positional argument")
+                     : std::to_string(positional.size()) +
+                           " positional arguments") +
+                " ('" + llvm::join(positional, "', '") +
+                "'); write the others as key=value");
       else
         return diags.error(
             arg.value.loc,

@@ -53,7 +53,7 @@ enum class ArgKind {
   Bool,
 };
 
-/// One parameter a call accepts. At most the first may be positional.
+/// One parameter a call accepts. Only leading parameters may be positional.
 struct ParamDecl {
   llvm::StringRef name;
   ArgKind kind;

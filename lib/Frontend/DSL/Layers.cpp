@@ -25,8 +25,10 @@ using llvm::StringRef;
 
 namespace neurona::dsl {
 
-static const StringRef kActivations[] = {"linear", "relu",    "sigmoid",
-                                         "tanh",   "softmax", "log_softmax"};
+static const StringRef kActivations[] = {
+    "linear",    "relu",     "sigmoid",  "tanh",
+    "softmax",   "log_softmax", "leaky_relu", "elu",
+    "selu",      "softplus", "softsign", "hard_sigmoid"};
 static const StringRef kWeightInits[] = {"glorot_uniform", "he_uniform",
                                          "zeros", "ones"};
 static const StringRef kBiasInits[] = {"zeros", "ones"};
@@ -42,25 +44,46 @@ static std::string formatShape(Type type) {
   return text + "]";
 }
 
-/// Applies activation `name` (one of kActivations) to `x`. `axis` is for
-/// softmax and log_softmax and has been range-checked.
+/// Applies activation `name` (one of kActivations) to `x`. `args` are the
+/// activation layer's arguments (none for `dense(activation=...)`, which
+/// uses the defaults); a softmax axis in them has been range-checked.
 static ValueInfo activate(LayerContext &ctx, StringRef name, Value x,
-                          int64_t axis = -1) {
+                          const BoundArgs *args = nullptr) {
   OpBuilder &b = ctx.emitter.builder();
+  Location loc = ctx.loc;
   int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  auto number = [&](StringRef key, double defaultValue) {
+    return b.getF32FloatAttr(args ? args->getNumber(key, defaultValue)
+                                  : defaultValue);
+  };
+  auto axis = [&] {
+    int64_t given = args ? args->getInt("axis", -1) : -1;
+    return b.getI64IntegerAttr(canonicalSoftmaxAxis(given, rank));
+  };
   Value y = x;
   if (name == "relu")
-    y = nn::ReluOp::create(b, ctx.loc, x);
+    y = nn::ReluOp::create(b, loc, x);
   else if (name == "sigmoid")
-    y = nn::SigmoidOp::create(b, ctx.loc, x);
+    y = nn::SigmoidOp::create(b, loc, x);
   else if (name == "tanh")
-    y = nn::TanhOp::create(b, ctx.loc, x);
+    y = nn::TanhOp::create(b, loc, x);
   else if (name == "softmax")
-    y = nn::SoftmaxOp::create(
-        b, ctx.loc, x, b.getI64IntegerAttr(canonicalSoftmaxAxis(axis, rank)));
+    y = nn::SoftmaxOp::create(b, loc, x, axis());
   else if (name == "log_softmax")
-    y = nn::LogSoftmaxOp::create(
-        b, ctx.loc, x, b.getI64IntegerAttr(canonicalSoftmaxAxis(axis, rank)));
+    y = nn::LogSoftmaxOp::create(b, loc, x, axis());
+  else if (name == "leaky_relu")
+    y = nn::LeakyReluOp::create(b, loc, x, number("alpha", 0.01));
+  else if (name == "elu")
+    y = nn::EluOp::create(b, loc, x, number("alpha", 1.0));
+  else if (name == "selu")
+    y = nn::SeluOp::create(b, loc, x);
+  else if (name == "softplus")
+    y = nn::SoftplusOp::create(b, loc, x);
+  else if (name == "softsign")
+    y = nn::SoftsignOp::create(b, loc, x);
+  else if (name == "hard_sigmoid")
+    y = nn::HardSigmoidOp::create(b, loc, x, number("alpha", 0.2),
+                                  number("beta", 0.5));
   return {y, name.str()};
 }
 
@@ -149,28 +172,113 @@ static Expected<ValueInfo> emitFlatten(LayerContext &ctx) {
   return ValueInfo{y, ctx.input.producer};
 }
 
-/// relu(), sigmoid(), tanh(), softmax(axis=-1), log_softmax(axis=-1).
+/// relu(), sigmoid(), tanh(), softmax(axis=-1), log_softmax(axis=-1),
+/// leaky_relu(alpha=0.01), elu(alpha=1.0), selu(), softplus(), softsign(),
+/// hard_sigmoid(alpha=0.2, beta=0.5).
 static Expected<ValueInfo> emitActivationLayer(LayerContext &ctx) {
   StringRef kind = ctx.call.text;
-  bool hasAxis = kind == "softmax" || kind == "log_softmax";
   static const ParamDecl axisParams[] = {{"axis", ArgKind::Integer}};
+  static const ParamDecl alphaParams[] = {{"alpha", ArgKind::Number}};
+  static const ParamDecl alphaBetaParams[] = {{"alpha", ArgKind::Number},
+                                              {"beta", ArgKind::Number}};
+  llvm::ArrayRef<ParamDecl> params;
+  if (kind == "softmax" || kind == "log_softmax")
+    params = axisParams;
+  else if (kind == "leaky_relu" || kind == "elu")
+    params = alphaParams;
+  else if (kind == "hard_sigmoid")
+    params = alphaBetaParams;
   const SourceDiagnostics &diags = ctx.emitter.getDiags();
-  auto args = bindArguments(ctx.call,
-                            hasAxis ? llvm::ArrayRef(axisParams)
-                                    : llvm::ArrayRef<ParamDecl>(),
-                            diags);
+  auto args = bindArguments(ctx.call, params, diags);
   if (!args)
     return args.takeError();
-  int64_t axis = args->getInt("axis", -1);
-  if (hasAxis) {
+  if (const ast::Expr *axisArg = args->get("axis")) {
     int64_t rank = cast<RankedTensorType>(ctx.input.value.getType()).getRank();
-    if (nn::normalizeAxis(axis, rank) < 0)
-      return diags.error(args->get("axis")->loc,
+    if (nn::normalizeAxis(axisArg->intValue, rank) < 0)
+      return diags.error(axisArg->loc,
                          llvm::formatv("axis {0} is out of range for an "
                                        "input of rank {1}",
-                                       axis, rank));
+                                       axisArg->intValue, rank));
   }
-  return activate(ctx, kind, ctx.input.value, axis);
+  return activate(ctx, kind, ctx.input.value, &*args);
+}
+
+/// maxout(units, k): a dense layer with units * k outputs whose consecutive
+/// groups of k are reduced to their maximum (Goodfellow et al.), i.e. a
+/// reshape of [?, units * k] to [?, units, k] and reduce_max over the last
+/// axis. Unit i is the maximum of outputs i * k to i * k + k - 1.
+static Expected<ValueInfo> emitMaxout(LayerContext &ctx) {
+  static const ParamDecl params[] = {
+      {"units", ArgKind::Integer, /*positional=*/true},
+      {"k", ArgKind::Integer, /*positional=*/true},
+      {"init", ArgKind::Identifier},
+      {"bias", ArgKind::Bool},
+      {"bias_init", ArgKind::Identifier},
+  };
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  auto args = bindArguments(ctx.call, params, diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *units = args->get("units");
+  const ast::Expr *pieces = args->get("k");
+  if (!units || !pieces)
+    return diags.error(ctx.call.loc, "'maxout' needs its number of units and "
+                                     "of linear pieces per unit, as in "
+                                     "maxout(64, 4)");
+  for (const ast::Expr *value : {units, pieces})
+    if (value->intValue <= 0)
+      return diags.error(value->loc,
+                         llvm::formatv("the number of {0} must be positive, "
+                                       "got {1}",
+                                       value == units ? "units" : "pieces",
+                                       value->intValue));
+  for (auto [key, what, choices] :
+       {std::tuple{"init", "initializer", llvm::ArrayRef(kWeightInits)},
+        std::tuple{"bias_init", "bias initializer",
+                   llvm::ArrayRef(kBiasInits)}})
+    if (const ast::Expr *value = args->get(key))
+      if (Error err = checkChoice(*value, what, choices, diags))
+        return err;
+  bool hasBias = args->getBool("bias", true);
+  if (!hasBias && args->get("bias_init"))
+    return diags.error(args->get("bias_init")->loc,
+                       "'bias_init' is meaningless with bias=false");
+
+  auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
+  if (inputType.getRank() != 2)
+    return diags.error(
+        ctx.call.loc,
+        "'maxout' needs a 2-D input [batch, features], but its "
+        "input is " +
+            formatShape(inputType) +
+            (inputType.getRank() > 2 ? "; add flatten() before it" : ""));
+  int64_t in = inputType.getDimSize(1), k = pieces->intValue;
+  int64_t unitCount = units->intValue;
+  if (unitCount > kMaxTensorElements / k ||
+      unitCount * k > kMaxTensorElements / in)
+    return diags.error(ctx.call.loc,
+                       llvm::formatv("a weight of {0}x({1}*{2}) is too large "
+                                     "(more than 2^40 elements)",
+                                     in, unitCount, k));
+  int64_t out = unitCount * k;
+
+  OpBuilder &b = ctx.emitter.builder();
+  Value weight = ctx.emitter.addParam(
+      ctx.name + ".weight", {in, out},
+      args->getIdentifier("init", "glorot_uniform"), ctx.call.loc);
+  Value y = nn::MatmulOp::create(b, ctx.loc, ctx.input.value, weight);
+  if (hasBias) {
+    Value bias = ctx.emitter.addParam(ctx.name + ".bias", {out},
+                                      args->getIdentifier("bias_init", "zeros"),
+                                      ctx.call.loc);
+    y = nn::AddOp::create(b, ctx.loc, y, bias);
+  }
+  auto grouped = RankedTensorType::get(
+      {inputType.getDimSize(0), unitCount, k}, inputType.getElementType());
+  y = nn::ReshapeOp::create(b, ctx.loc, grouped, y);
+  y = nn::ReduceMaxOp::create(b, ctx.loc, y, b.getDenseI64ArrayAttr({2}),
+                              /*keepdims=*/false);
+  return ValueInfo{y, "maxout"};
 }
 
 static const std::pair<StringRef, LayerFn> kLayers[] = {
@@ -181,6 +289,13 @@ static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"tanh", emitActivationLayer},
     {"softmax", emitActivationLayer},
     {"log_softmax", emitActivationLayer},
+    {"leaky_relu", emitActivationLayer},
+    {"elu", emitActivationLayer},
+    {"selu", emitActivationLayer},
+    {"softplus", emitActivationLayer},
+    {"softsign", emitActivationLayer},
+    {"hard_sigmoid", emitActivationLayer},
+    {"maxout", emitMaxout},
 };
 
 LayerFn lookupLayer(StringRef name) {

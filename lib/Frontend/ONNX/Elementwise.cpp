@@ -4,8 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Add, Sub, Mul, Div (numpy broadcasting, as ONNX since opset 7) and the
-// unary math ops. Each maps to one `nn` op of the same meaning.
+// Add, Sub, Mul, Div, Pow (numpy broadcasting, as ONNX since opset 7), the
+// variadic Max, Min, Sum and Mean, and the unary math ops. Each maps to `nn`
+// ops of the same meaning.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +43,61 @@ template <typename OpTy> static Error importBinary(NodeContext &node) {
   return node.setOutput(0, OpTy::create(node.builder(), node.loc(), lhs, rhs));
 }
 
+/// Max, Min, Sum and Mean take one or more inputs, all broadcast together:
+/// folded left into binary ops (Mean then divides by the count).
+template <typename OpTy> static Error importVariadic(NodeContext &node) {
+  unsigned n = node.numInputs();
+  if (Error err = node.checkSignature({}, 1, std::max(n, 1u)))
+    return err;
+  auto first = node.input(0);
+  if (!first)
+    return first.takeError();
+  Value acc = *first;
+  for (unsigned i = 1; i < n; ++i) {
+    auto next = node.input(i);
+    if (!next)
+      return next.takeError();
+    if (auto type = broadcastOrError(node, acc, *next); !type)
+      return type.takeError();
+    acc = OpTy::create(node.builder(), node.loc(), acc, *next);
+  }
+  if (node.opType() == "Mean" && n > 1)
+    acc = nn::DivOp::create(
+        node.builder(), node.loc(), acc,
+        nn::ConstantOp::createScalar(node.builder(), node.loc(), float(n)));
+  return node.setOutput(0, acc);
+}
+
+/// Pow's exponent may be an integer tensor (T2 in the ONNX schema); a
+/// constant one is converted to f32, where powf treats it exactly.
+static Error importPow(NodeContext &node) {
+  if (Error err = node.checkSignature({}, 2, 2))
+    return err;
+  auto base = node.input(0);
+  if (!base)
+    return base.takeError();
+  Value exponent;
+  if (auto constant = node.constantInput(1); constant && !(*constant)->isFloat()) {
+    const TensorValue &ints = **constant;
+    std::vector<float> values(ints.ints.begin(), ints.ints.end());
+    auto type = f32Tensor(base->getContext(), ints.dims);
+    exponent = nn::ConstantOp::create(
+        node.builder(), node.loc(),
+        DenseElementsAttr::get(type, llvm::ArrayRef(values)));
+  } else {
+    if (!constant)
+      llvm::consumeError(constant.takeError());
+    auto value = node.input(1);
+    if (!value)
+      return value.takeError();
+    exponent = *value;
+  }
+  if (auto type = broadcastOrError(node, *base, exponent); !type)
+    return type.takeError();
+  return node.setOutput(
+      0, nn::PowOp::create(node.builder(), node.loc(), *base, exponent));
+}
+
 template <typename OpTy> static Error importUnary(NodeContext &node) {
   if (Error err = node.checkSignature({}, 1, 1))
     return err;
@@ -56,8 +112,11 @@ void registerElementwiseOps(OpTable &table) {
   table["Sub"] = importBinary<nn::SubOp>;
   table["Mul"] = importBinary<nn::MulOp>;
   table["Div"] = importBinary<nn::DivOp>;
-  // ONNX's Max is variadic; the two-operand form is the one networks use.
-  table["Max"] = importBinary<nn::MaximumOp>;
+  table["Pow"] = importPow;
+  table["Max"] = importVariadic<nn::MaximumOp>;
+  table["Min"] = importVariadic<nn::MinimumOp>;
+  table["Sum"] = importVariadic<nn::AddOp>;
+  table["Mean"] = importVariadic<nn::AddOp>;
   table["Relu"] = importUnary<nn::ReluOp>;
   table["Sigmoid"] = importUnary<nn::SigmoidOp>;
   table["Tanh"] = importUnary<nn::TanhOp>;
@@ -65,6 +124,14 @@ void registerElementwiseOps(OpTable &table) {
   table["Log"] = importUnary<nn::LogOp>;
   table["Sqrt"] = importUnary<nn::SqrtOp>;
   table["Neg"] = importUnary<nn::NegOp>;
+  table["Abs"] = importUnary<nn::AbsOp>;
+  table["Sign"] = importUnary<nn::SignOp>;
+  table["Ceil"] = importUnary<nn::CeilOp>;
+  table["Floor"] = importUnary<nn::FloorOp>;
+  table["Reciprocal"] = importUnary<nn::ReciprocalOp>;
+  table["Erf"] = importUnary<nn::ErfOp>;
+  table["Softplus"] = importUnary<nn::SoftplusOp>;
+  table["Softsign"] = importUnary<nn::SoftsignOp>;
 }
 
 } // namespace neurona::onnx_import

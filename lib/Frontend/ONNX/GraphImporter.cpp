@@ -131,6 +131,7 @@ GraphImporter::GraphImporter(MLIRContext &context, LoadedModel &model)
   registerShapeOps(table);
   registerSoftmaxOps(table);
   registerReductionOps(table);
+  registerActivationOps(table);
 }
 
 Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,

@@ -7,9 +7,9 @@
 // The pieces of the ONNX importer that its files share: the loaded model, the
 // import-time tensor representation, and `NodeContext`, the one interface op
 // handlers see. Handlers are plain functions registered by op type per family
-// (Linear.cpp, Elementwise.cpp, Shape.cpp, Softmax.cpp); they never touch the
-// value table directly, so operand resolution, parameter creation and error
-// wording stay in one place.
+// (Linear.cpp, Elementwise.cpp, Activation.cpp, Shape.cpp, Softmax.cpp,
+// Reduction.cpp); they never touch the value table directly, so operand
+// resolution, parameter creation and error wording stay in one place.
 //
 //===----------------------------------------------------------------------===//
 
@@ -184,6 +184,7 @@ void registerElementwiseOps(OpTable &table);
 void registerShapeOps(OpTable &table);
 void registerSoftmaxOps(OpTable &table);
 void registerReductionOps(OpTable &table);
+void registerActivationOps(OpTable &table);
 
 /// A ranked f32 tensor type.
 mlir::RankedTensorType f32Tensor(mlir::MLIRContext *context,

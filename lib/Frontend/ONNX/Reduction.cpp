@@ -1,4 +1,4 @@
-//===- Reduction.cpp - ONNX ReduceSum, ReduceMean and ReduceMax -----------===//
+//===- Reduction.cpp - ONNX ReduceSum, ReduceMean, ReduceMax, ReduceMin ---===//
 //
 // Part of Neurona.
 //
@@ -89,6 +89,7 @@ void registerReductionOps(OpTable &table) {
   table["ReduceSum"] = importReduce<nn::ReduceSumOp, 13>;
   table["ReduceMean"] = importReduce<nn::ReduceMeanOp, 18>;
   table["ReduceMax"] = importReduce<nn::ReduceMaxOp, 18>;
+  table["ReduceMin"] = importReduce<nn::ReduceMinOp, 18>;
 }
 
 } // namespace neurona::onnx_import

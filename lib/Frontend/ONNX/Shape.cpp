@@ -1,13 +1,14 @@
-//===- Shape.cpp - ONNX Flatten, Reshape, Constant, Identity --------------===//
+//===- Shape.cpp - ONNX ops that move data --------------------------------===//
 //
 // Part of Neurona.
 //
 //===----------------------------------------------------------------------===//
 //
-// Ops that move or name data without computing on it. Target shapes are
-// resolved at import time, so a Reshape's shape must be a constant; the
-// dynamic batch dimension may pass through a reshape but never merge with
-// other dimensions, since `nn.reshape` only keeps it in place.
+// Flatten, Reshape, Constant, Identity, Transpose, Concat and Slice: ops that
+// move or name data without computing on it. Target shapes and slice indices
+// are resolved at import time, so they must be constants; the dynamic batch
+// dimension may pass through a reshape but never merge with other
+// dimensions, since `nn.reshape` only keeps it in place.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,9 @@
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+#include <limits>
 
 using namespace mlir;
 using llvm::Error;
@@ -225,11 +229,204 @@ static Error importIdentity(NodeContext &node) {
   return node.aliasOutput(0, 0);
 }
 
+static Error importTranspose(NodeContext &node) {
+  if (Error err = node.checkSignature({"perm"}, 1, 1))
+    return err;
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  auto type = cast<RankedTensorType>(input->getType());
+  SmallVector<int64_t> perm;
+  if (const onnx::AttributeProto *attr = node.findAttribute("perm")) {
+    if (attr->type() != onnx::AttributeProto::INTS)
+      return node.error("attribute 'perm' must be INTS");
+    perm.assign(attr->ints().begin(), attr->ints().end());
+  } else {
+    // The default reverses the dimensions.
+    for (int64_t d = type.getRank() - 1; d >= 0; --d)
+      perm.push_back(d);
+  }
+  if (Error err = node.checkInference(
+          [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
+            return nn::inferTranspose(loc, type, perm, types);
+          }))
+    return err;
+  OpBuilder &b = node.builder();
+  return node.setOutput(0, nn::TransposeOp::create(
+                               b, node.loc(), *input,
+                               b.getDenseI64ArrayAttr(perm)));
+}
+
+static Error importConcat(NodeContext &node) {
+  unsigned n = node.numInputs();
+  if (Error err = node.checkSignature({"axis"}, 1, std::max(n, 1u)))
+    return err;
+  if (!node.findAttribute("axis"))
+    return node.error("the 'axis' attribute is required");
+  auto axis = node.intAttribute("axis", 0);
+  if (!axis)
+    return axis.takeError();
+  SmallVector<Value> inputs;
+  for (unsigned i = 0; i < n; ++i) {
+    auto input = node.input(i);
+    if (!input)
+      return input.takeError();
+    inputs.push_back(*input);
+  }
+  if (n == 1)
+    return node.setOutput(0, inputs[0]);
+  if (Error err = node.checkInference(
+          [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
+            return nn::inferConcat(loc, inputs, *axis, types);
+          }))
+    return err;
+  OpBuilder &b = node.builder();
+  return node.setOutput(0, nn::ConcatOp::create(b, node.loc(), inputs,
+                                                b.getI64IntegerAttr(*axis)));
+}
+
+/// Slice input `i` (starts, ends, axes, steps) as integers; empty when the
+/// optional input is absent.
+static Expected<SmallVector<int64_t>> sliceIndices(NodeContext &node,
+                                                   unsigned i) {
+  static const char *const names[] = {"", "starts", "ends", "axes", "steps"};
+  if (!node.hasInput(i))
+    return SmallVector<int64_t>();
+  auto constant = node.constantInput(i);
+  if (!constant)
+    return constant.takeError();
+  const TensorValue &value = **constant;
+  if (value.isFloat() || value.dims.size() != 1)
+    return node.error(llvm::formatv("{0} must be a 1-D INT32 or INT64 "
+                                    "constant, got {1} {2}",
+                                    names[i], dataTypeName(value.dataType),
+                                    formatShape(value.dims)));
+  return SmallVector<int64_t>(value.ints.begin(), value.ints.end());
+}
+
+/// Slice attribute `name` (before opset 10); empty when absent.
+static Expected<SmallVector<int64_t>> sliceAttribute(NodeContext &node,
+                                                     llvm::StringRef name) {
+  const onnx::AttributeProto *attr = node.findAttribute(name);
+  if (!attr)
+    return SmallVector<int64_t>();
+  if (attr->type() != onnx::AttributeProto::INTS)
+    return node.error("attribute '" + name + "' must be INTS");
+  return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
+}
+
+/// ONNX Slice: indices may be negative (counted from the end) or beyond the
+/// dimension (clamped), which is resolved here into `nn.slice`'s exact form.
+/// Axes sliced over their full range with step 1 are dropped; the dynamic
+/// batch dimension may only be sliced that way.
+static Error importSlice(NodeContext &node) {
+  bool indicesAreInputs = node.opset() >= 10;
+  if (Error err =
+          indicesAreInputs
+              ? node.checkSignature({}, 3, 5)
+              : node.checkSignature({"starts", "ends", "axes"}, 1, 1))
+    return err;
+  SmallVector<int64_t> lists[4]; // starts, ends, axes, steps
+  for (unsigned i = 0; i < 4; ++i) {
+    if (!indicesAreInputs && i == 3)
+      break;
+    static const llvm::StringRef attrNames[] = {"starts", "ends", "axes"};
+    auto list = indicesAreInputs ? sliceIndices(node, i + 1)
+                                 : sliceAttribute(node, attrNames[i]);
+    if (!list)
+      return list.takeError();
+    lists[i] = std::move(*list);
+  }
+  auto &[starts, ends, axes, steps] = lists;
+  size_t n = starts.size();
+  if (ends.size() != n || (!axes.empty() && axes.size() != n) ||
+      (!steps.empty() && steps.size() != n))
+    return node.error(llvm::formatv(
+        "starts, ends, axes and steps differ in length ({0}, {1}, {2}, {3})",
+        starts.size(), ends.size(), axes.size(), steps.size()));
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  auto type = cast<RankedTensorType>(input->getType());
+  int64_t rank = type.getRank();
+
+  SmallVector<int64_t> outAxes, outStarts, outEnds, outSteps;
+  SmallVector<bool> seen(rank, false);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t rawAxis = axes.empty() ? static_cast<int64_t>(i) : axes[i];
+    int64_t axis = nn::normalizeAxis(rawAxis, rank);
+    if (axis < 0)
+      return node.error(llvm::formatv(
+          "axis {0} is out of range for an input of rank {1}", rawAxis, rank));
+    if (seen[axis])
+      return node.error(llvm::formatv("axis {0} is listed twice", rawAxis));
+    seen[axis] = true;
+    int64_t step = steps.empty() ? 1 : steps[i];
+    if (step == 0)
+      return node.error(llvm::formatv("step of axis {0} is 0", rawAxis));
+    int64_t start = starts[i], end = ends[i];
+    if (type.isDynamicDim(axis)) {
+      // Exporters write "to the end" as INT32_MAX or INT64_MAX.
+      if (start == 0 && step == 1 && end >= std::numeric_limits<int32_t>::max())
+        continue;
+      return node.error(llvm::formatv(
+          "cannot slice the dynamic batch dimension (axis {0}) of {1}; only "
+          "its full range (start 0, end INT_MAX, step 1) is supported",
+          rawAxis, formatShape(type)));
+    }
+    int64_t size = type.getDimSize(axis);
+    if (start < 0)
+      start += size;
+    if (end < 0)
+      end += size;
+    if (step > 0) {
+      start = std::clamp<int64_t>(start, 0, size);
+      end = std::clamp<int64_t>(end, 0, size);
+    } else {
+      start = std::clamp<int64_t>(start, 0, size - 1);
+      end = std::clamp<int64_t>(end, -1, size - 1);
+    }
+    if (nn::sliceLength(start, end, step) == 0)
+      return node.error(llvm::formatv(
+          "axis {0} selects no elements (start {1}, end {2}, step {3} on a "
+          "dimension of {4}); empty tensors are not supported",
+          rawAxis, starts[i], ends[i], step, size));
+    if (start == 0 && end == size && step == 1)
+      continue;
+    outAxes.push_back(axis);
+    outStarts.push_back(start);
+    outEnds.push_back(end);
+    outSteps.push_back(step);
+  }
+  if (outAxes.empty())
+    return node.setOutput(0, *input);
+  bool unitSteps = llvm::all_of(outSteps, [](int64_t s) { return s == 1; });
+  if (unitSteps)
+    outSteps.clear();
+  if (Error err = node.checkInference(
+          [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
+            return nn::inferSlice(loc, type, outAxes, outStarts, outEnds,
+                                  outSteps, types);
+          }))
+    return err;
+  OpBuilder &b = node.builder();
+  return node.setOutput(
+      0, nn::SliceOp::create(b, node.loc(), *input,
+                             b.getDenseI64ArrayAttr(outAxes),
+                             b.getDenseI64ArrayAttr(outStarts),
+                             b.getDenseI64ArrayAttr(outEnds),
+                             unitSteps ? DenseI64ArrayAttr()
+                                       : b.getDenseI64ArrayAttr(outSteps)));
+}
+
 void registerShapeOps(OpTable &table) {
   table["Flatten"] = importFlatten;
   table["Reshape"] = importReshape;
   table["Constant"] = importConstant;
   table["Identity"] = importIdentity;
+  table["Transpose"] = importTranspose;
+  table["Concat"] = importConcat;
+  table["Slice"] = importSlice;
 }
 
 } // namespace neurona::onnx_import

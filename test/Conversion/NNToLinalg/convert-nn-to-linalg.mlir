@@ -137,3 +137,154 @@ func.func @adam(%p: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %v: ten
   %p1, %m1, %v1 = nn.adam_update %p, %g, %m, %v, %lr, %t : tensor<4xf32>
   return %p1, %m1, %v1 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// Activations with parameters are one elementwise generic each, so the
+// fusion pass can merge them with their neighbours.
+// CHECK-LABEL: func.func @parametric_activations
+// CHECK:      linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK:        %[[ALPHA:.+]] = arith.constant 2.000000e-01 : f32
+// CHECK:        %[[SCALED:.+]] = arith.mulf %[[IN:.+]], %[[ALPHA]]
+// CHECK:        %[[POS:.+]] = arith.cmpf ogt, %[[IN]]
+// CHECK:        arith.select %[[POS]], %[[IN]], %[[SCALED]]
+// ELU's e^x - 1 avoids cancellation: (e^x - 1) * x / log(e^x).
+// CHECK:      linalg.generic
+// CHECK:        math.exp
+// CHECK:        math.log
+// CHECK:        arith.cmpf ogt
+// CHECK:        arith.select
+// CHECK:      linalg.generic
+// CHECK:        arith.mulf
+// CHECK:        arith.addf
+// CHECK:        arith.minimumf
+// CHECK:        arith.maximumf
+// CHECK:      linalg.generic
+// CHECK:        %[[MIN:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK:        arith.maximumf %{{.+}}, %[[MIN]]
+// CHECK:        %[[MAX:.+]] = arith.constant 6.000000e+00 : f32
+// CHECK:        arith.minimumf %{{.+}}, %[[MAX]]
+// CHECK-NOT:  nn.
+func.func @parametric_activations(%x: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %0 = nn.leaky_relu %x alpha = 0.2 : tensor<?x3xf32>
+  %1 = nn.elu %0 : tensor<?x3xf32>
+  %2 = nn.hard_sigmoid %1 : tensor<?x3xf32>
+  %3 = nn.clip %2 min = 0.0 max = 6.0 : tensor<?x3xf32>
+  return %3 : tensor<?x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @math
+// CHECK:      arith.minimumf
+// CHECK:      math.powf
+// CHECK:      math.absf
+// CHECK:      math.ceil
+// CHECK:      math.floor
+// CHECK:      math.erf
+// Softplus as max(x, 0) + log1p(e^-|x|), never overflowing.
+// CHECK:      linalg.generic
+// CHECK:        arith.maximumf
+// CHECK:        math.absf
+// CHECK:        arith.negf
+// CHECK:        math.exp
+// CHECK:        math.log
+// CHECK-NOT:  nn.
+func.func @math(%a: tensor<?x3xf32>, %b: tensor<3xf32>) -> tensor<?x3xf32> {
+  %0 = nn.minimum %a, %b : tensor<?x3xf32>, tensor<3xf32>
+  %1 = nn.pow %0, %b : tensor<?x3xf32>, tensor<3xf32>
+  %2 = nn.abs %1 : tensor<?x3xf32>
+  %3 = nn.ceil %2 : tensor<?x3xf32>
+  %4 = nn.floor %3 : tensor<?x3xf32>
+  %5 = nn.erf %4 : tensor<?x3xf32>
+  %6 = nn.softplus %5 : tensor<?x3xf32>
+  return %6 : tensor<?x3xf32>
+}
+
+// -----
+
+// A transpose reads its input through the inverse permutation.
+// CHECK-DAG: #[[PERM:.+]] = affine_map<(d0, d1, d2) -> (d0, d2, d1)>
+// CHECK-DAG: #[[ID:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @transpose
+// CHECK-SAME: %[[X:.+]]: tensor<?x3x4xf32>
+// CHECK:      %[[DIM:.+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x3x4xf32>
+// CHECK:      %[[EMPTY:.+]] = tensor.empty(%[[DIM]]) : tensor<?x4x3xf32>
+// CHECK:      linalg.generic {indexing_maps = [#[[PERM]], #[[ID]]]
+// CHECK-SAME:   ins(%[[X]] : tensor<?x3x4xf32>) outs(%[[EMPTY]] : tensor<?x4x3xf32>)
+func.func @transpose(%x: tensor<?x3x4xf32>) -> tensor<?x4x3xf32> {
+  %0 = nn.transpose %x perm = [0, 2, 1] : tensor<?x3x4xf32>
+  return %0 : tensor<?x4x3xf32>
+}
+
+// -----
+
+// Concat, slice and slice_scatter compute where each element comes from
+// and read it with tensor.extract (no insert_slice, whose strided copies
+// would need MLIR's runtime library). Concat reads every input at a clamped
+// index and keeps the one whose stretch the index is in.
+// CHECK-LABEL: func.func @concat
+// CHECK-SAME: %[[A:.+]]: tensor<?x3x4xf32>, %[[B:.+]]: tensor<?x3x2xf32>
+// CHECK:      %[[EMPTY:.+]] = tensor.empty(%{{.+}}) : tensor<?x3x6xf32>
+// CHECK:      linalg.generic {{.+}} outs(%[[EMPTY]] : tensor<?x3x6xf32>)
+// CHECK:        %[[K:.+]] = linalg.index 2 : index
+// CHECK:        %[[FROM_B:.+]] = tensor.extract %[[B]]
+// CHECK:        %[[FROM_A:.+]] = tensor.extract %[[A]]
+// CHECK:        %[[IN_A:.+]] = arith.cmpi slt, %[[K]], %{{.+}} : index
+// CHECK:        %[[V:.+]] = arith.select %[[IN_A]], %[[FROM_A]], %[[FROM_B]] : f32
+// CHECK:        linalg.yield %[[V]] : f32
+func.func @concat(%a: tensor<?x3x4xf32>, %b: tensor<?x3x2xf32>) -> tensor<?x3x6xf32> {
+  %0 = nn.concat %a, %b axis = -1 : tensor<?x3x4xf32>, tensor<?x3x2xf32>
+  return %0 : tensor<?x3x6xf32>
+}
+
+// -----
+
+// Result element i of a slice reads start + step * i.
+// CHECK-LABEL: func.func @slice
+// CHECK-SAME: %[[X:.+]]: tensor<?x3x4xf32>
+// CHECK:      linalg.generic {{.+}} outs(%{{.+}} : tensor<?x2x2xf32>)
+// CHECK:        %[[I:.+]] = linalg.index 1 : index
+// CHECK:        %[[J:.+]] = linalg.index 2 : index
+// CHECK:        %[[MINUS_TWO:.+]] = arith.constant -2 : index
+// CHECK:        %[[SI:.+]] = arith.muli %[[I]], %[[MINUS_TWO]] : index
+// CHECK:        %[[TWO:.+]] = arith.constant 2 : index
+// CHECK:        %[[ROW:.+]] = arith.addi %[[SI]], %[[TWO]] : index
+// CHECK:        arith.muli %[[J]]
+// CHECK:        %[[COL:.+]] = arith.addi
+// CHECK:        tensor.extract %[[X]][%{{.+}}, %[[ROW]], %[[COL]]] : tensor<?x3x4xf32>
+func.func @slice(%x: tensor<?x3x4xf32>) -> tensor<?x2x2xf32> {
+  %0 = nn.slice %x axes = [1, 2] starts = [2, 1] ends = [-1, 4] steps = [-2, 2] : tensor<?x3x4xf32>
+  return %0 : tensor<?x2x2xf32>
+}
+
+// -----
+
+// slice_scatter reads the base elementwise and replaces the elements the
+// slice reads: those where (i - start) / step is exact and within the length.
+// CHECK-LABEL: func.func @slice_scatter
+// CHECK-SAME: %[[BASE:.+]]: tensor<?x10xf32>, %[[SRC:.+]]: tensor<?x3xf32>
+// CHECK:      linalg.generic {{.+}} ins(%[[BASE]] : tensor<?x10xf32>)
+// CHECK:      ^bb0(%[[OLD:.+]]: f32, %{{.+}}: f32):
+// CHECK:        %[[OFF:.+]] = arith.subi
+// CHECK:        %[[K:.+]] = arith.divsi %[[OFF]]
+// CHECK:        %[[BACK:.+]] = arith.muli %[[K]]
+// CHECK:        arith.cmpi eq, %[[BACK]], %[[OFF]] : index
+// CHECK:        %[[NEW:.+]] = tensor.extract %[[SRC]]
+// CHECK:        arith.select %{{.+}}, %[[NEW]], %[[OLD]] : f32
+func.func @slice_scatter(%base: tensor<?x10xf32>, %src: tensor<?x3xf32>) -> tensor<?x10xf32> {
+  %0 = nn.slice_scatter %base, %src axes = [1] starts = [8] ends = [1] steps = [-3] : tensor<?x10xf32>, tensor<?x3xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @reduce_min
+// CHECK:      %[[INF:.+]] = arith.constant 0x7F800000 : f32
+// CHECK:      linalg.fill ins(%[[INF]] : f32)
+// CHECK:      linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK:        arith.minimumf
+func.func @reduce_min(%x: tensor<?x3xf32>) -> tensor<?xf32> {
+  %0 = nn.reduce_min %x axes = [1] : tensor<?x3xf32>
+  return %0 : tensor<?xf32>
+}

@@ -136,3 +136,171 @@ func.func @reduce_no_axes(%a: tensor<?x4xf32>) {
   %0 = nn.reduce_mean %a axes = [] : tensor<?x4xf32>
   return
 }
+
+// -----
+
+func.func @transpose_not_a_permutation(%a: tensor<?x3x4xf32>) {
+  // expected-error @+1 {{perm lists dimension 1 twice}}
+  %0 = nn.transpose %a perm = [0, 1, 1] : tensor<?x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_out_of_range(%a: tensor<?x3x4xf32>) {
+  // expected-error @+1 {{perm entry 3 is out of range for rank 3}}
+  %0 = nn.transpose %a perm = [0, 3, 1] : tensor<?x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_rank(%a: tensor<?x3x4xf32>) {
+  // expected-error @+1 {{perm has 2 entries but the input 'tensor<?x3x4xf32>' has rank 3}}
+  %0 = nn.transpose %a perm = [0, 1] : tensor<?x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_moves_batch(%a: tensor<?x3xf32>) {
+  // expected-error @+1 {{the dynamic batch dimension of 'tensor<?x3xf32>' must stay first (perm[0] must be 0, got 1)}}
+  %0 = nn.transpose %a perm = [1, 0] : tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_axis(%a: tensor<?x3xf32>, %b: tensor<?x3xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for 'tensor<?x3xf32>'}}
+  %0 = nn.concat %a, %b axis = 2 : tensor<?x3xf32>, tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_mismatch(%a: tensor<?x3x4xf32>, %b: tensor<?x2x5xf32>) {
+  // expected-error @+1 {{input #1 'tensor<?x2x5xf32>' differs from input #0 'tensor<?x3x4xf32>' in dimension 1, which is not the concatenation axis}}
+  %0 = nn.concat %a, %b axis = 2 : tensor<?x3x4xf32>, tensor<?x2x5xf32>
+  return
+}
+
+// -----
+
+func.func @concat_rank(%a: tensor<?x3xf32>, %b: tensor<?x3x1xf32>) {
+  // expected-error @+1 {{input #1 'tensor<?x3x1xf32>' has a different rank than input #0 'tensor<?x3xf32>'}}
+  %0 = nn.concat %a, %b axis = 1 : tensor<?x3xf32>, tensor<?x3x1xf32>
+  return
+}
+
+// -----
+
+func.func @concat_batch(%a: tensor<?x3xf32>, %b: tensor<?x3xf32>) {
+  // expected-error @+1 {{cannot concatenate along the dynamic batch dimension of 'tensor<?x3xf32>'}}
+  %0 = nn.concat %a, %b axis = 0 : tensor<?x3xf32>, tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_batch_against_fixed(%a: tensor<?x3xf32>, %b: tensor<4x3xf32>) {
+  // expected-error @+1 {{differs from input #0 'tensor<?x3xf32>' in dimension 0}}
+  %0 = nn.concat %a, %b axis = 1 : tensor<?x3xf32>, tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @slice_axis(%a: tensor<?x10xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for 'tensor<?x10xf32>'}}
+  %0 = nn.slice %a axes = [2] starts = [0] ends = [1] : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @slice_batch(%a: tensor<?x10xf32>) {
+  // expected-error @+1 {{cannot slice the dynamic batch dimension of 'tensor<?x10xf32>'}}
+  %0 = nn.slice %a axes = [0] starts = [0] ends = [1] : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @slice_end(%a: tensor<?x10xf32>) {
+  // expected-error @+1 {{end 11 of axis 1 must be in [3, 10] for a positive step}}
+  %0 = nn.slice %a axes = [1] starts = [2] ends = [11] : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @slice_negative_step_end(%a: tensor<?x10xf32>) {
+  // expected-error @+1 {{end 4 of axis 1 must be in [-1, 1] for a negative step}}
+  %0 = nn.slice %a axes = [1] starts = [2] ends = [4] steps = [-1] : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @slice_start(%a: tensor<?x10xf32>) {
+  // expected-error @+1 {{start -1 of axis 1 is out of range [0, 10)}}
+  %0 = nn.slice %a axes = [1] starts = [-1] ends = [5] : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @slice_zero_step(%a: tensor<?x10xf32>) {
+  // expected-error @+1 {{step of axis 1 is 0}}
+  %0 = nn.slice %a axes = [1] starts = [0] ends = [5] steps = [0] : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @slice_lengths(%a: tensor<?x10xf32>) {
+  // expected-error @+1 {{expects as many starts, ends and steps as axes (1), got 2, 1 and 0}}
+  %0 = nn.slice %a axes = [1] starts = [0, 1] ends = [5] : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @slice_repeated_axis(%a: tensor<?x10xf32>) {
+  // expected-error @+1 {{axis -1 is listed twice}}
+  %0 = nn.slice %a axes = [1, -1] starts = [0, 1] ends = [5, 6] : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @slice_scatter_source(%a: tensor<?x10xf32>, %s: tensor<?x4xf32>) {
+  // expected-error @+1 {{source 'tensor<?x4xf32>' does not have the type 'tensor<?x5xf32>' of the slice it replaces}}
+  %0 = nn.slice_scatter %a, %s axes = [1] starts = [0] ends = [5] : tensor<?x10xf32>, tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @clip_bounds(%a: tensor<?x10xf32>) {
+  // expected-error @+1 {{min 2.000000e+00 is greater than max 1.000000e+00}}
+  %0 = nn.clip %a min = 2.0 max = 1.0 : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_min_axis(%a: tensor<?x4xf32>) {
+  // expected-error @+1 {{reduction axis out of range}}
+  %0 = nn.reduce_min %a axes = [-3] : tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @pow_shapes(%a: tensor<?x4xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{do not broadcast}}
+  %0 = nn.pow %a, %b : tensor<?x4xf32>, tensor<3xf32>
+  return
+}

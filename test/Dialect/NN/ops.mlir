@@ -105,3 +105,85 @@ func.func @optimizers(%p: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %
   %p2, %m2, %v2 = nn.adam_update %p1, %g, %m, %v1, %lr, %t : tensor<4xf32>
   return %p2, %m2 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @math
+func.func @math(%a: tensor<?x10xf32>, %b: tensor<10xf32>) -> tensor<?x10xf32> {
+  // CHECK: nn.minimum %{{.+}}, %{{.+}} : tensor<?x10xf32>, tensor<10xf32>
+  %0 = nn.minimum %a, %b : tensor<?x10xf32>, tensor<10xf32>
+  // CHECK: nn.pow %{{.+}}, %{{.+}} : tensor<?x10xf32>, tensor<10xf32>
+  %1 = nn.pow %0, %b : tensor<?x10xf32>, tensor<10xf32>
+  // CHECK: nn.abs
+  %2 = nn.abs %1 : tensor<?x10xf32>
+  // CHECK: nn.sign
+  %3 = nn.sign %2 : tensor<?x10xf32>
+  // CHECK: nn.ceil
+  %4 = nn.ceil %3 : tensor<?x10xf32>
+  // CHECK: nn.floor
+  %5 = nn.floor %4 : tensor<?x10xf32>
+  // CHECK: nn.reciprocal
+  %6 = nn.reciprocal %5 : tensor<?x10xf32>
+  // CHECK: nn.erf
+  %7 = nn.erf %6 : tensor<?x10xf32>
+  // CHECK: nn.softplus
+  %8 = nn.softplus %7 : tensor<?x10xf32>
+  // CHECK: nn.softsign %{{.+}} : tensor<?x10xf32>
+  %9 = nn.softsign %8 : tensor<?x10xf32>
+  return %9 : tensor<?x10xf32>
+}
+
+// -----
+
+// Default attribute values are not printed.
+// CHECK-LABEL: func.func @activations
+func.func @activations(%x: tensor<?x10xf32>) -> tensor<?x10xf32> {
+  // CHECK: nn.leaky_relu %{{.+}} : tensor<?x10xf32>
+  %0 = nn.leaky_relu %x : tensor<?x10xf32>
+  // CHECK: nn.leaky_relu %{{.+}} alpha = 2.000000e-01 : tensor<?x10xf32>
+  %1 = nn.leaky_relu %0 alpha = 0.2 : tensor<?x10xf32>
+  // CHECK: nn.elu %{{.+}} : tensor<?x10xf32>
+  %2 = nn.elu %1 alpha = 1.0 : tensor<?x10xf32>
+  // CHECK: nn.elu %{{.+}} alpha = 5.000000e-01 : tensor<?x10xf32>
+  %3 = nn.elu %2 alpha = 0.5 : tensor<?x10xf32>
+  // CHECK: nn.selu %{{.+}} : tensor<?x10xf32>
+  %4 = nn.selu %3 : tensor<?x10xf32>
+  // CHECK: nn.selu %{{.+}} alpha = 2.000000e+00 gamma = 3.000000e+00 : tensor<?x10xf32>
+  %5 = nn.selu %4 alpha = 2.0 gamma = 3.0 : tensor<?x10xf32>
+  // CHECK: nn.hard_sigmoid %{{.+}} : tensor<?x10xf32>
+  %6 = nn.hard_sigmoid %5 : tensor<?x10xf32>
+  // CHECK: nn.hard_sigmoid %{{.+}} alpha = 2.500000e-01 : tensor<?x10xf32>
+  %7 = nn.hard_sigmoid %6 alpha = 0.25 beta = 0.5 : tensor<?x10xf32>
+  // CHECK: nn.clip %{{.+}} min = 0.000000e+00 max = 6.000000e+00 : tensor<?x10xf32>
+  %8 = nn.clip %7 min = 0.0 max = 6.0 : tensor<?x10xf32>
+  // CHECK: nn.clip %{{.+}} max = 1.000000e+00 : tensor<?x10xf32>
+  %9 = nn.clip %8 max = 1.0 : tensor<?x10xf32>
+  return %9 : tensor<?x10xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @data_movement
+func.func @data_movement(%x: tensor<?x3x4xf32>, %y: tensor<?x3x2xf32>) -> (tensor<?x4x3xf32>, tensor<?x3x6xf32>, tensor<?x2x2xf32>, tensor<?x3x4xf32>, tensor<?x4xf32>) {
+  // CHECK: nn.transpose %{{.+}} perm = [0, 2, 1] : tensor<?x3x4xf32>
+  %0 = nn.transpose %x perm = [0, 2, 1] : tensor<?x3x4xf32>
+  // CHECK: nn.concat %{{.+}}, %{{.+}} axis = 2 : tensor<?x3x4xf32>, tensor<?x3x2xf32>
+  %1 = nn.concat %x, %y axis = 2 : tensor<?x3x4xf32>, tensor<?x3x2xf32>
+  // CHECK: nn.slice %{{.+}} axes = [1, 2] starts = [2, 3] ends = [-1, 0] steps = [-2, -2] : tensor<?x3x4xf32>
+  %2 = nn.slice %x axes = [1, 2] starts = [2, 3] ends = [-1, 0] steps = [-2, -2] : tensor<?x3x4xf32>
+  // CHECK: nn.slice_scatter %{{.+}}, %{{.+}} axes = [1, 2] starts = [2, 3] ends = [-1, 0] steps = [-2, -2] : tensor<?x3x4xf32>, tensor<?x2x2xf32>
+  %3 = nn.slice_scatter %x, %2 axes = [1, 2] starts = [2, 3] ends = [-1, 0] steps = [-2, -2] : tensor<?x3x4xf32>, tensor<?x2x2xf32>
+  // CHECK: nn.reduce_min %{{.+}} axes = [1] : tensor<?x3x4xf32>
+  %4 = nn.reduce_min %x axes = [1] : tensor<?x3x4xf32>
+  return %0, %1, %2, %3, %4 : tensor<?x4x3xf32>, tensor<?x3x6xf32>, tensor<?x2x2xf32>, tensor<?x3x4xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// Steps of 1 are the default and a slice may omit them.
+// CHECK-LABEL: func.func @slice_unit_steps
+func.func @slice_unit_steps(%x: tensor<?x10xf32>) -> tensor<?x5xf32> {
+  // CHECK: nn.slice %{{.+}} axes = [-1] starts = [2] ends = [7] : tensor<?x10xf32>
+  %0 = nn.slice %x axes = [-1] starts = [2] ends = [7] : tensor<?x10xf32>
+  return %0 : tensor<?x5xf32>
+}

@@ -30,6 +30,7 @@ class TensorDialect;
 namespace nn {
 /// Patterns per op family; `populateNNToLinalgPatterns` adds them all.
 void populateNNElementwiseToLinalgPatterns(RewritePatternSet &patterns);
+void populateNNActivationToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNLinearToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNReductionToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNShapeToLinalgPatterns(RewritePatternSet &patterns);

@@ -81,6 +81,45 @@ LogicalResult MaximumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
+LogicalResult MinimumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                        SmallVectorImpl<Value> &grads) {
+  // maximum's rule mirrored: the smaller operand takes the gradient, ties
+  // split it. lhsShare = (1 + step(b - a) - step(a - b)) / 2.
+  Location loc = getLoc();
+  Value g = resultGrads[0];
+  Value lhsBelow =
+      StepOp::create(b, loc, SubOp::create(b, loc, getRhs(), getLhs()));
+  Value rhsBelow =
+      StepOp::create(b, loc, SubOp::create(b, loc, getLhs(), getRhs()));
+  Value twice = SubOp::create(
+      b, loc, AddOp::create(b, loc, scalar(b, loc, 1.0f), lhsBelow), rhsBelow);
+  Value lhsShare = MulOp::create(b, loc, twice, scalar(b, loc, 0.5f));
+  Value dLhs = MulOp::create(b, loc, g, lhsShare);
+  Value dRhs = SubOp::create(b, loc, g, dLhs);
+  grads.push_back(unbroadcast(b, loc, dLhs, getLhs().getType()));
+  grads.push_back(unbroadcast(b, loc, dRhs, getRhs().getType()));
+  return success();
+}
+
+LogicalResult PowOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  // d(a^b)/da = b * a^(b-1), computed as its own power rather than
+  // b * y / a, which is 0/0 at a = 0. d(a^b)/db = y * log(a), NaN for a
+  // negative base as in PyTorch; when b is a constant (the usual x^2) nothing
+  // uses it and it folds away.
+  Location loc = getLoc();
+  Value g = resultGrads[0], base = getLhs(), exponent = getRhs();
+  Value lowered = PowOp::create(
+      b, loc, base, SubOp::create(b, loc, exponent, scalar(b, loc, 1.0f)));
+  Value dBase =
+      MulOp::create(b, loc, g, MulOp::create(b, loc, exponent, lowered));
+  Value dExponent = MulOp::create(
+      b, loc, g, MulOp::create(b, loc, getResult(), LogOp::create(b, loc, base)));
+  grads.push_back(unbroadcast(b, loc, dBase, base.getType()));
+  grads.push_back(unbroadcast(b, loc, dExponent, exponent.getType()));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Unary
 //===----------------------------------------------------------------------===//
@@ -142,6 +181,77 @@ LogicalResult TanhOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
 LogicalResult StepOp::buildGradients(OpBuilder &, ValueRange,
                                      SmallVectorImpl<Value> &grads) {
   grads.push_back(Value()); // Zero almost everywhere.
+  return success();
+}
+
+// Piecewise-constant ops have a zero gradient almost everywhere; a null
+// gradient tells nn-autodiff that nothing flows back.
+LogicalResult SignOp::buildGradients(OpBuilder &, ValueRange,
+                                     SmallVectorImpl<Value> &grads) {
+  grads.push_back(Value());
+  return success();
+}
+
+LogicalResult CeilOp::buildGradients(OpBuilder &, ValueRange,
+                                     SmallVectorImpl<Value> &grads) {
+  grads.push_back(Value());
+  return success();
+}
+
+LogicalResult FloorOp::buildGradients(OpBuilder &, ValueRange,
+                                      SmallVectorImpl<Value> &grads) {
+  grads.push_back(Value());
+  return success();
+}
+
+LogicalResult AbsOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  // sign(x), so 0 at x = 0 as in PyTorch.
+  Location loc = getLoc();
+  grads.push_back(
+      MulOp::create(b, loc, resultGrads[0], SignOp::create(b, loc, getInput())));
+  return success();
+}
+
+LogicalResult ReciprocalOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                           SmallVectorImpl<Value> &grads) {
+  // d(1/x)/dx = -1/x^2 = -y^2.
+  Location loc = getLoc();
+  Value y = getResult();
+  Value scaled = MulOp::create(b, loc, resultGrads[0], MulOp::create(b, loc, y, y));
+  grads.push_back(NegOp::create(b, loc, scaled));
+  return success();
+}
+
+LogicalResult ErfOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  // 2/sqrt(pi) * e^(-x^2)
+  Location loc = getLoc();
+  Value x = getInput();
+  Value gauss = ExpOp::create(
+      b, loc, NegOp::create(b, loc, MulOp::create(b, loc, x, x)));
+  Value slope =
+      MulOp::create(b, loc, gauss, scalar(b, loc, 1.12837916709551257390f));
+  grads.push_back(MulOp::create(b, loc, resultGrads[0], slope));
+  return success();
+}
+
+LogicalResult SoftplusOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                         SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  grads.push_back(MulOp::create(b, loc, resultGrads[0],
+                                SigmoidOp::create(b, loc, getInput())));
+  return success();
+}
+
+LogicalResult SoftsignOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                         SmallVectorImpl<Value> &grads) {
+  // 1 / (1 + |x|)^2
+  Location loc = getLoc();
+  Value denom = AddOp::create(b, loc, scalar(b, loc, 1.0f),
+                              AbsOp::create(b, loc, getInput()));
+  grads.push_back(DivOp::create(b, loc, resultGrads[0],
+                                MulOp::create(b, loc, denom, denom)));
   return success();
 }
 

@@ -35,23 +35,38 @@ LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
-LogicalResult ReduceMaxOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
-                                          SmallVectorImpl<Value> &grads) {
-  // The maxima take the gradient, shared evenly among ties (as PyTorch's
-  // amax): mask = 1 - step(max - x), since x <= max everywhere.
-  Location loc = getLoc();
-  Value x = getInput();
+/// The gradient of reduce_max (`isMax`) or reduce_min: the extrema take it,
+/// shared evenly among ties (as PyTorch's amax/amin). For max the mask is
+/// 1 - step(max - x), since x <= max everywhere; for min, 1 - step(x - min).
+static Value extremumGradient(OpBuilder &b, Location loc, Value grad, Value x,
+                              Value extremum, ArrayRef<int64_t> rawAxes,
+                              bool isMax) {
   auto inputType = cast<RankedTensorType>(x.getType());
-  auto axes = *normalizeAxes(getAxes(), inputType.getRank());
-  Value kept = grad::keepReducedDims(b, loc, getResult(), inputType, axes);
-  Value below = StepOp::create(b, loc, SubOp::create(b, loc, kept, x));
+  auto axes = *normalizeAxes(rawAxes, inputType.getRank());
+  Value kept = grad::keepReducedDims(b, loc, extremum, inputType, axes);
+  Value gap = isMax ? SubOp::create(b, loc, kept, x).getResult()
+                    : SubOp::create(b, loc, x, kept).getResult();
+  Value away = StepOp::create(b, loc, gap);
   Value mask =
-      SubOp::create(b, loc, ConstantOp::createScalar(b, loc, 1.0f), below);
+      SubOp::create(b, loc, ConstantOp::createScalar(b, loc, 1.0f), away);
   Value ties =
       ReduceSumOp::create(b, loc, mask, b.getDenseI64ArrayAttr(axes), true);
   Value share = DivOp::create(b, loc, mask, ties);
-  Value spread = spreadOverReduced(b, loc, resultGrads[0], x, getAxes());
-  grads.push_back(MulOp::create(b, loc, spread, share));
+  Value spread = spreadOverReduced(b, loc, grad, x, rawAxes);
+  return MulOp::create(b, loc, spread, share);
+}
+
+LogicalResult ReduceMaxOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.push_back(extremumGradient(b, getLoc(), resultGrads[0], getInput(),
+                                   getResult(), getAxes(), /*isMax=*/true));
+  return success();
+}
+
+LogicalResult ReduceMinOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.push_back(extremumGradient(b, getLoc(), resultGrads[0], getInput(),
+                                   getResult(), getAxes(), /*isMax=*/false));
   return success();
 }
 

@@ -34,6 +34,21 @@ LogicalResult inferReduce(std::optional<Location> loc, Type input,
                           ArrayRef<int64_t> axes, bool keepdims,
                           SmallVectorImpl<Type> &types);
 LogicalResult inferScalar(MLIRContext *context, SmallVectorImpl<Type> &types);
+LogicalResult inferTranspose(std::optional<Location> loc, Type input,
+                             ArrayRef<int64_t> perm,
+                             SmallVectorImpl<Type> &types);
+LogicalResult inferConcat(std::optional<Location> loc, ValueRange inputs,
+                          int64_t axis, SmallVectorImpl<Type> &types);
+LogicalResult inferSlice(std::optional<Location> loc, Type input,
+                         ArrayRef<int64_t> axes, ArrayRef<int64_t> starts,
+                         ArrayRef<int64_t> ends, ArrayRef<int64_t> steps,
+                         SmallVectorImpl<Type> &types);
+LogicalResult inferSliceScatter(std::optional<Location> loc, Type base,
+                                Type source, ArrayRef<int64_t> axes,
+                                ArrayRef<int64_t> starts,
+                                ArrayRef<int64_t> ends,
+                                ArrayRef<int64_t> steps,
+                                SmallVectorImpl<Type> &types);
 LogicalResult inferOneHot(std::optional<Location> loc, Type labels,
                           int64_t depth, SmallVectorImpl<Type> &types);
 
@@ -49,6 +64,10 @@ std::optional<SmallVector<int64_t>> normalizeAxes(ArrayRef<int64_t> axes,
 
 /// Resolves a possibly negative axis against `rank`; -1 when out of range.
 int64_t normalizeAxis(int64_t axis, int64_t rank);
+
+/// Number of elements `start, start + step, ...` strictly before `end` (after
+/// it for a negative step); 0 when there are none or `step` is 0.
+int64_t sliceLength(int64_t start, int64_t end, int64_t step);
 
 } // namespace mlir::nn
 

@@ -83,6 +83,12 @@ def NN_DivOp : NN_BinaryOp<"div"> { let summary = "a / b"; }
 def NN_MaximumOp : NN_BinaryOp<"maximum", [Commutative]> {
   let summary = "max(a, b); on ties the gradient is split evenly (as PyTorch)";
 }
+def NN_MinimumOp : NN_BinaryOp<"minimum", [Commutative]> {
+  let summary = "min(a, b); on ties the gradient is split evenly (as PyTorch)";
+}
+def NN_PowOp : NN_BinaryOp<"pow"> {
+  let summary = "a ^ b (C's powf: a negative base needs an integral exponent)";
+}
 
 class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
     : NN_DifferentiableOp<mnemonic, "inferSameAsInput(adaptor.getInput().getType(), types)", traits> {
@@ -105,6 +111,106 @@ def NN_SigmoidOp : NN_UnaryOp<"sigmoid"> { let summary = "1 / (1 + e^-x)"; }
 def NN_TanhOp : NN_UnaryOp<"tanh"> { let summary = "hyperbolic tangent"; }
 def NN_StepOp : NN_UnaryOp<"step"> {
   let summary = "Heaviside step: 1 where x > 0, else 0 (relu's derivative)";
+}
+def NN_AbsOp : NN_UnaryOp<"abs"> { let summary = "|x|"; }
+def NN_SignOp : NN_UnaryOp<"sign"> {
+  let summary = "-1, 0 or 1 by the sign of x (NaN stays NaN); gradient zero";
+}
+def NN_CeilOp : NN_UnaryOp<"ceil"> {
+  let summary = "smallest integer >= x; gradient zero";
+}
+def NN_FloorOp : NN_UnaryOp<"floor"> {
+  let summary = "largest integer <= x; gradient zero";
+}
+def NN_ReciprocalOp : NN_UnaryOp<"reciprocal"> { let summary = "1 / x"; }
+def NN_ErfOp : NN_UnaryOp<"erf"> { let summary = "the Gauss error function"; }
+def NN_SoftplusOp : NN_UnaryOp<"softplus"> {
+  let summary = "log(1 + e^x), computed without overflow";
+}
+def NN_SoftsignOp : NN_UnaryOp<"softsign"> { let summary = "x / (1 + |x|)"; }
+
+//===----------------------------------------------------------------------===//
+// Activations with parameters (elementwise, same shape as the input)
+//===----------------------------------------------------------------------===//
+
+// `attrs` are the op's f32 attributes after the input; `attrFormat` is their
+// syntax, part of the assembly format rather than attr-dict so that defaults
+// are not printed.
+class NN_ActivationOp<string mnemonic, dag attrs, string attrFormat>
+    : NN_DifferentiableOp<mnemonic, "inferSameAsInput(adaptor.getInput().getType(), types)"> {
+  let arguments = !con((ins NN_FloatTensor:$input), attrs);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input " # attrFormat # " attr-dict `:` type($input)";
+}
+
+def NN_LeakyReluOp : NN_ActivationOp<"leaky_relu",
+    (ins DefaultValuedAttr<F32Attr, "0.01f">:$alpha),
+    "(`alpha` `=` $alpha^)?"> {
+  let summary = "x where x > 0, else alpha * x";
+  let description = [{
+    `alpha` defaults to 0.01, as in PyTorch and ONNX's LeakyRelu. At 0 the
+    gradient is `alpha`, as PyTorch's.
+    ```mlir
+    %y = nn.leaky_relu %x alpha = 2.000000e-01 : tensor<?x128xf32>
+    ```
+  }];
+}
+
+def NN_EluOp : NN_ActivationOp<"elu",
+    (ins DefaultValuedAttr<F32Attr, "1.0f">:$alpha),
+    "(`alpha` `=` $alpha^)?"> {
+  let summary = "x where x > 0, else alpha * (e^x - 1)";
+  let description = [{
+    `alpha` defaults to 1.0 (PyTorch, ONNX). `e^x - 1` is computed without
+    cancellation near 0.
+    ```mlir
+    %y = nn.elu %x : tensor<?x128xf32>
+    ```
+  }];
+}
+
+def NN_SeluOp : NN_ActivationOp<"selu",
+    (ins DefaultValuedAttr<F32Attr, "1.67326319217681884765625f">:$alpha,
+         DefaultValuedAttr<F32Attr, "1.05070102214813232421875f">:$gamma),
+    "(`alpha` `=` $alpha^)? (`gamma` `=` $gamma^)?"> {
+  let summary = "gamma * (x where x > 0, else alpha * (e^x - 1))";
+  let description = [{
+    The defaults are the self-normalising constants of Klambauer et al., as
+    ONNX's Selu writes them in f32 (PyTorch's `selu` uses the same values).
+    ```mlir
+    %y = nn.selu %x : tensor<?x128xf32>
+    ```
+  }];
+}
+
+def NN_HardSigmoidOp : NN_ActivationOp<"hard_sigmoid",
+    (ins DefaultValuedAttr<F32Attr, "0.2f">:$alpha,
+         DefaultValuedAttr<F32Attr, "0.5f">:$beta),
+    "(`alpha` `=` $alpha^)? (`beta` `=` $beta^)?"> {
+  let summary = "max(0, min(1, alpha * x + beta))";
+  let description = [{
+    The defaults are ONNX's HardSigmoid (alpha 0.2, beta 0.5); PyTorch's
+    `hardsigmoid` is alpha 1/6, beta 0.5. The gradient is `alpha` where
+    `0 < alpha * x + beta < 1` and 0 elsewhere.
+    ```mlir
+    %y = nn.hard_sigmoid %x alpha = 0.166666672 : tensor<?x128xf32>
+    ```
+  }];
+}
+
+def NN_ClipOp : NN_ActivationOp<"clip",
+    (ins OptionalAttr<F32Attr>:$min, OptionalAttr<F32Attr>:$max),
+    "(`min` `=` $min^)? (`max` `=` $max^)?"> {
+  let summary = "x limited to [min, max]; either bound may be absent";
+  let description = [{
+    The gradient passes where `min < x < max` and is 0 elsewhere (PyTorch's
+    `clamp` also passes it at the bounds themselves). `min` must not exceed
+    `max`.
+    ```mlir
+    %y = nn.clip %x min = 0.000000e+00 max = 6.000000e+00 : tensor<?x128xf32>
+    ```
+  }];
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -201,6 +307,83 @@ def NN_BroadcastLikeOp : NN_DifferentiableOp<"broadcast_like", "inferLike(loc, a
   let hasVerifier = 1;
 }
 
+def NN_TransposeOp : NN_DifferentiableOp<"transpose", "inferTranspose(loc, adaptor.getInput().getType(), adaptor.getPerm(), types)"> {
+  let summary = "Permute the dimensions: result dim i is input dim perm[i]";
+  let description = [{
+    `perm` is a permutation of `[0, rank)`. A dynamic (batch) dimension must
+    stay first.
+    ```mlir
+    %t = nn.transpose %x perm = [0, 2, 1] : tensor<?x3x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `perm` `=` $perm attr-dict `:` type($input)";
+}
+
+def NN_ConcatOp : NN_DifferentiableOp<"concat", "inferConcat(loc, adaptor.getInputs(), adaptor.getAxis(), types)"> {
+  let summary = "Join tensors along `axis`";
+  let description = [{
+    All inputs have the same rank and agree on every dimension but `axis`
+    (negative values count from the end), which may not be the dynamic batch
+    dimension.
+    ```mlir
+    %c = nn.concat %a, %b axis = 1 : tensor<?x3xf32>, tensor<?x5xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_FloatTensor>:$inputs, I64Attr:$axis);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$inputs `axis` `=` $axis attr-dict `:` type($inputs)";
+  let extraClassDeclaration = [{
+    /// `axis` resolved against the rank; -1 when out of range.
+    int64_t getNormalizedAxis();
+  }];
+}
+
+def NN_SliceOp : NN_DifferentiableOp<"slice", "inferSlice(loc, adaptor.getInput().getType(), adaptor.getAxes(), adaptor.getStarts(), adaptor.getEnds(), adaptor.getSteps().value_or(::llvm::ArrayRef<int64_t>()), types)"> {
+  let summary = "Every steps[i]-th element from starts[i] up to ends[i] along axes[i]";
+  let description = [{
+    Along `axes[i]` the result holds the elements `starts[i] + k * steps[i]`
+    strictly before `ends[i]` (after it, for a negative step). `steps` defaults
+    to all 1. Indices are already resolved: `0 <= start < size`, and `end` is
+    in `[start + 1, size]` for a positive step, `[-1, start - 1]` for a
+    negative one (ONNX's clamping gives exactly this form). Axes are distinct;
+    the dynamic batch dimension cannot be sliced. Unlisted axes are kept.
+    ```mlir
+    %s = nn.slice %x axes = [1] starts = [1] ends = [8] steps = [2] : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                       DenseI64ArrayAttr:$starts, DenseI64ArrayAttr:$ends,
+                       OptionalAttr<DenseI64ArrayAttr>:$steps);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axes` `=` $axes `starts` `=` $starts `ends` `=` $ends
+    (`steps` `=` $steps^)? attr-dict `:` type($input)
+  }];
+}
+
+def NN_SliceScatterOp : NN_DifferentiableOp<"slice_scatter", "inferSliceScatter(loc, adaptor.getBase().getType(), adaptor.getSource().getType(), adaptor.getAxes(), adaptor.getStarts(), adaptor.getEnds(), adaptor.getSteps().value_or(::llvm::ArrayRef<int64_t>()), types)"> {
+  let summary = "`base` with the elements a `slice` would read replaced by `source`";
+  let description = [{
+    The adjoint of `slice` (scattered into zeros) and PyTorch's
+    `slice_scatter`. `source` has the type `nn.slice` gives `base` with the
+    same attributes.
+    ```mlir
+    %r = nn.slice_scatter %base, %src axes = [1] starts = [1] ends = [8] steps = [2] : tensor<?x10xf32>, tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$base, NN_FloatTensor:$source,
+                       DenseI64ArrayAttr:$axes, DenseI64ArrayAttr:$starts,
+                       DenseI64ArrayAttr:$ends,
+                       OptionalAttr<DenseI64ArrayAttr>:$steps);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $base `,` $source `axes` `=` $axes `starts` `=` $starts `ends` `=` $ends
+    (`steps` `=` $steps^)? attr-dict `:` type($base) `,` type($source)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
@@ -233,6 +416,10 @@ def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean",
 def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max",
     [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "Maximum over axes; ties share the gradient evenly";
+}
+def NN_ReduceMinOp : NN_ReduceOp<"reduce_min",
+    [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Minimum over axes; ties share the gradient evenly";
 }
 
 def NN_NumelOp : NN_InferredOp<"numel", "",

@@ -1,0 +1,170 @@
+//===- Activation.cpp - ONNX activations with parameters ------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// LeakyRelu, Elu, Selu, HardSigmoid and Clip, with ONNX's attribute names and
+// defaults. Clip took its bounds as attributes before opset 11 and as
+// optional scalar inputs since; the inputs must be constants here, since the
+// bounds are attributes of `nn.clip`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphImporter.h"
+
+#include "neurona/Dialect/NN/IR/NNOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+using namespace mlir;
+using llvm::Error;
+using llvm::Expected;
+
+namespace neurona::onnx_import {
+
+/// A float attribute that must be finite (a NaN or infinite slope would make
+/// every output NaN or infinite, which is never what a model means).
+static Expected<float> finiteAttribute(NodeContext &node, llvm::StringRef name,
+                                       float defaultValue) {
+  auto value = node.floatAttribute(name, defaultValue);
+  if (value && !std::isfinite(*value))
+    return node.error(llvm::formatv("attribute '{0}' must be finite, got {1}",
+                                    name, *value));
+  return value;
+}
+
+static Error importLeakyRelu(NodeContext &node) {
+  if (Error err = node.checkSignature({"alpha"}, 1, 1))
+    return err;
+  auto alpha = finiteAttribute(node, "alpha", 0.01f);
+  if (!alpha)
+    return alpha.takeError();
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  OpBuilder &b = node.builder();
+  return node.setOutput(0, nn::LeakyReluOp::create(b, node.loc(), *input,
+                                                   b.getF32FloatAttr(*alpha)));
+}
+
+static Error importElu(NodeContext &node) {
+  if (Error err = node.checkSignature({"alpha"}, 1, 1))
+    return err;
+  auto alpha = finiteAttribute(node, "alpha", 1.0f);
+  if (!alpha)
+    return alpha.takeError();
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  OpBuilder &b = node.builder();
+  return node.setOutput(0, nn::EluOp::create(b, node.loc(), *input,
+                                             b.getF32FloatAttr(*alpha)));
+}
+
+static Error importSelu(NodeContext &node) {
+  if (Error err = node.checkSignature({"alpha", "gamma"}, 1, 1))
+    return err;
+  auto alpha = finiteAttribute(node, "alpha", 1.67326319217681884765625f);
+  if (!alpha)
+    return alpha.takeError();
+  auto gamma = finiteAttribute(node, "gamma", 1.05070102214813232421875f);
+  if (!gamma)
+    return gamma.takeError();
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  OpBuilder &b = node.builder();
+  return node.setOutput(0, nn::SeluOp::create(b, node.loc(), *input,
+                                              b.getF32FloatAttr(*alpha),
+                                              b.getF32FloatAttr(*gamma)));
+}
+
+static Error importHardSigmoid(NodeContext &node) {
+  if (Error err = node.checkSignature({"alpha", "beta"}, 1, 1))
+    return err;
+  auto alpha = finiteAttribute(node, "alpha", 0.2f);
+  if (!alpha)
+    return alpha.takeError();
+  auto beta = finiteAttribute(node, "beta", 0.5f);
+  if (!beta)
+    return beta.takeError();
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  OpBuilder &b = node.builder();
+  return node.setOutput(0, nn::HardSigmoidOp::create(
+                               b, node.loc(), *input, b.getF32FloatAttr(*alpha),
+                               b.getF32FloatAttr(*beta)));
+}
+
+/// Clip's bound `i` (1: min, 2: max) from opset 11 on: absent, or a constant
+/// FLOAT scalar.
+static Expected<std::optional<float>> clipBoundInput(NodeContext &node,
+                                                     unsigned i) {
+  if (!node.hasInput(i))
+    return std::nullopt;
+  auto constant = node.constantInput(i);
+  if (!constant)
+    return constant.takeError();
+  const TensorValue &bound = **constant;
+  llvm::StringRef name = i == 1 ? "min" : "max";
+  if (!bound.isFloat() || bound.numElements() != 1)
+    return node.error(llvm::formatv(
+        "{0} must be a FLOAT scalar, got {1} {2}", name,
+        dataTypeName(bound.dataType), formatShape(bound.dims)));
+  return bound.floats[0];
+}
+
+/// Clip's bound `name` before opset 11: an optional attribute.
+static Expected<std::optional<float>> clipBoundAttribute(NodeContext &node,
+                                                         llvm::StringRef name) {
+  if (!node.findAttribute(name))
+    return std::nullopt;
+  auto value = node.floatAttribute(name, 0.0f);
+  if (!value)
+    return value.takeError();
+  return *value;
+}
+
+static Error importClip(NodeContext &node) {
+  bool boundsAreInputs = node.opset() >= 11;
+  if (Error err = boundsAreInputs ? node.checkSignature({}, 1, 3)
+                                  : node.checkSignature({"min", "max"}, 1, 1))
+    return err;
+  std::optional<float> bounds[2];
+  for (unsigned i = 0; i < 2; ++i) {
+    auto bound = boundsAreInputs ? clipBoundInput(node, i + 1)
+                                 : clipBoundAttribute(node, i ? "max" : "min");
+    if (!bound)
+      return bound.takeError();
+    if (*bound && std::isnan(**bound))
+      return node.error(llvm::formatv("{0} must not be NaN", i ? "max" : "min"));
+    bounds[i] = *bound;
+  }
+  auto [min, max] = bounds;
+  // ONNX: "when min is greater than max, the clip operator sets all the
+  // input values to the value of max", which clip(max, max) does.
+  if (min && max && *min > *max)
+    min = max;
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  OpBuilder &b = node.builder();
+  FloatAttr minAttr = min ? b.getF32FloatAttr(*min) : FloatAttr();
+  FloatAttr maxAttr = max ? b.getF32FloatAttr(*max) : FloatAttr();
+  return node.setOutput(
+      0, nn::ClipOp::create(b, node.loc(), *input, minAttr, maxAttr));
+}
+
+void registerActivationOps(OpTable &table) {
+  table["LeakyRelu"] = importLeakyRelu;
+  table["Elu"] = importElu;
+  table["Selu"] = importSelu;
+  table["HardSigmoid"] = importHardSigmoid;
+  table["Clip"] = importClip;
+}
+
+} // namespace neurona::onnx_import
