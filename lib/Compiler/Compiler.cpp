@@ -114,8 +114,22 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
   if (!blob)
     return blob.takeError();
 
+  auto target = createTargetMachine(options.codegen);
+  if (!target)
+    return target.takeError();
+  CPUPipelineOptions pipelineOptions;
+  std::string optionErrors;
+  llvm::raw_string_ostream optionErrorStream(optionErrors);
+  if (mlir::failed(pipelineOptions.parseFromString(options.pipelineOptions,
+                                                   optionErrorStream)))
+    return llvm::createStringError("invalid neurona-cpu-pipeline options '" +
+                                   options.pipelineOptions +
+                                   "': " + optionErrors);
+  if (!pipelineOptions.vectorWidth)
+    pipelineOptions.vectorWidth = f32VectorWidth(**target);
+
   mlir::PassManager pm(module.getContext());
-  buildCPUPipeline(pm, CPUPipelineOptions());
+  buildCPUPipeline(pm, pipelineOptions);
   if (auto err = runPasses(pm, module, "lowering (neurona-cpu-pipeline)"))
     return err;
   bool exportPrefix =
@@ -127,9 +141,6 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
     return writeOutput(output,
                        [&](llvm::raw_ostream &os) { module.print(os); });
 
-  auto target = createTargetMachine(options.codegen);
-  if (!target)
-    return target.takeError();
   llvm::LLVMContext llvmContext;
   auto llvmModule = translateAndOptimize(module, llvmContext, **target,
                                          options.codegen.optLevel);

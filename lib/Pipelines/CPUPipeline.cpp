@@ -6,6 +6,7 @@
 
 #include "neurona/Pipelines/Pipelines.h"
 
+#include "neurona/Codegen/Passes.h"
 #include "neurona/Conversion/Passes.h"
 #include "neurona/Dialect/NN/Transforms/Passes.h"
 #include "neurona/Target/Passes.h"
@@ -21,6 +22,8 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,8 +31,18 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
+
+int64_t neurona::hostVectorWidth() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return 16;
+  if (features.lookup("avx2") && features.lookup("fma"))
+    return 8;
+  return 4;
+}
 
 void neurona::buildCPUPipeline(OpPassManager &pm,
                                const CPUPipelineOptions &options) {
@@ -43,6 +56,25 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
+  // Register-blocked, vectorized contractions, still on tensors.
+  if (options.tileContractions) {
+    int64_t width =
+        options.vectorWidth ? options.vectorWidth : neurona::hostVectorWidth();
+    neurona::CPUTileContractionsOptions tiling;
+    tiling.vectorWidth = width;
+    // An accumulator tile two registers wide, with as many rows as leave
+    // room for one row of B and a broadcast of A: 8 rows of the 32
+    // registers of AVX-512, 6 of AVX2's 16.
+    tiling.registerTileN = 2 * width;
+    tiling.registerTileM = width >= 16 ? 8 : 6;
+    tiling.remainderTileN = 8 * width;
+    if (options.registerTileM)
+      tiling.registerTileM = options.registerTileM;
+    if (options.registerTileN)
+      tiling.registerTileN = options.registerTileN;
+    pm.addNestedPass<func::FuncOp>(neurona::createCPUTileContractions(tiling));
+  }
+
   // Tensors -> buffers, entries in destination-passing style.
   pm.addPass(neurona::createEntryABI());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
@@ -55,11 +87,18 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
 
   // Buffers -> loops -> LLVM.
+  pm.addNestedPass<func::FuncOp>(neurona::createCPULowerVectors());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createConvertVectorToSCFPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.vectorContractLowering =
+      vector::VectorContractLowering::OuterProduct;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
@@ -75,6 +114,7 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
 void neurona::registerPipelines() {
   mlir::nn::registerNNTransformsPasses();
   mlir::registerNeuronaConversionPasses();
+  neurona::registerNeuronaCodegenPasses();
   neurona::registerNeuronaTargetPasses();
   PassPipelineRegistration<CPUPipelineOptions>(
       "neurona-cpu-pipeline",

@@ -10,6 +10,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -49,6 +50,15 @@ neurona::createTargetMachine(const CodegenOptions &options) {
     return llvm::createStringError("cannot create a target machine for CPU '" +
                                    cpu + "'");
   return tm;
+}
+
+int64_t neurona::f32VectorWidth(const llvm::TargetMachine &target) {
+  const llvm::MCSubtargetInfo *subtarget = target.getMCSubtargetInfo();
+  if (subtarget->checkFeatures("+avx512f"))
+    return 16;
+  if (subtarget->checkFeatures("+avx2,+fma"))
+    return 8;
+  return 4;
 }
 
 llvm::Expected<std::unique_ptr<llvm::Module>>

@@ -43,6 +43,11 @@ static cl::opt<bool>
 static cl::opt<std::string>
     mcpu("mcpu", cl::desc("Target CPU ('native' = this machine's features)"),
          cl::init("native"), cl::sub(compileCommand));
+static cl::opt<std::string> pipelineOptions(
+    "cpu-pipeline-options",
+    cl::desc("Options of neurona-cpu-pipeline, e.g. 'register-tile-m=4' "
+             "(see neurona-opt --help)"),
+    cl::value_desc("options"), cl::sub(compileCommand));
 
 static std::string defaultOutput() {
   llvm::StringRef stem = llvm::sys::path::stem(input);
@@ -71,6 +76,7 @@ int driver::runCompile() {
       return fail(std::move(err));
   CompileOptions options;
   options.codegen.cpu = mcpu;
+  options.pipelineOptions = pipelineOptions;
   options.runtimeDir = runtimeDirectory();
   if (training) {
     auto spec = resolveTrainSpec(*model);

@@ -36,6 +36,10 @@ struct CompileOptions {
   /// Training recipe; when `training`, `loss` and `optimizer` must be set.
   TrainSpec train;
   CodegenOptions codegen;
+  /// Options of neurona-cpu-pipeline in its textual form
+  /// (`register-tile-m=4 vector-width=8`); the vector width defaults to the
+  /// target CPU's.
+  std::string pipelineOptions;
   /// Directory holding libneurona_runtime.a and neurona_exe_main.o.
   std::string runtimeDir;
 };

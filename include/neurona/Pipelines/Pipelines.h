@@ -17,7 +17,28 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       *this, "fuse-elementwise",
       llvm::cl::desc("Fuse producer/consumer elementwise linalg ops"),
       llvm::cl::init(true)};
+  Option<bool> tileContractions{
+      *this, "tile-contractions",
+      llvm::cl::desc("Register-block and vectorize matmul-like contractions"),
+      llvm::cl::init(true)};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes of a vector register (16 AVX-512, 8 AVX2); "
+                     "0 reads the host CPU"),
+      llvm::cl::init(0)};
+  Option<int64_t> registerTileM{
+      *this, "register-tile-m",
+      llvm::cl::desc("Rows of the register tile (0: chosen from the width)"),
+      llvm::cl::init(0)};
+  Option<int64_t> registerTileN{
+      *this, "register-tile-n",
+      llvm::cl::desc("Columns of the register tile (0: two registers)"),
+      llvm::cl::init(0)};
 };
+
+/// f32 lanes of the host CPU's widest vector registers with FMA: 16 with
+/// AVX-512, 8 with AVX2, else 4.
+int64_t hostVectorWidth();
 
 /// `nn` on tensors -> LLVM dialect for the host CPU: nn to linalg, fusion,
 /// the runtime calling convention, one-shot bufferization with deallocation,

@@ -83,6 +83,10 @@ struct CodegenOptions {
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const CodegenOptions &options);
 
+/// f32 lanes of `target`'s widest vector registers with FMA: 16 with
+/// AVX-512, 8 with AVX2, else 4.
+int64_t f32VectorWidth(const llvm::TargetMachine &target);
+
 /// Translates to LLVM IR and runs LLVM's optimisation pipeline for `target`.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateAndOptimize(mlir::ModuleOp llvmModule, llvm::LLVMContext &context,

@@ -1,0 +1,42 @@
+//===- Passes.h - target code generation passes -----------------*- C++ -*-===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_CODEGEN_PASSES_H
+#define NEURONA_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+namespace affine {
+class AffineDialect;
+}
+namespace arith {
+class ArithDialect;
+}
+namespace memref {
+class MemRefDialect;
+}
+namespace scf {
+class SCFDialect;
+}
+namespace tensor {
+class TensorDialect;
+}
+namespace vector {
+class VectorDialect;
+}
+} // namespace mlir
+
+namespace neurona {
+#define GEN_PASS_DECL
+#include "neurona/Codegen/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "neurona/Codegen/Passes.h.inc"
+} // namespace neurona
+
+#endif // NEURONA_CODEGEN_PASSES_H

@@ -1,0 +1,87 @@
+//===- Passes.td - target code generation passes -----------*- tablegen -*-===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NEURONA_CODEGEN_PASSES_TD
+#define NEURONA_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def CPUTileContractions
+    : Pass<"neurona-cpu-tile-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Tile, peel and vectorize linalg contractions into register "
+                "blocked outer-product kernels";
+  let description = [{
+    Every 2-D contraction on tensors (a `linalg.matmul`, or a
+    `linalg.generic` whose body is a multiply-accumulate and whose maps are a
+    matmul's, transposed operands included) is rewritten into
+
+    1. cache tiles (`cache-tile-m/n/k`) when its operands do not fit the
+       core's L2 cache;
+    2. a register tile of `register-tile-m` rows by `register-tile-n`
+       columns stepping one `k` at a time, innermost. The `m` and `n` loops
+       are peeled, so full tiles are static and only the last partial tile
+       of each dimension is masked;
+    3. the rows left over below `register-tile-m` (every row of a batch-1
+       call) are computed one at a time, `remainder-tile-n` columns wide;
+    4. each tile is vectorized to one `vector.contract`, and the accumulator
+       tile is hoisted out of the `k` loop into registers.
+
+    The result stays on tensors, so one-shot bufferization places every
+    buffer; `neurona-cpu-lower-vectors` later turns each contraction into
+    broadcast FMAs. Contractions this pass cannot vectorize are left as
+    they are and lower to loops.
+
+    ```mlir
+    // register-tile-m=8 register-tile-n=32: 8 broadcasts of A, 2 loads of B
+    // and 16 FMAs on zmm registers per k step.
+    %r = linalg.matmul ins(%a, %b : tensor<?x784xf32>, tensor<784x128xf32>)
+                       outs(%c : tensor<?x128xf32>) -> tensor<?x128xf32>
+    ```
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes of one vector register (16: AVX-512, 8: AVX2)">,
+    Option<"registerTileM", "register-tile-m", "int64_t", /*default=*/"8",
+           "Rows of the accumulator tile held in registers">,
+    Option<"registerTileN", "register-tile-n", "int64_t", /*default=*/"32",
+           "Columns of the accumulator tile (a multiple of the vector width)">,
+    Option<"remainderTileN", "remainder-tile-n", "int64_t", /*default=*/"128",
+           "Columns of the one-row tile that computes leftover rows">,
+    Option<"cacheTileM", "cache-tile-m", "int64_t", /*default=*/"64",
+           "Rows of a cache tile">,
+    Option<"cacheTileN", "cache-tile-n", "int64_t", /*default=*/"128",
+           "Columns of a cache tile">,
+    Option<"cacheTileK", "cache-tile-k", "int64_t", /*default=*/"256",
+           "Reduction depth of a cache tile">,
+    Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"524288",
+           "Operand bytes (B panel) above which contractions are cache tiled">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def CPULowerVectors
+    : Pass<"neurona-cpu-lower-vectors", "::mlir::func::FuncOp"> {
+  let summary = "Lower vector contractions and transfers to FMAs, loads and "
+                "stores of one vector register";
+  let description = [{
+    Runs after bufferization. Contractions become outer products (a
+    broadcast of one A element times a row of B, accumulated with
+    `vector.fma`), masks become masked loads and stores, and the remaining
+    shape casts, broadcasts and transposes are lowered to what the LLVM
+    conversion takes. `convert-vector-to-scf` then unrolls n-D transfers
+    into rank-1 ones, which may run out of bounds (masked loads and stores).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+  ];
+}
+
+#endif // NEURONA_CODEGEN_PASSES_TD
