@@ -112,3 +112,64 @@ func.func @forward(%x: tensor<?x3xf32> {nn.role = "input", nn.name = "x"},
   %0 = nn.maximum %x, %w : tensor<?x3xf32>, tensor<3xf32>
   return %0 : tensor<?x3xf32>
 }
+
+// -----
+
+// Data movement: slice scatters its gradient back into zeros, concat hands
+// each input its stretch of the gradient, leaky_relu's slope is
+// alpha + (1 - alpha) * step(x).
+// CHECK-LABEL: func.func @gradients
+// CHECK:      %[[C:.+]] = nn.concat %[[A:.+]], %{{.+}} axis = 1
+// CHECK:      %[[S:.+]] = nn.slice %[[C]] axes = [1] starts = [1] ends = [5] steps = [2]
+// CHECK:      %[[STEP:.+]] = nn.step %[[S]]
+// CHECK:      %[[ONE_MINUS:.+]] = nn.constant dense<8.000000e-01>
+// CHECK:      %[[SCALED:.+]] = nn.mul %[[STEP]], %[[ONE_MINUS]]
+// CHECK:      %[[ALPHA:.+]] = nn.constant dense<2.000000e-01>
+// CHECK:      %[[SLOPE:.+]] = nn.add %[[ALPHA]], %[[SCALED]]
+// CHECK:      %[[DS:.+]] = nn.mul %{{.+}}, %[[SLOPE]]
+// CHECK:      %[[ZERO:.+]] = nn.constant dense<0.000000e+00> : tensor<f32>
+// CHECK:      %[[ZEROS:.+]] = nn.broadcast_like %[[ZERO]], %[[C]] : tensor<f32>, tensor<?x12xf32>
+// CHECK:      %[[DC:.+]] = nn.slice_scatter %[[ZEROS]], %[[DS]] axes = [1] starts = [1] ends = [5] steps = [2] : tensor<?x12xf32>, tensor<?x2xf32>
+// CHECK:      %[[DA:.+]] = nn.slice %[[DC]] axes = [1] starts = [0] ends = [6] : tensor<?x12xf32>
+// CHECK:      nn.slice %[[DC]] axes = [1] starts = [6] ends = [12] : tensor<?x12xf32>
+// CHECK:      nn.mul %[[DA]], %{{.+}} : tensor<?x6xf32>, tensor<?x6xf32>
+func.func @forward(%x: tensor<?x6xf32> {nn.role = "input", nn.name = "x"},
+                   %w: tensor<6xf32> {nn.role = "param", nn.name = "w"})
+    -> (tensor<?x2xf32> {nn.role = "output", nn.name = "y"}) {
+  %a = nn.mul %x, %w : tensor<?x6xf32>, tensor<6xf32>
+  %c = nn.concat %a, %x axis = 1 : tensor<?x6xf32>, tensor<?x6xf32>
+  %s = nn.slice %c axes = [1] starts = [1] ends = [5] steps = [2] : tensor<?x12xf32>
+  %l = nn.leaky_relu %s alpha = 0.2 : tensor<?x2xf32>
+  return %l : tensor<?x2xf32>
+}
+
+// -----
+
+// transpose's gradient is the inverse permutation; reduce_min's goes to the
+// minima (mask 1 - step(x - min)), shared among ties; clip's passes where
+// min < x < max: step(x - min) * step(max - x).
+// CHECK-LABEL: func.func @gradients
+// CHECK:      %[[T:.+]] = nn.transpose %{{.+}} perm = [0, 2, 1] : tensor<?x2x3xf32>
+// CHECK:      %[[M:.+]] = nn.reduce_min %[[T]] axes = [2] : tensor<?x3x2xf32>
+// CHECK:      %[[LOW:.+]] = nn.constant dense<-1.000000e+00>
+// CHECK:      %[[ABOVE:.+]] = nn.sub %[[M]], %[[LOW]]
+// CHECK:      nn.step %[[ABOVE]] : tensor<?x3xf32>
+// CHECK:      %[[HIGH:.+]] = nn.constant dense<1.000000e+00>
+// CHECK:      %[[BELOW:.+]] = nn.sub %[[HIGH]], %[[M]]
+// CHECK:      nn.step %[[BELOW]] : tensor<?x3xf32>
+// CHECK:      %[[KEPT:.+]] = nn.reshape %[[M]] : tensor<?x3xf32> -> tensor<?x3x1xf32>
+// CHECK:      %[[GAP:.+]] = nn.sub %[[T]], %[[KEPT]]
+// CHECK:      %[[AWAY:.+]] = nn.step %[[GAP]]
+// CHECK:      %[[MASK:.+]] = nn.sub %{{.+}}, %[[AWAY]]
+// CHECK:      %[[TIES:.+]] = nn.reduce_sum %[[MASK]] axes = [2] keepdims
+// CHECK:      nn.div %[[MASK]], %[[TIES]]
+// CHECK:      nn.transpose %{{.+}} perm = [0, 2, 1] : tensor<?x3x2xf32>
+func.func @forward(%x: tensor<?x2x3xf32> {nn.role = "input", nn.name = "x"},
+                   %w: tensor<3xf32> {nn.role = "param", nn.name = "w"})
+    -> (tensor<?x3xf32> {nn.role = "output", nn.name = "y"}) {
+  %a = nn.mul %x, %w : tensor<?x2x3xf32>, tensor<3xf32>
+  %t = nn.transpose %a perm = [0, 2, 1] : tensor<?x2x3xf32>
+  %m = nn.reduce_min %t axes = [2] : tensor<?x3x2xf32>
+  %c = nn.clip %m min = -1.0 max = 1.0 : tensor<?x3xf32>
+  return %c : tensor<?x3xf32>
+}

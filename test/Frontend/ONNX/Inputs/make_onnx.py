@@ -107,6 +107,52 @@ def elementwise():
                  [init("shift", weights(8)), init("scale", weights(1, 8))])
 
 
+def activations():
+    nodes = [
+        helper.make_node("LeakyRelu", ["x"], ["a"]),
+        helper.make_node("LeakyRelu", ["a"], ["b"], alpha=0.2),
+        helper.make_node("Elu", ["b"], ["c"], alpha=0.5),
+        helper.make_node("Selu", ["c"], ["d"]),
+        helper.make_node("HardSigmoid", ["d"], ["e"]),
+        helper.make_node("Softplus", ["e"], ["f"]),
+        helper.make_node("Softsign", ["f"], ["g"]),
+        helper.make_node("Clip", ["g", "lo", "hi"], ["h"]),
+        helper.make_node("Clip", ["h", "", "hi"], ["i"]),
+        helper.make_node("Abs", ["i"], ["j"]),
+        helper.make_node("Sign", ["j"], ["k"]),
+        helper.make_node("Erf", ["k"], ["y"]),
+    ]
+    return model(nodes, [f32("x", ["N", 8])], [f32("y", ["N", 8])],
+                 [init("lo", np.float32(-1)), init("hi", np.float32(6))])
+
+
+def data_movement():
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 1]),
+        helper.make_node("Concat", ["t", "t"], ["c"], axis=-1),
+        helper.make_node("Slice", ["c", "starts", "ends", "axes", "steps"], ["s"]),
+        helper.make_node("ReduceMin", ["s"], ["r"], axes=[1], keepdims=0),
+        helper.make_node("Pow", ["r", "two"], ["p"]),
+        helper.make_node("Max", ["p", "r", "row"], ["m"]),
+        helper.make_node("Mean", ["m", "r"], ["y"]),
+    ]
+    return model(nodes, [f32("x", ["N", 3, 4])], [f32("y", ["N", 3])], [
+        init("starts", np.array([0, -1], np.int64)),
+        init("ends", np.array([2**63 - 1, -100], np.int64)),
+        init("axes", np.array([0, 2], np.int64)),
+        init("steps", np.array([1, -2], np.int64)),
+        init("two", np.array(2, np.int64)),
+        init("row", weights(3))], opset=13)
+
+
+def bad_node(op, inputs, shape=("N", 4), inits=(), opset=OPSET, **attrs):
+    """One `op` node on x of `shape`, named 'bad', for the error tests."""
+    nodes = [helper.make_node(op, ["x"] + list(inputs), ["y"], name="bad",
+                              **attrs)]
+    return model(nodes, [f32("x", list(shape))], [f32("y", None)], inits,
+                 opset=opset)
+
+
 def softmax(opset, op, axis, shape):
     attrs = {} if axis is None else {"axis": axis}
     nodes = [helper.make_node(op, ["x"], ["y"], name="sm", **attrs)]
@@ -191,6 +237,32 @@ def main():
         "softmax11_3d": lambda: softmax(11, "Softmax", 1, ["N", 4, 5]),
         "softmax13_axis1": lambda: softmax(13, "Softmax", 1, ["N", 4, 5]),
         "flatten_reshape": flatten_reshape,
+        "activations": activations,
+        "data_movement": data_movement,
+        "bad_perm": lambda: bad_node("Transpose", [], ("N", 3, 4), perm=[0, 2, 2]),
+        "moved_batch": lambda: bad_node("Transpose", [], ("N", 3)),
+        "bad_concat": lambda: bad_node("Concat", ["w"], ("N", 4), axis=1,
+                                       inits=[init("w", weights(2, 4))]),
+        "concat_no_axis": lambda: bad_node("Concat", ["x"]),
+        "slice_batch": lambda: bad_node(
+            "Slice", ["s", "e"], inits=[init("s", np.array([1], np.int64)),
+                                        init("e", np.array([3], np.int64))]),
+        "slice_computed": lambda: bad_node("Slice", ["x", "x"]),
+        "slice_empty": lambda: bad_node(
+            "Slice", ["s", "e", "a"], inits=[init("s", np.array([3], np.int64)),
+                                             init("e", np.array([1], np.int64)),
+                                             init("a", np.array([1], np.int64))]),
+        "slice_zero_step": lambda: bad_node(
+            "Slice", ["s", "e", "a", "t"],
+            inits=[init("s", np.array([0], np.int64)),
+                   init("e", np.array([2], np.int64)),
+                   init("a", np.array([1], np.int64)),
+                   init("t", np.array([0], np.int64))]),
+        "clip_computed": lambda: bad_node("Clip", ["x"]),
+        "clip_vector": lambda: bad_node("Clip", ["lo"],
+                                        inits=[init("lo", weights(4))]),
+        "leaky_nan": lambda: bad_node("LeakyRelu", [], alpha=float("nan")),
+        "selu_unknown_attr": lambda: bad_node("Selu", [], lambd=0.5),
         "gemm_mismatch": lambda: model(
             [helper.make_node("Gemm", ["x", "w"], ["y"], name="fc1")],
             [x], [f32("y", ["N", 10])], [init("w", weights(100, 10))]),
