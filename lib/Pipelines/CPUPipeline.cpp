@@ -74,6 +74,7 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
       tiling.registerTileN = options.registerTileN;
     pm.addNestedPass<func::FuncOp>(neurona::createCPUTileContractions(tiling));
   }
+  pm.addNestedPass<func::FuncOp>(neurona::createCPUApproximateMath());
 
   // Tensors -> buffers, entries in destination-passing style.
   pm.addPass(neurona::createEntryABI());

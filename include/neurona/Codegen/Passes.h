@@ -20,6 +20,9 @@ class ArithDialect;
 namespace linalg {
 class LinalgDialect;
 }
+namespace math {
+class MathDialect;
+}
 namespace memref {
 class MemRefDialect;
 }

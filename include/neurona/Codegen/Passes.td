@@ -80,6 +80,20 @@ def CPUTileContractions
   ];
 }
 
+def CPUApproximateMath
+    : Pass<"neurona-cpu-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "Replace exp, log and tanh with vectorizable polynomials";
+  let description = [{
+    MLIR's polynomial approximations of `math.exp`, `expm1`, `log`,
+    `log1p`, `log2` and `tanh` (a few ULP from libm in f32) instead of libm
+    calls, so that the loops of sigmoid, softmax and the losses vectorize.
+    Other math functions (erf, pow) stay libm calls.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect",
+  ];
+}
+
 def CPULowerVectors
     : Pass<"neurona-cpu-lower-vectors", "::mlir::func::FuncOp"> {
   let summary = "Lower vector contractions and transfers to FMAs, loads and "
