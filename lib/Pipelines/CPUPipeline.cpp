@@ -44,6 +44,11 @@ int64_t neurona::hostVectorWidth() {
   return 4;
 }
 
+/// The f32 lanes the pipeline targets: the option, else the host's.
+static int64_t vectorWidth(const neurona::CPUPipelineOptions &options) {
+  return options.vectorWidth ? options.vectorWidth : neurona::hostVectorWidth();
+}
+
 void neurona::buildCPUPipeline(OpPassManager &pm,
                                const CPUPipelineOptions &options) {
   // nn -> linalg on tensors.
@@ -88,7 +93,9 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
 
   // Buffers -> loops -> LLVM.
-  pm.addNestedPass<func::FuncOp>(neurona::createCPULowerVectors());
+  neurona::CPULowerVectorsOptions lowerVectors;
+  lowerVectors.avx2Transpose = vectorWidth(options) == 8;
+  pm.addNestedPass<func::FuncOp>(neurona::createCPULowerVectors(lowerVectors));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

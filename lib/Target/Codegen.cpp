@@ -26,6 +26,8 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 neurona::createTargetMachine(const CodegenOptions &options) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  // The AVX2 transpose lowering emits inline assembly (vblendps).
+  llvm::InitializeNativeTargetAsmParser();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   std::string error;
   const llvm::Target *target =

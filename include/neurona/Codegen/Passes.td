@@ -106,6 +106,10 @@ def CPULowerVectors
     conversion takes. `convert-vector-to-scf` then unrolls n-D transfers
     into rank-1 ones, which may run out of bounds (masked loads and stores).
   }];
+  let options = [
+    Option<"avx2Transpose", "avx2-transpose", "bool", /*default=*/"false",
+           "Lower 8x8 f32 transposes with AVX2 shuffles and blends">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",

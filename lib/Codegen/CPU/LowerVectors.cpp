@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/X86Vector/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace neurona {
@@ -33,9 +34,20 @@ namespace {
 
 struct CPULowerVectorsPass
     : neurona::impl::CPULowerVectorsBase<CPULowerVectorsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
+    if (avx2Transpose) {
+      // 8x8 register transposes in 24 shuffles and blends instead of a
+      // generic 64-lane shuffle (outranks the generic lowering).
+      x86vector::avx2::LoweringOptions avx2;
+      avx2.setTransposeOptions(
+          x86vector::avx2::TransposeLoweringOptions().lower8x8xf32());
+      x86vector::avx2::populateSpecializedTransposeLoweringPatterns(patterns,
+                                                                    avx2);
+    }
     vector::populateVectorContractLoweringPatterns(
         patterns, vector::VectorContractLowering::OuterProduct);
     vector::populateVectorOuterProductLoweringPatterns(patterns);
