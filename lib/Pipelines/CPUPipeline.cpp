@@ -104,6 +104,9 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   ConvertVectorToLLVMPassOptions vectorToLLVM;
+  // Horizontal sums (the lanes of dot-product tiles) as a shuffle tree; its
+  // order is fixed by the code, not the data or the thread count.
+  vectorToLLVM.reassociateFPReductions = true;
   vectorToLLVM.vectorContractLowering =
       vector::VectorContractLowering::OuterProduct;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));

@@ -16,26 +16,9 @@ namespace {
 
 /// Lowers to a contraction `linalg.generic` whose loop order keeps the
 /// innermost loop on unit-stride memory: (m, k, n) when the rhs is row-major
-/// KxN and (k, m, n) when the lhs is transposed. A transposed rhs is first
-/// materialized row-major with `linalg.transpose` (its N x K elements are
-/// read once; the contraction then reads rows of B, not columns, on every
-/// one of its M rows). Tiling passes that match contractions see through
-/// the loop order.
-/// `value` (rank 2) with its dimensions swapped, as a fresh tensor.
-Value transposed(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  auto resultType = RankedTensorType::get(
-      {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
-  SmallVector<Value> dynSizes;
-  for (int64_t d : {1, 0})
-    if (type.isDynamicDim(d))
-      dynSizes.push_back(tensor::DimOp::create(b, loc, value, d));
-  Value init = emptyTensor(b, loc, resultType, dynSizes);
-  return linalg::TransposeOp::create(b, loc, value, init,
-                                     ArrayRef<int64_t>{1, 0})
-      .getResult()[0];
-}
-
+/// KxN, (k, m, n) when the lhs is transposed, and (m, n, k) when the rhs is
+/// transposed (a dot product over contiguous rows). Tiling passes that match
+/// contractions see through the order.
 struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -47,14 +30,12 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
     Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
     RankedTensorType resultType = op.getType();
-    if (tb) {
-      rhs = transposed(rewriter, loc, rhs);
-      tb = false;
-    }
 
     // Loop positions of m, n, k.
     unsigned m, n, k;
-    if (ta) {
+    if (tb && !ta) {
+      m = 0, n = 1, k = 2;
+    } else if (ta && !tb) {
       k = 0, m = 1, n = 2;
     } else {
       m = 0, k = 1, n = 2;

@@ -121,3 +121,58 @@ func.func @dynamic_n(%a: tensor<8x16xf32>, %b: tensor<16x?xf32>,
                      outs(%c : tensor<8x?xf32>) -> tensor<8x?xf32>
   return %r : tensor<8x?xf32>
 }
+
+// -----
+
+// B stored N x K (ONNX Gemm transB, PyTorch's Linear): dot products along
+// k. A 4x4 tile keeps 16 lanes of partial sums per element across the k
+// loop (one FMA per element and step) and adds the lanes once after it.
+// CHECK-LABEL: func.func @rhs_transposed
+// CHECK:         scf.for {{.+}} step %c4
+// CHECK:           scf.for {{.+}} step %c4
+// CHECK:             %[[C:.+]] = vector.transfer_read {{.+}} : tensor<4x4xf32>, vector<4x4xf32>
+// CHECK:             %[[SUMS:.+]] = scf.for {{.+}} step %c16 iter_args(%{{.+}} = %cst{{.*}}) -> (vector<4x4x16xf32>)
+// CHECK-COUNT-16:      vector.fma {{.+}} : vector<16xf32>
+// CHECK:             vector.multi_reduction <add>, %[[SUMS]], %[[C]] [2] : vector<4x4x16xf32> to vector<4x4xf32>
+// CHECK-NOT:     linalg.transpose
+#a = affine_map<(m, n, k) -> (m, k)>
+#bt = affine_map<(m, n, k) -> (n, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @rhs_transposed(%x: tensor<?x784xf32>, %w: tensor<128x784xf32>,
+                          %y: tensor<?x128xf32>) -> tensor<?x128xf32> {
+  %r = linalg.generic {indexing_maps = [#a, #bt, #c],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<?x784xf32>, tensor<128x784xf32>)
+      outs(%y : tensor<?x128xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x128xf32>
+  return %r : tensor<?x128xf32>
+}
+
+// -----
+
+// K = 10 is no whole number of vectors: B is transposed once (16x16
+// register blocks) and the outer-product kernels read the copy.
+// CHECK-LABEL: func.func @rhs_transposed_short_k
+// CHECK:         vector.transpose
+// CHECK:         scf.for {{.+}} -> (vector<8x32xf32>)
+// CHECK:           vector.contract {{.+}} into vector<8x32xf32>
+#a = affine_map<(m, n, k) -> (m, k)>
+#bt = affine_map<(m, n, k) -> (n, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @rhs_transposed_short_k(%x: tensor<?x10xf32>, %w: tensor<128x10xf32>,
+                                  %y: tensor<?x128xf32>) -> tensor<?x128xf32> {
+  %r = linalg.generic {indexing_maps = [#a, #bt, #c],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<?x10xf32>, tensor<128x10xf32>)
+      outs(%y : tensor<?x128xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x128xf32>
+  return %r : tensor<?x128xf32>
+}
