@@ -74,4 +74,40 @@ TEST(Inference, ReductionsKeepOrDropAxes) {
   EXPECT_TRUE(failed(inferReduce(std::nullopt, in, {}, false, types)));
 }
 
+TEST(Inference, TransposePermutes) {
+  MLIRContext ctx;
+  Type f32 = Float32Type::get(&ctx);
+  auto t = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, f32);
+  };
+  SmallVector<Type> types;
+  ASSERT_TRUE(succeeded(
+      inferTranspose(std::nullopt, t({kDyn, 2, 3, 4}), {0, 3, 1, 2}, types)));
+  EXPECT_EQ(types.back(), t({kDyn, 4, 2, 3}));
+  EXPECT_TRUE(
+      failed(inferTranspose(std::nullopt, t({kDyn, 2}), {1, 0}, types)));
+  EXPECT_TRUE(failed(inferTranspose(std::nullopt, t({2, 3}), {0, 0}, types)));
+  EXPECT_TRUE(failed(inferTranspose(std::nullopt, t({2, 3}), {0}, types)));
+}
+
+TEST(Inference, SliceLengths) {
+  // ceil((end - start) / step), counting down for a negative step.
+  EXPECT_EQ(sliceLength(1, 6, 2), 3);
+  EXPECT_EQ(sliceLength(0, 7, 3), 3);
+  EXPECT_EQ(sliceLength(5, -1, -2), 3);
+  EXPECT_EQ(sliceLength(4, -1, -3), 2);
+  EXPECT_EQ(sliceLength(3, 3, 1), 0);
+  EXPECT_EQ(sliceLength(3, 1, 1), 0);
+
+  MLIRContext ctx;
+  auto in = RankedTensorType::get({kDyn, 10}, Float32Type::get(&ctx));
+  SmallVector<Type> types;
+  ASSERT_TRUE(
+      succeeded(inferSlice(std::nullopt, in, {-1}, {9}, {-1}, {-4}, types)));
+  EXPECT_EQ(cast<RankedTensorType>(types.back()).getShape(),
+            ArrayRef<int64_t>({kDyn, 3}));
+  EXPECT_TRUE(failed(inferSlice(std::nullopt, in, {0}, {0}, {1}, {}, types)));
+  EXPECT_TRUE(failed(inferSlice(std::nullopt, in, {1}, {0}, {11}, {}, types)));
+}
+
 } // namespace

@@ -22,8 +22,7 @@ using namespace mlir::nn::lowering;
 namespace {
 
 /// An elementwise op whose scalar body reads the op's attributes.
-template <typename OpTy>
-struct ActivationLowering : OpConversionPattern<OpTy> {
+template <typename OpTy> struct ActivationLowering : OpConversionPattern<OpTy> {
   using BodyFn = Value (*)(OpBuilder &, Location, Value, OpTy);
 
   ActivationLowering(MLIRContext *ctx, BodyFn fn)
@@ -32,12 +31,11 @@ struct ActivationLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value result =
-        buildElementwise(rewriter, op.getLoc(), op.getType(),
-                         adaptor.getInput(),
-                         [&](OpBuilder &b, Location l, ValueRange x) -> Value {
-                           return fn(b, l, x[0], op);
-                         });
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), op.getType(), adaptor.getInput(),
+        [&](OpBuilder &b, Location l, ValueRange x) -> Value {
+          return fn(b, l, x[0], op);
+        });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -51,14 +49,15 @@ Value isPositive(OpBuilder &b, Location l, Value x) {
 }
 
 Value leakyReluBody(OpBuilder &b, Location l, Value x, LeakyReluOp op) {
-  Value scaled = arith::MulFOp::create(
-      b, l, x, f32(b, l, op.getAlpha().convertToFloat()));
+  Value scaled =
+      arith::MulFOp::create(b, l, x, f32(b, l, op.getAlpha().convertToFloat()));
   return arith::SelectOp::create(b, l, isPositive(b, l, x), x, scaled);
 }
 
 /// x where x > 0, else alpha * (e^x - 1).
 Value elu(OpBuilder &b, Location l, Value x, float alpha) {
-  Value negative = arith::MulFOp::create(b, l, f32(b, l, alpha), expm1(b, l, x));
+  Value negative =
+      arith::MulFOp::create(b, l, f32(b, l, alpha), expm1(b, l, x));
   return arith::SelectOp::create(b, l, isPositive(b, l, x), x, negative);
 }
 
@@ -74,8 +73,7 @@ Value seluBody(OpBuilder &b, Location l, Value x, SeluOp op) {
 Value hardSigmoidBody(OpBuilder &b, Location l, Value x, HardSigmoidOp op) {
   Value line = arith::AddFOp::create(
       b, l,
-      arith::MulFOp::create(b, l, x,
-                            f32(b, l, op.getAlpha().convertToFloat())),
+      arith::MulFOp::create(b, l, x, f32(b, l, op.getAlpha().convertToFloat())),
       f32(b, l, op.getBeta().convertToFloat()));
   Value capped = arith::MinimumFOp::create(b, l, line, f32(b, l, 1.0));
   return arith::MaximumFOp::create(b, l, capped, f32(b, l, 0.0));

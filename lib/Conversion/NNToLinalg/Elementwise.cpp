@@ -97,8 +97,7 @@ Value signBody(OpBuilder &b, Location l, ValueRange x) {
       arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x[0], zero);
   Value below =
       arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x[0], zero);
-  Value negOrSelf =
-      arith::SelectOp::create(b, l, below, f32(b, l, -1.0), x[0]);
+  Value negOrSelf = arith::SelectOp::create(b, l, below, f32(b, l, -1.0), x[0]);
   return arith::SelectOp::create(b, l, above, f32(b, l, 1.0), negOrSelf);
 }
 Value ceilBody(OpBuilder &b, Location l, ValueRange x) {

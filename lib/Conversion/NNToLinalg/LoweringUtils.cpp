@@ -165,11 +165,10 @@ Value mlir::nn::lowering::log1p(OpBuilder &b, Location loc, Value x) {
   Value one = f32(b, loc, 1.0);
   Value u = arith::AddFOp::create(b, loc, one, x);
   Value uMinusOne = arith::SubFOp::create(b, loc, u, one);
-  Value corrected = arith::MulFOp::create(
-      b, loc, math::LogOp::create(b, loc, u),
-      arith::DivFOp::create(b, loc, x, uMinusOne));
-  Value tiny =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u, one);
+  Value corrected =
+      arith::MulFOp::create(b, loc, math::LogOp::create(b, loc, u),
+                            arith::DivFOp::create(b, loc, x, uMinusOne));
+  Value tiny = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u, one);
   return arith::SelectOp::create(b, loc, tiny, x, corrected);
 }
 
@@ -184,9 +183,9 @@ Value mlir::nn::lowering::expm1(OpBuilder &b, Location loc, Value x) {
       arith::DivFOp::create(b, loc, x, math::LogOp::create(b, loc, u)));
   Value saturated = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                           uMinusOne, minusOne);
-  Value tiny =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u, one);
-  Value result = arith::SelectOp::create(b, loc, saturated, minusOne, corrected);
+  Value tiny = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, u, one);
+  Value result =
+      arith::SelectOp::create(b, loc, saturated, minusOne, corrected);
   return arith::SelectOp::create(b, loc, tiny, x, result);
 }
 

@@ -136,7 +136,6 @@ void mlir::nn::populateNNReductionToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<ReduceLowering<ReduceSumOp>, ReduceLowering<ReduceMeanOp>,
                ReduceLowering<ReduceMaxOp>, ReduceLowering<ReduceMinOp>,
-               NumelLowering,
-               SoftmaxLowering<SoftmaxOp>, SoftmaxLowering<LogSoftmaxOp>>(
-      patterns.getContext());
+               NumelLowering, SoftmaxLowering<SoftmaxOp>,
+               SoftmaxLowering<LogSoftmaxOp>>(patterns.getContext());
 }

@@ -129,8 +129,8 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
 
 /// Computes one element of a generic from its loop indices and the scalars of
 /// its inputs.
-using IndexedBodyFn = function_ref<Value(OpBuilder &, Location,
-                                         ArrayRef<Value>, ValueRange)>;
+using IndexedBodyFn =
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>, ValueRange)>;
 
 /// An all-parallel generic producing `type` from `inputs` read through
 /// identity maps, whose body also sees the loop indices.
@@ -294,8 +294,8 @@ struct SliceScatterLowering : OpConversionPattern<SliceScatterOp> {
             arith::SubIOp::create(b, l, indices[s.axis], index(b, l, s.start));
         Value k = arith::DivSIOp::create(b, l, offset, index(b, l, s.step));
         Value back = arith::MulIOp::create(b, l, k, index(b, l, s.step));
-        Value exact = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                            back, offset);
+        Value exact =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, back, offset);
         Value low = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, k,
                                           index(b, l, 0));
         Value high = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, k,

@@ -26,9 +26,8 @@ using llvm::StringRef;
 namespace neurona::dsl {
 
 static const StringRef kActivations[] = {
-    "linear",    "relu",     "sigmoid",  "tanh",
-    "softmax",   "log_softmax", "leaky_relu", "elu",
-    "selu",      "softplus", "softsign", "hard_sigmoid"};
+    "linear",     "relu", "sigmoid", "tanh",     "softmax",  "log_softmax",
+    "leaky_relu", "elu",  "selu",    "softplus", "softsign", "hard_sigmoid"};
 static const StringRef kWeightInits[] = {"glorot_uniform", "he_uniform",
                                          "zeros", "ones"};
 static const StringRef kBiasInits[] = {"zeros", "ones"};
@@ -273,8 +272,8 @@ static Expected<ValueInfo> emitMaxout(LayerContext &ctx) {
                                       ctx.call.loc);
     y = nn::AddOp::create(b, ctx.loc, y, bias);
   }
-  auto grouped = RankedTensorType::get(
-      {inputType.getDimSize(0), unitCount, k}, inputType.getElementType());
+  auto grouped = RankedTensorType::get({inputType.getDimSize(0), unitCount, k},
+                                       inputType.getElementType());
   y = nn::ReshapeOp::create(b, ctx.loc, grouped, y);
   y = nn::ReduceMaxOp::create(b, ctx.loc, y, b.getDenseI64ArrayAttr({2}),
                               /*keepdims=*/false);

@@ -31,8 +31,8 @@ static Expected<float> finiteAttribute(NodeContext &node, llvm::StringRef name,
                                        float defaultValue) {
   auto value = node.floatAttribute(name, defaultValue);
   if (value && !std::isfinite(*value))
-    return node.error(llvm::formatv("attribute '{0}' must be finite, got {1}",
-                                    name, *value));
+    return node.error(
+        llvm::formatv("attribute '{0}' must be finite, got {1}", name, *value));
   return value;
 }
 
@@ -60,8 +60,8 @@ static Error importElu(NodeContext &node) {
   if (!input)
     return input.takeError();
   OpBuilder &b = node.builder();
-  return node.setOutput(0, nn::EluOp::create(b, node.loc(), *input,
-                                             b.getF32FloatAttr(*alpha)));
+  return node.setOutput(
+      0, nn::EluOp::create(b, node.loc(), *input, b.getF32FloatAttr(*alpha)));
 }
 
 static Error importSelu(NodeContext &node) {
@@ -95,9 +95,9 @@ static Error importHardSigmoid(NodeContext &node) {
   if (!input)
     return input.takeError();
   OpBuilder &b = node.builder();
-  return node.setOutput(0, nn::HardSigmoidOp::create(
-                               b, node.loc(), *input, b.getF32FloatAttr(*alpha),
-                               b.getF32FloatAttr(*beta)));
+  return node.setOutput(0, nn::HardSigmoidOp::create(b, node.loc(), *input,
+                                                     b.getF32FloatAttr(*alpha),
+                                                     b.getF32FloatAttr(*beta)));
 }
 
 /// Clip's bound `i` (1: min, 2: max) from opset 11 on: absent, or a constant
@@ -112,9 +112,9 @@ static Expected<std::optional<float>> clipBoundInput(NodeContext &node,
   const TensorValue &bound = **constant;
   llvm::StringRef name = i == 1 ? "min" : "max";
   if (!bound.isFloat() || bound.numElements() != 1)
-    return node.error(llvm::formatv(
-        "{0} must be a FLOAT scalar, got {1} {2}", name,
-        dataTypeName(bound.dataType), formatShape(bound.dims)));
+    return node.error(llvm::formatv("{0} must be a FLOAT scalar, got {1} {2}",
+                                    name, dataTypeName(bound.dataType),
+                                    formatShape(bound.dims)));
   return bound.floats[0];
 }
 
@@ -141,7 +141,8 @@ static Error importClip(NodeContext &node) {
     if (!bound)
       return bound.takeError();
     if (*bound && std::isnan(**bound))
-      return node.error(llvm::formatv("{0} must not be NaN", i ? "max" : "min"));
+      return node.error(
+          llvm::formatv("{0} must not be NaN", i ? "max" : "min"));
     bounds[i] = *bound;
   }
   auto [min, max] = bounds;

@@ -77,7 +77,8 @@ static Error importPow(NodeContext &node) {
   if (!base)
     return base.takeError();
   Value exponent;
-  if (auto constant = node.constantInput(1); constant && !(*constant)->isFloat()) {
+  if (auto constant = node.constantInput(1);
+      constant && !(*constant)->isFloat()) {
     const TensorValue &ints = **constant;
     std::vector<float> values(ints.ints.begin(), ints.ints.end());
     auto type = f32Tensor(base->getContext(), ints.dims);

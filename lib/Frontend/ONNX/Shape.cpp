@@ -252,9 +252,9 @@ static Error importTranspose(NodeContext &node) {
           }))
     return err;
   OpBuilder &b = node.builder();
-  return node.setOutput(0, nn::TransposeOp::create(
-                               b, node.loc(), *input,
-                               b.getDenseI64ArrayAttr(perm)));
+  return node.setOutput(0,
+                        nn::TransposeOp::create(b, node.loc(), *input,
+                                                b.getDenseI64ArrayAttr(perm)));
 }
 
 static Error importConcat(NodeContext &node) {
@@ -321,10 +321,9 @@ static Expected<SmallVector<int64_t>> sliceAttribute(NodeContext &node,
 /// batch dimension may only be sliced that way.
 static Error importSlice(NodeContext &node) {
   bool indicesAreInputs = node.opset() >= 10;
-  if (Error err =
-          indicesAreInputs
-              ? node.checkSignature({}, 3, 5)
-              : node.checkSignature({"starts", "ends", "axes"}, 1, 1))
+  if (Error err = indicesAreInputs
+                      ? node.checkSignature({}, 3, 5)
+                      : node.checkSignature({"starts", "ends", "axes"}, 1, 1))
     return err;
   SmallVector<int64_t> lists[4]; // starts, ends, axes, steps
   for (unsigned i = 0; i < 4; ++i) {
@@ -411,12 +410,11 @@ static Error importSlice(NodeContext &node) {
     return err;
   OpBuilder &b = node.builder();
   return node.setOutput(
-      0, nn::SliceOp::create(b, node.loc(), *input,
-                             b.getDenseI64ArrayAttr(outAxes),
-                             b.getDenseI64ArrayAttr(outStarts),
-                             b.getDenseI64ArrayAttr(outEnds),
-                             unitSteps ? DenseI64ArrayAttr()
-                                       : b.getDenseI64ArrayAttr(outSteps)));
+      0,
+      nn::SliceOp::create(
+          b, node.loc(), *input, b.getDenseI64ArrayAttr(outAxes),
+          b.getDenseI64ArrayAttr(outStarts), b.getDenseI64ArrayAttr(outEnds),
+          unitSteps ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr(outSteps)));
 }
 
 void registerShapeOps(OpTable &table) {

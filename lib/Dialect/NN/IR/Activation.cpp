@@ -85,10 +85,11 @@ LogicalResult ClipOp::verify() {
   for (std::optional<APFloat> bound : {getMin(), getMax()})
     if (bound && bound->isNaN())
       return emitOpError("bounds must not be NaN");
-  if (getMin() && getMax() && getMax()->compare(*getMin()) == APFloat::cmpLessThan)
-    return emitOpError("min ") << getMin()->convertToFloat()
-                               << " is greater than max "
-                               << getMax()->convertToFloat();
+  if (getMin() && getMax() &&
+      getMax()->compare(*getMin()) == APFloat::cmpLessThan)
+    return emitOpError("min ")
+           << getMin()->convertToFloat() << " is greater than max "
+           << getMax()->convertToFloat();
   return success();
 }
 
@@ -103,9 +104,9 @@ LogicalResult ClipOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   if (std::optional<APFloat> min = getMin())
     g = MulOp::create(
         b, loc, g,
-        StepOp::create(b, loc,
-                       SubOp::create(b, loc, x,
-                                     scalar(b, loc, min->convertToFloat()))));
+        StepOp::create(
+            b, loc,
+            SubOp::create(b, loc, x, scalar(b, loc, min->convertToFloat()))));
   if (std::optional<APFloat> max = getMax())
     g = MulOp::create(
         b, loc, g,

@@ -114,7 +114,8 @@ LogicalResult PowOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   Value dBase =
       MulOp::create(b, loc, g, MulOp::create(b, loc, exponent, lowered));
   Value dExponent = MulOp::create(
-      b, loc, g, MulOp::create(b, loc, getResult(), LogOp::create(b, loc, base)));
+      b, loc, g,
+      MulOp::create(b, loc, getResult(), LogOp::create(b, loc, base)));
   grads.push_back(unbroadcast(b, loc, dBase, base.getType()));
   grads.push_back(unbroadcast(b, loc, dExponent, exponent.getType()));
   return success();
@@ -208,8 +209,8 @@ LogicalResult AbsOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &grads) {
   // sign(x), so 0 at x = 0 as in PyTorch.
   Location loc = getLoc();
-  grads.push_back(
-      MulOp::create(b, loc, resultGrads[0], SignOp::create(b, loc, getInput())));
+  grads.push_back(MulOp::create(b, loc, resultGrads[0],
+                                SignOp::create(b, loc, getInput())));
   return success();
 }
 
@@ -218,7 +219,8 @@ LogicalResult ReciprocalOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   // d(1/x)/dx = -1/x^2 = -y^2.
   Location loc = getLoc();
   Value y = getResult();
-  Value scaled = MulOp::create(b, loc, resultGrads[0], MulOp::create(b, loc, y, y));
+  Value scaled =
+      MulOp::create(b, loc, resultGrads[0], MulOp::create(b, loc, y, y));
   grads.push_back(NegOp::create(b, loc, scaled));
   return success();
 }
@@ -228,8 +230,8 @@ LogicalResult ErfOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   // 2/sqrt(pi) * e^(-x^2)
   Location loc = getLoc();
   Value x = getInput();
-  Value gauss = ExpOp::create(
-      b, loc, NegOp::create(b, loc, MulOp::create(b, loc, x, x)));
+  Value gauss =
+      ExpOp::create(b, loc, NegOp::create(b, loc, MulOp::create(b, loc, x, x)));
   Value slope =
       MulOp::create(b, loc, gauss, scalar(b, loc, 1.12837916709551257390f));
   grads.push_back(MulOp::create(b, loc, resultGrads[0], slope));

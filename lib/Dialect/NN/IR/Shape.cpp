@@ -137,15 +137,14 @@ LogicalResult BroadcastLikeOp::buildGradients(OpBuilder &b,
 // TransposeOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult mlir::nn::inferTranspose(std::optional<Location> loc,
-                                       Type input, ArrayRef<int64_t> perm,
+LogicalResult mlir::nn::inferTranspose(std::optional<Location> loc, Type input,
+                                       ArrayRef<int64_t> perm,
                                        SmallVectorImpl<Type> &types) {
   auto in = cast<RankedTensorType>(input);
   int64_t rank = in.getRank();
   if (static_cast<int64_t>(perm.size()) != rank)
     return emitOptionalError(loc, "perm has ", perm.size(),
-                             " entries but the input ", in, " has rank ",
-                             rank);
+                             " entries but the input ", in, " has rank ", rank);
   SmallVector<bool> seen(rank, false);
   SmallVector<int64_t> shape;
   for (int64_t p : perm) {
@@ -158,9 +157,9 @@ LogicalResult mlir::nn::inferTranspose(std::optional<Location> loc,
     shape.push_back(in.getDimSize(p));
   }
   if (rank > 0 && in.isDynamicDim(0) && perm[0] != 0)
-    return emitOptionalError(
-        loc, "the dynamic batch dimension of ", in,
-        " must stay first (perm[0] must be 0, got ", perm[0], ")");
+    return emitOptionalError(loc, "the dynamic batch dimension of ", in,
+                             " must stay first (perm[0] must be 0, got ",
+                             perm[0], ")");
   types.push_back(RankedTensorType::get(shape, in.getElementType()));
   return success();
 }
@@ -200,10 +199,9 @@ LogicalResult mlir::nn::inferConcat(std::optional<Location> loc,
                                " has a different rank than input #0 ", first);
     for (int64_t d = 0; d < rank; ++d)
       if (d != a && type.getDimSize(d) != first.getDimSize(d))
-        return emitOptionalError(loc, "input #", i, " ", type,
-                                 " differs from input #0 ", first,
-                                 " in dimension ", d,
-                                 ", which is not the concatenation axis");
+        return emitOptionalError(
+            loc, "input #", i, " ", type, " differs from input #0 ", first,
+            " in dimension ", d, ", which is not the concatenation axis");
     if (type.isDynamicDim(a))
       return emitOptionalError(
           loc, "cannot concatenate along the dynamic batch dimension of ",
@@ -224,11 +222,10 @@ LogicalResult ConcatOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   int64_t axis = getNormalizedAxis(), offset = 0;
   for (Value input : getInputs()) {
     int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
-    grads.push_back(SliceOp::create(b, getLoc(), resultGrads[0],
-                                    b.getDenseI64ArrayAttr({axis}),
-                                    b.getDenseI64ArrayAttr({offset}),
-                                    b.getDenseI64ArrayAttr({offset + size}),
-                                    DenseI64ArrayAttr()));
+    grads.push_back(SliceOp::create(
+        b, getLoc(), resultGrads[0], b.getDenseI64ArrayAttr({axis}),
+        b.getDenseI64ArrayAttr({offset}),
+        b.getDenseI64ArrayAttr({offset + size}), DenseI64ArrayAttr()));
     offset += size;
   }
   return success();
@@ -256,8 +253,9 @@ slicedShape(std::optional<Location> loc, RankedTensorType input,
     return emitOptionalError(loc, "expects at least one axis");
   if (starts.size() != n || ends.size() != n ||
       (!steps.empty() && steps.size() != n))
-    return emitOptionalError(loc, "expects as many starts, ends and steps as "
-                                  "axes (",
+    return emitOptionalError(loc,
+                             "expects as many starts, ends and steps as "
+                             "axes (",
                              n, "), got ", starts.size(), ", ", ends.size(),
                              " and ", steps.size());
   int64_t rank = input.getRank();
@@ -308,10 +306,11 @@ LogicalResult mlir::nn::inferSlice(std::optional<Location> loc, Type input,
   return success();
 }
 
-LogicalResult mlir::nn::inferSliceScatter(
-    std::optional<Location> loc, Type base, Type source, ArrayRef<int64_t> axes,
-    ArrayRef<int64_t> starts, ArrayRef<int64_t> ends, ArrayRef<int64_t> steps,
-    SmallVectorImpl<Type> &types) {
+LogicalResult
+mlir::nn::inferSliceScatter(std::optional<Location> loc, Type base, Type source,
+                            ArrayRef<int64_t> axes, ArrayRef<int64_t> starts,
+                            ArrayRef<int64_t> ends, ArrayRef<int64_t> steps,
+                            SmallVectorImpl<Type> &types) {
   auto b = cast<RankedTensorType>(base), s = cast<RankedTensorType>(source);
   auto shape = slicedShape(loc, b, axes, starts, ends, steps);
   if (failed(shape))
@@ -344,10 +343,9 @@ LogicalResult SliceScatterOp::buildGradients(OpBuilder &b,
                                              SmallVectorImpl<Value> &grads) {
   Location loc = getLoc();
   Value g = resultGrads[0];
-  grads.push_back(SliceScatterOp::create(b, loc, g,
-                                         zerosLike(b, loc, getSource()),
-                                         getAxesAttr(), getStartsAttr(),
-                                         getEndsAttr(), getStepsAttr()));
+  grads.push_back(SliceScatterOp::create(
+      b, loc, g, zerosLike(b, loc, getSource()), getAxesAttr(), getStartsAttr(),
+      getEndsAttr(), getStepsAttr()));
   grads.push_back(SliceOp::create(b, loc, g, getAxesAttr(), getStartsAttr(),
                                   getEndsAttr(), getStepsAttr()));
   return success();
