@@ -348,11 +348,16 @@ void CPUTileContractionsPass::tileContraction(RewriterBase &rewriter,
   if (ShapedType::isDynamic(n))
     return;
 
-  // B stored N x K: dot products along k when whole vectors of k fit and B
-  // stays in cache, else a transposed copy for the outer-product kernels.
+  // B stored N x K: dot products along k when whole vectors of k fit, B
+  // stays in cache and either the rows are few (no copy of B to amortize)
+  // or k is deep enough to amortize each tile's horizontal sums (at K = 128
+  // they cost as much as the FMAs); else a transposed copy of B for the
+  // outer-product kernels.
   if (readsRhsTransposed(op, loops)) {
     bool wholeVectors = !ShapedType::isDynamic(k) && k % vectorWidth == 0;
-    if (wholeVectors && n * k * 4 <= cacheBytes) {
+    bool fewRows = !ShapedType::isDynamic(m) && m < registerTileM;
+    bool deep = !ShapedType::isDynamic(k) && k >= 32 * vectorWidth;
+    if (wholeVectors && n * k * 4 <= cacheBytes && (fewRows || deep)) {
       tileDotProducts(rewriter, op, loops);
       return;
     }
