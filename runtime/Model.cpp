@@ -12,6 +12,7 @@
 #include "neurona/Runtime/FileIO.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <map>
@@ -155,6 +156,18 @@ static nr_status openModel(const char *path, nr_model **out) {
     // thread runs it sees the same values and no write.
     if (std::memcmp(hooks, table, sizeof(table)) != 0)
       std::memcpy(hooks, table, sizeof(table));
+  }
+  // Contractions run on OpenMP threads (Debian's libomp, loaded with the
+  // artifact); NEURONA_NUM_THREADS sets their number for the opening
+  // thread, as OMP_NUM_THREADS does for every thread.
+  if (const char *threads = std::getenv("NEURONA_NUM_THREADS")) {
+    int count = std::atoi(threads);
+    void *setter = dlsym(m->handle, "omp_set_num_threads");
+    if (count > 0 && setter) {
+      void (*setNumThreads)(int);
+      std::memcpy(&setNumThreads, &setter, sizeof(setter));
+      setNumThreads(count);
+    }
   }
   const char *manifestText = static_cast<const char *>(manifestSym);
   std::string text(manifestText, strnlen(manifestText, size_t(64) << 20));

@@ -118,6 +118,11 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
   if (!target)
     return target.takeError();
   CPUPipelineOptions pipelineOptions;
+  // An object promises to need nothing but libc and libm; threads would add
+  // libomp to its link line, so they are opt-in there
+  // (`--cpu-pipeline-options=threads=true`).
+  if (kind == EmitKind::Object)
+    pipelineOptions.threads = false;
   std::string optionErrors;
   llvm::raw_string_ostream optionErrorStream(optionErrors);
   if (mlir::failed(pipelineOptions.parseFromString(options.pipelineOptions,

@@ -19,8 +19,10 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
@@ -29,6 +31,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/TargetParser/Host.h"
@@ -73,6 +76,10 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
     tiling.registerTileN = 2 * width;
     tiling.registerTileM = width >= 16 ? 8 : 6;
     tiling.remainderTileN = 8 * width;
+    // Two register tiles of rows per thread: 64 rows make 5 chunks and a
+    // short one, which two cores share within a chunk of each other.
+    if (options.threads)
+      tiling.parallelRows = 2 * tiling.registerTileM;
     if (options.registerTileM)
       tiling.registerTileM = options.registerTileM;
     if (options.registerTileN)
@@ -92,12 +99,16 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
 
-  // Buffers -> loops -> LLVM.
+  // Buffers -> loops -> LLVM. Chunks of rows become OpenMP work-sharing
+  // loops (Debian's libomp at run time).
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
   neurona::CPULowerVectorsOptions lowerVectors;
   lowerVectors.avx2Transpose = vectorWidth(options) == 8;
   pm.addNestedPass<func::FuncOp>(neurona::createCPULowerVectors(lowerVectors));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertVectorToSCFPass());
+  pm.addNestedPass<func::FuncOp>(neurona::createExpandMemRefCopies());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -119,6 +130,7 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());

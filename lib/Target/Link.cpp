@@ -38,10 +38,21 @@ static llvm::Error runLinker(llvm::ArrayRef<std::string> args,
   return llvm::Error::success();
 }
 
+/// The OpenMP runtime (Debian's libomp) for code whose contractions are
+/// shared among threads; `--as-needed` keeps it out of single-threaded
+/// artifacts.
+static std::vector<std::string> openMPArgs() {
+  return {"-Wl,--as-needed", "-L" NEURONA_OPENMP_LIBDIR,
+          "-Wl,-rpath," NEURONA_OPENMP_LIBDIR, "-lomp", "-Wl,--no-as-needed"};
+}
+
 llvm::Error neurona::linkSharedLibrary(llvm::StringRef object,
                                        llvm::StringRef output) {
-  return runLinker({"-shared", "-o", output.str(), object.str(), "-lm"},
-                   output);
+  std::vector<std::string> args = {"-shared", "-o", output.str(), object.str()};
+  for (std::string &a : openMPArgs())
+    args.push_back(std::move(a));
+  args.push_back("-lm");
+  return runLinker(args, output);
 }
 
 llvm::Error neurona::linkExecutable(llvm::StringRef object,
@@ -53,8 +64,12 @@ llvm::Error neurona::linkExecutable(llvm::StringRef object,
   for (llvm::StringRef f : {main.str(), runtime.str()})
     if (!llvm::sys::fs::exists(f))
       return llvm::createStringError("missing runtime file " + f.str());
-  return runLinker({"-rdynamic", "-o", output.str(), object.str(),
-                    main.str().str(), runtime.str().str(), "-lstdc++", "-lm",
-                    "-ldl", "-lz"},
-                   output);
+  std::vector<std::string> args = {"-rdynamic",      "-o",
+                                   output.str(),     object.str(),
+                                   main.str().str(), runtime.str().str()};
+  for (std::string &a : openMPArgs())
+    args.push_back(std::move(a));
+  for (const char *lib : {"-lstdc++", "-lm", "-ldl", "-lz"})
+    args.push_back(lib);
+  return runLinker(args, output);
 }

@@ -43,6 +43,10 @@ def CPUTileContractions
     4. each tile is vectorized to one `vector.contract`, and the accumulator
        tile is hoisted out of the `k` loop into registers.
 
+    With `parallel-rows`, an outermost `scf.forall` over chunks of that many
+    rows comes first; each chunk is computed by one thread with the same
+    tiles whatever the thread count.
+
     The result stays on tensors, so one-shot bufferization places every
     buffer; `neurona-cpu-lower-vectors` later turns each contraction into
     broadcast FMAs. Contractions this pass cannot vectorize are left as
@@ -72,6 +76,10 @@ def CPUTileContractions
            "Reduction depth of a cache tile">,
     Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"524288",
            "Operand bytes (B panel) above which contractions are cache tiled">,
+    Option<"parallelRows", "parallel-rows", "int64_t", /*default=*/"0",
+           "Rows of the chunks an scf.forall hands to threads (0: no "
+           "thread level); fixed, so results do not depend on the thread "
+           "count">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
@@ -92,6 +100,18 @@ def CPUApproximateMath
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect",
   ];
+}
+
+def ExpandMemRefCopies
+    : Pass<"neurona-expand-memref-copies", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.copy as linalg.copy";
+  let description = [{
+    The LLVM conversion lowers a `memref.copy` of a strided view to a call
+    of `memrefCopy` from MLIR's C runner library, which compiled models do
+    not link. As `linalg.copy` every copy becomes loops of its own, for any
+    layout.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def CPULowerVectors

@@ -26,6 +26,10 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("f32 lanes of a vector register (16 AVX-512, 8 AVX2); "
                      "0 reads the host CPU"),
       llvm::cl::init(0)};
+  Option<bool> threads{
+      *this, "threads",
+      llvm::cl::desc("Share contractions' rows among OpenMP threads"),
+      llvm::cl::init(true)};
   Option<int64_t> registerTileM{
       *this, "register-tile-m",
       llvm::cl::desc("Rows of the register tile (0: chosen from the width)"),

@@ -207,6 +207,13 @@ private:
   linalg::LinalgOp transposeRhs(RewriterBase &rewriter, linalg::GenericOp op,
                                 const ContractionLoops &loops);
 
+  /// Splits the rows into an scf.forall of `parallelRows`-row chunks (a
+  /// thread each) and returns the contraction inside, or `op` unchanged
+  /// when the rows are too few to share.
+  linalg::LinalgOp splitAmongThreads(RewriterBase &rewriter,
+                                     linalg::LinalgOp op,
+                                     const ContractionLoops &loops);
+
   /// Tiles a transpose into square `vectorWidth` tiles (one register
   /// transpose each), peeling partial tiles.
   void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp op);
@@ -338,6 +345,34 @@ CPUTileContractionsPass::transposeRhs(RewriterBase &rewriter,
   return op;
 }
 
+linalg::LinalgOp
+CPUTileContractionsPass::splitAmongThreads(RewriterBase &rewriter,
+                                           linalg::LinalgOp op,
+                                           const ContractionLoops &loops) {
+  int64_t m = op.getStaticLoopRanges()[loops.m];
+  if (!parallelRows || (!ShapedType::isDynamic(m) && m <= parallelRows))
+    return op;
+  auto tileable = dyn_cast<TilingInterface>(op.getOperation());
+  if (!tileable)
+    return op;
+  // Large row counts take whole cache tiles per thread, so that each
+  // thread's B panel is reused as long as without threads.
+  int64_t rows = !ShapedType::isDynamic(m) && m >= 4 * cacheTileM
+                     ? cacheTileM
+                     : parallelRows;
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.setTileSizes(
+      getAsIndexOpFoldResult(op->getContext(), perLoop(loops, rows, 0, 0)));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> result =
+      scf::tileUsingSCF(rewriter, tileable, options);
+  if (failed(result))
+    return op;
+  rewriter.replaceOp(op, result->replacements);
+  return cast<linalg::LinalgOp>(result->tiledOps.back());
+}
+
 void CPUTileContractionsPass::tileContraction(RewriterBase &rewriter,
                                               linalg::LinalgOp op,
                                               ContractionLoops loops) {
@@ -358,7 +393,7 @@ void CPUTileContractionsPass::tileContraction(RewriterBase &rewriter,
     bool fewRows = !ShapedType::isDynamic(m) && m < registerTileM;
     bool deep = !ShapedType::isDynamic(k) && k >= 32 * vectorWidth;
     if (wholeVectors && n * k * 4 <= cacheBytes && (fewRows || deep)) {
-      tileDotProducts(rewriter, op, loops);
+      tileDotProducts(rewriter, splitAmongThreads(rewriter, op, loops), loops);
       return;
     }
     auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
@@ -366,6 +401,8 @@ void CPUTileContractionsPass::tileContraction(RewriterBase &rewriter,
       return;
     op = transposeRhs(rewriter, generic, loops);
   }
+  op = splitAmongThreads(rewriter, op, loops);
+  m = op.getStaticLoopRanges()[loops.m];
 
   // Cache tiles when the B panel (K x N) does not stay in L2. A column tile
   // must divide N so that register tiles inside it stay static; the depth
