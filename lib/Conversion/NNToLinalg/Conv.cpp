@@ -17,7 +17,11 @@
 // pass needs static. The contractions are `linalg.matmul`, not generics:
 // elementwise fusion only rewrites generics, so the gather of the patches
 // and the transposes around it cannot fuse into the contraction and hide it
-// from the tiling pass. Groups are unrolled, one contraction each.
+// from the tiling pass. With groups, the weight becomes block diagonal (zero
+// between groups) and every contraction spans all channels: groups times
+// the arithmetic of separate per-group products, but still one tiled
+// kernel, and no insert_slice of per-group results (strided copies lower to
+// a runtime call that compiled models do not link).
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,7 +63,10 @@ struct ConvShape {
     return s;
   }
 
-  int64_t patch() const { return channels * kh * kw; }
+  int64_t window() const { return kh * kw; }
+  /// (c, kh, kw) over all channels.
+  int64_t patch() const { return groups * channels * kh * kw; }
+  int64_t allOut() const { return groups * outChannels; }
 };
 
 /// `lhs x rhs` (row-major, 2-D) as a `linalg.matmul` into zeros.
@@ -114,12 +121,10 @@ int64_t staticRows(Value value, const ConvShape &s) {
                               : type.getDimSize(0) * s.oh * s.ow;
 }
 
-/// The patches of group `g` of the NCHW `image` as rows:
-/// Col[(n,oh,ow), (c,kh,kw)], gathered from the zero-padded image through an
-/// affine map, so without bounds checks. `like` is a tensor [N, *, OH, OW]
-/// that gives the row count.
-Value im2col(OpBuilder &b, Location loc, Value image, const ConvShape &s,
-             int64_t g) {
+/// The patches of the NCHW `image` as rows: Col[(n,oh,ow), (c,kh,kw)],
+/// gathered from the zero-padded image through an affine map, so without
+/// bounds checks.
+Value im2col(OpBuilder &b, Location loc, Value image, const ConvShape &s) {
   MLIRContext *ctx = b.getContext();
   Value padded = padImage(b, loc, image, {s.padding[0], s.padding[1]},
                           {s.padding[2], s.padding[3]}, 0.0);
@@ -130,47 +135,62 @@ Value im2col(OpBuilder &b, Location loc, Value image, const ConvShape &s,
              kw = k % s.kw;
   AffineMap read = AffineMap::get(
       2, 0,
-      {n, c + g * s.channels, oh * s.strides[0] + kh * s.dilations[0],
+      {n, c, oh * s.strides[0] + kh * s.dilations[0],
        ow * s.strides[1] + kw * s.dilations[1]},
       ctx);
   return regroup(b, loc, padded, {staticRows(image, s), s.patch()},
                  rowCount(b, loc, image, s), read);
 }
 
-/// The rows of an OIHW weight for group `g`, [o, (i,kh,kw)], or with
-/// `transpose` its columns [(i,kh,kw), o].
+/// The OIHW weight as the block-diagonal matrix [o, (c,kh,kw)] over all
+/// channels (zero where o and c are in different groups), or with
+/// `transpose` its transpose [(c,kh,kw), o].
 Value flattenWeight(OpBuilder &b, Location loc, Value weight,
-                    const ConvShape &s, int64_t g, bool transpose) {
+                    const ConvShape &s, bool transpose) {
   MLIRContext *ctx = b.getContext();
   AffineExpr o = getAffineDimExpr(transpose ? 1 : 0, ctx);
   AffineExpr k = getAffineDimExpr(transpose ? 0 : 1, ctx);
+  AffineExpr c = k.floorDiv(s.window());
   AffineMap read = AffineMap::get(
-      2, 0,
-      {o + g * s.outChannels, k.floorDiv(s.kh * s.kw),
-       (k.floorDiv(s.kw)) % s.kh, k % s.kw},
-      ctx);
-  return regroup(b, loc, weight,
-                 transpose ? ArrayRef<int64_t>{s.patch(), s.outChannels}
-                           : ArrayRef<int64_t>{s.outChannels, s.patch()},
-                 Value(), read);
+      2, 0, {o, c % s.channels, (k.floorDiv(s.kw)) % s.kh, k % s.kw}, ctx);
+  auto type = RankedTensorType::get(
+      transpose ? ArrayRef<int64_t>{s.patch(), s.allOut()}
+                : ArrayRef<int64_t>{s.allOut(), s.patch()},
+      b.getF32Type());
+  int64_t oDim = transpose ? 1 : 0;
+  return buildGeneric(
+      b, loc, type, {}, weight, read,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        if (s.groups == 1)
+          return args[0];
+        auto cst = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(nb, l, v).getResult();
+        };
+        Value oi = linalg::IndexOp::create(nb, l, oDim);
+        Value ki = linalg::IndexOp::create(nb, l, 1 - oDim);
+        Value oGroup = arith::DivUIOp::create(nb, l, oi, cst(s.outChannels));
+        Value cGroup = arith::DivUIOp::create(
+            nb, l, ki, cst(s.channels * s.window()));
+        Value same = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                           oGroup, cGroup);
+        return arith::SelectOp::create(nb, l, same, args[0], f32(nb, l, 0.0));
+      });
 }
 
-/// Rows of an NCHW output-shaped `grad` for group `g`: [(n,oh,ow), oc], or
-/// with `transpose` [oc, (n,oh,ow)].
+/// Rows of an NCHW output-shaped `grad`: [(n,oh,ow), oc], or with
+/// `transpose` [oc, (n,oh,ow)].
 Value gradRows(OpBuilder &b, Location loc, Value grad, const ConvShape &s,
-               int64_t g, bool transpose) {
+               bool transpose) {
   MLIRContext *ctx = b.getContext();
   AffineExpr m = getAffineDimExpr(transpose ? 1 : 0, ctx);
   AffineExpr oc = getAffineDimExpr(transpose ? 0 : 1, ctx);
   AffineMap read = AffineMap::get(
       2, 0,
-      {m.floorDiv(s.oh * s.ow), oc + g * s.outChannels,
-       (m.floorDiv(s.ow)) % s.oh, m % s.ow},
-      ctx);
+      {m.floorDiv(s.oh * s.ow), oc, (m.floorDiv(s.ow)) % s.oh, m % s.ow}, ctx);
   int64_t rows = staticRows(grad, s);
   return regroup(b, loc, grad,
-                 transpose ? ArrayRef<int64_t>{s.outChannels, rows}
-                           : ArrayRef<int64_t>{rows, s.outChannels},
+                 transpose ? ArrayRef<int64_t>{s.allOut(), rows}
+                           : ArrayRef<int64_t>{rows, s.allOut()},
                  rowCount(b, loc, grad, s), read);
 }
 
@@ -185,29 +205,10 @@ struct Conv2dLowering : OpConversionPattern<Conv2dOp> {
     ConvShape s = ConvShape::get(op);
     Value x = adaptor.getInput(), w = adaptor.getWeight();
     RankedTensorType resultType = op.getType();
-    int64_t oc = resultType.getDimSize(1);
 
-    // Out[(n,oh,ow), oc]; groups fill their own columns.
-    Value out;
-    for (int64_t g = 0; g < s.groups; ++g) {
-      Value part = contract(rewriter, loc, im2col(rewriter, loc, x, s, g),
-                            flattenWeight(rewriter, loc, w, s, g, true));
-      if (s.groups == 1) {
-        out = part;
-        break;
-      }
-      if (!out) {
-        SmallVector<Value> dynSizes;
-        if (Value rows = rowCount(rewriter, loc, x, s))
-          dynSizes.push_back(rows);
-        out = emptyTensor(
-            rewriter, loc,
-            RankedTensorType::get({staticRows(x, s), oc},
-                                  resultType.getElementType()),
-            dynSizes);
-      }
-      out = insertDim(rewriter, loc, part, out, 1, g * s.outChannels);
-    }
+    // Out[(n,oh,ow), oc] = Col x W^T.
+    Value out = contract(rewriter, loc, im2col(rewriter, loc, x, s),
+                         flattenWeight(rewriter, loc, w, s, true));
 
     // Back to NCHW, with the bias added in the same loop.
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
@@ -243,49 +244,30 @@ struct Conv2dBackwardDataLowering
     Location loc = op.getLoc();
     ConvShape s = ConvShape::get(op);
     Value x = adaptor.getInput(), w = adaptor.getWeight();
-    RankedTensorType resultType = op.getType();
-    int64_t n = resultType.getDimSize(0);
 
-    Value dx;
-    for (int64_t g = 0; g < s.groups; ++g) {
-      // dCol[(n,oh,ow), (c,kh,kw)] = dOut[(n,oh,ow), oc] x W[oc, (c,kh,kw)],
-      // then col2im: each image position sums the patch entries that were
-      // read from it.
-      Value dcol =
-          contract(rewriter, loc,
-                   gradRows(rewriter, loc, adaptor.getGrad(), s, g, false),
-                   flattenWeight(rewriter, loc, w, s, g, false));
-      auto groupType = RankedTensorType::get(
-          {n, s.channels, resultType.getDimSize(2), resultType.getDimSize(3)},
-          resultType.getElementType());
-      Value dxg = buildWindowScatter(
-          rewriter, loc, groupType, x, {s.kh, s.kw}, s.strides, s.padding,
-          s.dilations, {s.oh, s.ow},
-          [&](OpBuilder &b, Location l, ValueRange nchw, Value kh, Value kw,
-              Value oh, Value ow) -> Value {
-            auto cst = [&](int64_t v) {
-              return arith::ConstantIndexOp::create(b, l, v).getResult();
-            };
-            auto mulAdd = [&](Value a, int64_t scale, Value c) {
-              return arith::AddIOp::create(
-                  b, l, arith::MulIOp::create(b, l, a, cst(scale)), c);
-            };
-            Value m = mulAdd(mulAdd(nchw[0], s.oh, oh), s.ow, ow);
-            Value k = mulAdd(mulAdd(nchw[1], s.kh, kh), s.kw, kw);
-            return tensor::ExtractOp::create(b, l, dcol, ValueRange{m, k});
-          });
-      if (s.groups == 1) {
-        dx = dxg;
-        break;
-      }
-      if (!dx) {
-        SmallVector<Value> dynSizes;
-        if (resultType.isDynamicDim(0))
-          dynSizes.push_back(tensor::DimOp::create(rewriter, loc, x, 0));
-        dx = emptyTensor(rewriter, loc, resultType, dynSizes);
-      }
-      dx = insertDim(rewriter, loc, dxg, dx, 1, g * s.channels);
-    }
+    // dCol[(n,oh,ow), (c,kh,kw)] = dOut[(n,oh,ow), oc] x W[oc, (c,kh,kw)],
+    // then col2im: each image position sums the patch entries that were
+    // read from it.
+    Value dcol =
+        contract(rewriter, loc,
+                 gradRows(rewriter, loc, adaptor.getGrad(), s, false),
+                 flattenWeight(rewriter, loc, w, s, false));
+    Value dx = buildWindowScatter(
+        rewriter, loc, op.getType(), x, {s.kh, s.kw}, s.strides, s.padding,
+        s.dilations, {s.oh, s.ow},
+        [&](OpBuilder &b, Location l, ValueRange nchw, Value kh, Value kw,
+            Value oh, Value ow) -> Value {
+          auto cst = [&](int64_t v) {
+            return arith::ConstantIndexOp::create(b, l, v).getResult();
+          };
+          auto mulAdd = [&](Value a, int64_t scale, Value c) {
+            return arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, a, cst(scale)), c);
+          };
+          Value m = mulAdd(mulAdd(nchw[0], s.oh, oh), s.ow, ow);
+          Value k = mulAdd(mulAdd(nchw[1], s.kh, kh), s.kw, kw);
+          return tensor::ExtractOp::create(b, l, dcol, ValueRange{m, k});
+        });
     rewriter.replaceOp(op, dx);
     return success();
   }
@@ -301,32 +283,19 @@ struct Conv2dBackwardFilterLowering
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     ConvShape s = ConvShape::get(op);
-    Value x = adaptor.getInput();
-    RankedTensorType resultType = op.getType();
 
     // dW[oc, (c,kh,kw)] = dOut^T[oc, (n,oh,ow)] x Col[(n,oh,ow), (c,kh,kw)]:
     // the batch-derived dimension is the contraction's depth, and both
-    // static sizes stay its M and N.
-    auto flatType = RankedTensorType::get({resultType.getDimSize(0), s.patch()},
-                                          resultType.getElementType());
-    Value flat;
-    for (int64_t g = 0; g < s.groups; ++g) {
-      Value part =
-          contract(rewriter, loc,
-                   gradRows(rewriter, loc, adaptor.getGrad(), s, g, true),
-                   im2col(rewriter, loc, x, s, g));
-      if (s.groups == 1) {
-        flat = part;
-        break;
-      }
-      if (!flat)
-        flat = emptyTensor(rewriter, loc, flatType, {});
-      flat = insertDim(rewriter, loc, part, flat, 0, g * s.outChannels);
-    }
+    // static sizes stay its M and N. Each output channel then keeps the
+    // block of its own group's input channels.
+    Value flat = contract(rewriter, loc,
+                          gradRows(rewriter, loc, adaptor.getGrad(), s, true),
+                          im2col(rewriter, loc, adaptor.getInput(), s));
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    AffineExpr c = d(0).floorDiv(s.outChannels) * s.channels + d(1);
     AffineMap read = AffineMap::get(
-        4, 0, {d(0), d(1) * (s.kh * s.kw) + d(2) * s.kw + d(3)}, ctx);
-    Value dw = buildGeneric(rewriter, loc, resultType, {}, flat, read,
+        4, 0, {d(0), c * s.window() + d(2) * s.kw + d(3)}, ctx);
+    Value dw = buildGeneric(rewriter, loc, op.getType(), {}, flat, read,
                             [](OpBuilder &, Location, ValueRange args) {
                               return args[0];
                             });

@@ -9,28 +9,17 @@
 using namespace mlir;
 using namespace mlir::nn::lowering;
 
-SmallVector<OpFoldResult> mlir::nn::lowering::mixedSizes(OpBuilder &b,
-                                                         Location loc,
-                                                         Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      sizes.push_back(tensor::DimOp::create(b, loc, value, d).getResult());
-    else
-      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-  return sizes;
-}
-
 Value mlir::nn::lowering::padImage(OpBuilder &b, Location loc, Value image,
                                    ArrayRef<int64_t> before,
                                    ArrayRef<int64_t> after, double fill) {
   if (llvm::all_of(before, [](int64_t p) { return p == 0; }) &&
       llvm::all_of(after, [](int64_t p) { return p == 0; }))
     return image;
-  // A filled tensor with the image inserted rather than `tensor.pad`: both
-  // bufferize to a fill and a copy, but these are linalg ops the rest of the
-  // pipeline already lowers.
+  // A generic over the padded image that reads the inside with
+  // tensor.extract, rather than tensor.pad or an insert_slice into a filled
+  // tensor: those bufferize to memref.copy between strided buffers, which
+  // lowers to a call into MLIR's C runner library that compiled models do
+  // not link.
   auto type = cast<RankedTensorType>(image.getType());
   SmallVector<int64_t> shape(type.getShape());
   shape[2] += before[0] + after[0];
@@ -39,37 +28,42 @@ Value mlir::nn::lowering::padImage(OpBuilder &b, Location loc, Value image,
   SmallVector<Value> dynSizes;
   if (type.isDynamicDim(0))
     dynSizes.push_back(tensor::DimOp::create(b, loc, image, 0));
-  Value padded = filledTensor(b, loc, paddedType, dynSizes, fill);
-  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                       b.getIndexAttr(before[0]),
-                                       b.getIndexAttr(before[1])};
-  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-  return tensor::InsertSliceOp::create(b, loc, image, padded, offsets,
-                                       mixedSizes(b, loc, image), strides);
-}
-
-Value mlir::nn::lowering::sliceDim(OpBuilder &b, Location loc, Value value,
-                                   int64_t dim, int64_t offset, int64_t size) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (offset == 0 && size == type.getDimSize(dim))
-    return value;
-  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes = mixedSizes(b, loc, value);
-  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
-  offsets[dim] = b.getIndexAttr(offset);
-  sizes[dim] = b.getIndexAttr(size);
-  return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes,
-                                        strides);
-}
-
-Value mlir::nn::lowering::insertDim(OpBuilder &b, Location loc, Value part,
-                                    Value whole, int64_t dim, int64_t offset) {
-  auto type = cast<RankedTensorType>(part.getType());
-  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
-  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
-  offsets[dim] = b.getIndexAttr(offset);
-  return tensor::InsertSliceOp::create(b, loc, part, whole, offsets,
-                                       mixedSizes(b, loc, part), strides);
+  Value init = emptyTensor(b, loc, paddedType, dynSizes);
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, paddedType, ValueRange{}, init,
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(4)}, iterators,
+             [&](OpBuilder &nb, Location l, ValueRange) {
+               auto cst = [&](int64_t v) {
+                 return arith::ConstantIndexOp::create(nb, l, v).getResult();
+               };
+               SmallVector<Value> at = {linalg::IndexOp::create(nb, l, 0),
+                                        linalg::IndexOp::create(nb, l, 1)};
+               Value inside;
+               for (int64_t d = 0; d < 2; ++d) {
+                 Value pos = arith::SubIOp::create(
+                     nb, l, linalg::IndexOp::create(nb, l, 2 + d),
+                     cst(before[d]));
+                 Value ok = arith::AndIOp::create(
+                     nb, l,
+                     arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge,
+                                           pos, cst(0)),
+                     arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                           pos, cst(type.getDimSize(2 + d))));
+                 inside = inside ? arith::AndIOp::create(nb, l, inside, ok)
+                                       .getResult()
+                                 : ok;
+                 at.push_back(pos);
+               }
+               for (Value &pos : llvm::MutableArrayRef(at).drop_front(2))
+                 pos = arith::SelectOp::create(nb, l, inside, pos, cst(0));
+               Value value = tensor::ExtractOp::create(nb, l, image, at);
+               linalg::YieldOp::create(
+                   nb, l,
+                   Value(arith::SelectOp::create(nb, l, inside, value,
+                                                 f32(nb, l, fill))));
+             })
+      .getResult(0);
 }
 
 Value mlir::nn::lowering::buildWindowScatter(

@@ -11,23 +11,10 @@
 
 namespace mlir::nn::lowering {
 
-/// Sizes of `value` as fold results: static sizes as attributes, dynamic
-/// ones through `tensor.dim`.
-SmallVector<OpFoldResult> mixedSizes(OpBuilder &b, Location loc, Value value);
-
 /// The NCHW `image` with `before[d]` / `after[d]` rows (d = 0) and columns
-/// (d = 1) of `fill` around it: a filled tensor with the image inserted.
+/// (d = 1) of `fill` around it.
 Value padImage(OpBuilder &b, Location loc, Value image,
                ArrayRef<int64_t> before, ArrayRef<int64_t> after, double fill);
-
-/// `extract_slice` of `size` entries of dimension `dim` from `offset`, the
-/// other dimensions whole.
-Value sliceDim(OpBuilder &b, Location loc, Value value, int64_t dim,
-               int64_t offset, int64_t size);
-
-/// `insert_slice` of `part` into `whole` at `offset` along `dim`.
-Value insertDim(OpBuilder &b, Location loc, Value part, Value whole,
-                int64_t dim, int64_t offset);
 
 /// Builds a `linalg.generic` over (n, c, h, w, kh, kw) that sums into a
 /// fresh NCHW tensor of `resultType` (dynamic batch taken from `like`) what

@@ -198,10 +198,10 @@ func.func @conv_and_pools(%x: tensor<?x3x32x32xf32>, %w: tensor<16x3x3x3xf32>, %
   %1 = nn.max_pool2d %0 kernel = [2, 2] strides = [2, 2] : tensor<?x16x16x16xf32>
   // CHECK: nn.avg_pool2d %{{.+}} kernel = [3, 3] strides = [2, 2] padding = [1, 1, 1, 1] ceil_mode count_include_pad : tensor<?x16x8x8xf32>
   %2 = nn.avg_pool2d %1 kernel = [3, 3] strides = [2, 2] padding = [1, 1, 1, 1] ceil_mode count_include_pad : tensor<?x16x8x8xf32>
-  // CHECK: nn.conv2d %{{.+}}, %{{.+}} padding = [1, 1, 1, 1] dilations = [2, 2] groups = 4 : tensor<?x16x4x4xf32>, tensor<8x4x3x3xf32>
-  %3 = nn.conv2d %2, %wg padding = [1, 1, 1, 1] dilations = [2, 2] groups = 4 : tensor<?x16x4x4xf32>, tensor<8x4x3x3xf32>
-  // CHECK: nn.global_avg_pool2d %{{.+}} : tensor<?x8x2x2xf32>
-  %4 = nn.global_avg_pool2d %3 : tensor<?x8x2x2xf32>
+  // CHECK: nn.conv2d %{{.+}}, %{{.+}} padding = [1, 1, 1, 1] dilations = [2, 2] groups = 4 : tensor<?x16x5x5xf32>, tensor<8x4x3x3xf32>
+  %3 = nn.conv2d %2, %wg padding = [1, 1, 1, 1] dilations = [2, 2] groups = 4 : tensor<?x16x5x5xf32>, tensor<8x4x3x3xf32>
+  // CHECK: nn.global_avg_pool2d %{{.+}} : tensor<?x8x3x3xf32>
+  %4 = nn.global_avg_pool2d %3 : tensor<?x8x3x3xf32>
   return %4 : tensor<?x8x1x1xf32>
 }
 
