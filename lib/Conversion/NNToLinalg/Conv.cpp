@@ -93,16 +93,15 @@ Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs) {
 /// expand_shape: the elementwise-fusion pass propagates reshapes through
 /// the linalg ops next to them, which would turn the 2-D contractions into
 /// 6- and 7-D generics that the tiling pass does not recognize.
-Value regroup(OpBuilder &b, Location loc, Value source,
-              ArrayRef<int64_t> shape, Value dynSize, AffineMap read) {
+Value regroup(OpBuilder &b, Location loc, Value source, ArrayRef<int64_t> shape,
+              Value dynSize, AffineMap read) {
   auto type = RankedTensorType::get(shape, b.getF32Type());
   SmallVector<Value> dynSizes;
   if (!type.hasStaticShape())
     dynSizes.push_back(dynSize);
-  return buildGeneric(b, loc, type, dynSizes, source, read,
-                      [](OpBuilder &, Location, ValueRange args) {
-                        return args[0];
-                      });
+  return buildGeneric(
+      b, loc, type, dynSizes, source, read,
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
 }
 
 /// N * OH * OW for an NCHW `value` whose batch is dynamic, else null.
@@ -133,11 +132,11 @@ Value im2col(OpBuilder &b, Location loc, Value image, const ConvShape &s) {
              ow = m % s.ow;
   AffineExpr c = k.floorDiv(s.kh * s.kw), kh = (k.floorDiv(s.kw)) % s.kh,
              kw = k % s.kw;
-  AffineMap read = AffineMap::get(
-      2, 0,
-      {n, c, oh * s.strides[0] + kh * s.dilations[0],
-       ow * s.strides[1] + kw * s.dilations[1]},
-      ctx);
+  AffineMap read =
+      AffineMap::get(2, 0,
+                     {n, c, oh * s.strides[0] + kh * s.dilations[0],
+                      ow * s.strides[1] + kw * s.dilations[1]},
+                     ctx);
   return regroup(b, loc, padded, {staticRows(image, s), s.patch()},
                  rowCount(b, loc, image, s), read);
 }
@@ -169,8 +168,8 @@ Value flattenWeight(OpBuilder &b, Location loc, Value weight,
         Value oi = linalg::IndexOp::create(nb, l, oDim);
         Value ki = linalg::IndexOp::create(nb, l, 1 - oDim);
         Value oGroup = arith::DivUIOp::create(nb, l, oi, cst(s.outChannels));
-        Value cGroup = arith::DivUIOp::create(
-            nb, l, ki, cst(s.channels * s.window()));
+        Value cGroup =
+            arith::DivUIOp::create(nb, l, ki, cst(s.channels * s.window()));
         Value same = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
                                            oGroup, cGroup);
         return arith::SelectOp::create(nb, l, same, args[0], f32(nb, l, 0.0));
@@ -185,8 +184,8 @@ Value gradRows(OpBuilder &b, Location loc, Value grad, const ConvShape &s,
   AffineExpr m = getAffineDimExpr(transpose ? 1 : 0, ctx);
   AffineExpr oc = getAffineDimExpr(transpose ? 0 : 1, ctx);
   AffineMap read = AffineMap::get(
-      2, 0,
-      {m.floorDiv(s.oh * s.ow), oc, (m.floorDiv(s.ow)) % s.oh, m % s.ow}, ctx);
+      2, 0, {m.floorDiv(s.oh * s.ow), oc, (m.floorDiv(s.ow)) % s.oh, m % s.ow},
+      ctx);
   int64_t rows = staticRows(grad, s);
   return regroup(b, loc, grad,
                  transpose ? ArrayRef<int64_t>{s.allOut(), rows}
@@ -222,20 +221,19 @@ struct Conv2dLowering : OpConversionPattern<Conv2dOp> {
     SmallVector<Value> dynSizes;
     if (resultType.isDynamicDim(0))
       dynSizes.push_back(tensor::DimOp::create(rewriter, loc, x, 0));
-    Value result = buildGeneric(
-        rewriter, loc, resultType, dynSizes, inputs, maps,
-        [](OpBuilder &b, Location l, ValueRange args) -> Value {
-          if (args.size() == 1)
-            return args[0];
-          return arith::AddFOp::create(b, l, args[0], args[1]);
-        });
+    Value result =
+        buildGeneric(rewriter, loc, resultType, dynSizes, inputs, maps,
+                     [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                       if (args.size() == 1)
+                         return args[0];
+                       return arith::AddFOp::create(b, l, args[0], args[1]);
+                     });
     rewriter.replaceOp(op, result);
     return success();
   }
 };
 
-struct Conv2dBackwardDataLowering
-    : OpConversionPattern<Conv2dBackwardDataOp> {
+struct Conv2dBackwardDataLowering : OpConversionPattern<Conv2dBackwardDataOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
@@ -248,10 +246,9 @@ struct Conv2dBackwardDataLowering
     // dCol[(n,oh,ow), (c,kh,kw)] = dOut[(n,oh,ow), oc] x W[oc, (c,kh,kw)],
     // then col2im: each image position sums the patch entries that were
     // read from it.
-    Value dcol =
-        contract(rewriter, loc,
-                 gradRows(rewriter, loc, adaptor.getGrad(), s, false),
-                 flattenWeight(rewriter, loc, w, s, false));
+    Value dcol = contract(rewriter, loc,
+                          gradRows(rewriter, loc, adaptor.getGrad(), s, false),
+                          flattenWeight(rewriter, loc, w, s, false));
     Value dx = buildWindowScatter(
         rewriter, loc, op.getType(), x, {s.kh, s.kw}, s.strides, s.padding,
         s.dilations, {s.oh, s.ow},
@@ -293,12 +290,11 @@ struct Conv2dBackwardFilterLowering
                           im2col(rewriter, loc, adaptor.getInput(), s));
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     AffineExpr c = d(0).floorDiv(s.outChannels) * s.channels + d(1);
-    AffineMap read = AffineMap::get(
-        4, 0, {d(0), c * s.window() + d(2) * s.kw + d(3)}, ctx);
-    Value dw = buildGeneric(rewriter, loc, op.getType(), {}, flat, read,
-                            [](OpBuilder &, Location, ValueRange args) {
-                              return args[0];
-                            });
+    AffineMap read =
+        AffineMap::get(4, 0, {d(0), c * s.window() + d(2) * s.kw + d(3)}, ctx);
+    Value dw = buildGeneric(
+        rewriter, loc, op.getType(), {}, flat, read,
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
     rewriter.replaceOp(op, dw);
     return success();
   }

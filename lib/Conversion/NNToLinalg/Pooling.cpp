@@ -51,10 +51,10 @@ struct PoolShape {
   /// Trailing padding that covers every window, including those ceil_mode
   /// adds past the declared padding.
   SmallVector<int64_t> reach() const {
-    return {std::max(padding[2], (oh - 1) * strides[0] + kernel[0] - h -
-                                     padding[0]),
-            std::max(padding[3], (ow - 1) * strides[1] + kernel[1] - w -
-                                     padding[1])};
+    return {std::max(padding[2],
+                     (oh - 1) * strides[0] + kernel[0] - h - padding[0]),
+            std::max(padding[3],
+                     (ow - 1) * strides[1] + kernel[1] - w - padding[1])};
   }
 
   /// 1 / the number of positions averaged by each window, [OH, OW].
@@ -80,8 +80,8 @@ Value reduceWindows(OpBuilder &b, Location loc, Value input,
                     RankedTensorType resultType, const PoolShape &s,
                     double init, CombineFn combine) {
   MLIRContext *ctx = b.getContext();
-  Value padded = padImage(b, loc, input, {s.padding[0], s.padding[1]},
-                          s.reach(), init);
+  Value padded =
+      padImage(b, loc, input, {s.padding[0], s.padding[1]}, s.reach(), init);
   SmallVector<Value> dynSizes;
   if (resultType.isDynamicDim(0))
     dynSizes.push_back(tensor::DimOp::create(b, loc, input, 0));
@@ -151,12 +151,13 @@ struct AvgPool2dLowering : OpConversionPattern<AvgPool2dOp> {
   matchAndRewrite(AvgPool2dOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     PoolShape s = PoolShape::get(op);
-    Value sums = reduceWindows(
-        rewriter, op.getLoc(), adaptor.getInput(), op.getType(), s, 0.0,
-        [](OpBuilder &b, Location l, Value x, Value acc) {
-          return arith::AddFOp::create(b, l, x, acc).getResult();
-        });
-    rewriter.replaceOp(op, scaleByInverseCounts(rewriter, op.getLoc(), sums, s));
+    Value sums =
+        reduceWindows(rewriter, op.getLoc(), adaptor.getInput(), op.getType(),
+                      s, 0.0, [](OpBuilder &b, Location l, Value x, Value acc) {
+                        return arith::AddFOp::create(b, l, x, acc).getResult();
+                      });
+    rewriter.replaceOp(op,
+                       scaleByInverseCounts(rewriter, op.getLoc(), sums, s));
     return success();
   }
 };
@@ -181,17 +182,16 @@ struct MaxPool2dBackwardLowering : OpConversionPattern<MaxPool2dBackwardOp> {
     SmallVector<Value> dynSizes;
     if (gradType.isDynamicDim(0))
       dynSizes.push_back(tensor::DimOp::create(rewriter, loc, x, 0));
-    auto indexType = RankedTensorType::get(gradType.getShape(),
-                                           rewriter.getIndexType());
+    auto indexType =
+        RankedTensorType::get(gradType.getShape(), rewriter.getIndexType());
     Value maxInit =
         filledTensor(rewriter, loc, gradType, dynSizes, kMinusInfinity);
-    Value indexInit = linalg::FillOp::create(
-                          rewriter, loc,
-                          ValueRange{arith::ConstantIndexOp::create(
-                              rewriter, loc, 0)},
-                          ValueRange{emptyTensor(rewriter, loc, indexType,
-                                                 dynSizes)})
-                          .getResult(0);
+    Value indexInit =
+        linalg::FillOp::create(
+            rewriter, loc,
+            ValueRange{arith::ConstantIndexOp::create(rewriter, loc, 0)},
+            ValueRange{emptyTensor(rewriter, loc, indexType, dynSizes)})
+            .getResult(0);
     Value window =
         tensor::EmptyOp::create(rewriter, loc, s.kernel, rewriter.getF32Type());
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
@@ -278,13 +278,13 @@ struct GlobalAvgPool2dLowering : OpConversionPattern<GlobalAvgPool2dOp> {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
     auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
-    double scale = 1.0 / double(inputType.getDimSize(2) *
-                                inputType.getDimSize(3));
-    Value sums = buildReduction(
-        rewriter, loc, adaptor.getInput(), {2, 3}, 0.0,
-        [](OpBuilder &b, Location l, Value x, Value acc) {
-          return arith::AddFOp::create(b, l, x, acc).getResult();
-        });
+    double scale =
+        1.0 / double(inputType.getDimSize(2) * inputType.getDimSize(3));
+    Value sums =
+        buildReduction(rewriter, loc, adaptor.getInput(), {2, 3}, 0.0,
+                       [](OpBuilder &b, Location l, Value x, Value acc) {
+                         return arith::AddFOp::create(b, l, x, acc).getResult();
+                       });
     Value kept = expandReducedDims(rewriter, loc, sums, type);
     Value mean = buildElementwise(
         rewriter, loc, type, kept,

@@ -50,9 +50,10 @@ Value mlir::nn::lowering::padImage(OpBuilder &b, Location loc, Value image,
                                            pos, cst(0)),
                      arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
                                            pos, cst(type.getDimSize(2 + d))));
-                 inside = inside ? arith::AndIOp::create(nb, l, inside, ok)
-                                       .getResult()
-                                 : ok;
+                 inside =
+                     inside
+                         ? arith::AndIOp::create(nb, l, inside, ok).getResult()
+                         : ok;
                  at.push_back(pos);
                }
                for (Value &pos : llvm::MutableArrayRef(at).drop_front(2))
@@ -116,17 +117,16 @@ Value mlir::nn::lowering::buildWindowScatter(
                                         zero),
                   arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, q,
                                         cst(outSize[s]))));
-          valid = valid ? arith::AndIOp::create(nb, l, valid, ok).getResult()
-                        : ok;
+          valid =
+              valid ? arith::AndIOp::create(nb, l, valid, ok).getResult() : ok;
           windowPos.push_back(q);
         }
         for (Value &pos : windowPos)
           pos = arith::SelectOp::create(nb, l, valid, pos, zero);
-        Value share =
-            contribution(nb, l, ValueRange(idx).take_front(4), idx[4], idx[5],
-                         windowPos[0], windowPos[1]);
-        Value kept = arith::SelectOp::create(nb, l, valid, share,
-                                             f32(nb, l, 0.0));
+        Value share = contribution(nb, l, ValueRange(idx).take_front(4), idx[4],
+                                   idx[5], windowPos[0], windowPos[1]);
+        Value kept =
+            arith::SelectOp::create(nb, l, valid, share, f32(nb, l, 0.0));
         linalg::YieldOp::create(
             nb, l, Value(arith::AddFOp::create(nb, l, args[1], kept)));
       });

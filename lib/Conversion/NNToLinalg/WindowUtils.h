@@ -27,10 +27,10 @@ Value padImage(OpBuilder &b, Location loc, Value image,
 /// discarded, and oh, ow are clamped to 0 so that its reads stay in bounds.
 using ScatterFn = function_ref<Value(OpBuilder &, Location, ValueRange nchw,
                                      Value kh, Value kw, Value oh, Value ow)>;
-Value buildWindowScatter(OpBuilder &b, Location loc, RankedTensorType resultType,
-                         Value like, ArrayRef<int64_t> kernel,
-                         ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
-                         ArrayRef<int64_t> dilations,
+Value buildWindowScatter(OpBuilder &b, Location loc,
+                         RankedTensorType resultType, Value like,
+                         ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                         ArrayRef<int64_t> padding, ArrayRef<int64_t> dilations,
                          ArrayRef<int64_t> outSize, ScatterFn contribution);
 
 } // namespace mlir::nn::lowering

@@ -104,15 +104,14 @@ Expected<BoundArgs> bindArguments(const ast::Expr &call,
       if (index < positional.size())
         param = &params[index];
       else if (!positional.empty())
-        return diags.error(
-            arg.value.loc,
-            "'" + call.text + "' takes " +
-                (positional.size() == 1
-                     ? std::string("one positional argument")
-                     : std::to_string(positional.size()) +
-                           " positional arguments") +
-                " ('" + llvm::join(positional, "', '") +
-                "'); write the others as key=value");
+        return diags.error(arg.value.loc,
+                           "'" + call.text + "' takes " +
+                               (positional.size() == 1
+                                    ? std::string("one positional argument")
+                                    : std::to_string(positional.size()) +
+                                          " positional arguments") +
+                               " ('" + llvm::join(positional, "', '") +
+                               "'); write the others as key=value");
       else
         return diags.error(
             arg.value.loc,

@@ -26,9 +26,8 @@ using llvm::StringRef;
 namespace neurona::dsl {
 
 static const StringRef kActivations[] = {
-    "linear",    "relu",     "sigmoid",  "tanh",
-    "softmax",   "log_softmax", "leaky_relu", "elu",
-    "selu",      "softplus", "softsign", "hard_sigmoid"};
+    "linear",     "relu", "sigmoid", "tanh",     "softmax",  "log_softmax",
+    "leaky_relu", "elu",  "selu",    "softplus", "softsign", "hard_sigmoid"};
 static const StringRef kWeightInits[] = {"glorot_uniform", "he_uniform",
                                          "zeros", "ones"};
 static const StringRef kBiasInits[] = {"zeros", "ones"};
@@ -273,8 +272,8 @@ static Expected<ValueInfo> emitMaxout(LayerContext &ctx) {
                                       ctx.call.loc);
     y = nn::AddOp::create(b, ctx.loc, y, bias);
   }
-  auto grouped = RankedTensorType::get(
-      {inputType.getDimSize(0), unitCount, k}, inputType.getElementType());
+  auto grouped = RankedTensorType::get({inputType.getDimSize(0), unitCount, k},
+                                       inputType.getElementType());
   y = nn::ReshapeOp::create(b, ctx.loc, grouped, y);
   y = nn::ReduceMaxOp::create(b, ctx.loc, y, b.getDenseI64ArrayAttr({2}),
                               /*keepdims=*/false);
@@ -315,16 +314,14 @@ static Error checkWindowFits(LayerContext &ctx, RankedTensorType image,
                              ceilMode) <= 0)
       return ctx.emitter.getDiags().error(
           ctx.call.loc,
-          llvm::formatv("a {0}x{0} window{1} does not fit the input {2} "
-                        "padded to {3}x{4}",
-                        kernel,
-                        dilation > 1 ? llvm::formatv(" (dilation {0})",
-                                                     dilation)
-                                           .str()
-                                     : std::string(),
-                        formatShape(image),
-                        image.getDimSize(2) + padding[0] + padding[2],
-                        image.getDimSize(3) + padding[1] + padding[3]));
+          llvm::formatv(
+              "a {0}x{0} window{1} does not fit the input {2} "
+              "padded to {3}x{4}",
+              kernel,
+              dilation > 1 ? llvm::formatv(" (dilation {0})", dilation).str()
+                           : std::string(),
+              formatShape(image), image.getDimSize(2) + padding[0] + padding[2],
+              image.getDimSize(3) + padding[1] + padding[3]));
   return Error::success();
 }
 
@@ -425,12 +422,11 @@ static Expected<ValueInfo> emitConv2d(LayerContext &ctx) {
     bias = ctx.emitter.addParam(ctx.name + ".bias", {out},
                                 args->getIdentifier("bias_init", "zeros"),
                                 ctx.call.loc);
-  Value y = nn::Conv2dOp::create(
-      b, ctx.loc, ctx.input.value, weight, bias,
-      b.getDenseI64ArrayAttr({stride, stride}),
-      b.getDenseI64ArrayAttr(padding),
-      b.getDenseI64ArrayAttr({dilation, dilation}),
-      b.getI64IntegerAttr(groups));
+  Value y = nn::Conv2dOp::create(b, ctx.loc, ctx.input.value, weight, bias,
+                                 b.getDenseI64ArrayAttr({stride, stride}),
+                                 b.getDenseI64ArrayAttr(padding),
+                                 b.getDenseI64ArrayAttr({dilation, dilation}),
+                                 b.getI64IntegerAttr(groups));
   return activate(ctx, args->getIdentifier("activation", "linear"), y);
 }
 
@@ -452,9 +448,9 @@ static Expected<ValueInfo> emitPool2d(LayerContext &ctx) {
       {"count_include_pad", ArgKind::Bool},
   };
   const SourceDiagnostics &diags = ctx.emitter.getDiags();
-  auto args = bindArguments(ctx.call, isMax ? llvm::ArrayRef(maxParams)
-                                            : llvm::ArrayRef(avgParams),
-                            diags);
+  auto args = bindArguments(
+      ctx.call, isMax ? llvm::ArrayRef(maxParams) : llvm::ArrayRef(avgParams),
+      diags);
   if (!args)
     return args.takeError();
   const ast::Expr *kernelArg = args->get("kernel");

@@ -58,15 +58,15 @@ static Error checkImage(const NodeContext &node, Value value,
                         llvm::StringRef what) {
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getRank() != 4)
-    return node.error("only 2-D images (NCHW, rank 4) are supported; " +
-                      what + " is " + formatShape(type));
+    return node.error("only 2-D images (NCHW, rank 4) are supported; " + what +
+                      " is " + formatShape(type));
   return Error::success();
 }
 
 static Error importConv(NodeContext &node) {
-  if (Error err = node.checkSignature({"auto_pad", "dilations", "group",
-                                       "kernel_shape", "pads", "strides"},
-                                      2, 3))
+  if (Error err = node.checkSignature(
+          {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
+          2, 3))
     return err;
   if (Error err = checkAutoPad(node))
     return err;
@@ -106,9 +106,9 @@ static Error importConv(NodeContext &node) {
       return kernel.takeError();
     if ((*kernel)[0] != wType.getDimSize(2) ||
         (*kernel)[1] != wType.getDimSize(3))
-      return node.error(llvm::formatv(
-          "kernel_shape [{0}, {1}] does not match W of shape {2}",
-          (*kernel)[0], (*kernel)[1], formatShape(wType)));
+      return node.error(
+          llvm::formatv("kernel_shape [{0}, {1}] does not match W of shape {2}",
+                        (*kernel)[0], (*kernel)[1], formatShape(wType)));
   }
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
@@ -128,8 +128,8 @@ static Error importConv(NodeContext &node) {
 /// MaxPool and AveragePool.
 static Error importPool(NodeContext &node) {
   bool isMax = node.opType() == "MaxPool";
-  SmallVector<llvm::StringRef> known = {"auto_pad", "ceil_mode", "dilations",
-                                        "kernel_shape", "pads", "strides"};
+  SmallVector<llvm::StringRef> known = {
+      "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides"};
   known.push_back(isMax ? "storage_order" : "count_include_pad");
   if (Error err = node.checkSignature(known, 1, 1))
     return err;
@@ -170,8 +170,8 @@ static Error importPool(NodeContext &node) {
     return err;
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
-            return nn::inferPool2d(loc, x->getType(), *kernel, *strides,
-                                   *pads, *ceilMode != 0, types);
+            return nn::inferPool2d(loc, x->getType(), *kernel, *strides, *pads,
+                                   *ceilMode != 0, types);
           }))
     return err;
   OpBuilder &b = node.builder();
@@ -185,10 +185,9 @@ static Error importPool(NodeContext &node) {
     y = nn::MaxPool2dOp::create(b, loc, *x, kernelAttr, stridesAttr, padsAttr,
                                 ceil, UnitAttr());
   else
-    y = nn::AvgPool2dOp::create(b, loc, *x, kernelAttr, stridesAttr, padsAttr,
-                                ceil,
-                                *countIncludePad ? b.getUnitAttr()
-                                                 : UnitAttr());
+    y = nn::AvgPool2dOp::create(
+        b, loc, *x, kernelAttr, stridesAttr, padsAttr, ceil,
+        *countIncludePad ? b.getUnitAttr() : UnitAttr());
   return node.setOutput(0, y);
 }
 

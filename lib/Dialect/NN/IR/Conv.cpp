@@ -19,10 +19,9 @@
 using namespace mlir;
 using namespace mlir::nn;
 
-int64_t mlir::nn::windowOutputSize(int64_t size, int64_t kernel,
-                                   int64_t stride, int64_t before,
-                                   int64_t after, int64_t dilation,
-                                   bool ceilMode) {
+int64_t mlir::nn::windowOutputSize(int64_t size, int64_t kernel, int64_t stride,
+                                   int64_t before, int64_t after,
+                                   int64_t dilation, bool ceilMode) {
   int64_t span = size + before + after - dilation * (kernel - 1) - 1;
   if (span < 0)
     return 0;
@@ -38,9 +37,8 @@ static LogicalResult checkWindowAttrs(std::optional<Location> loc,
                                       ArrayRef<int64_t> strides,
                                       ArrayRef<int64_t> padding,
                                       ArrayRef<int64_t> dilations) {
-  if (strides.size() != 2 || llvm::any_of(strides, [](int64_t s) {
-        return s <= 0;
-      }))
+  if (strides.size() != 2 ||
+      llvm::any_of(strides, [](int64_t s) { return s <= 0; }))
     return emitOptionalError(loc, "expects 2 positive strides");
   if (padding.size() != 4 ||
       llvm::any_of(padding, [](int64_t p) { return p < 0; }))
@@ -77,8 +75,8 @@ conv2dResultType(std::optional<Location> loc, Type inputType, Type weightType,
                              ") and the output channels (", outChannels, ")");
   if (weight.getDimSize(1) * groups != channels)
     return emitOptionalError(loc, "weight has ", weight.getDimSize(1),
-                             " channels per group but the input has ",
-                             channels, " channels in ", groups, " group(s)");
+                             " channels per group but the input has ", channels,
+                             " channels in ", groups, " group(s)");
   SmallVector<int64_t> shape = {input.getDimSize(0), outChannels};
   for (int64_t d = 0; d < 2; ++d) {
     int64_t size = input.getDimSize(2 + d), kernel = weight.getDimSize(2 + d);
@@ -100,32 +98,32 @@ LogicalResult mlir::nn::inferConv2d(std::optional<Location> loc, Type input,
                                     Type weight, Type bias,
                                     ArrayRef<int64_t> strides,
                                     ArrayRef<int64_t> padding,
-                                    ArrayRef<int64_t> dilations,
-                                    int64_t groups,
+                                    ArrayRef<int64_t> dilations, int64_t groups,
                                     SmallVectorImpl<Type> &types) {
-  FailureOr<RankedTensorType> result = conv2dResultType(
-      loc, input, weight, strides, padding, dilations, groups);
+  FailureOr<RankedTensorType> result =
+      conv2dResultType(loc, input, weight, strides, padding, dilations, groups);
   if (failed(result))
     return failure();
   if (bias) {
     auto biasType = cast<RankedTensorType>(bias);
     if (biasType.getRank() != 1 ||
         biasType.getDimSize(0) != result->getDimSize(1))
-      return emitOptionalError(loc, "expects a bias of ",
-                               result->getDimSize(1), " elements, got ",
-                               biasType);
+      return emitOptionalError(loc, "expects a bias of ", result->getDimSize(1),
+                               " elements, got ", biasType);
   }
   types.push_back(*result);
   return success();
 }
 
-LogicalResult mlir::nn::inferConv2dBackward(
-    std::optional<Location> loc, Type grad, Type input, Type weight,
-    ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
-    ArrayRef<int64_t> dilations, int64_t groups, bool wantInput,
-    SmallVectorImpl<Type> &types) {
-  FailureOr<RankedTensorType> result = conv2dResultType(
-      loc, input, weight, strides, padding, dilations, groups);
+LogicalResult mlir::nn::inferConv2dBackward(std::optional<Location> loc,
+                                            Type grad, Type input, Type weight,
+                                            ArrayRef<int64_t> strides,
+                                            ArrayRef<int64_t> padding,
+                                            ArrayRef<int64_t> dilations,
+                                            int64_t groups, bool wantInput,
+                                            SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> result =
+      conv2dResultType(loc, input, weight, strides, padding, dilations, groups);
   if (failed(result))
     return failure();
   if (failed(verifyCompatibleShape(grad, *result)))

@@ -44,19 +44,18 @@ LogicalResult mlir::nn::inferPool2d(std::optional<Location> loc, Type inputType,
   for (int64_t d = 0; d < 2; ++d) {
     // A window wholly inside the padding would have no input to reduce.
     if (padding[d] >= kernel[d] || padding[d + 2] >= kernel[d])
-      return emitOptionalError(loc, "padding ", padding[d], "/",
-                               padding[d + 2],
+      return emitOptionalError(loc, "padding ", padding[d], "/", padding[d + 2],
                                " must be smaller than the kernel size ",
                                kernel[d]);
-    int64_t out = windowOutputSize(input.getDimSize(2 + d), kernel[d],
-                                   strides[d], padding[d], padding[d + 2], 1,
-                                   ceilMode);
+    int64_t out =
+        windowOutputSize(input.getDimSize(2 + d), kernel[d], strides[d],
+                         padding[d], padding[d + 2], 1, ceilMode);
     if (out <= 0)
-      return emitOptionalError(
-          loc, "kernel ", kernel[0], "x", kernel[1],
-          " is larger than the padded input ",
-          input.getDimSize(2) + padding[0] + padding[2], "x",
-          input.getDimSize(3) + padding[1] + padding[3]);
+      return emitOptionalError(loc, "kernel ", kernel[0], "x", kernel[1],
+                               " is larger than the padded input ",
+                               input.getDimSize(2) + padding[0] + padding[2],
+                               "x",
+                               input.getDimSize(3) + padding[1] + padding[3]);
     shape.push_back(out);
   }
   types.push_back(RankedTensorType::get(shape, input.getElementType()));
@@ -73,9 +72,9 @@ LogicalResult mlir::nn::inferGlobalPool2d(std::optional<Location> loc,
   if (llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
     return emitOptionalError(
         loc, "expects static channels and image sizes, got ", input);
-  types.push_back(RankedTensorType::get(
-      {input.getDimSize(0), input.getDimSize(1), 1, 1},
-      input.getElementType()));
+  types.push_back(
+      RankedTensorType::get({input.getDimSize(0), input.getDimSize(1), 1, 1},
+                            input.getElementType()));
   return success();
 }
 

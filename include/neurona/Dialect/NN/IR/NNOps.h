@@ -46,14 +46,13 @@ LogicalResult inferSlice(std::optional<Location> loc, Type input,
 LogicalResult inferSliceScatter(std::optional<Location> loc, Type base,
                                 Type source, ArrayRef<int64_t> axes,
                                 ArrayRef<int64_t> starts,
-                                ArrayRef<int64_t> ends,
-                                ArrayRef<int64_t> steps,
+                                ArrayRef<int64_t> ends, ArrayRef<int64_t> steps,
                                 SmallVectorImpl<Type> &types);
 LogicalResult inferOneHot(std::optional<Location> loc, Type labels,
                           int64_t depth, SmallVectorImpl<Type> &types);
 
-LogicalResult inferConv2d(std::optional<Location> loc, Type input,
-                          Type weight, Type bias, ArrayRef<int64_t> strides,
+LogicalResult inferConv2d(std::optional<Location> loc, Type input, Type weight,
+                          Type bias, ArrayRef<int64_t> strides,
                           ArrayRef<int64_t> padding,
                           ArrayRef<int64_t> dilations, int64_t groups,
                           SmallVectorImpl<Type> &types);
