@@ -6,6 +6,7 @@
 
 #include "Model.h"
 
+#include "Allocator.h"
 #include "Init.h"
 
 #include "neurona/Runtime/FileIO.h"
@@ -141,6 +142,20 @@ static nr_status openModel(const char *path, nr_model **out) {
     return fail(s);
   if (Status s = lookup(*m, prefix + "_params_size", sizeSym); !s)
     return fail(s);
+  // Buffers of the compiled code come from the runtime's per-thread cache.
+  // Artifacts of earlier versions have no hooks and use malloc.
+  dlerror();
+  if (void *hooks = dlsym(m->handle, (prefix + "_allocator").c_str())) {
+    void *(*alloc)(size_t, size_t) = cachedAlloc;
+    void (*release)(void *) = cachedFree;
+    void *table[2];
+    std::memcpy(&table[0], &alloc, sizeof(void *));
+    std::memcpy(&table[1], &release, sizeof(void *));
+    // Written once: a library opened again (same handle) while another
+    // thread runs it sees the same values and no write.
+    if (std::memcmp(hooks, table, sizeof(table)) != 0)
+      std::memcpy(hooks, table, sizeof(table));
+  }
   const char *manifestText = static_cast<const char *>(manifestSym);
   std::string text(manifestText, strnlen(manifestText, size_t(64) << 20));
   if (Status s = parseManifest(text, m->origin + ": manifest", m->manifest); !s)
@@ -209,6 +224,9 @@ extern "C" nr_status nr_model_open_self(nr_model **out_model) {
 extern "C" nr_status nr_model_close(nr_model *model) {
   if (model)
     ModelDeleter()(model);
+  // Closing a model frees the calling thread's cached buffers; other threads
+  // keep theirs until they exit.
+  releaseThreadCache();
   return NR_OK;
 }
 

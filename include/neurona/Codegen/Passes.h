@@ -17,6 +17,9 @@ class AffineDialect;
 namespace arith {
 class ArithDialect;
 }
+namespace linalg {
+class LinalgDialect;
+}
 namespace memref {
 class MemRefDialect;
 }

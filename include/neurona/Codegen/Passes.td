@@ -9,6 +9,20 @@
 
 include "mlir/Pass/PassBase.td"
 
+def FuseElementwise : Pass<"neurona-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg producers into consumers that read "
+                "each element once";
+  let description = [{
+    Upstream producer/consumer fusion of elementwise `linalg.generic`s (bias
+    adds, activations and their gradients become one loop), restricted to
+    consumers whose indexing map for the fused operand is a permutation of
+    their loops: an activation is never fused into the matmul that reads
+    it, which would recompute it once per output column and hide the
+    contraction from `neurona-cpu-tile-contractions`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def CPUTileContractions
     : Pass<"neurona-cpu-tile-contractions", "::mlir::func::FuncOp"> {
   let summary = "Tile, peel and vectorize linalg contractions into register "
