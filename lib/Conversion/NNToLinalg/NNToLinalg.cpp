@@ -24,6 +24,8 @@ void mlir::nn::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateNNElementwiseToLinalgPatterns(patterns);
   populateNNActivationToLinalgPatterns(patterns);
   populateNNLinearToLinalgPatterns(patterns);
+  populateNNConvToLinalgPatterns(patterns);
+  populateNNPoolingToLinalgPatterns(patterns);
   populateNNReductionToLinalgPatterns(patterns);
   populateNNShapeToLinalgPatterns(patterns);
   populateNNLossToLinalgPatterns(patterns);

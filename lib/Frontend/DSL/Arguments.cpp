@@ -60,6 +60,8 @@ static StringRef describeKind(ArgKind kind) {
     return "a name";
   case ArgKind::Bool:
     return "true or false";
+  case ArgKind::IntegerOrString:
+    return "an integer or a string";
   }
   return "a value";
 }
@@ -74,6 +76,10 @@ static bool matches(const ast::Expr &expr, ArgKind kind) {
     return expr.kind == ast::Expr::Kind::Identifier;
   case ArgKind::Bool:
     return expr.kind == ast::Expr::Kind::Bool;
+  case ArgKind::IntegerOrString:
+    return expr.kind == ast::Expr::Kind::Integer ||
+           expr.kind == ast::Expr::Kind::String ||
+           expr.kind == ast::Expr::Kind::Identifier;
   }
   return false;
 }

@@ -51,6 +51,8 @@ enum class ArgKind {
   Number,
   Identifier,
   Bool,
+  /// An integer, or a string or name such as `padding="same"`.
+  IntegerOrString,
 };
 
 /// One parameter a call accepts. Only leading parameters may be positional.

@@ -280,6 +280,236 @@ static Expected<ValueInfo> emitMaxout(LayerContext &ctx) {
   return ValueInfo{y, "maxout"};
 }
 
+/// Fails unless the layer's input is an NCHW image batch.
+static Expected<RankedTensorType> imageInput(LayerContext &ctx) {
+  auto type = cast<RankedTensorType>(ctx.input.value.getType());
+  if (type.getRank() != 4)
+    return ctx.emitter.getDiags().error(
+        ctx.call.loc, "'" + ctx.call.text +
+                          "' needs an image input [batch, channels, height, "
+                          "width], but its input is " +
+                          formatShape(type));
+  return type;
+}
+
+/// Fails unless the integer argument `key`, when given, is at least `min`.
+static Error checkAtLeast(const BoundArgs &args, StringRef key, int64_t min,
+                          const SourceDiagnostics &diags) {
+  const ast::Expr *value = args.get(key);
+  if (value && value->intValue < min)
+    return diags.error(value->loc, llvm::formatv("'{0}' must be at least {1}, "
+                                                 "got {2}",
+                                                 key, min, value->intValue));
+  return Error::success();
+}
+
+/// Checks that a `kernel` window (dilated) fits the padded image and that
+/// it leaves at least one output position.
+static Error checkWindowFits(LayerContext &ctx, RankedTensorType image,
+                             int64_t kernel, int64_t stride, int64_t dilation,
+                             ArrayRef<int64_t> padding, bool ceilMode) {
+  for (int64_t d = 0; d < 2; ++d)
+    if (nn::windowOutputSize(image.getDimSize(2 + d), kernel, stride,
+                             padding[d], padding[d + 2], dilation,
+                             ceilMode) <= 0)
+      return ctx.emitter.getDiags().error(
+          ctx.call.loc,
+          llvm::formatv(
+              "a {0}x{0} window{1} does not fit the input {2} "
+              "padded to {3}x{4}",
+              kernel,
+              dilation > 1 ? llvm::formatv(" (dilation {0})", dilation).str()
+                           : std::string(),
+              formatShape(image), image.getDimSize(2) + padding[0] + padding[2],
+              image.getDimSize(3) + padding[1] + padding[3]));
+  return Error::success();
+}
+
+/// conv2d(filters, kernel, stride=1, padding="valid"|"same"|int,
+/// dilation=1, groups=1, activation=, init=, bias=, bias_init=): an
+/// `nn.conv2d` with a weight [filters, channels / groups, kernel, kernel]
+/// and a bias [filters]. "same" pads as TensorFlow does: the output is
+/// ceil(size / stride) and an odd total padding puts the extra row below.
+static Expected<ValueInfo> emitConv2d(LayerContext &ctx) {
+  static const ParamDecl params[] = {
+      {"filters", ArgKind::Integer, /*positional=*/true},
+      {"kernel", ArgKind::Integer, /*positional=*/true},
+      {"stride", ArgKind::Integer},
+      {"padding", ArgKind::IntegerOrString},
+      {"dilation", ArgKind::Integer},
+      {"groups", ArgKind::Integer},
+      {"activation", ArgKind::Identifier},
+      {"init", ArgKind::Identifier},
+      {"bias", ArgKind::Bool},
+      {"bias_init", ArgKind::Identifier},
+  };
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  auto args = bindArguments(ctx.call, params, diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *filters = args->get("filters");
+  const ast::Expr *kernelArg = args->get("kernel");
+  if (!filters || !kernelArg)
+    return diags.error(ctx.call.loc, "'conv2d' needs its number of filters "
+                                     "and its kernel size, as in "
+                                     "conv2d(16, 3)");
+  for (StringRef key : {"filters", "kernel", "stride", "dilation", "groups"})
+    if (Error err = checkAtLeast(*args, key, 1, diags))
+      return std::move(err);
+  for (auto [key, what, choices] :
+       {std::tuple{"activation", "activation", llvm::ArrayRef(kActivations)},
+        std::tuple{"init", "initializer", llvm::ArrayRef(kWeightInits)},
+        std::tuple{"bias_init", "bias initializer",
+                   llvm::ArrayRef(kBiasInits)}})
+    if (const ast::Expr *value = args->get(key))
+      if (Error err = checkChoice(*value, what, choices, diags))
+        return std::move(err);
+  bool hasBias = args->getBool("bias", true);
+  if (!hasBias && args->get("bias_init"))
+    return diags.error(args->get("bias_init")->loc,
+                       "'bias_init' is meaningless with bias=false");
+  auto image = imageInput(ctx);
+  if (!image)
+    return image.takeError();
+
+  int64_t channels = image->getDimSize(1), out = filters->intValue;
+  int64_t kernel = kernelArg->intValue;
+  int64_t stride = args->getInt("stride", 1);
+  int64_t dilation = args->getInt("dilation", 1);
+  int64_t groups = args->getInt("groups", 1);
+  if (channels % groups != 0 || out % groups != 0)
+    return diags.error(args->get("groups")->loc,
+                       llvm::formatv("groups={0} must divide the input "
+                                     "channels ({1}) and the filters ({2})",
+                                     groups, channels, out));
+  SmallVector<int64_t> padding(4, 0);
+  if (const ast::Expr *pad = args->get("padding")) {
+    if (pad->kind == ast::Expr::Kind::Integer) {
+      if (pad->intValue < 0)
+        return diags.error(pad->loc, llvm::formatv("padding must not be "
+                                                   "negative, got {0}",
+                                                   pad->intValue));
+      padding.assign(4, pad->intValue);
+    } else if (pad->text == "same") {
+      for (int64_t d = 0; d < 2; ++d) {
+        int64_t size = image->getDimSize(2 + d);
+        int64_t outSize = (size + stride - 1) / stride;
+        int64_t total = std::max<int64_t>(
+            (outSize - 1) * stride + dilation * (kernel - 1) + 1 - size, 0);
+        padding[d] = total / 2;
+        padding[d + 2] = total - total / 2;
+      }
+    } else if (pad->text != "valid") {
+      return diags.error(pad->loc, "padding must be \"same\", \"valid\" or "
+                                   "an integer, got '" +
+                                       pad->text + "'");
+    }
+  }
+  if (Error err = checkWindowFits(ctx, *image, kernel, stride, dilation,
+                                  padding, false))
+    return std::move(err);
+  int64_t perGroup = channels / groups;
+  if (out > kMaxTensorElements / (perGroup * kernel * kernel))
+    return diags.error(filters->loc, "the convolution's weight is too large "
+                                     "(more than 2^40 elements)");
+
+  OpBuilder &b = ctx.emitter.builder();
+  Value weight = ctx.emitter.addParam(
+      ctx.name + ".weight", {out, perGroup, kernel, kernel},
+      args->getIdentifier("init", "glorot_uniform"), ctx.call.loc);
+  Value bias;
+  if (hasBias)
+    bias = ctx.emitter.addParam(ctx.name + ".bias", {out},
+                                args->getIdentifier("bias_init", "zeros"),
+                                ctx.call.loc);
+  Value y = nn::Conv2dOp::create(b, ctx.loc, ctx.input.value, weight, bias,
+                                 b.getDenseI64ArrayAttr({stride, stride}),
+                                 b.getDenseI64ArrayAttr(padding),
+                                 b.getDenseI64ArrayAttr({dilation, dilation}),
+                                 b.getI64IntegerAttr(groups));
+  return activate(ctx, args->getIdentifier("activation", "linear"), y);
+}
+
+/// max_pool2d(kernel, stride=kernel, padding=0, ceil_mode=false) and
+/// avg_pool2d(..., count_include_pad=false), as PyTorch's defaults.
+static Expected<ValueInfo> emitPool2d(LayerContext &ctx) {
+  bool isMax = ctx.call.text == "max_pool2d";
+  static const ParamDecl maxParams[] = {
+      {"kernel", ArgKind::Integer, /*positional=*/true},
+      {"stride", ArgKind::Integer},
+      {"padding", ArgKind::Integer},
+      {"ceil_mode", ArgKind::Bool},
+  };
+  static const ParamDecl avgParams[] = {
+      {"kernel", ArgKind::Integer, /*positional=*/true},
+      {"stride", ArgKind::Integer},
+      {"padding", ArgKind::Integer},
+      {"ceil_mode", ArgKind::Bool},
+      {"count_include_pad", ArgKind::Bool},
+  };
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  auto args = bindArguments(
+      ctx.call, isMax ? llvm::ArrayRef(maxParams) : llvm::ArrayRef(avgParams),
+      diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *kernelArg = args->get("kernel");
+  if (!kernelArg)
+    return diags.error(ctx.call.loc, "'" + ctx.call.text +
+                                         "' needs its window size, as in " +
+                                         ctx.call.text + "(2)");
+  for (StringRef key : {"kernel", "stride"})
+    if (Error err = checkAtLeast(*args, key, 1, diags))
+      return std::move(err);
+  if (Error err = checkAtLeast(*args, "padding", 0, diags))
+    return std::move(err);
+  auto image = imageInput(ctx);
+  if (!image)
+    return image.takeError();
+  int64_t kernel = kernelArg->intValue;
+  int64_t stride = args->getInt("stride", kernel);
+  int64_t pad = args->getInt("padding", 0);
+  if (pad >= kernel)
+    return diags.error(args->get("padding")->loc,
+                       llvm::formatv("padding {0} must be smaller than the "
+                                     "window size {1}",
+                                     pad, kernel));
+  bool ceilMode = args->getBool("ceil_mode", false);
+  SmallVector<int64_t> padding(4, pad);
+  if (Error err =
+          checkWindowFits(ctx, *image, kernel, stride, 1, padding, ceilMode))
+    return std::move(err);
+
+  OpBuilder &b = ctx.emitter.builder();
+  auto kernelAttr = b.getDenseI64ArrayAttr({kernel, kernel});
+  auto strideAttr = b.getDenseI64ArrayAttr({stride, stride});
+  auto padAttr = b.getDenseI64ArrayAttr(padding);
+  UnitAttr ceil = ceilMode ? b.getUnitAttr() : UnitAttr();
+  Value y;
+  if (isMax)
+    y = nn::MaxPool2dOp::create(b, ctx.loc, ctx.input.value, kernelAttr,
+                                strideAttr, padAttr, ceil, UnitAttr());
+  else
+    y = nn::AvgPool2dOp::create(
+        b, ctx.loc, ctx.input.value, kernelAttr, strideAttr, padAttr, ceil,
+        args->getBool("count_include_pad", false) ? b.getUnitAttr()
+                                                  : UnitAttr());
+  return ValueInfo{y, ctx.call.text};
+}
+
+/// global_avg_pool2d(): [?, C, H, W] to [?, C, 1, 1].
+static Expected<ValueInfo> emitGlobalAvgPool2d(LayerContext &ctx) {
+  auto args = bindArguments(ctx.call, {}, ctx.emitter.getDiags());
+  if (!args)
+    return args.takeError();
+  auto image = imageInput(ctx);
+  if (!image)
+    return image.takeError();
+  Value y = nn::GlobalAvgPool2dOp::create(ctx.emitter.builder(), ctx.loc,
+                                          ctx.input.value);
+  return ValueInfo{y, "global_avg_pool2d"};
+}
+
 static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"dense", emitDense},
     {"flatten", emitFlatten},
@@ -295,6 +525,10 @@ static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"softsign", emitActivationLayer},
     {"hard_sigmoid", emitActivationLayer},
     {"maxout", emitMaxout},
+    {"conv2d", emitConv2d},
+    {"max_pool2d", emitPool2d},
+    {"avg_pool2d", emitPool2d},
+    {"global_avg_pool2d", emitGlobalAvgPool2d},
 };
 
 LayerFn lookupLayer(StringRef name) {
@@ -315,9 +549,8 @@ llvm::ArrayRef<StringRef> layerNames() {
 }
 
 bool isPlannedLayer(StringRef name) {
-  static const StringRef planned[] = {"conv2d",    "max_pool2d", "avg_pool2d",
-                                      "embedding", "rnn",        "lstm",
-                                      "gru",       "dropout",    "batch_norm"};
+  static const StringRef planned[] = {"embedding", "rnn",     "lstm",
+                                      "gru",       "dropout", "batch_norm"};
   return llvm::is_contained(planned, name);
 }
 

@@ -132,6 +132,7 @@ GraphImporter::GraphImporter(MLIRContext &context, LoadedModel &model)
   registerSoftmaxOps(table);
   registerReductionOps(table);
   registerActivationOps(table);
+  registerConvOps(table);
 }
 
 Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,

@@ -185,6 +185,7 @@ void registerShapeOps(OpTable &table);
 void registerSoftmaxOps(OpTable &table);
 void registerReductionOps(OpTable &table);
 void registerActivationOps(OpTable &table);
+void registerConvOps(OpTable &table);
 
 /// A ranked f32 tensor type.
 mlir::RankedTensorType f32Tensor(mlir::MLIRContext *context,

@@ -288,3 +288,70 @@ func.func @reduce_min(%x: tensor<?x3xf32>) -> tensor<?xf32> {
   %0 = nn.reduce_min %x axes = [1] : tensor<?x3xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+// im2col + one 2-D contraction: W^T [(c,kh,kw), oc] and the patches
+// [(n,oh,ow), (c,kh,kw)] are copies through floordiv/mod maps (no reshapes,
+// which fusion would push through the contraction), the contraction is a
+// linalg.matmul with the dynamic rows as M and the static OC as N, and the
+// result goes back to NCHW with the bias in one loop.
+// CHECK-DAG: #[[WT:.+]] = affine_map<(d0, d1) -> (d1, (d0 floordiv 9) mod 3, (d0 floordiv 3) mod 3, d0 mod 3)>
+// CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1) -> (d0 floordiv 64, d1 floordiv 9, (d0 floordiv 8) mod 8 + (d1 floordiv 3) mod 3, d0 mod 8 + d1 mod 3)>
+// CHECK-DAG: #[[NCHW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0 * 64 + d2 * 8 + d3, d1)>
+// CHECK-LABEL: func.func @conv2d
+// CHECK-SAME: %[[X:.+]]: tensor<?x3x8x8xf32>, %[[W:.+]]: tensor<16x3x3x3xf32>, %[[B:.+]]: tensor<16xf32>
+// CHECK:      %[[WTV:.+]] = linalg.generic {indexing_maps = [#[[WT]], #{{.+}}]{{.+}} ins(%[[W]] : tensor<16x3x3x3xf32>) outs(%{{.+}} : tensor<27x16xf32>)
+// The zero-padded image, read inside with tensor.extract.
+// CHECK:      %[[PAD:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<?x3x10x10xf32>)
+// CHECK:        tensor.extract %[[X]]
+// CHECK:        arith.select
+// CHECK:      %[[COLV:.+]] = linalg.generic {indexing_maps = [#[[COL]], #{{.+}}]{{.+}} ins(%[[PAD]] : tensor<?x3x10x10xf32>) outs(%{{.+}} : tensor<?x27xf32>)
+// CHECK:      %[[OUT:.+]] = linalg.matmul ins(%[[COLV]], %[[WTV]] : tensor<?x27xf32>, tensor<27x16xf32>) outs(%{{.+}} : tensor<?x16xf32>)
+// CHECK:      linalg.generic {indexing_maps = [#[[NCHW]], #{{.+}}, #{{.+}}]{{.+}} ins(%[[OUT]], %[[B]] : tensor<?x16xf32>, tensor<16xf32>) outs(%{{.+}} : tensor<?x16x8x8xf32>)
+// CHECK:        arith.addf
+// CHECK-NOT:  nn.
+func.func @conv2d(%x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<16xf32>) -> tensor<?x16x8x8xf32> {
+  %0 = nn.conv2d %x, %w, %b padding = [1, 1, 1, 1] : tensor<?x3x8x8xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>
+  return %0 : tensor<?x16x8x8xf32>
+}
+
+// -----
+
+// The gradients: dWeight contracts over the batch-derived rows (K dynamic,
+// M = OC and N = C*KH*KW static); dInput contracts dOut rows with the
+// weight's rows and scatters the patches back (col2im) in one generic over
+// (n, c, h, w, kh, kw) that reads the patch matrix with tensor.extract.
+// CHECK-LABEL: func.func @conv2d_backward
+// CHECK:      linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<16x?xf32>, tensor<?x27xf32>) outs(%{{.+}} : tensor<16x27xf32>)
+// CHECK:      %[[DCOL:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x16xf32>, tensor<16x27xf32>) outs(%{{.+}} : tensor<?x27xf32>)
+// CHECK:      linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.+}} outs(%{{.+}} : tensor<?x3x8x8xf32>)
+// CHECK:        arith.remsi
+// CHECK:        tensor.extract %[[DCOL]]
+// CHECK-NOT:  nn.
+func.func @conv2d_backward(%g: tensor<?x16x8x8xf32>, %x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>) -> (tensor<16x3x3x3xf32>, tensor<?x3x8x8xf32>) {
+  %dw = nn.conv2d_backward_filter %g, %x, %w padding = [1, 1, 1, 1] : tensor<?x16x8x8xf32>, tensor<?x3x8x8xf32>, tensor<16x3x3x3xf32>
+  %dx = nn.conv2d_backward_data %g, %x, %w padding = [1, 1, 1, 1] : tensor<?x16x8x8xf32>, tensor<?x3x8x8xf32>, tensor<16x3x3x3xf32>
+  return %dw, %dx : tensor<16x3x3x3xf32>, tensor<?x3x8x8xf32>
+}
+
+// -----
+
+// Pools: one window reduction over the padded image (-inf for max), the
+// window's extent from an operand that is never read; average pooling then
+// scales by a constant table of 1 / window sizes.
+// CHECK-DAG: #[[WIN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+// CHECK-LABEL: func.func @pools
+// CHECK:      arith.constant 0xFF800000 : f32
+// CHECK:      linalg.generic {indexing_maps = [#[[WIN]], {{.+}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK:        arith.maximumf
+// CHECK:      linalg.generic {indexing_maps = [#[[WIN]], {{.+}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK:        arith.addf
+// CHECK:      arith.constant dense<{{.+}}> : tensor<2x2xf32>
+// CHECK:      arith.mulf
+// CHECK-NOT:  nn.
+func.func @pools(%x: tensor<?x3x4x4xf32>) -> (tensor<?x3x2x2xf32>, tensor<?x3x2x2xf32>) {
+  %0 = nn.max_pool2d %x kernel = [2, 2] strides = [2, 2] : tensor<?x3x4x4xf32>
+  %1 = nn.avg_pool2d %x kernel = [3, 3] strides = [2, 2] padding = [1, 1, 1, 1] : tensor<?x3x4x4xf32>
+  return %0, %1 : tensor<?x3x2x2xf32>, tensor<?x3x2x2xf32>
+}

@@ -304,3 +304,107 @@ func.func @pow_shapes(%a: tensor<?x4xf32>, %b: tensor<3xf32>) {
   %0 = nn.pow %a, %b : tensor<?x4xf32>, tensor<3xf32>
   return
 }
+
+// -----
+
+func.func @conv_kernel_too_large(%x: tensor<?x3x4x4xf32>, %w: tensor<8x3x5x5xf32>) {
+  // expected-error @+1 {{kernel 5x5 (dilation 1x1) is larger than the padded input 4x4}}
+  %0 = nn.conv2d %x, %w : tensor<?x3x4x4xf32>, tensor<8x3x5x5xf32>
+  return
+}
+
+// -----
+
+func.func @conv_dilated_kernel_too_large(%x: tensor<?x3x4x4xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+1 {{kernel 3x3 (dilation 2x2) is larger than the padded input 4x4}}
+  %0 = nn.conv2d %x, %w dilations = [2, 2] : tensor<?x3x4x4xf32>, tensor<8x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_channel_mismatch(%x: tensor<?x3x8x8xf32>, %w: tensor<8x4x3x3xf32>) {
+  // expected-error @+1 {{weight has 4 channels per group but the input has 3 channels in 1 group(s)}}
+  %0 = nn.conv2d %x, %w : tensor<?x3x8x8xf32>, tensor<8x4x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_groups_not_dividing(%x: tensor<?x6x8x8xf32>, %w: tensor<8x2x3x3xf32>) {
+  // expected-error @+1 {{groups 4 must divide the input channels (6) and the output channels (8)}}
+  %0 = nn.conv2d %x, %w groups = 4 : tensor<?x6x8x8xf32>, tensor<8x2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_bias_size(%x: tensor<?x3x8x8xf32>, %w: tensor<8x3x3x3xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{expects a bias of 8 elements, got 'tensor<4xf32>'}}
+  %0 = nn.conv2d %x, %w, %b : tensor<?x3x8x8xf32>, tensor<8x3x3x3xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_rank(%x: tensor<?x8x8xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+1 {{expects an NCHW input of rank 4}}
+  %0 = nn.conv2d %x, %w : tensor<?x8x8xf32>, tensor<8x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_strides(%x: tensor<?x3x8x8xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+1 {{expects 2 positive strides}}
+  %0 = nn.conv2d %x, %w strides = [0, 1] : tensor<?x3x8x8xf32>, tensor<8x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_backward_grad_type(%g: tensor<?x8x5x5xf32>, %x: tensor<?x3x8x8xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+1 {{expects a gradient of conv2d's result type 'tensor<?x8x6x6xf32>', got 'tensor<?x8x5x5xf32>'}}
+  %0 = nn.conv2d_backward_data %g, %x, %w : tensor<?x8x5x5xf32>, tensor<?x3x8x8xf32>, tensor<8x3x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @pool_kernel_too_large(%x: tensor<?x3x4x4xf32>) {
+  // expected-error @+1 {{kernel 5x5 is larger than the padded input 4x4}}
+  %0 = nn.max_pool2d %x kernel = [5, 5] : tensor<?x3x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @pool_padding(%x: tensor<?x3x8x8xf32>) {
+  // expected-error @+1 {{padding 2/2 must be smaller than the kernel size 2}}
+  %0 = nn.avg_pool2d %x kernel = [2, 2] padding = [2, 2, 2, 2] : tensor<?x3x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_count_include_pad(%x: tensor<?x3x8x8xf32>) {
+  // expected-error @+1 {{count_include_pad only applies to average pooling}}
+  %0 = nn.max_pool2d %x kernel = [2, 2] count_include_pad : tensor<?x3x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @pool_backward_grad_type(%g: tensor<?x3x3x3xf32>, %x: tensor<?x3x8x8xf32>) {
+  // expected-error @+1 {{expects a gradient of the pool's result type 'tensor<?x3x4x4xf32>', got 'tensor<?x3x3x3xf32>'}}
+  %0 = nn.max_pool2d_backward %g, %x kernel = [2, 2] strides = [2, 2] : tensor<?x3x3x3xf32>, tensor<?x3x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @global_pool_rank(%x: tensor<?x3x8xf32>) {
+  // expected-error @+1 {{expects an NCHW input of rank 4}}
+  %0 = nn.global_avg_pool2d %x : tensor<?x3x8xf32>
+  return
+}

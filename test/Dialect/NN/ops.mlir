@@ -187,3 +187,35 @@ func.func @slice_unit_steps(%x: tensor<?x10xf32>) -> tensor<?x5xf32> {
   %0 = nn.slice %x axes = [-1] starts = [2] ends = [7] : tensor<?x10xf32>
   return %0 : tensor<?x5xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @conv_and_pools
+func.func @conv_and_pools(%x: tensor<?x3x32x32xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<16xf32>, %wg: tensor<8x4x3x3xf32>) -> tensor<?x8x1x1xf32> {
+  // CHECK: nn.conv2d %{{.+}}, %{{.+}}, %{{.+}} strides = [2, 2] padding = [1, 1, 1, 1] : tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>
+  %0 = nn.conv2d %x, %w, %b strides = [2, 2] padding = [1, 1, 1, 1] : tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>
+  // CHECK: nn.max_pool2d %{{.+}} kernel = [2, 2] strides = [2, 2] : tensor<?x16x16x16xf32>
+  %1 = nn.max_pool2d %0 kernel = [2, 2] strides = [2, 2] : tensor<?x16x16x16xf32>
+  // CHECK: nn.avg_pool2d %{{.+}} kernel = [3, 3] strides = [2, 2] padding = [1, 1, 1, 1] ceil_mode count_include_pad : tensor<?x16x8x8xf32>
+  %2 = nn.avg_pool2d %1 kernel = [3, 3] strides = [2, 2] padding = [1, 1, 1, 1] ceil_mode count_include_pad : tensor<?x16x8x8xf32>
+  // CHECK: nn.conv2d %{{.+}}, %{{.+}} padding = [1, 1, 1, 1] dilations = [2, 2] groups = 4 : tensor<?x16x5x5xf32>, tensor<8x4x3x3xf32>
+  %3 = nn.conv2d %2, %wg padding = [1, 1, 1, 1] dilations = [2, 2] groups = 4 : tensor<?x16x5x5xf32>, tensor<8x4x3x3xf32>
+  // CHECK: nn.global_avg_pool2d %{{.+}} : tensor<?x8x3x3xf32>
+  %4 = nn.global_avg_pool2d %3 : tensor<?x8x3x3xf32>
+  return %4 : tensor<?x8x1x1xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @backward_ops
+func.func @backward_ops(%g: tensor<?x16x30x30xf32>, %x: tensor<?x3x32x32xf32>, %w: tensor<16x3x3x3xf32>, %gp: tensor<?x3x16x16xf32>) -> (tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<?x3x32x32xf32>, tensor<?x3x32x32xf32>) {
+  // CHECK: nn.conv2d_backward_data %{{.+}}, %{{.+}}, %{{.+}} : tensor<?x16x30x30xf32>, tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>
+  %0 = nn.conv2d_backward_data %g, %x, %w : tensor<?x16x30x30xf32>, tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>
+  // CHECK: nn.conv2d_backward_filter %{{.+}}, %{{.+}}, %{{.+}} : tensor<?x16x30x30xf32>, tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>
+  %1 = nn.conv2d_backward_filter %g, %x, %w : tensor<?x16x30x30xf32>, tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>
+  // CHECK: nn.max_pool2d_backward %{{.+}}, %{{.+}} kernel = [2, 2] strides = [2, 2] : tensor<?x3x16x16xf32>, tensor<?x3x32x32xf32>
+  %2 = nn.max_pool2d_backward %gp, %x kernel = [2, 2] strides = [2, 2] : tensor<?x3x16x16xf32>, tensor<?x3x32x32xf32>
+  // CHECK: nn.avg_pool2d_backward %{{.+}}, %{{.+}} kernel = [2, 2] strides = [2, 2] : tensor<?x3x16x16xf32>, tensor<?x3x32x32xf32>
+  %3 = nn.avg_pool2d_backward %gp, %x kernel = [2, 2] strides = [2, 2] : tensor<?x3x16x16xf32>, tensor<?x3x32x32xf32>
+  return %0, %1, %2, %3 : tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<?x3x32x32xf32>, tensor<?x3x32x32xf32>
+}

@@ -32,6 +32,8 @@ namespace nn {
 void populateNNElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNActivationToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNLinearToLinalgPatterns(RewritePatternSet &patterns);
+void populateNNConvToLinalgPatterns(RewritePatternSet &patterns);
+void populateNNPoolingToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNReductionToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNShapeToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNLossToLinalgPatterns(RewritePatternSet &patterns);

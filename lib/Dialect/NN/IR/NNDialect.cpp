@@ -18,6 +18,16 @@ using namespace mlir::nn;
 #include "neurona/Dialect/NN/IR/NNInterfaces.cpp.inc"
 #include "neurona/Dialect/NN/IR/NNOpsDialect.cpp.inc"
 
+namespace mlir::nn {
+/// `attr`'s values, or `defaultValue` when it is absent: the adaptors that
+/// the generated `inferReturnTypes` of an op being parsed receives do not
+/// have its default-valued attributes yet.
+static ArrayRef<int64_t> orDefault(DenseI64ArrayAttr attr,
+                                   ArrayRef<int64_t> defaultValue) {
+  return attr ? attr.asArrayRef() : defaultValue;
+}
+} // namespace mlir::nn
+
 #define GET_OP_CLASSES
 #include "neurona/Dialect/NN/IR/NNOps.cpp.inc"
 

@@ -173,3 +173,36 @@ func.func @forward(%x: tensor<?x2x3xf32> {nn.role = "input", nn.name = "x"},
   %c = nn.clip %m min = -1.0 max = 1.0 : tensor<?x3xf32>
   return %c : tensor<?x3xf32>
 }
+
+// -----
+
+// A conv -> max pool -> average pool -> global average pool chain: each
+// pool's VJP is its backward op, the global average a broadcast and a
+// scale, and the conv's weight and bias gradients the backward filter op
+// and a sum over (n, oh, ow).
+
+// CHECK-LABEL: func.func @gradients
+// CHECK-SAME: -> (tensor<f32> {nn.name = "loss", nn.role = "loss"}, tensor<4x2x3x3xf32> {nn.name = "w", nn.role = "grad"}, tensor<4xf32> {nn.name = "b", nn.role = "grad"})
+// CHECK:      %[[C:.+]] = nn.conv2d %[[X:.+]], %[[W:.+]], %{{.+}} padding = [1, 1, 1, 1]
+// CHECK:      %[[M:.+]] = nn.max_pool2d %[[C]] kernel = [2, 2] strides = [2, 2]
+// CHECK:      %[[A:.+]] = nn.avg_pool2d %[[M]] kernel = [2, 2] strides = [2, 2]
+// CHECK:      %[[G:.+]] = nn.global_avg_pool2d %[[A]]
+// CHECK:      %[[SPREAD:.+]] = nn.broadcast_like %{{.+}}, %[[A]] : tensor<?x4x1x1xf32>, tensor<?x4x2x2xf32>
+// CHECK:      %[[QUARTER:.+]] = nn.constant dense<2.500000e-01> : tensor<f32>
+// CHECK:      %[[DA:.+]] = nn.mul %[[SPREAD]], %[[QUARTER]]
+// CHECK:      %[[DM:.+]] = nn.avg_pool2d_backward %[[DA]], %[[M]] kernel = [2, 2] strides = [2, 2]
+// CHECK:      %[[DC:.+]] = nn.max_pool2d_backward %[[DM]], %[[C]] kernel = [2, 2] strides = [2, 2]
+// CHECK:      %[[DW:.+]] = nn.conv2d_backward_filter %[[DC]], %[[X]], %[[W]] padding = [1, 1, 1, 1]
+// CHECK:      %[[DB:.+]] = nn.reduce_sum %[[DC]] axes = [0, 2, 3] : tensor<?x4x8x8xf32>
+// CHECK:      return %{{.+}}, %[[DW]], %[[DB]]
+func.func @forward(%x: tensor<?x2x8x8xf32> {nn.role = "input", nn.name = "x"},
+                   %w: tensor<4x2x3x3xf32> {nn.role = "param", nn.name = "w"},
+                   %b: tensor<4xf32> {nn.role = "param", nn.name = "b"})
+    -> (tensor<?x4xf32> {nn.role = "output", nn.name = "y"}) {
+  %0 = nn.conv2d %x, %w, %b padding = [1, 1, 1, 1] : tensor<?x2x8x8xf32>, tensor<4x2x3x3xf32>, tensor<4xf32>
+  %1 = nn.max_pool2d %0 kernel = [2, 2] strides = [2, 2] : tensor<?x4x8x8xf32>
+  %2 = nn.avg_pool2d %1 kernel = [2, 2] strides = [2, 2] : tensor<?x4x4x4xf32>
+  %3 = nn.global_avg_pool2d %2 : tensor<?x4x2x2xf32>
+  %4 = nn.reshape %3 : tensor<?x4x1x1xf32> -> tensor<?x4xf32>
+  return %4 : tensor<?x4xf32>
+}

@@ -145,6 +145,22 @@ def data_movement():
         init("row", weights(3))], opset=13)
 
 
+def cnn():
+    """Conv (bias, stride, pads, group) -> MaxPool -> AveragePool ->
+    GlobalAveragePool, with ONNX's attribute names."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], strides=[2, 2],
+                         pads=[1, 1, 1, 1], group=2, kernel_shape=[3, 3]),
+        helper.make_node("MaxPool", ["c"], ["m"], kernel_shape=[2, 2],
+                         strides=[2, 2]),
+        helper.make_node("AveragePool", ["m"], ["a"], kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=1),
+        helper.make_node("GlobalAveragePool", ["a"], ["y"]),
+    ]
+    return model(nodes, [f32("x", ["N", 4, 16, 16])], [f32("y", ["N", 6, 1, 1])],
+                 [init("w", weights(6, 2, 3, 3)), init("b", weights(6))])
+
+
 def bad_node(op, inputs, shape=("N", 4), inits=(), opset=OPSET, **attrs):
     """One `op` node on x of `shape`, named 'bad', for the error tests."""
     nodes = [helper.make_node(op, ["x"] + list(inputs), ["y"], name="bad",
@@ -239,6 +255,21 @@ def main():
         "flatten_reshape": flatten_reshape,
         "activations": activations,
         "data_movement": data_movement,
+        "cnn": cnn,
+        "conv_auto_pad": lambda: bad_node(
+            "Conv", ["w"], ("N", 3, 8, 8), auto_pad="SAME_UPPER",
+            inits=[init("w", weights(4, 3, 3, 3))]),
+        "conv_channels": lambda: bad_node(
+            "Conv", ["w"], ("N", 3, 8, 8), inits=[init("w", weights(4, 2, 3, 3))]),
+        "conv_kernel_shape": lambda: bad_node(
+            "Conv", ["w"], ("N", 3, 8, 8), kernel_shape=[5, 5],
+            inits=[init("w", weights(4, 3, 3, 3))]),
+        "pool_too_large": lambda: bad_node(
+            "MaxPool", [], ("N", 3, 4, 4), kernel_shape=[5, 5]),
+        "pool_auto_pad": lambda: bad_node(
+            "AveragePool", [], ("N", 3, 4, 4), kernel_shape=[2, 2],
+            auto_pad="VALID"),
+        "pool_rank": lambda: bad_node("GlobalAveragePool", [], ("N", 3, 4)),
         "bad_perm": lambda: bad_node("Transpose", [], ("N", 3, 4), perm=[0, 2, 2]),
         "moved_batch": lambda: bad_node("Transpose", [], ("N", 3)),
         "bad_concat": lambda: bad_node("Concat", ["w"], ("N", 4), axis=1,

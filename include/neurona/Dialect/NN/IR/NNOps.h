@@ -51,6 +51,35 @@ LogicalResult inferSliceScatter(std::optional<Location> loc, Type base,
 LogicalResult inferOneHot(std::optional<Location> loc, Type labels,
                           int64_t depth, SmallVectorImpl<Type> &types);
 
+LogicalResult inferConv2d(std::optional<Location> loc, Type input, Type weight,
+                          Type bias, ArrayRef<int64_t> strides,
+                          ArrayRef<int64_t> padding,
+                          ArrayRef<int64_t> dilations, int64_t groups,
+                          SmallVectorImpl<Type> &types);
+/// The input's type (`wantInput`) or the weight's, after checking that
+/// `grad` has the type of conv2d's result.
+LogicalResult inferConv2dBackward(std::optional<Location> loc, Type grad,
+                                  Type input, Type weight,
+                                  ArrayRef<int64_t> strides,
+                                  ArrayRef<int64_t> padding,
+                                  ArrayRef<int64_t> dilations, int64_t groups,
+                                  bool wantInput, SmallVectorImpl<Type> &types);
+LogicalResult inferPool2d(std::optional<Location> loc, Type input,
+                          ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                          ArrayRef<int64_t> padding, bool ceilMode,
+                          SmallVectorImpl<Type> &types);
+LogicalResult inferGlobalPool2d(std::optional<Location> loc, Type input,
+                                SmallVectorImpl<Type> &types);
+
+/// Output size of a sliding window along one dimension (conv and pooling):
+/// `size` positions padded by `before` and `after`, a window of `kernel`
+/// dilated by `dilation`, moved by `stride`. With `ceilMode` the count
+/// rounds up but a window starting in the trailing padding is dropped
+/// (PyTorch's rule). Zero or less when the window does not fit.
+int64_t windowOutputSize(int64_t size, int64_t kernel, int64_t stride,
+                         int64_t before, int64_t after, int64_t dilation,
+                         bool ceilMode);
+
 /// The broadcast of two shapes under numpy rules; nullopt when they are
 /// incompatible. A dynamic dimension (the batch) matches another dynamic one
 /// or stretches a 1, and is incompatible with any other fixed size.

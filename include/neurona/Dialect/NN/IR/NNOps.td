@@ -273,6 +273,174 @@ def NN_MatmulOp : NN_DifferentiableOp<"matmul", "inferMatmul(loc, adaptor.getLhs
 }
 
 //===----------------------------------------------------------------------===//
+// Convolution (NCHW; im2col + a 2-D contraction when lowered)
+//===----------------------------------------------------------------------===//
+
+// Convolutions share their window attributes: `padding` is per side in
+// ONNX's order [top, left, bottom, right].
+def NN_Conv2dOp : NN_DifferentiableOp<"conv2d", "inferConv2d(loc, adaptor.getInput().getType(), adaptor.getWeight().getType(), adaptor.getBias() ? adaptor.getBias().getType() : ::mlir::Type(), ::mlir::nn::orDefault(adaptor.getStridesAttr(), {1, 1}), ::mlir::nn::orDefault(adaptor.getPaddingAttr(), {0, 0, 0, 0}), ::mlir::nn::orDefault(adaptor.getDilationsAttr(), {1, 1}), adaptor.getGroupsAttr() ? adaptor.getGroupsAttr().getInt() : 1, types)"> {
+  let summary = "2-D convolution (cross-correlation) of NCHW images";
+  let description = [{
+    `input` is `[N, C, H, W]` (N may be the dynamic batch), `weight` is
+    `[OC, C / groups, KH, KW]` and the optional `bias` is `[OC]`. The result
+    is `[N, OC, OH, OW]` with
+    `OH = (H + top + bottom - dilation * (KH - 1) - 1) / stride + 1` (floor),
+    as ONNX's Conv and PyTorch's `conv2d`. Padding is zeros, per side in the
+    order `[top, left, bottom, right]`.
+    ```mlir
+    %y = nn.conv2d %x, %w, %b strides = [2, 2] padding = [1, 1, 1, 1]
+        : tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>
+    ```
+  }];
+  let arguments = !con((ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                            Optional<NN_FloatTensor>:$bias), (ins
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
+    DefaultValuedAttr<I64Attr, "1">:$groups));
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? " # "(`strides` `=` $strides^)? (`padding` `=` $padding^)? (`dilations` `=` $dilations^)? (`groups` `=` $groups^)?" #
+    " attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)?";
+}
+
+// The two halves of a convolution's gradient. Both take the forward's input
+// and weight (one of them only for its shape) so that their result types
+// follow from their operands, and `grad` must have the forward's result type.
+class NN_Conv2dBackwardOp<string mnemonic, string which>
+    : NN_InferredOp<mnemonic, "inferConv2dBackward(loc, adaptor.getGrad().getType(), adaptor.getInput().getType(), adaptor.getWeight().getType(), ::mlir::nn::orDefault(adaptor.getStridesAttr(), {1, 1}), ::mlir::nn::orDefault(adaptor.getPaddingAttr(), {0, 0, 0, 0}), ::mlir::nn::orDefault(adaptor.getDilationsAttr(), {1, 1}), adaptor.getGroupsAttr() ? adaptor.getGroupsAttr().getInt() : 1, /*wantInput=*/" # which # ", types)"> {
+  let arguments = !con((ins NN_FloatTensor:$grad, NN_FloatTensor:$input,
+                            NN_FloatTensor:$weight), (ins
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
+    DefaultValuedAttr<I64Attr, "1">:$groups));
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$grad `,` $input `,` $weight " # "(`strides` `=` $strides^)? (`padding` `=` $padding^)? (`dilations` `=` $dilations^)? (`groups` `=` $groups^)?" #
+    " attr-dict `:` type($grad) `,` type($input) `,` type($weight)";
+}
+
+def NN_Conv2dBackwardDataOp
+    : NN_Conv2dBackwardOp<"conv2d_backward_data", "true"> {
+  let summary = "Gradient of conv2d with respect to its input";
+  let description = [{
+    `dInput = col2im(dOut x W)`: the patches' gradients are summed back onto
+    the image positions they were read from. `input` only gives the shape.
+    ```mlir
+    %dx = nn.conv2d_backward_data %g, %x, %w
+        : tensor<?x16x30x30xf32>, tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>
+    ```
+  }];
+}
+
+def NN_Conv2dBackwardFilterOp
+    : NN_Conv2dBackwardOp<"conv2d_backward_filter", "false"> {
+  let summary = "Gradient of conv2d with respect to its weight";
+  let description = [{
+    `dW = dOut^T x im2col(input)`, a contraction over the batch and output
+    positions. `weight` only gives the shape.
+    ```mlir
+    %dw = nn.conv2d_backward_filter %g, %x, %w
+        : tensor<?x16x30x30xf32>, tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling (NCHW)
+//===----------------------------------------------------------------------===//
+
+// Window attributes shared by max and average pooling and their gradients.
+// With `ceil_mode` the output size rounds up, but a window that would start
+// in the bottom (right) padding is dropped, as in PyTorch.
+class NN_Pool2dOp<string mnemonic, list<Trait> traits = []>
+    : NN_InferredOp<mnemonic, "inferPool2d(loc, adaptor.getInput().getType(), adaptor.getKernel(), ::mlir::nn::orDefault(adaptor.getStridesAttr(), {1, 1}), ::mlir::nn::orDefault(adaptor.getPaddingAttr(), {0, 0, 0, 0}), adaptor.getCeilMode(), types)", traits> {
+  let arguments = !con((ins NN_FloatTensor:$input), (ins DenseI64ArrayAttr:$kernel,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+    UnitAttr:$ceil_mode, UnitAttr:$count_include_pad));
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input " # "`kernel` `=` $kernel (`strides` `=` $strides^)? (`padding` `=` $padding^)? (`ceil_mode` $ceil_mode^)? (`count_include_pad` $count_include_pad^)?" #
+    " attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def NN_MaxPool2dOp : NN_Pool2dOp<"max_pool2d",
+    [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Maximum over sliding windows of NCHW images";
+  let description = [{
+    Padding never wins (it acts as -inf). The gradient goes to the first
+    maximum of each window in row-major order, as PyTorch's.
+    `count_include_pad` is meaningless here and rejected.
+    ```mlir
+    %y = nn.max_pool2d %x kernel = [2, 2] strides = [2, 2]
+        : tensor<?x6x28x28xf32>
+    ```
+  }];
+}
+
+def NN_AvgPool2dOp : NN_Pool2dOp<"avg_pool2d",
+    [DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Mean over sliding windows of NCHW images";
+  let description = [{
+    Each window's sum is divided by the number of its positions inside the
+    image, or with `count_include_pad` inside the padded image (never the
+    extra positions that `ceil_mode` adds), as PyTorch and onnxruntime.
+    ```mlir
+    %y = nn.avg_pool2d %x kernel = [3, 3] strides = [2, 2]
+        padding = [1, 1, 1, 1] count_include_pad : tensor<?x6x28x28xf32>
+    ```
+  }];
+}
+
+// Gradients of the pools: `grad` has the pool's result type and the result
+// has the input's type.
+class NN_Pool2dBackwardOp<string mnemonic>
+    : NN_InferredOp<mnemonic, "inferSameAsInput(adaptor.getInput().getType(), types)"> {
+  let arguments = !con((ins NN_FloatTensor:$grad, NN_FloatTensor:$input),
+                       (ins DenseI64ArrayAttr:$kernel,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+    UnitAttr:$ceil_mode, UnitAttr:$count_include_pad));
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$grad `,` $input " # "`kernel` `=` $kernel (`strides` `=` $strides^)? (`padding` `=` $padding^)? (`ceil_mode` $ceil_mode^)? (`count_include_pad` $count_include_pad^)?" #
+    " attr-dict `:` type($grad) `,` type($input)";
+  let hasVerifier = 1;
+}
+
+def NN_MaxPool2dBackwardOp : NN_Pool2dBackwardOp<"max_pool2d_backward"> {
+  let summary = "Gradient of max_pool2d: each window's gradient to its argmax";
+  let description = [{
+    ```mlir
+    %dx = nn.max_pool2d_backward %g, %x kernel = [2, 2] strides = [2, 2]
+        : tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>
+    ```
+  }];
+}
+
+def NN_AvgPool2dBackwardOp : NN_Pool2dBackwardOp<"avg_pool2d_backward"> {
+  let summary = "Gradient of avg_pool2d: each window's gradient spread evenly";
+  let description = [{
+    `input` only gives the shape.
+    ```mlir
+    %dx = nn.avg_pool2d_backward %g, %x kernel = [2, 2] strides = [2, 2]
+        : tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>
+    ```
+  }];
+}
+
+def NN_GlobalAvgPool2dOp : NN_DifferentiableOp<"global_avg_pool2d", "inferGlobalPool2d(loc, adaptor.getInput().getType(), types)"> {
+  let summary = "Mean over each image's H x W positions: [N, C, 1, 1]";
+  let description = [{
+    ```mlir
+    %y = nn.global_avg_pool2d %x : tensor<?x64x7x7xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
 // Shape
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,308 @@
+//===- Conv.cpp - nn.conv2d and its gradients to linalg -------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// Convolutions become im2col + one 2-D contraction per group, so that their
+// heavy work runs in the register-blocked kernels of
+// neurona-cpu-tile-contractions:
+//
+//   forward   Col[(n,oh,ow), (c,kh,kw)] x W^T[(c,kh,kw), oc]  -> [M, OC]
+//   dInput    dOut[(n,oh,ow), oc] x W[oc, (c,kh,kw)]          -> dCol, col2im
+//   dWeight   dOut^T[oc, (n,oh,ow)] x Col[(n,oh,ow), (c,kh,kw)] -> [OC, CKK]
+//
+// The batch-derived dimension M = N*OH*OW is the only dynamic one; it is the
+// contraction's M (or, for dWeight, its K) and never its N, which the tiling
+// pass needs static. The contractions are `linalg.matmul`, not generics:
+// elementwise fusion only rewrites generics, so the gather of the patches
+// and the transposes around it cannot fuse into the contraction and hide it
+// from the tiling pass. With groups, the weight becomes block diagonal (zero
+// between groups) and every contraction spans all channels: groups times
+// the arithmetic of separate per-group products, but still one tiled
+// kernel, and no insert_slice of per-group results (strided copies lower to
+// a runtime call that compiled models do not link).
+//
+//===----------------------------------------------------------------------===//
+
+#include "WindowUtils.h"
+#include "neurona/Conversion/NNToLinalg/NNToLinalg.h"
+#include "neurona/Dialect/NN/IR/NNOps.h"
+
+using namespace mlir;
+using namespace mlir::nn;
+using namespace mlir::nn::lowering;
+
+namespace {
+
+/// The static geometry of one convolution, per group.
+struct ConvShape {
+  int64_t groups, channels, outChannels; // per group
+  int64_t kh, kw, oh, ow;
+  SmallVector<int64_t> strides, padding, dilations;
+
+  template <typename Op> static ConvShape get(Op op) {
+    ConvShape s;
+    auto input = cast<RankedTensorType>(op.getInput().getType());
+    auto weight = cast<RankedTensorType>(op.getWeight().getType());
+    SmallVector<Type> types;
+    (void)inferConv2d(op.getLoc(), input, weight, Type(), op.getStrides(),
+                      op.getPadding(), op.getDilations(), op.getGroups(),
+                      types);
+    auto result = cast<RankedTensorType>(types[0]);
+    s.groups = op.getGroups();
+    s.channels = input.getDimSize(1) / s.groups;
+    s.outChannels = weight.getDimSize(0) / s.groups;
+    s.kh = weight.getDimSize(2);
+    s.kw = weight.getDimSize(3);
+    s.oh = result.getDimSize(2);
+    s.ow = result.getDimSize(3);
+    s.strides.assign(op.getStrides().begin(), op.getStrides().end());
+    s.padding.assign(op.getPadding().begin(), op.getPadding().end());
+    s.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+    return s;
+  }
+
+  int64_t window() const { return kh * kw; }
+  /// (c, kh, kw) over all channels.
+  int64_t patch() const { return groups * channels * kh * kw; }
+  int64_t allOut() const { return groups * outChannels; }
+};
+
+/// `lhs x rhs` (row-major, 2-D) as a `linalg.matmul` into zeros.
+Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  auto type = RankedTensorType::get(
+      {lhsType.getDimSize(0), rhsType.getDimSize(1)}, lhsType.getElementType());
+  SmallVector<Value> dynSizes;
+  if (type.isDynamicDim(0))
+    dynSizes.push_back(tensor::DimOp::create(b, loc, lhs, 0));
+  Value acc = filledTensor(b, loc, type, dynSizes, 0.0);
+  return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{lhs, rhs},
+                                  ValueRange{acc})
+      .getResult(0);
+}
+
+/// A 2-D generic copying `source` into a fresh tensor of `shape` through
+/// `read`, a map from (row, col) to `source`'s indices; `dynSize` is the
+/// size of its dynamic dimension, if any.
+///
+/// Every im2col-style regrouping of dimensions here is such a copy with
+/// floordiv/mod in its map rather than a tensor.collapse_shape or
+/// expand_shape: the elementwise-fusion pass propagates reshapes through
+/// the linalg ops next to them, which would turn the 2-D contractions into
+/// 6- and 7-D generics that the tiling pass does not recognize.
+Value regroup(OpBuilder &b, Location loc, Value source, ArrayRef<int64_t> shape,
+              Value dynSize, AffineMap read) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  SmallVector<Value> dynSizes;
+  if (!type.hasStaticShape())
+    dynSizes.push_back(dynSize);
+  return buildGeneric(
+      b, loc, type, dynSizes, source, read,
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+}
+
+/// N * OH * OW for an NCHW `value` whose batch is dynamic, else null.
+Value rowCount(OpBuilder &b, Location loc, Value value, const ConvShape &s) {
+  if (!cast<RankedTensorType>(value.getType()).isDynamicDim(0))
+    return Value();
+  return arith::MulIOp::create(
+      b, loc, tensor::DimOp::create(b, loc, value, 0),
+      arith::ConstantIndexOp::create(b, loc, s.oh * s.ow));
+}
+
+/// Static N * OH * OW, or dynamic.
+int64_t staticRows(Value value, const ConvShape &s) {
+  auto type = cast<RankedTensorType>(value.getType());
+  return type.isDynamicDim(0) ? ShapedType::kDynamic
+                              : type.getDimSize(0) * s.oh * s.ow;
+}
+
+/// The patches of the NCHW `image` as rows: Col[(n,oh,ow), (c,kh,kw)],
+/// gathered from the zero-padded image through an affine map, so without
+/// bounds checks.
+Value im2col(OpBuilder &b, Location loc, Value image, const ConvShape &s) {
+  MLIRContext *ctx = b.getContext();
+  Value padded = padImage(b, loc, image, {s.padding[0], s.padding[1]},
+                          {s.padding[2], s.padding[3]}, 0.0);
+  AffineExpr m = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
+  AffineExpr n = m.floorDiv(s.oh * s.ow), oh = (m.floorDiv(s.ow)) % s.oh,
+             ow = m % s.ow;
+  AffineExpr c = k.floorDiv(s.kh * s.kw), kh = (k.floorDiv(s.kw)) % s.kh,
+             kw = k % s.kw;
+  AffineMap read =
+      AffineMap::get(2, 0,
+                     {n, c, oh * s.strides[0] + kh * s.dilations[0],
+                      ow * s.strides[1] + kw * s.dilations[1]},
+                     ctx);
+  return regroup(b, loc, padded, {staticRows(image, s), s.patch()},
+                 rowCount(b, loc, image, s), read);
+}
+
+/// The OIHW weight as the block-diagonal matrix [o, (c,kh,kw)] over all
+/// channels (zero where o and c are in different groups), or with
+/// `transpose` its transpose [(c,kh,kw), o].
+Value flattenWeight(OpBuilder &b, Location loc, Value weight,
+                    const ConvShape &s, bool transpose) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr o = getAffineDimExpr(transpose ? 1 : 0, ctx);
+  AffineExpr k = getAffineDimExpr(transpose ? 0 : 1, ctx);
+  AffineExpr c = k.floorDiv(s.window());
+  AffineMap read = AffineMap::get(
+      2, 0, {o, c % s.channels, (k.floorDiv(s.kw)) % s.kh, k % s.kw}, ctx);
+  auto type = RankedTensorType::get(
+      transpose ? ArrayRef<int64_t>{s.patch(), s.allOut()}
+                : ArrayRef<int64_t>{s.allOut(), s.patch()},
+      b.getF32Type());
+  int64_t oDim = transpose ? 1 : 0;
+  return buildGeneric(
+      b, loc, type, {}, weight, read,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        if (s.groups == 1)
+          return args[0];
+        auto cst = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(nb, l, v).getResult();
+        };
+        Value oi = linalg::IndexOp::create(nb, l, oDim);
+        Value ki = linalg::IndexOp::create(nb, l, 1 - oDim);
+        Value oGroup = arith::DivUIOp::create(nb, l, oi, cst(s.outChannels));
+        Value cGroup =
+            arith::DivUIOp::create(nb, l, ki, cst(s.channels * s.window()));
+        Value same = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                           oGroup, cGroup);
+        return arith::SelectOp::create(nb, l, same, args[0], f32(nb, l, 0.0));
+      });
+}
+
+/// Rows of an NCHW output-shaped `grad`: [(n,oh,ow), oc], or with
+/// `transpose` [oc, (n,oh,ow)].
+Value gradRows(OpBuilder &b, Location loc, Value grad, const ConvShape &s,
+               bool transpose) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m = getAffineDimExpr(transpose ? 1 : 0, ctx);
+  AffineExpr oc = getAffineDimExpr(transpose ? 0 : 1, ctx);
+  AffineMap read = AffineMap::get(
+      2, 0, {m.floorDiv(s.oh * s.ow), oc, (m.floorDiv(s.ow)) % s.oh, m % s.ow},
+      ctx);
+  int64_t rows = staticRows(grad, s);
+  return regroup(b, loc, grad,
+                 transpose ? ArrayRef<int64_t>{s.allOut(), rows}
+                           : ArrayRef<int64_t>{rows, s.allOut()},
+                 rowCount(b, loc, grad, s), read);
+}
+
+struct Conv2dLowering : OpConversionPattern<Conv2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(Conv2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    ConvShape s = ConvShape::get(op);
+    Value x = adaptor.getInput(), w = adaptor.getWeight();
+    RankedTensorType resultType = op.getType();
+
+    // Out[(n,oh,ow), oc] = Col x W^T.
+    Value out = contract(rewriter, loc, im2col(rewriter, loc, x, s),
+                         flattenWeight(rewriter, loc, w, s, true));
+
+    // Back to NCHW, with the bias added in the same loop.
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<Value> inputs = {out};
+    SmallVector<AffineMap> maps = {AffineMap::get(
+        4, 0, {d(0) * (s.oh * s.ow) + d(2) * s.ow + d(3), d(1)}, ctx)};
+    if (Value bias = adaptor.getBias()) {
+      inputs.push_back(bias);
+      maps.push_back(AffineMap::get(4, 0, {d(1)}, ctx));
+    }
+    SmallVector<Value> dynSizes;
+    if (resultType.isDynamicDim(0))
+      dynSizes.push_back(tensor::DimOp::create(rewriter, loc, x, 0));
+    Value result =
+        buildGeneric(rewriter, loc, resultType, dynSizes, inputs, maps,
+                     [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                       if (args.size() == 1)
+                         return args[0];
+                       return arith::AddFOp::create(b, l, args[0], args[1]);
+                     });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct Conv2dBackwardDataLowering : OpConversionPattern<Conv2dBackwardDataOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(Conv2dBackwardDataOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    ConvShape s = ConvShape::get(op);
+    Value x = adaptor.getInput(), w = adaptor.getWeight();
+
+    // dCol[(n,oh,ow), (c,kh,kw)] = dOut[(n,oh,ow), oc] x W[oc, (c,kh,kw)],
+    // then col2im: each image position sums the patch entries that were
+    // read from it.
+    Value dcol = contract(rewriter, loc,
+                          gradRows(rewriter, loc, adaptor.getGrad(), s, false),
+                          flattenWeight(rewriter, loc, w, s, false));
+    Value dx = buildWindowScatter(
+        rewriter, loc, op.getType(), x, {s.kh, s.kw}, s.strides, s.padding,
+        s.dilations, {s.oh, s.ow},
+        [&](OpBuilder &b, Location l, ValueRange nchw, Value kh, Value kw,
+            Value oh, Value ow) -> Value {
+          auto cst = [&](int64_t v) {
+            return arith::ConstantIndexOp::create(b, l, v).getResult();
+          };
+          auto mulAdd = [&](Value a, int64_t scale, Value c) {
+            return arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, a, cst(scale)), c);
+          };
+          Value m = mulAdd(mulAdd(nchw[0], s.oh, oh), s.ow, ow);
+          Value k = mulAdd(mulAdd(nchw[1], s.kh, kh), s.kw, kw);
+          return tensor::ExtractOp::create(b, l, dcol, ValueRange{m, k});
+        });
+    rewriter.replaceOp(op, dx);
+    return success();
+  }
+};
+
+struct Conv2dBackwardFilterLowering
+    : OpConversionPattern<Conv2dBackwardFilterOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(Conv2dBackwardFilterOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    ConvShape s = ConvShape::get(op);
+
+    // dW[oc, (c,kh,kw)] = dOut^T[oc, (n,oh,ow)] x Col[(n,oh,ow), (c,kh,kw)]:
+    // the batch-derived dimension is the contraction's depth, and both
+    // static sizes stay its M and N. Each output channel then keeps the
+    // block of its own group's input channels.
+    Value flat = contract(rewriter, loc,
+                          gradRows(rewriter, loc, adaptor.getGrad(), s, true),
+                          im2col(rewriter, loc, adaptor.getInput(), s));
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    AffineExpr c = d(0).floorDiv(s.outChannels) * s.channels + d(1);
+    AffineMap read =
+        AffineMap::get(4, 0, {d(0), c * s.window() + d(2) * s.kw + d(3)}, ctx);
+    Value dw = buildGeneric(
+        rewriter, loc, op.getType(), {}, flat, read,
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    rewriter.replaceOp(op, dw);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::nn::populateNNConvToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<Conv2dLowering, Conv2dBackwardDataLowering,
+               Conv2dBackwardFilterLowering>(patterns.getContext());
+}
