@@ -355,10 +355,12 @@ CPUTileContractionsPass::splitAmongThreads(RewriterBase &rewriter,
   auto tileable = dyn_cast<TilingInterface>(op.getOperation());
   if (!tileable)
     return op;
-  // Large row counts take whole cache tiles per thread, so that each
-  // thread's B panel is reused as long as without threads.
+  // Large row counts take about a cache tile per thread, so that each
+  // thread's B panel is reused as long as without threads; chunks are whole
+  // register tiles, which leaves no rows to the slower one-row kernels.
   int64_t rows = !ShapedType::isDynamic(m) && m >= 4 * cacheTileM
-                     ? cacheTileM
+                     ? std::max(cacheTileM / registerTileM, int64_t(1)) *
+                           registerTileM
                      : parallelRows;
   scf::SCFTilingOptions options;
   options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
