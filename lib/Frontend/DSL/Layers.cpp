@@ -86,6 +86,52 @@ static ValueInfo activate(LayerContext &ctx, StringRef name, Value x,
   return {y, name.str()};
 }
 
+/// The checks of the arguments `dense`, `maxout` and `conv2d` have in
+/// common: a known activation and known initializers (the ones given), and no
+/// `bias_init` with bias=false, which would otherwise be silently ignored.
+static Error checkLayerChoices(const BoundArgs &args,
+                               const SourceDiagnostics &diags) {
+  for (auto [key, what, choices] :
+       {std::tuple{"activation", "activation", llvm::ArrayRef(kActivations)},
+        std::tuple{"init", "initializer", llvm::ArrayRef(kWeightInits)},
+        std::tuple{"bias_init", "bias initializer",
+                   llvm::ArrayRef(kBiasInits)}})
+    if (const ast::Expr *value = args.get(key))
+      if (Error err = checkChoice(*value, what, choices, diags))
+        return err;
+  if (!args.getBool("bias", true) && args.get("bias_init"))
+    return diags.error(args.get("bias_init")->loc,
+                       "'bias_init' is meaningless with bias=false");
+  return Error::success();
+}
+
+/// The checks of a layer built on a [features, outputs] weight (`dense`,
+/// `maxout`): each of `counts` (an argument and what it counts) positive,
+/// the choices of checkLayerChoices, and a 2-D input, since the weight
+/// multiplies the features of a flat input.
+static Error
+checkDenseLike(LayerContext &ctx, const BoundArgs &args,
+               llvm::ArrayRef<std::pair<const ast::Expr *, StringRef>> counts) {
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  for (auto [value, noun] : counts)
+    if (value->intValue <= 0)
+      return diags.error(value->loc,
+                         llvm::formatv("the number of {0} must be positive, "
+                                       "got {1}",
+                                       noun, value->intValue));
+  if (Error err = checkLayerChoices(args, diags))
+    return err;
+  auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
+  if (inputType.getRank() != 2)
+    return diags.error(
+        ctx.call.loc,
+        "'" + ctx.call.text +
+            "' needs a 2-D input [batch, features], but its input is " +
+            formatShape(inputType) +
+            (inputType.getRank() > 2 ? "; add flatten() before it" : ""));
+  return Error::success();
+}
+
 static Expected<ValueInfo> emitDense(LayerContext &ctx) {
   static const ParamDecl params[] = {
       {"units", ArgKind::Integer, /*positional=*/true},
@@ -102,31 +148,10 @@ static Expected<ValueInfo> emitDense(LayerContext &ctx) {
   if (!units)
     return diags.error(ctx.call.loc, "'dense' needs its number of units, as "
                                      "in dense(128)");
-  if (units->intValue <= 0)
-    return diags.error(units->loc, llvm::formatv("the number of units must "
-                                                 "be positive, got {0}",
-                                                 units->intValue));
-  for (auto [key, what, choices] :
-       {std::tuple{"activation", "activation", llvm::ArrayRef(kActivations)},
-        std::tuple{"init", "initializer", llvm::ArrayRef(kWeightInits)},
-        std::tuple{"bias_init", "bias initializer",
-                   llvm::ArrayRef(kBiasInits)}})
-    if (const ast::Expr *value = args->get(key))
-      if (Error err = checkChoice(*value, what, choices, diags))
-        return err;
+  if (Error err = checkDenseLike(ctx, *args, {{units, "units"}}))
+    return err;
   bool hasBias = args->getBool("bias", true);
-  if (!hasBias && args->get("bias_init"))
-    return diags.error(args->get("bias_init")->loc,
-                       "'bias_init' is meaningless with bias=false");
-
   auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
-  if (inputType.getRank() != 2)
-    return diags.error(
-        ctx.call.loc,
-        "'dense' needs a 2-D input [batch, features], but its "
-        "input is " +
-            formatShape(inputType) +
-            (inputType.getRank() > 2 ? "; add flatten() before it" : ""));
 
   OpBuilder &b = ctx.emitter.builder();
   int64_t in = inputType.getDimSize(1), out = units->intValue;
@@ -224,33 +249,11 @@ static Expected<ValueInfo> emitMaxout(LayerContext &ctx) {
     return diags.error(ctx.call.loc, "'maxout' needs its number of units and "
                                      "of linear pieces per unit, as in "
                                      "maxout(64, 4)");
-  for (const ast::Expr *value : {units, pieces})
-    if (value->intValue <= 0)
-      return diags.error(value->loc,
-                         llvm::formatv("the number of {0} must be positive, "
-                                       "got {1}",
-                                       value == units ? "units" : "pieces",
-                                       value->intValue));
-  for (auto [key, what, choices] :
-       {std::tuple{"init", "initializer", llvm::ArrayRef(kWeightInits)},
-        std::tuple{"bias_init", "bias initializer",
-                   llvm::ArrayRef(kBiasInits)}})
-    if (const ast::Expr *value = args->get(key))
-      if (Error err = checkChoice(*value, what, choices, diags))
-        return err;
+  if (Error err =
+          checkDenseLike(ctx, *args, {{units, "units"}, {pieces, "pieces"}}))
+    return err;
   bool hasBias = args->getBool("bias", true);
-  if (!hasBias && args->get("bias_init"))
-    return diags.error(args->get("bias_init")->loc,
-                       "'bias_init' is meaningless with bias=false");
-
   auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
-  if (inputType.getRank() != 2)
-    return diags.error(
-        ctx.call.loc,
-        "'maxout' needs a 2-D input [batch, features], but its "
-        "input is " +
-            formatShape(inputType) +
-            (inputType.getRank() > 2 ? "; add flatten() before it" : ""));
   int64_t in = inputType.getDimSize(1), k = pieces->intValue;
   int64_t unitCount = units->intValue;
   if (unitCount > kMaxTensorElements / k ||
@@ -356,18 +359,9 @@ static Expected<ValueInfo> emitConv2d(LayerContext &ctx) {
   for (StringRef key : {"filters", "kernel", "stride", "dilation", "groups"})
     if (Error err = checkAtLeast(*args, key, 1, diags))
       return std::move(err);
-  for (auto [key, what, choices] :
-       {std::tuple{"activation", "activation", llvm::ArrayRef(kActivations)},
-        std::tuple{"init", "initializer", llvm::ArrayRef(kWeightInits)},
-        std::tuple{"bias_init", "bias initializer",
-                   llvm::ArrayRef(kBiasInits)}})
-    if (const ast::Expr *value = args->get(key))
-      if (Error err = checkChoice(*value, what, choices, diags))
-        return std::move(err);
+  if (Error err = checkLayerChoices(*args, diags))
+    return std::move(err);
   bool hasBias = args->getBool("bias", true);
-  if (!hasBias && args->get("bias_init"))
-    return diags.error(args->get("bias_init")->loc,
-                       "'bias_init' is meaningless with bias=false");
   auto image = imageInput(ctx);
   if (!image)
     return image.takeError();

@@ -36,68 +36,65 @@ static Expected<float> finiteAttribute(NodeContext &node, llvm::StringRef name,
   return value;
 }
 
+/// The input of a one-input activation whose attributes are `attrs`, each an
+/// optional finite float with the given ONNX default; `values` receives them
+/// in order, as the attributes of the nn op.
+static Expected<Value>
+activationInput(NodeContext &node,
+                llvm::ArrayRef<std::pair<llvm::StringRef, float>> attrs,
+                SmallVectorImpl<FloatAttr> &values) {
+  SmallVector<llvm::StringRef, 2> names;
+  for (auto [name, defaultValue] : attrs)
+    names.push_back(name);
+  if (Error err = node.checkSignature(names, 1, 1))
+    return std::move(err);
+  for (auto [name, defaultValue] : attrs) {
+    auto value = finiteAttribute(node, name, defaultValue);
+    if (!value)
+      return value.takeError();
+    values.push_back(node.builder().getF32FloatAttr(*value));
+  }
+  return node.input(0);
+}
+
 static Error importLeakyRelu(NodeContext &node) {
-  if (Error err = node.checkSignature({"alpha"}, 1, 1))
-    return err;
-  auto alpha = finiteAttribute(node, "alpha", 0.01f);
-  if (!alpha)
-    return alpha.takeError();
-  auto input = node.input(0);
+  SmallVector<FloatAttr, 1> attrs;
+  auto input = activationInput(node, {{"alpha", 0.01f}}, attrs);
   if (!input)
     return input.takeError();
-  OpBuilder &b = node.builder();
-  return node.setOutput(0, nn::LeakyReluOp::create(b, node.loc(), *input,
-                                                   b.getF32FloatAttr(*alpha)));
+  return node.setOutput(
+      0, nn::LeakyReluOp::create(node.builder(), node.loc(), *input, attrs[0]));
 }
 
 static Error importElu(NodeContext &node) {
-  if (Error err = node.checkSignature({"alpha"}, 1, 1))
-    return err;
-  auto alpha = finiteAttribute(node, "alpha", 1.0f);
-  if (!alpha)
-    return alpha.takeError();
-  auto input = node.input(0);
+  SmallVector<FloatAttr, 1> attrs;
+  auto input = activationInput(node, {{"alpha", 1.0f}}, attrs);
   if (!input)
     return input.takeError();
-  OpBuilder &b = node.builder();
   return node.setOutput(
-      0, nn::EluOp::create(b, node.loc(), *input, b.getF32FloatAttr(*alpha)));
+      0, nn::EluOp::create(node.builder(), node.loc(), *input, attrs[0]));
 }
 
 static Error importSelu(NodeContext &node) {
-  if (Error err = node.checkSignature({"alpha", "gamma"}, 1, 1))
-    return err;
-  auto alpha = finiteAttribute(node, "alpha", 1.67326319217681884765625f);
-  if (!alpha)
-    return alpha.takeError();
-  auto gamma = finiteAttribute(node, "gamma", 1.05070102214813232421875f);
-  if (!gamma)
-    return gamma.takeError();
-  auto input = node.input(0);
+  SmallVector<FloatAttr, 2> attrs;
+  auto input = activationInput(node,
+                               {{"alpha", 1.67326319217681884765625f},
+                                {"gamma", 1.05070102214813232421875f}},
+                               attrs);
   if (!input)
     return input.takeError();
-  OpBuilder &b = node.builder();
-  return node.setOutput(0, nn::SeluOp::create(b, node.loc(), *input,
-                                              b.getF32FloatAttr(*alpha),
-                                              b.getF32FloatAttr(*gamma)));
+  return node.setOutput(0, nn::SeluOp::create(node.builder(), node.loc(),
+                                              *input, attrs[0], attrs[1]));
 }
 
 static Error importHardSigmoid(NodeContext &node) {
-  if (Error err = node.checkSignature({"alpha", "beta"}, 1, 1))
-    return err;
-  auto alpha = finiteAttribute(node, "alpha", 0.2f);
-  if (!alpha)
-    return alpha.takeError();
-  auto beta = finiteAttribute(node, "beta", 0.5f);
-  if (!beta)
-    return beta.takeError();
-  auto input = node.input(0);
+  SmallVector<FloatAttr, 2> attrs;
+  auto input = activationInput(node, {{"alpha", 0.2f}, {"beta", 0.5f}}, attrs);
   if (!input)
     return input.takeError();
-  OpBuilder &b = node.builder();
-  return node.setOutput(0, nn::HardSigmoidOp::create(b, node.loc(), *input,
-                                                     b.getF32FloatAttr(*alpha),
-                                                     b.getF32FloatAttr(*beta)));
+  return node.setOutput(0,
+                        nn::HardSigmoidOp::create(node.builder(), node.loc(),
+                                                  *input, attrs[0], attrs[1]));
 }
 
 /// Clip's bound `i` (1: min, 2: max) from opset 11 on: absent, or a constant

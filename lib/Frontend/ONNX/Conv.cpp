@@ -39,6 +39,25 @@ intsAttribute(const NodeContext &node, llvm::StringRef name, size_t size,
   return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
 }
 
+/// The window attributes Conv and the pools share, with ONNX's defaults.
+struct WindowAttrs {
+  SmallVector<int64_t> strides, pads, dilations;
+};
+
+static Expected<WindowAttrs> windowAttributes(const NodeContext &node) {
+  auto strides = intsAttribute(node, "strides", 2, {1, 1});
+  if (!strides)
+    return strides.takeError();
+  auto pads = intsAttribute(node, "pads", 4, {0, 0, 0, 0});
+  if (!pads)
+    return pads.takeError();
+  auto dilations = intsAttribute(node, "dilations", 2, {1, 1});
+  if (!dilations)
+    return dilations.takeError();
+  return WindowAttrs{std::move(*strides), std::move(*pads),
+                     std::move(*dilations)};
+}
+
 /// Fails unless `auto_pad` is absent or NOTSET.
 static Error checkAutoPad(const NodeContext &node) {
   const onnx::AttributeProto *attr = node.findAttribute("auto_pad");
@@ -70,15 +89,11 @@ static Error importConv(NodeContext &node) {
     return err;
   if (Error err = checkAutoPad(node))
     return err;
-  auto strides = intsAttribute(node, "strides", 2, {1, 1});
-  if (!strides)
-    return strides.takeError();
-  auto pads = intsAttribute(node, "pads", 4, {0, 0, 0, 0});
-  if (!pads)
-    return pads.takeError();
-  auto dilations = intsAttribute(node, "dilations", 2, {1, 1});
-  if (!dilations)
-    return dilations.takeError();
+  auto window = windowAttributes(node);
+  if (!window)
+    return window.takeError();
+  ArrayRef<int64_t> strides = window->strides, pads = window->pads,
+                    dilations = window->dilations;
   auto group = node.intAttribute("group", 1);
   if (!group)
     return group.takeError();
@@ -113,14 +128,14 @@ static Error importConv(NodeContext &node) {
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
             return nn::inferConv2d(loc, x.getType(), w.getType(),
-                                   bias ? bias.getType() : Type(), *strides,
-                                   *pads, *dilations, *group, types);
+                                   bias ? bias.getType() : Type(), strides,
+                                   pads, dilations, *group, types);
           }))
     return err;
   OpBuilder &b = node.builder();
   Value y = nn::Conv2dOp::create(
-      b, node.loc(), x, w, bias, b.getDenseI64ArrayAttr(*strides),
-      b.getDenseI64ArrayAttr(*pads), b.getDenseI64ArrayAttr(*dilations),
+      b, node.loc(), x, w, bias, b.getDenseI64ArrayAttr(strides),
+      b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(dilations),
       b.getI64IntegerAttr(*group));
   return node.setOutput(0, y);
 }
@@ -142,16 +157,12 @@ static Error importPool(NodeContext &node) {
     return kernel.takeError();
   if (kernel->empty())
     return node.error("attribute 'kernel_shape' is required");
-  auto strides = intsAttribute(node, "strides", 2, {1, 1});
-  if (!strides)
-    return strides.takeError();
-  auto pads = intsAttribute(node, "pads", 4, {0, 0, 0, 0});
-  if (!pads)
-    return pads.takeError();
-  auto dilations = intsAttribute(node, "dilations", 2, {1, 1});
-  if (!dilations)
-    return dilations.takeError();
-  if ((*dilations)[0] != 1 || (*dilations)[1] != 1)
+  auto window = windowAttributes(node);
+  if (!window)
+    return window.takeError();
+  ArrayRef<int64_t> strides = window->strides, pads = window->pads,
+                    dilations = window->dilations;
+  if (dilations[0] != 1 || dilations[1] != 1)
     return node.error("dilated pooling is not supported");
   auto ceilMode = node.intAttribute("ceil_mode", 0);
   if (!ceilMode)
@@ -170,15 +181,15 @@ static Error importPool(NodeContext &node) {
     return err;
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
-            return nn::inferPool2d(loc, x->getType(), *kernel, *strides, *pads,
+            return nn::inferPool2d(loc, x->getType(), *kernel, strides, pads,
                                    *ceilMode != 0, types);
           }))
     return err;
   OpBuilder &b = node.builder();
   Location loc = node.loc();
   auto kernelAttr = b.getDenseI64ArrayAttr(*kernel);
-  auto stridesAttr = b.getDenseI64ArrayAttr(*strides);
-  auto padsAttr = b.getDenseI64ArrayAttr(*pads);
+  auto stridesAttr = b.getDenseI64ArrayAttr(strides);
+  auto padsAttr = b.getDenseI64ArrayAttr(pads);
   UnitAttr ceil = *ceilMode ? b.getUnitAttr() : UnitAttr();
   Value y;
   if (isMax)

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
-from nrtest import run, close
+from nrtest import (central_differences, close, close_gradients,
+                    neurona_gradients, run)
 
 p = argparse.ArgumentParser()
 p.add_argument("--neurona", required=True)
@@ -105,15 +106,9 @@ def check(name, in_shape, out_channels, kernel, conv, pool=None, bias=True):
               rtol=1e-4, atol=1e-5)
 
         # Gradients of the MSE loss.
-        outs = [os.path.join(args.workdir, f"{name}_{batch}_loss.npy")] + [
-            os.path.join(args.workdir, f"{name}_{batch}_g{i}.npy")
-            for i in range(len(names))]
-        cmd = [args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
-               "--optimizer", "sgd", "--input", xp, "--input", tp]
-        for o in outs:
-            cmd += ["--output", o]
-        run(cmd)
-        ours = {n: np.load(o) for n, o in zip(names, outs[1:])}
+        ours_loss, ours = neurona_gradients(
+            args.neurona, path, xp, tp,
+            os.path.join(args.workdir, f"{name}_{batch}"), names)
 
         x64 = torch.tensor(x, dtype=torch.float64)
         t64 = torch.tensor(t, dtype=torch.float64)
@@ -123,26 +118,12 @@ def check(name, in_shape, out_channels, kernel, conv, pool=None, bias=True):
             with torch.no_grad():
                 return float(((torch_forward(P, x64, conv, pool) - t64) ** 2).mean())
 
-        close(f"{tag} loss", np.load(outs[0]), f(p64), rtol=1e-5, atol=1e-6)
-        h = 1e-6
-        fd = {}
-        for n in names:
-            g = np.zeros(p64[n].shape)
-            for idx in np.ndindex(g.shape):
-                plus = {k: v.clone() for k, v in p64.items()}
-                minus = {k: v.clone() for k, v in p64.items()}
-                plus[n][idx] += h
-                minus[n][idx] -= h
-                g[idx] = (f(plus) - f(minus)) / (2 * h)
-            fd[n] = g
+        close(f"{tag} loss", ours_loss, f(p64), rtol=1e-5, atol=1e-6)
+        fd = central_differences(f, p64)
         tp_ = {n: v.clone().requires_grad_(True) for n, v in p64.items()}
         ((torch_forward(tp_, x64, conv, pool) - t64) ** 2).mean().backward()
-        for n in names:
-            auto = tp_[n].grad.numpy()
-            close(f"{tag} d{n} (finite differences)", ours[n], fd[n],
-                  rtol=1e-4, atol=1e-5)
-            close(f"{tag} d{n} (torch autograd)", ours[n], auto,
-                  rtol=1e-4, atol=1e-5)
+        close_gradients(tag, ours, fd, {n: tp_[n].grad.numpy() for n in names},
+                        cross_check=False)
 
 
 # Image sizes keep N*OH*OW free of a static factor of 6 or 8 (the register

@@ -18,7 +18,8 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from nrtest import mlp_onnx, run, close
+from nrtest import (central_differences, close, close_gradients, mlp_onnx,
+                    neurona_gradients)
 
 p = argparse.ArgumentParser()
 p.add_argument("--neurona", required=True)
@@ -85,15 +86,9 @@ for name, layers, acts, out_act, kind, gemm in cases:
     xp, tp = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in "xt"]
     np.save(xp, x)
     np.save(tp, t)
-    outs = [os.path.join(args.workdir, f"{name}_loss.npy")] + [
-        os.path.join(args.workdir, f"{name}_g{i}.npy") for i in range(len(names))]
-    cmd = [args.neurona, "run", path, "--entry", "gradients", "--loss", kind,
-           "--optimizer", "sgd", "--input", xp, "--input", tp]
-    for o in outs:
-        cmd += ["--output", o]
-    run(cmd)
-    ours_loss = np.load(outs[0])
-    ours = {n: np.load(o) for n, o in zip(names, outs[1:])}
+    ours_loss, ours = neurona_gradients(
+        args.neurona, path, xp, tp, os.path.join(args.workdir, name), names,
+        loss=kind)
 
     # float64 NumPy reference and central finite differences.
     p64 = {n: w.astype(np.float64) for n, w in weights.items()}
@@ -102,17 +97,7 @@ for name, layers, acts, out_act, kind, gemm in cases:
     f = lambda P: loss_fn(kind, forward(P, x64, names, acts, out_act, gemm, np), t64, np)
     ref_loss = f(p64)
     close(f"{name} loss", ours_loss, ref_loss, rtol=1e-5, atol=1e-6)
-    h = 1e-6
-    fd = {}
-    for n in names:
-        g = np.zeros_like(p64[n])
-        for idx in np.ndindex(g.shape):
-            plus = {k: v.copy() for k, v in p64.items()}
-            minus = {k: v.copy() for k, v in p64.items()}
-            plus[n][idx] += h
-            minus[n][idx] -= h
-            g[idx] = (f(plus) - f(minus)) / (2 * h)
-        fd[n] = g
+    fd = central_differences(f, p64)
 
     # PyTorch autograd, float64.
     tp_ = {n: torch.tensor(w, dtype=torch.float64, requires_grad=True)
@@ -121,11 +106,7 @@ for name, layers, acts, out_act, kind, gemm in cases:
     loss_t = loss_fn(kind, forward(tp_, torch.tensor(x64), names, acts,
                                    out_act, gemm, torch), tt, torch)
     loss_t.backward()
-    for n in names:
-        auto = tp_[n].grad.numpy()
-        close(f"{name} d{n} (finite differences)", ours[n], fd[n], rtol=1e-4, atol=1e-5)
-        close(f"{name} d{n} (torch autograd)", ours[n], auto, rtol=1e-4, atol=1e-5)
-        close(f"{name} d{n} (fd vs autograd)", fd[n], auto, rtol=1e-6, atol=1e-7)
+    close_gradients(name, ours, fd, {n: tp_[n].grad.numpy() for n in names})
 
 
 
@@ -154,33 +135,20 @@ def check_graph_model(name, nodes, constants, loss_of):
     xp, tp = [os.path.join(args.workdir, f"{name}_{s}.npy") for s in "xt"]
     np.save(xp, x)
     np.save(tp, t)
-    outs = [os.path.join(args.workdir, f"{name}_{s}.npy")
-            for s in ("loss", "gW", "gB")]
-    run([args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
-         "--optimizer", "sgd", "--input", xp, "--input", tp,
-         "--output", outs[0], "--output", outs[1], "--output", outs[2]])
-    ours = [np.load(o) for o in outs]
+    ours_loss, ours = neurona_gradients(
+        args.neurona, path, xp, tp, os.path.join(args.workdir, name),
+        ["W", "B"])
 
     x64, t64 = x.astype(np.float64), t.astype(np.float64)
-    f = lambda W, B: loss_of(W, B, x64, t64, np)
-    W64, B64 = w.astype(np.float64), b.astype(np.float64)
-    close(f"{name} loss", ours[0], f(W64, B64), rtol=1e-5, atol=1e-6)
-    h = 1e-6
-    fd = [np.zeros_like(W64), np.zeros_like(B64)]
-    for k, g in enumerate(fd):
-        for idx in np.ndindex(g.shape):
-            plus = [W64.copy(), B64.copy()]
-            minus = [W64.copy(), B64.copy()]
-            plus[k][idx] += h
-            minus[k][idx] -= h
-            g[idx] = (f(*plus) - f(*minus)) / (2 * h)
-    tW = torch.tensor(W64, requires_grad=True)
-    tB = torch.tensor(B64, requires_grad=True)
+    f = lambda P: loss_of(P["W"], P["B"], x64, t64, np)
+    p64 = {"W": w.astype(np.float64), "B": b.astype(np.float64)}
+    close(f"{name} loss", ours_loss, f(p64), rtol=1e-5, atol=1e-6)
+    fd = central_differences(f, p64)
+    tW = torch.tensor(p64["W"], requires_grad=True)
+    tB = torch.tensor(p64["B"], requires_grad=True)
     loss_of(tW, tB, torch.tensor(x64), torch.tensor(t64), torch).backward()
-    for label, got, ref, auto in (("dW", ours[1], fd[0], tW.grad.numpy()),
-                                  ("dB", ours[2], fd[1], tB.grad.numpy())):
-        close(f"{name} {label} (finite differences)", got, ref, rtol=1e-4, atol=1e-5)
-        close(f"{name} {label} (torch autograd)", got, auto, rtol=1e-4, atol=1e-5)
+    close_gradients(name, ours, fd, {"W": tW.grad.numpy(), "B": tB.grad.numpy()},
+                    cross_check=False)
 
 
 # Reductions: ReduceMax (its gradient goes to the row maximum), ReduceMean and

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
-from nrtest import run, close
+from nrtest import (central_differences, close, close_gradients,
+                    neurona_gradients)
 
 p = argparse.ArgumentParser()
 p.add_argument("--neurona", required=True)
@@ -66,40 +67,20 @@ def check(name, nodes, features, params, forward, consts=None, opset=13):
         xp, tp = [os.path.join(args.workdir, f"{name}_{batch}_{s}.npy") for s in "xt"]
         np.save(xp, x)
         np.save(tp, t)
-        outs = [os.path.join(args.workdir, f"{name}_{batch}_loss.npy")] + [
-            os.path.join(args.workdir, f"{name}_{batch}_g{i}.npy")
-            for i in range(len(names))]
-        cmd = [args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
-               "--optimizer", "sgd", "--input", xp, "--input", tp]
-        for o in outs:
-            cmd += ["--output", o]
-        run(cmd)
-        ours_loss = np.load(outs[0])
-        ours = {n: np.load(o) for n, o in zip(names, outs[1:])}
+        ours_loss, ours = neurona_gradients(
+            args.neurona, path, xp, tp,
+            os.path.join(args.workdir, f"{name}_{batch}"), names)
 
         p64 = {n: v.astype(np.float64) for n, v in params.items()}
         x64, t64 = x.astype(np.float64), t.astype(np.float64)
         f = lambda P: mse(forward(P, x64, np), t64)
         close(f"{tag} loss", ours_loss, f(p64), rtol=1e-5, atol=1e-6)
-        h = 1e-6
-        fd = {}
-        for n in names:
-            g = np.zeros_like(p64[n])
-            for idx in np.ndindex(g.shape):
-                plus = {k: v.copy() for k, v in p64.items()}
-                minus = {k: v.copy() for k, v in p64.items()}
-                plus[n][idx] += h
-                minus[n][idx] -= h
-                g[idx] = (f(plus) - f(minus)) / (2 * h)
-            fd[n] = g
+        fd = central_differences(f, p64)
 
         tp_ = {n: torch.tensor(v, requires_grad=True) for n, v in p64.items()}
         mse(forward(tp_, torch.tensor(x64), torch), torch.tensor(t64)).backward()
-        for n in names:
-            auto = tp_[n].grad.numpy()
-            close(f"{tag} d{n} (finite differences)", ours[n], fd[n], rtol=1e-4, atol=1e-5)
-            close(f"{tag} d{n} (torch autograd)", ours[n], auto, rtol=1e-4, atol=1e-5)
-            close(f"{tag} d{n} (fd vs autograd)", fd[n], auto, rtol=1e-6, atol=1e-7)
+        close_gradients(tag, ours, fd,
+                        {n: tp_[n].grad.numpy() for n in names})
 
 
 def dense_nodes():

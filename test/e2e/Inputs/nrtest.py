@@ -84,3 +84,53 @@ def close(name, got, want, rtol, atol):
         sys.exit("%s: mismatch at %s: got %.9g, expected %.9g (rtol %g, atol %g)"
                  % (name, i, got[i], want[i], rtol, atol))
     print("%-40s ok  max abs err %.3g" % (name, err.max() if err.size else 0))
+
+
+def neurona_gradients(neurona, model, xp, tp, prefix, names, loss="mse"):
+    """Runs `neurona run --entry gradients` on `model` with the input and
+    target files `xp` and `tp`; returns the loss and the gradients by
+    parameter name (`names`, in the model's order), written to
+    `prefix`_loss.npy and `prefix`_g<i>.npy."""
+    outs = [prefix + "_loss.npy"] + [
+        f"{prefix}_g{i}.npy" for i in range(len(names))]
+    cmd = [neurona, "run", model, "--entry", "gradients", "--loss", loss,
+           "--optimizer", "sgd", "--input", xp, "--input", tp]
+    for o in outs:
+        cmd += ["--output", o]
+    run(cmd)
+    return np.load(outs[0]), {n: np.load(o) for n, o in zip(names, outs[1:])}
+
+
+def central_differences(f, params, h=1e-6):
+    """Central finite differences of the scalar `f(params)` with respect to
+    every entry of every parameter; `params` maps names to float64 NumPy
+    arrays or PyTorch tensors, which f must accept. Float64 with h = 1e-6
+    keeps the truncation error (~h^2) far below the tests' tolerances."""
+    def copy(v):
+        return v.copy() if isinstance(v, np.ndarray) else v.clone()
+
+    fd = {}
+    for n in params:
+        g = np.zeros(tuple(params[n].shape))
+        for idx in np.ndindex(g.shape):
+            plus = {k: copy(v) for k, v in params.items()}
+            minus = {k: copy(v) for k, v in params.items()}
+            plus[n][idx] += h
+            minus[n][idx] -= h
+            g[idx] = (f(plus) - f(minus)) / (2 * h)
+        fd[n] = g
+    return fd
+
+
+def close_gradients(tag, ours, fd, auto, cross_check=True):
+    """Compares our float32 gradients (by name) with the float64 finite
+    differences `fd` and autograd gradients `auto`, at 1e-4 * |ref| + 1e-5;
+    with `cross_check`, the two references also with each other at 1e-6."""
+    for n in ours:
+        close(f"{tag} d{n} (finite differences)", ours[n], fd[n],
+              rtol=1e-4, atol=1e-5)
+        close(f"{tag} d{n} (torch autograd)", ours[n], auto[n],
+              rtol=1e-4, atol=1e-5)
+        if cross_check:
+            close(f"{tag} d{n} (fd vs autograd)", fd[n], auto[n],
+                  rtol=1e-6, atol=1e-7)

@@ -32,11 +32,9 @@ int64_t mlir::nn::windowOutputSize(int64_t size, int64_t kernel, int64_t stride,
   return out;
 }
 
-/// Checks the window attributes shared by convolutions and pools.
-static LogicalResult checkWindowAttrs(std::optional<Location> loc,
-                                      ArrayRef<int64_t> strides,
-                                      ArrayRef<int64_t> padding,
-                                      ArrayRef<int64_t> dilations) {
+LogicalResult mlir::nn::checkStridesAndPadding(std::optional<Location> loc,
+                                               ArrayRef<int64_t> strides,
+                                               ArrayRef<int64_t> padding) {
   if (strides.size() != 2 ||
       llvm::any_of(strides, [](int64_t s) { return s <= 0; }))
     return emitOptionalError(loc, "expects 2 positive strides");
@@ -44,6 +42,17 @@ static LogicalResult checkWindowAttrs(std::optional<Location> loc,
       llvm::any_of(padding, [](int64_t p) { return p < 0; }))
     return emitOptionalError(
         loc, "expects 4 non-negative paddings [top, left, bottom, right]");
+  return success();
+}
+
+/// Checks a convolution's window attributes: those pools have too, and the
+/// dilations only convolutions have.
+static LogicalResult checkWindowAttrs(std::optional<Location> loc,
+                                      ArrayRef<int64_t> strides,
+                                      ArrayRef<int64_t> padding,
+                                      ArrayRef<int64_t> dilations) {
+  if (failed(checkStridesAndPadding(loc, strides, padding)))
+    return failure();
   if (dilations.size() != 2 ||
       llvm::any_of(dilations, [](int64_t d) { return d <= 0; }))
     return emitOptionalError(loc, "expects 2 positive dilations");

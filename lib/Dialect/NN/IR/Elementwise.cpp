@@ -61,43 +61,38 @@ LogicalResult DivOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
-LogicalResult MaximumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
-                                        SmallVectorImpl<Value> &grads) {
-  // PyTorch's rule: the larger operand takes the gradient, ties split it.
-  // lhsShare = (1 + step(a - b) - step(b - a)) / 2 is 1, 1/2 or 0.
-  Location loc = getLoc();
-  Value g = resultGrads[0];
-  Value lhsAhead =
-      StepOp::create(b, loc, SubOp::create(b, loc, getLhs(), getRhs()));
-  Value rhsAhead =
-      StepOp::create(b, loc, SubOp::create(b, loc, getRhs(), getLhs()));
+/// Splits `g` between the operands of a binary max or min, in PyTorch's
+/// way: the operand that wins takes the gradient and ties split it evenly.
+/// The lhs wins where `first` > `second` ((lhs, rhs) for maximum, (rhs, lhs)
+/// for minimum), so lhsShare = (1 + step(first - second) -
+/// step(second - first)) / 2 is 1, 1/2 or 0.
+static void splitBetweenWinners(OpBuilder &b, Location loc, Value g, Value lhs,
+                                Value rhs, Value first, Value second,
+                                SmallVectorImpl<Value> &grads) {
+  Value lhsWins = StepOp::create(b, loc, SubOp::create(b, loc, first, second));
+  Value rhsWins = StepOp::create(b, loc, SubOp::create(b, loc, second, first));
   Value twice = SubOp::create(
-      b, loc, AddOp::create(b, loc, scalar(b, loc, 1.0f), lhsAhead), rhsAhead);
+      b, loc, AddOp::create(b, loc, scalar(b, loc, 1.0f), lhsWins), rhsWins);
   Value lhsShare = MulOp::create(b, loc, twice, scalar(b, loc, 0.5f));
   Value dLhs = MulOp::create(b, loc, g, lhsShare);
   Value dRhs = SubOp::create(b, loc, g, dLhs);
-  grads.push_back(unbroadcast(b, loc, dLhs, getLhs().getType()));
-  grads.push_back(unbroadcast(b, loc, dRhs, getRhs().getType()));
+  grads.push_back(unbroadcast(b, loc, dLhs, lhs.getType()));
+  grads.push_back(unbroadcast(b, loc, dRhs, rhs.getType()));
+}
+
+LogicalResult MaximumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                        SmallVectorImpl<Value> &grads) {
+  // The larger operand takes the gradient.
+  splitBetweenWinners(b, getLoc(), resultGrads[0], getLhs(), getRhs(), getLhs(),
+                      getRhs(), grads);
   return success();
 }
 
 LogicalResult MinimumOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                         SmallVectorImpl<Value> &grads) {
-  // maximum's rule mirrored: the smaller operand takes the gradient, ties
-  // split it. lhsShare = (1 + step(b - a) - step(a - b)) / 2.
-  Location loc = getLoc();
-  Value g = resultGrads[0];
-  Value lhsBelow =
-      StepOp::create(b, loc, SubOp::create(b, loc, getRhs(), getLhs()));
-  Value rhsBelow =
-      StepOp::create(b, loc, SubOp::create(b, loc, getLhs(), getRhs()));
-  Value twice = SubOp::create(
-      b, loc, AddOp::create(b, loc, scalar(b, loc, 1.0f), lhsBelow), rhsBelow);
-  Value lhsShare = MulOp::create(b, loc, twice, scalar(b, loc, 0.5f));
-  Value dLhs = MulOp::create(b, loc, g, lhsShare);
-  Value dRhs = SubOp::create(b, loc, g, dLhs);
-  grads.push_back(unbroadcast(b, loc, dLhs, getLhs().getType()));
-  grads.push_back(unbroadcast(b, loc, dRhs, getRhs().getType()));
+  // The smaller operand takes the gradient.
+  splitBetweenWinners(b, getLoc(), resultGrads[0], getLhs(), getRhs(), getRhs(),
+                      getLhs(), grads);
   return success();
 }
 

@@ -18,28 +18,32 @@
 using namespace mlir;
 using namespace mlir::nn;
 
-LogicalResult mlir::nn::inferPool2d(std::optional<Location> loc, Type inputType,
-                                    ArrayRef<int64_t> kernel,
-                                    ArrayRef<int64_t> strides,
-                                    ArrayRef<int64_t> padding, bool ceilMode,
-                                    SmallVectorImpl<Type> &types) {
-  auto input = cast<RankedTensorType>(inputType);
+/// Checks a pool's input: an NCHW batch whose channels and image sizes are
+/// static, since the output sizes and the windows derive from them.
+static LogicalResult checkPoolInput(std::optional<Location> loc,
+                                    RankedTensorType input) {
   if (input.getRank() != 4)
     return emitOptionalError(loc, "expects an NCHW input of rank 4, got ",
                              input);
   if (llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
     return emitOptionalError(
         loc, "expects static channels and image sizes, got ", input);
+  return success();
+}
+
+LogicalResult mlir::nn::inferPool2d(std::optional<Location> loc, Type inputType,
+                                    ArrayRef<int64_t> kernel,
+                                    ArrayRef<int64_t> strides,
+                                    ArrayRef<int64_t> padding, bool ceilMode,
+                                    SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(inputType);
+  if (failed(checkPoolInput(loc, input)))
+    return failure();
   if (kernel.size() != 2 ||
       llvm::any_of(kernel, [](int64_t k) { return k <= 0; }))
     return emitOptionalError(loc, "expects a kernel of 2 positive sizes");
-  if (strides.size() != 2 ||
-      llvm::any_of(strides, [](int64_t s) { return s <= 0; }))
-    return emitOptionalError(loc, "expects 2 positive strides");
-  if (padding.size() != 4 ||
-      llvm::any_of(padding, [](int64_t p) { return p < 0; }))
-    return emitOptionalError(
-        loc, "expects 4 non-negative paddings [top, left, bottom, right]");
+  if (failed(checkStridesAndPadding(loc, strides, padding)))
+    return failure();
   SmallVector<int64_t> shape(input.getShape().take_front(2));
   for (int64_t d = 0; d < 2; ++d) {
     // A window wholly inside the padding would have no input to reduce.
@@ -66,12 +70,8 @@ LogicalResult mlir::nn::inferGlobalPool2d(std::optional<Location> loc,
                                           Type inputType,
                                           SmallVectorImpl<Type> &types) {
   auto input = cast<RankedTensorType>(inputType);
-  if (input.getRank() != 4)
-    return emitOptionalError(loc, "expects an NCHW input of rank 4, got ",
-                             input);
-  if (llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
-    return emitOptionalError(
-        loc, "expects static channels and image sizes, got ", input);
+  if (failed(checkPoolInput(loc, input)))
+    return failure();
   types.push_back(
       RankedTensorType::get({input.getDimSize(0), input.getDimSize(1), 1, 1},
                             input.getElementType()));

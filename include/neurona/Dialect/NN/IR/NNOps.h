@@ -71,6 +71,12 @@ LogicalResult inferPool2d(std::optional<Location> loc, Type input,
 LogicalResult inferGlobalPool2d(std::optional<Location> loc, Type input,
                                 SmallVectorImpl<Type> &types);
 
+/// Checks the window attributes convolutions and pools share: 2 positive
+/// strides and 4 non-negative paddings [top, left, bottom, right].
+LogicalResult checkStridesAndPadding(std::optional<Location> loc,
+                                     ArrayRef<int64_t> strides,
+                                     ArrayRef<int64_t> padding);
+
 /// Output size of a sliding window along one dimension (conv and pooling):
 /// `size` positions padded by `before` and `after`, a window of `kernel`
 /// dilated by `dilation`, moved by `stride`. With `ceilMode` the count
