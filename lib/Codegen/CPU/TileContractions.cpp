@@ -99,20 +99,31 @@ struct Tiled {
 
 /// Tiles `op` by `sizes` with the loops generated m, n, k from the outside
 /// in, and replaces it. The tiled op is the one inside the new loops.
-FailureOr<Tiled> tile(RewriterBase &rewriter, linalg::LinalgOp op,
-                      const ContractionLoops &loops, ArrayRef<int64_t> sizes) {
-  auto tileable = dyn_cast<TilingInterface>(op.getOperation());
+/// Tiles `op` with `options` and replaces it with the tiled loops.
+FailureOr<scf::SCFTilingResult>
+tileAndReplace(RewriterBase &rewriter, Operation *op,
+               const scf::SCFTilingOptions &options) {
+  auto tileable = dyn_cast<TilingInterface>(op);
   if (!tileable)
     return failure();
-  scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
-  options.setInterchange({loops.m, loops.n, loops.k});
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> result =
       scf::tileUsingSCF(rewriter, tileable, options);
   if (failed(result))
     return failure();
   rewriter.replaceOp(op, result->replacements);
+  return result;
+}
+
+FailureOr<Tiled> tile(RewriterBase &rewriter, linalg::LinalgOp op,
+                      const ContractionLoops &loops, ArrayRef<int64_t> sizes) {
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
+  options.setInterchange({loops.m, loops.n, loops.k});
+  FailureOr<scf::SCFTilingResult> result =
+      tileAndReplace(rewriter, op, options);
+  if (failed(result))
+    return failure();
   Tiled tiled;
   tiled.op = cast<linalg::LinalgOp>(result->tiledOps.back());
   for (LoopLikeOpInterface loop : result->loops)
@@ -184,6 +195,13 @@ private:
   void tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
                        ContractionLoops loops);
 
+  /// Tiles the rows into blocks of `rows` (vectorized `rows` x `cols`),
+  /// peeling the last partial block, whose rows then run one at a time
+  /// `leftoverCols` wide, as do all rows when there are fewer than `rows`.
+  void tileRowBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
+                     const ContractionLoops &loops, int64_t rows, int64_t cols,
+                     int64_t leftoverCols, int64_t kStep = 1);
+
   /// Tiles a block of fewer than `registerTileM` rows into one-row tiles.
   void tileRows(RewriterBase &rewriter, linalg::LinalgOp op,
                 const ContractionLoops &loops, int64_t cols, int64_t kStep = 1);
@@ -223,18 +241,13 @@ private:
 
 void CPUTileContractionsPass::tileTranspose(RewriterBase &rewriter,
                                             linalg::TransposeOp op) {
-  auto tileable = dyn_cast<TilingInterface>(op.getOperation());
-  if (!tileable)
-    return;
   scf::SCFTilingOptions options;
   SmallVector<int64_t> sizes = {vectorWidth, vectorWidth};
   options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
-  rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> result =
-      scf::tileUsingSCF(rewriter, tileable, options);
+      tileAndReplace(rewriter, op, options);
   if (failed(result))
     return;
-  rewriter.replaceOp(op, result->replacements);
   // Peel the inner loop, then the outer one (which clones the inner pair):
   // every combination of full and partial tiles gets its own copy.
   SmallVector<Operation *> roots;
@@ -299,11 +312,17 @@ void CPUTileContractionsPass::tileDotProducts(RewriterBase &rewriter,
   // accumulators. 2 x 4 leaves AVX2's 16 registers room for LLVM's 2x
   // unrolling of the k loop (3 x 4 spilled: 0.27 ms against 0.17 ms for a
   // 64x784x128 product here); AVX-512's 32 take 4 x 4.
-  constexpr int64_t cols = 4;
   int64_t rows = vectorWidth >= 16 ? 4 : 2;
+  tileRowBlocks(rewriter, op, loops, rows, /*cols=*/4, /*leftoverCols=*/4,
+                vectorWidth);
+}
+
+void CPUTileContractionsPass::tileRowBlocks(
+    RewriterBase &rewriter, linalg::LinalgOp op, const ContractionLoops &loops,
+    int64_t rows, int64_t cols, int64_t leftoverCols, int64_t kStep) {
   int64_t m = op.getStaticLoopRanges()[loops.m];
   if (!ShapedType::isDynamic(m) && m < rows) {
-    tileRows(rewriter, op, loops, cols, vectorWidth);
+    tileRows(rewriter, op, loops, leftoverCols, kStep);
     return;
   }
   FailureOr<Tiled> blocks =
@@ -311,9 +330,9 @@ void CPUTileContractionsPass::tileDotProducts(RewriterBase &rewriter,
   if (failed(blocks))
     return;
   linalg::LinalgOp leftover = peelLastTile(rewriter, blocks->loops.front());
-  tileColumns(rewriter, blocks->op, loops, rows, cols, vectorWidth);
+  tileColumns(rewriter, blocks->op, loops, rows, cols, kStep);
   if (leftover)
-    tileRows(rewriter, leftover, loops, cols, vectorWidth);
+    tileRows(rewriter, leftover, loops, leftoverCols, kStep);
 }
 
 linalg::LinalgOp
@@ -352,26 +371,21 @@ CPUTileContractionsPass::splitAmongThreads(RewriterBase &rewriter,
   int64_t m = op.getStaticLoopRanges()[loops.m];
   if (!parallelRows || (!ShapedType::isDynamic(m) && m <= parallelRows))
     return op;
-  auto tileable = dyn_cast<TilingInterface>(op.getOperation());
-  if (!tileable)
-    return op;
   // Large row counts take about a cache tile per thread, so that each
   // thread's B panel is reused as long as without threads; chunks are whole
   // register tiles, which leaves no rows to the slower one-row kernels.
-  int64_t rows = !ShapedType::isDynamic(m) && m >= 4 * cacheTileM
-                     ? std::max(cacheTileM / registerTileM, int64_t(1)) *
-                           registerTileM
-                     : parallelRows;
+  int64_t rows =
+      !ShapedType::isDynamic(m) && m >= 4 * cacheTileM
+          ? std::max(cacheTileM / registerTileM, int64_t(1)) * registerTileM
+          : parallelRows;
   scf::SCFTilingOptions options;
   options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   options.setTileSizes(
       getAsIndexOpFoldResult(op->getContext(), perLoop(loops, rows, 0, 0)));
-  rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> result =
-      scf::tileUsingSCF(rewriter, tileable, options);
+      tileAndReplace(rewriter, op, options);
   if (failed(result))
     return op;
-  rewriter.replaceOp(op, result->replacements);
   return cast<linalg::LinalgOp>(result->tiledOps.back());
 }
 
@@ -404,7 +418,6 @@ void CPUTileContractionsPass::tileContraction(RewriterBase &rewriter,
     op = transposeRhs(rewriter, generic, loops);
   }
   op = splitAmongThreads(rewriter, op, loops);
-  m = op.getStaticLoopRanges()[loops.m];
 
   // Cache tiles when the B panel (K x N) does not stay in L2. A column tile
   // must divide N so that register tiles inside it stay static; the depth
@@ -421,19 +434,8 @@ void CPUTileContractionsPass::tileContraction(RewriterBase &rewriter,
     }
   }
 
-  // Fewer rows than a register tile: one row at a time.
-  if (!ShapedType::isDynamic(m) && m < registerTileM) {
-    tileRows(rewriter, op, loops, remainderTileN);
-    return;
-  }
-  FailureOr<Tiled> blocks =
-      tile(rewriter, op, loops, perLoop(loops, registerTileM, 0, 0));
-  if (failed(blocks))
-    return;
-  linalg::LinalgOp leftover = peelLastTile(rewriter, blocks->loops.front());
-  tileColumns(rewriter, blocks->op, loops, registerTileM, registerTileN);
-  if (leftover)
-    tileRows(rewriter, leftover, loops, remainderTileN);
+  tileRowBlocks(rewriter, op, loops, registerTileM, registerTileN,
+                remainderTileN);
 }
 
 /// The k loop of a dot-product tile carries the C tile (vector<r x c>) and
