@@ -9,6 +9,7 @@
 #include "neurona/Codegen/Passes.h"
 #include "neurona/Conversion/Passes.h"
 #include "neurona/Dialect/NN/Transforms/Passes.h"
+#include "neurona/Target/Artifact.h"
 #include "neurona/Target/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -40,20 +41,16 @@ using namespace mlir;
 
 int64_t neurona::hostVectorWidth() {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (features.lookup("avx512f"))
-    return 16;
-  if (features.lookup("avx2") && features.lookup("fma"))
-    return 8;
-  return 4;
-}
-
-/// The f32 lanes the pipeline targets: the option, else the host's.
-static int64_t vectorWidth(const neurona::CPUPipelineOptions &options) {
-  return options.vectorWidth ? options.vectorWidth : neurona::hostVectorWidth();
+  return f32VectorWidth(
+      [&](llvm::StringRef feature) { return features.lookup(feature); });
 }
 
 void neurona::buildCPUPipeline(OpPassManager &pm,
                                const CPUPipelineOptions &options) {
+  // The f32 lanes the pipeline targets: the option, else the host's.
+  int64_t width =
+      options.vectorWidth ? options.vectorWidth : neurona::hostVectorWidth();
+
   // nn -> linalg on tensors.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -66,8 +63,6 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
 
   // Register-blocked, vectorized contractions, still on tensors.
   if (options.tileContractions) {
-    int64_t width =
-        options.vectorWidth ? options.vectorWidth : neurona::hostVectorWidth();
     neurona::CPUTileContractionsOptions tiling;
     tiling.vectorWidth = width;
     // An accumulator tile two registers wide, with as many rows as leave
@@ -76,14 +71,14 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
     tiling.registerTileN = 2 * width;
     tiling.registerTileM = width >= 16 ? 8 : 6;
     tiling.remainderTileN = 8 * width;
-    // Two register tiles of rows per thread: 64 rows make 5 chunks and a
-    // short one, which two cores share within a chunk of each other.
-    if (options.threads)
-      tiling.parallelRows = 2 * tiling.registerTileM;
     if (options.registerTileM)
       tiling.registerTileM = options.registerTileM;
     if (options.registerTileN)
       tiling.registerTileN = options.registerTileN;
+    // Two register tiles of rows per thread: 64 rows make 5 chunks and a
+    // short one, which two cores share within a chunk of each other.
+    if (options.threads)
+      tiling.parallelRows = 2 * tiling.registerTileM;
     pm.addNestedPass<func::FuncOp>(neurona::createCPUTileContractions(tiling));
   }
   pm.addNestedPass<func::FuncOp>(neurona::createCPUApproximateMath());
@@ -104,7 +99,7 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addPass(createConvertSCFToOpenMPPass());
   neurona::CPULowerVectorsOptions lowerVectors;
-  lowerVectors.avx2Transpose = vectorWidth(options) == 8;
+  lowerVectors.avx2Transpose = width == 8;
   pm.addNestedPass<func::FuncOp>(neurona::createCPULowerVectors(lowerVectors));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertVectorToSCFPass());

@@ -54,13 +54,20 @@ neurona::createTargetMachine(const CodegenOptions &options) {
   return tm;
 }
 
-int64_t neurona::f32VectorWidth(const llvm::TargetMachine &target) {
-  const llvm::MCSubtargetInfo *subtarget = target.getMCSubtargetInfo();
-  if (subtarget->checkFeatures("+avx512f"))
+int64_t
+neurona::f32VectorWidth(llvm::function_ref<bool(llvm::StringRef)> hasFeature) {
+  if (hasFeature("avx512f"))
     return 16;
-  if (subtarget->checkFeatures("+avx2,+fma"))
+  if (hasFeature("avx2") && hasFeature("fma"))
     return 8;
   return 4;
+}
+
+int64_t neurona::f32VectorWidth(const llvm::TargetMachine &target) {
+  const llvm::MCSubtargetInfo *subtarget = target.getMCSubtargetInfo();
+  return f32VectorWidth([&](llvm::StringRef feature) {
+    return subtarget->checkFeatures(("+" + feature).str());
+  });
 }
 
 llvm::Expected<std::unique_ptr<llvm::Module>>

@@ -17,6 +17,7 @@
 #include "neurona/Frontend/ImportedModel.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -83,8 +84,12 @@ struct CodegenOptions {
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const CodegenOptions &options);
 
-/// f32 lanes of `target`'s widest vector registers with FMA: 16 with
-/// AVX-512, 8 with AVX2, else 4.
+/// f32 lanes of the widest vector registers with FMA of a CPU that has the
+/// LLVM features for which `hasFeature` ("avx512f", "avx2", "fma") is true:
+/// 16 with AVX-512, 8 with AVX2, else 4.
+int64_t f32VectorWidth(llvm::function_ref<bool(llvm::StringRef)> hasFeature);
+
+/// The same for `target`'s CPU and features.
 int64_t f32VectorWidth(const llvm::TargetMachine &target);
 
 /// Translates to LLVM IR and runs LLVM's optimisation pipeline for `target`.
