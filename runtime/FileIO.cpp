@@ -45,6 +45,25 @@ static mode_t modeFor(const std::string &destination) {
   return 0644;
 }
 
+/// Creates an empty temporary file beside `destination` (in its directory,
+/// so that the final rename never crosses a file system, which would not be
+/// atomic) with the mode the destination will have; `fd` is open on it.
+static Status createTemporaryBeside(const std::string &destination, int &fd,
+                                    std::string &tempPath) {
+  std::string pattern = destination + ".tmp.XXXXXX";
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  fd = ::mkstemp(buf.data());
+  if (fd < 0)
+    return Status::error(NR_ERROR_IO, "cannot create a temporary file for '" +
+                                          destination +
+                                          "': " + systemError(errno));
+  tempPath = buf.data();
+  // mkstemp creates the file 0600.
+  (void)::fchmod(fd, modeFor(destination));
+  return Status::success();
+}
+
 Status neurona::readFile(const std::string &path, std::string &out) {
   std::FILE *f = std::fopen(path.c_str(), "rb");
   if (!f)
@@ -94,20 +113,9 @@ Status AtomicFile::open(const std::string &destination) {
     return Status::error(NR_ERROR_INVALID_ARGUMENT, "empty output path");
   path = destination;
   written = 0;
-  // The temporary file lives in the destination's directory so that the
-  // final rename never crosses a file system (which would not be atomic).
-  std::string pattern = destination + ".tmp.XXXXXX";
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  int fd = ::mkstemp(buf.data());
-  if (fd < 0)
-    return Status::error(NR_ERROR_IO, "cannot create a temporary file for '" +
-                                          destination +
-                                          "': " + systemError(errno));
-  tempPath = buf.data();
-  // mkstemp creates the file 0600; keep the mode of the file being replaced,
-  // or use the usual 0644 for a new one.
-  (void)::fchmod(fd, modeFor(destination));
+  int fd;
+  if (Status s = createTemporaryBeside(destination, fd, tempPath); !s)
+    return s;
   stream = ::fdopen(fd, "wb");
   if (!stream) {
     int err = errno;
@@ -190,17 +198,10 @@ Status OutputSet::stage(const std::string &destination, std::string &tempPath) {
   if (::stat(destination.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     return Status::error(NR_ERROR_IO, "cannot write '" + destination +
                                           "': it is a directory");
-  std::string pattern = destination + ".tmp.XXXXXX";
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  int fd = ::mkstemp(buf.data());
-  if (fd < 0)
-    return Status::error(NR_ERROR_IO, "cannot create a temporary file for '" +
-                                          destination +
-                                          "': " + systemError(errno));
-  (void)::fchmod(fd, modeFor(destination));
+  int fd;
+  if (Status s = createTemporaryBeside(destination, fd, tempPath); !s)
+    return s;
   ::close(fd);
-  tempPath = buf.data();
   entries.push_back({tempPath, destination, true});
   return Status::success();
 }
