@@ -61,6 +61,11 @@ struct DataSpec {
   uint64_t splitSeed = 0;
   /// Fit per-feature mean and standard deviation on the training split.
   bool standardize = false;
+  /// With `standardize`: the model parameters that receive the statistics
+  /// (the model computes (x - mean) / std on its input).
+  std::string meanParam, stdParam;
+  /// Where the section is, for messages ("model.nn:12").
+  std::string origin;
 
   bool present() const { return kind != Kind::None; }
 };
