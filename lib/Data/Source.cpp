@@ -98,13 +98,15 @@ static Status splitDataset(const DataSpec &spec, Dataset all,
   if (Status s = checkSplit(spec, all.numSamples, what); !s)
     return s;
   if (spec.testSplit == 0) {
+    out.trainIndices.resize(size_t(all.numSamples));
+    std::iota(out.trainIndices.begin(), out.trainIndices.end(), 0);
     out.train = std::move(all);
     return Status::success();
   }
-  std::vector<int64_t> train, test;
-  splitIndices(all.numSamples, spec.testSplit, spec.splitSeed, train, test);
-  out.train = selectSamples(all, train);
-  out.test = selectSamples(all, test);
+  splitIndices(all.numSamples, spec.testSplit, spec.splitSeed,
+               out.trainIndices, out.testIndices);
+  out.train = selectSamples(all, out.trainIndices);
+  out.test = selectSamples(all, out.testIndices);
   out.hasTest = true;
   return Status::success();
 }
@@ -120,6 +122,8 @@ static Status loadIdxSource(const DataSpec &spec, bool flatten,
     return s;
   if (spec.testSplit > 0)
     return splitDataset(spec, std::move(all), dir, out);
+  out.trainIndices.resize(size_t(all.numSamples));
+  std::iota(out.trainIndices.begin(), out.trainIndices.end(), 0);
   out.train = std::move(all);
   std::string testImages = joinPath(dir, "t10k-images-idx3-ubyte");
   struct stat st;
@@ -128,6 +132,9 @@ static Status loadIdxSource(const DataSpec &spec, bool flatten,
                            flatten, out.test);
         !s)
       return s;
+    // The test files are a source of their own.
+    out.testIndices.resize(size_t(out.test.numSamples));
+    std::iota(out.testIndices.begin(), out.testIndices.end(), 0);
     out.hasTest = true;
   }
   return Status::success();
@@ -178,6 +185,8 @@ static Status vectorizeTexts(const DataSpec &spec, const LabelledTexts &texts,
     }
   };
   build(train, out.train);
+  out.trainIndices = train;
+  out.testIndices = test;
   if (!test.empty()) {
     build(test, out.test);
     out.hasTest = true;

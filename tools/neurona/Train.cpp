@@ -151,25 +151,6 @@ static llvm::Error prepareSectionData(data::DataSpec spec, bool flatten,
   return llvm::Error::success();
 }
 
-/// Checks that `set`'s samples fit the model's first input.
-static llvm::Error checkFeatures(nr_model *model, const data::Dataset &set,
-                                 llvm::StringRef what) {
-  nr_arg_info info;
-  if (nr_model_arg_info(model, "forward", 0, &info) != NR_OK)
-    return llvm::Error::success();
-  std::vector<int64_t> want(info.shape + 1, info.shape + info.rank);
-  if (want == set.featureShape)
-    return llvm::Error::success();
-  return llvm::createStringError(
-      what + " has samples of shape " + formatShape(set.featureShape) +
-      ", but the model's input '" + info.name + "' takes " +
-      formatShape(want) +
-      (set.featureShape.size() == 1 && want.size() == 1
-           ? " (the data has " + std::to_string(set.featureShape[0]) +
-                 " features; change the input or the columns)"
-           : ""));
-}
-
 /// Writes the training split's statistics into the model's standardization
 /// parameters.
 static llvm::Error setStatistics(nr_model *model, const data::DataSpec &spec,
@@ -290,8 +271,6 @@ int driver::runTrain() {
       if (auto err = loadSet(testX, testY, flatten, testSet))
         return failed(std::move(err));
   }
-  if (auto err = checkFeatures(model, trainSet, "the training data"))
-    return failed(std::move(err));
 
   train::TrainOptions options;
   RecipeOverrides overrides = recipeOverrides();
@@ -396,8 +375,6 @@ int driver::runEval() {
     if (auto err = loadSet(x, y, wantsFlatInput(model), set))
       return fail(std::move(err));
   }
-  if (auto err = checkFeatures(model, set, "the test data"))
-    return fail(std::move(err));
   train::EvalResult result;
   if (Status s = train::evaluate(
           model, set, recipeOverrides().batchSize.value_or(0), result);
@@ -411,9 +388,16 @@ int driver::runEval() {
   return 0;
 }
 
-/// Writes one set as <dir>/<name>_x.npy and <dir>/<name>_y.npy.
+/// Writes one set as <dir>/<name>_x.npy, <name>_y.npy and <name>_index.npy
+/// (the source's sample numbers).
 static Status writeSet(const std::string &dir, const std::string &name,
-                       const data::Dataset &set) {
+                       const data::Dataset &set,
+                       const std::vector<int64_t> &indices) {
+  int64_t count = int64_t(indices.size());
+  if (Status s = writeNpy(dir + "/" + name + "_index.npy", NR_I64, &count, 1,
+                          indices.data());
+      !s)
+    return s;
   std::vector<int64_t> shape = {set.numSamples};
   shape.insert(shape.end(), set.featureShape.begin(), set.featureShape.end());
   if (Status s = writeNpy(dir + "/" + name + "_x.npy", NR_F32, shape.data(),
@@ -449,10 +433,12 @@ int driver::runData() {
     return fail(std::move(err));
   if (auto ec = llvm::sys::fs::create_directories(dataOut))
     return fail("cannot create " + dataOut + ": " + ec.message());
-  if (Status s = writeSet(dataOut, "train", prepared.train); !s)
+  if (Status s = writeSet(dataOut, "train", prepared.train,
+                          prepared.trainIndices); !s)
     return fail(s);
   if (prepared.hasTest)
-    if (Status s = writeSet(dataOut, "test", prepared.test); !s)
+    if (Status s = writeSet(dataOut, "test", prepared.test,
+                            prepared.testIndices); !s)
       return fail(s);
   if (model->data.standardize) {
     int64_t n = int64_t(prepared.mean.size());

@@ -80,6 +80,9 @@ struct PreparedData {
   /// StandardScaler; a constant feature gets 1), else empty. The features
   /// are returned unscaled: the model applies them.
   std::vector<float> mean, stddev;
+  /// Which samples of the source (numbered in file order, files in the
+  /// order given) went to each set, in set order.
+  std::vector<int64_t> trainIndices, testIndices;
   /// Text sources: the vocabulary fitted on the training split.
   Vocabulary vocabulary;
   /// One line for the user: what was read and how it was split.
