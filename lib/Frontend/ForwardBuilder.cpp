@@ -38,13 +38,18 @@ ForwardBuilder::ForwardBuilder(MLIRContext &context, StringRef modelName,
 
 ForwardBuilder::~ForwardBuilder() = default;
 
-void ForwardBuilder::addArgAttrs(StringRef role, StringRef name) {
+void ForwardBuilder::addArgAttrs(StringRef role, StringRef name,
+                                 bool trainable) {
   MLIRContext *ctx = opBuilder.getContext();
-  argAttrs.push_back(DictionaryAttr::get(
-      ctx, {NamedAttribute(StringAttr::get(ctx, kRoleAttrName),
-                           StringAttr::get(ctx, role)),
-            NamedAttribute(StringAttr::get(ctx, kNameAttrName),
-                           StringAttr::get(ctx, name))}));
+  SmallVector<NamedAttribute> attrs = {
+      NamedAttribute(StringAttr::get(ctx, kRoleAttrName),
+                     StringAttr::get(ctx, role)),
+      NamedAttribute(StringAttr::get(ctx, kNameAttrName),
+                     StringAttr::get(ctx, name))};
+  if (!trainable)
+    attrs.push_back(NamedAttribute(StringAttr::get(ctx, kTrainableAttrName),
+                                   BoolAttr::get(ctx, false)));
+  argAttrs.push_back(DictionaryAttr::get(ctx, attrs));
 }
 
 Value ForwardBuilder::addInput(StringRef name, RankedTensorType type,
@@ -55,9 +60,9 @@ Value ForwardBuilder::addInput(StringRef name, RankedTensorType type,
 }
 
 Value ForwardBuilder::addParam(StringRef name, RankedTensorType type,
-                               Location loc) {
+                               Location loc, bool trainable) {
   ++numParams;
-  addArgAttrs("param", name);
+  addArgAttrs("param", name, trainable);
   return asFunc(function).getBody().front().addArgument(type, loc);
 }
 

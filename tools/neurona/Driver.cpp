@@ -151,6 +151,7 @@ llvm::Error LoadedModel::load(llvm::StringRef path, bool training) {
     auto model = importModelFile(*ctx, path);
     if (!model)
       return model.takeError();
+    data = model->data;
     CompileOptions options;
     options.runtimeDir = runtimeDirectory();
     if (training) {

@@ -32,6 +32,9 @@ inline llvm::cl::SubCommand
                  "Train a model on a data set and save its parameters");
 inline llvm::cl::SubCommand
     evalCommand("eval", "Report a model's loss and accuracy on a data set");
+inline llvm::cl::SubCommand
+    dataCommand("data", "Prepare a model's data as its `data` section says "
+                        "and write the sets as .npy files");
 inline llvm::cl::OptionCategory
     trainingCategory("Training recipe (overrides the model's `train` section)");
 
@@ -39,6 +42,7 @@ int runCompile();
 int runRun();
 int runTrain();
 int runEval();
+int runData();
 
 /// Prints "neurona: error: <message>" and returns 1.
 int fail(const llvm::Twine &message);
@@ -75,10 +79,13 @@ public:
   /// `training` adds the gradients and train_step entries when compiling.
   llvm::Error load(llvm::StringRef path, bool training);
   nr_model *get() const { return model; }
+  /// The `data` section of a `.nn` model (Kind::None for anything else).
+  const data::DataSpec &dataSpec() const { return data; }
 
 private:
   nr_model *model = nullptr;
   std::string tempDir;
+  data::DataSpec data;
 };
 
 } // namespace neurona::driver

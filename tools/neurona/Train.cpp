@@ -7,10 +7,12 @@
 #include "Driver.h"
 
 #include "neurona/Data/Dataset.h"
+#include "neurona/Runtime/NPY.h"
 #include "neurona/Runtime/FileIO.h"
 #include "neurona/Train/Interrupt.h"
 #include "neurona/Train/Trainer.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -26,7 +28,8 @@ namespace cl = llvm::cl;
 static cl::opt<std::string> modelPath(cl::Positional,
                                       cl::desc("<model.onnx|model.nn|lib.so>"),
                                       cl::Required, cl::sub(trainCommand),
-                                      cl::sub(evalCommand));
+                                      cl::sub(evalCommand),
+                                      cl::sub(dataCommand));
 static cl::opt<std::string> dataDir(
     "data-dir",
     cl::desc("Folder with MNIST-style IDX files: train-images-idx3-ubyte, "
@@ -74,6 +77,16 @@ static cl::opt<uint64_t> seed("seed",
                               cl::init(0), cl::sub(trainCommand));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(trainCommand));
+static cl::list<std::string>
+    dataFiles("data",
+              cl::desc("Replace the files of the model's `data` section "
+                       "(repeat for a source of several files)"),
+              cl::value_desc("path"), cl::sub(trainCommand),
+              cl::sub(evalCommand), cl::sub(dataCommand));
+static cl::opt<std::string> dataOut("out",
+                                    cl::desc("Folder for the prepared sets"),
+                                    cl::value_desc("dir"), cl::Required,
+                                    cl::sub(dataCommand));
 
 /// Finds `<dir>/<stem>` or `<dir>/<stem>.gz`.
 static std::string findIdx(llvm::StringRef dir, llvm::StringRef stem) {
@@ -101,6 +114,63 @@ static llvm::Error loadSet(const std::string &features,
         "--test-data/--test-labels");
   if (Status s = data::loadDataset(features, targets, flatten, out); !s)
     return llvm::createStringError(s.getMessage());
+  return llvm::Error::success();
+}
+
+/// Whether the data comes from the model's `data` section: it has one, and
+/// no data option names other files.
+static bool useDataSection(const LoadedModel &loaded) {
+  return loaded.dataSpec().present() && dataDir.empty() && trainData.empty() &&
+         trainLabels.empty() && testData.empty() && testLabels.empty();
+}
+
+/// Reads and prepares the data of the model's `data` section, with --data
+/// replacing its files.
+static llvm::Error prepareSectionData(data::DataSpec spec, bool flatten,
+                                      data::PreparedData &out) {
+  if (!dataFiles.empty()) {
+    bool single = spec.kind == data::DataSpec::Kind::Idx ||
+                  spec.kind == data::DataSpec::Kind::Csv;
+    if (single && dataFiles.size() != 1)
+      return llvm::createStringError(
+          "--data: the model's source reads one " +
+          std::string(spec.kind == data::DataSpec::Kind::Idx ? "folder"
+                                                             : "file") +
+          ", got " + std::to_string(dataFiles.size()) + " paths");
+    if (spec.kind == data::DataSpec::Kind::TextFiles &&
+        dataFiles.size() != spec.paths.size())
+      return llvm::createStringError(
+          "--data: the model's source has one file per class (" +
+          std::to_string(spec.paths.size()) + "), got " +
+          std::to_string(dataFiles.size()) + " paths");
+    spec.paths.assign(dataFiles.begin(), dataFiles.end());
+  }
+  if (Status s = data::prepareData(spec, flatten, out); !s)
+    return llvm::createStringError("data section (" + spec.origin +
+                                   "): " + s.getMessage());
+  return llvm::Error::success();
+}
+
+/// Writes the training split's statistics into the model's standardization
+/// parameters.
+static llvm::Error setStatistics(nr_model *model, const data::DataSpec &spec,
+                                 const std::vector<int64_t> &featureShape,
+                                 data::PreparedData &prepared) {
+  if (!spec.standardize)
+    return llvm::Error::success();
+  for (auto [name, values] :
+       {std::pair(&spec.meanParam, &prepared.mean),
+        std::pair(&spec.stdParam, &prepared.stddev)}) {
+    nr_tensor t = nr_tensor();
+    t.dtype = NR_F32;
+    t.rank = int32_t(featureShape.size());
+    for (int32_t d = 0; d < t.rank; ++d)
+      t.shape[d] = featureShape[size_t(d)];
+    t.data = values->data();
+    if (nr_status s = nr_model_set_param(model, name->c_str(), &t))
+      return llvm::createStringError(llvm::Twine(nr_status_string(s)) + ": " +
+                                     nr_last_error());
+  }
   return llvm::Error::success();
 }
 
@@ -173,21 +243,34 @@ int driver::runTrain() {
                               "--training");
 
   bool flatten = wantsFlatInput(model);
-  std::string trainX = trainData, trainY = trainLabels, testX = testData,
-              testY = testLabels;
-  if (!dataDir.empty()) {
-    trainX = findIdx(dataDir, "train-images-idx3-ubyte");
-    trainY = findIdx(dataDir, "train-labels-idx1-ubyte");
-    testX = findIdx(dataDir, "t10k-images-idx3-ubyte");
-    testY = findIdx(dataDir, "t10k-labels-idx1-ubyte");
-  }
   data::Dataset trainSet, testSet;
-  if (auto err = loadSet(trainX, trainY, flatten, trainSet))
-    return failed(std::move(err));
-  bool haveTest = !testX.empty() || !testY.empty();
-  if (haveTest)
-    if (auto err = loadSet(testX, testY, flatten, testSet))
+  bool haveTest = false;
+  data::PreparedData prepared;
+  bool fromSection = useDataSection(loaded);
+  if (fromSection) {
+    if (auto err = prepareSectionData(loaded.dataSpec(), flatten, prepared))
       return failed(std::move(err));
+    trainSet = std::move(prepared.train);
+    testSet = std::move(prepared.test);
+    haveTest = prepared.hasTest;
+    if (!quiet)
+      llvm::outs() << "data: " << prepared.summary << "\n";
+  } else {
+    std::string trainX = trainData, trainY = trainLabels, testX = testData,
+                testY = testLabels;
+    if (!dataDir.empty()) {
+      trainX = findIdx(dataDir, "train-images-idx3-ubyte");
+      trainY = findIdx(dataDir, "train-labels-idx1-ubyte");
+      testX = findIdx(dataDir, "t10k-images-idx3-ubyte");
+      testY = findIdx(dataDir, "t10k-labels-idx1-ubyte");
+    }
+    if (auto err = loadSet(trainX, trainY, flatten, trainSet))
+      return failed(std::move(err));
+    haveTest = !testX.empty() || !testY.empty();
+    if (haveTest)
+      if (auto err = loadSet(testX, testY, flatten, testSet))
+        return failed(std::move(err));
+  }
 
   train::TrainOptions options;
   RecipeOverrides overrides = recipeOverrides();
@@ -195,10 +278,19 @@ int driver::runTrain() {
   options.batchSize = overrides.batchSize.value_or(0);
   options.learningRate = overrides.learningRate.value_or(0);
   options.seed = seed;
-  options.initParams = params.empty();
-  if (!params.empty())
-    if (nr_status s = nr_model_load_params(model, params.c_str()))
-      return failed(llvm::Twine(nr_status_string(s)) + ": " + nr_last_error());
+  // Parameters are set up here rather than by the trainer, so that the
+  // data's statistics can go in after initialisation.
+  options.initParams = false;
+  nr_status initStatus = params.empty()
+                             ? nr_model_init_params(model, seed)
+                             : nr_model_load_params(model, params.c_str());
+  if (initStatus)
+    return failed(llvm::Twine(nr_status_string(initStatus)) + ": " +
+                  nr_last_error());
+  if (fromSection)
+    if (auto err = setStatistics(model, loaded.dataSpec(),
+                                   trainSet.featureShape, prepared))
+      return failed(std::move(err));
   options.testSet = haveTest ? &testSet : nullptr;
   options.curvesPath = curves.empty() ? "" : partialPath(curves);
   options.checkpointPath = checkpoint.empty() ? "" : partialPath(checkpoint);
@@ -262,14 +354,27 @@ int driver::runEval() {
   if (!params.empty())
     if (nr_status s = nr_model_load_params(model, params.c_str()))
       return failRuntime(s);
-  std::string x = testData, y = testLabels;
-  if (!dataDir.empty()) {
-    x = findIdx(dataDir, "t10k-images-idx3-ubyte");
-    y = findIdx(dataDir, "t10k-labels-idx1-ubyte");
-  }
   data::Dataset set;
-  if (auto err = loadSet(x, y, wantsFlatInput(model), set))
-    return fail(std::move(err));
+  if (useDataSection(loaded)) {
+    // The test split of the model's own data; the statistics and weights
+    // come from --params.
+    data::PreparedData prepared;
+    if (auto err = prepareSectionData(loaded.dataSpec(), wantsFlatInput(model), prepared))
+      return fail(std::move(err));
+    if (!prepared.hasTest)
+      return fail("the model's data section has no test set: add "
+                  "`test_split = 0.2` to it, or pass --test-data and "
+                  "--test-labels");
+    set = std::move(prepared.test);
+  } else {
+    std::string x = testData, y = testLabels;
+    if (!dataDir.empty()) {
+      x = findIdx(dataDir, "t10k-images-idx3-ubyte");
+      y = findIdx(dataDir, "t10k-labels-idx1-ubyte");
+    }
+    if (auto err = loadSet(x, y, wantsFlatInput(model), set))
+      return fail(std::move(err));
+  }
   train::EvalResult result;
   if (Status s = train::evaluate(
           model, set, recipeOverrides().batchSize.value_or(0), result);
@@ -280,5 +385,81 @@ int driver::runEval() {
   if (!std::isnan(result.accuracy))
     llvm::outs() << "  accuracy " << llvm::format("%.4f", result.accuracy);
   llvm::outs() << "\n";
+  return 0;
+}
+
+/// Writes one set as <dir>/<name>_x.npy, <name>_y.npy and <name>_index.npy
+/// (the source's sample numbers).
+static Status writeSet(const std::string &dir, const std::string &name,
+                       const data::Dataset &set,
+                       const std::vector<int64_t> &indices) {
+  int64_t count = int64_t(indices.size());
+  if (Status s = writeNpy(dir + "/" + name + "_index.npy", NR_I64, &count, 1,
+                          indices.data());
+      !s)
+    return s;
+  std::vector<int64_t> shape = {set.numSamples};
+  shape.insert(shape.end(), set.featureShape.begin(), set.featureShape.end());
+  if (Status s = writeNpy(dir + "/" + name + "_x.npy", NR_F32, shape.data(),
+                          shape.size(), set.features.data());
+      !s)
+    return s;
+  std::string targets = dir + "/" + name + "_y.npy";
+  if (set.targetKind == data::TargetKind::Labels)
+    return writeNpy(targets, NR_I64, &set.numSamples, 1, set.labels.data());
+  shape = {set.numSamples};
+  shape.insert(shape.end(), set.targetShape.begin(), set.targetShape.end());
+  return writeNpy(targets, NR_F32, shape.data(), shape.size(),
+                  set.targets.data());
+}
+
+int driver::runData() {
+  auto ctx = createCompilerContext();
+  auto model = importModelFile(*ctx, modelPath);
+  if (!model)
+    return fail(model.takeError());
+  if (!model->data.present())
+    return fail(modelPath + " has no data section");
+  // Images stay 2-D only for models that take them so (convolutions).
+  bool flatten = true;
+  model->module->walk([&](mlir::func::FuncOp fn) {
+    if (fn.getSymName() == "forward" && fn.getNumArguments() > 0)
+      if (auto t = llvm::dyn_cast<mlir::RankedTensorType>(
+              fn.getArgumentTypes()[0]))
+        flatten = t.getRank() <= 2;
+  });
+  data::PreparedData prepared;
+  if (auto err = prepareSectionData(model->data, flatten, prepared))
+    return fail(std::move(err));
+  if (auto ec = llvm::sys::fs::create_directories(dataOut))
+    return fail("cannot create " + dataOut + ": " + ec.message());
+  if (Status s = writeSet(dataOut, "train", prepared.train,
+                          prepared.trainIndices); !s)
+    return fail(s);
+  if (prepared.hasTest)
+    if (Status s = writeSet(dataOut, "test", prepared.test,
+                            prepared.testIndices); !s)
+      return fail(s);
+  if (model->data.standardize) {
+    int64_t n = int64_t(prepared.mean.size());
+    if (Status s = writeNpy(dataOut + "/mean.npy", NR_F32, &n, 1,
+                            prepared.mean.data());
+        !s)
+      return fail(s);
+    if (Status s = writeNpy(dataOut + "/std.npy", NR_F32, &n, 1,
+                            prepared.stddev.data());
+        !s)
+      return fail(s);
+  }
+  if (prepared.vocabulary.capacity() > 0) {
+    std::string words;
+    for (const std::string &w : prepared.vocabulary.wordList())
+      words += w + "\n";
+    if (Status s = writeFileAtomically(dataOut + "/vocabulary.txt",
+                                       words.data(), words.size());
+        !s)
+      return fail(s);
+  }
+  llvm::outs() << prepared.summary << "\nwritten to " << dataOut << "\n";
   return 0;
 }

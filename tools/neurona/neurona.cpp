@@ -29,7 +29,8 @@ int main(int argc, char **argv) {
       "  neurona compile MODEL --emit=mlir|mlir-llvm|llvm|obj|lib|exe -o OUT\n"
       "  neurona run MODEL --input a.npy [...] --output y.npy [...]\n"
       "  neurona train MODEL --data-dir DIR --save params.npz\n"
-      "  neurona eval MODEL --params params.npz --data-dir DIR\n\n"
+      "  neurona eval MODEL --params params.npz --data-dir DIR\n"
+      "  neurona data MODEL.nn --out DIR\n\n"
       "MODEL is a .onnx or .nn file, or a shared library from `compile`.\n");
   if (compileCommand)
     return runCompile();
@@ -39,5 +40,7 @@ int main(int argc, char **argv) {
     return runTrain();
   if (evalCommand)
     return runEval();
+  if (dataCommand)
+    return runData();
   return fail("no subcommand given; see `neurona --help`");
 }

@@ -122,7 +122,7 @@ TEST(DSLParser, ErrorsPointAtTheProblem) {
             "model {\n"
             "      ^");
   EXPECT_EQ(parseError("dense(10)"),
-            "t.nn:1:1: error: expected 'model' or 'train', found identifier "
+            "t.nn:1:1: error: expected 'model', 'train' or 'data', found identifier "
             "'dense'\n"
             "dense(10)\n"
             "^");

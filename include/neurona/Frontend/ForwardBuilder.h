@@ -33,6 +33,9 @@ namespace neurona {
 
 /// Argument and result attribute names of `forward`.
 inline constexpr llvm::StringLiteral kRoleAttrName = "nn.role";
+/// `nn.trainable = false` on a parameter the data fixes: nn-autodiff passes
+/// it through train_step unchanged.
+inline constexpr llvm::StringLiteral kTrainableAttrName = "nn.trainable";
 inline constexpr llvm::StringLiteral kNameAttrName = "nn.name";
 
 class ForwardBuilder {
@@ -48,9 +51,10 @@ public:
   /// Appends a data input. All inputs must come before the first parameter.
   mlir::Value addInput(llvm::StringRef name, mlir::RankedTensorType type,
                        mlir::Location loc);
-  /// Appends a trainable parameter.
+  /// Appends a parameter; `trainable = false` marks it `nn.trainable =
+  /// false`.
   mlir::Value addParam(llvm::StringRef name, mlir::RankedTensorType type,
-                       mlir::Location loc);
+                       mlir::Location loc, bool trainable = true);
   /// Appends a result of `forward`.
   void addOutput(llvm::StringRef name, mlir::Value value);
 
@@ -61,7 +65,8 @@ public:
   finish(llvm::StringRef errorPrefix);
 
 private:
-  void addArgAttrs(llvm::StringRef role, llvm::StringRef name);
+  void addArgAttrs(llvm::StringRef role, llvm::StringRef name,
+                   bool trainable = true);
 
   mlir::OwningOpRef<mlir::ModuleOp> module;
   mlir::Operation *function = nullptr;

@@ -14,6 +14,8 @@
 #ifndef NEURONA_FRONTEND_IMPORTEDMODEL_H
 #define NEURONA_FRONTEND_IMPORTEDMODEL_H
 
+#include "neurona/Data/Source.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -32,6 +34,10 @@ struct ParamSpec {
   /// holds the initial values (ONNX initializers).
   std::string init;
   std::vector<float> values;
+  /// False for values the data fixes rather than training (the input's
+  /// standardization statistics): `forward` marks the argument with
+  /// `nn.trainable = false`, and train_step passes it through unchanged.
+  bool trainable = true;
 };
 
 /// The training recipe of a model (the DSL's `train` section); command-line
@@ -56,6 +62,8 @@ struct ImportedModel {
   std::string name;
   std::vector<ParamSpec> params;
   TrainSpec train;
+  /// The DSL's `data` section; Kind::None when there is none.
+  data::DataSpec data;
 };
 
 } // namespace neurona

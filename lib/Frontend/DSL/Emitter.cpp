@@ -14,6 +14,8 @@
 
 #include "Emitter.h"
 
+#include "neurona/Dialect/NN/IR/NNOps.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -39,14 +41,16 @@ Location ModelEmitter::loc(SourceLoc where) const {
 
 Value ModelEmitter::addParam(const std::string &name,
                              llvm::ArrayRef<int64_t> shape,
-                             llvm::StringRef init, SourceLoc where) {
+                             llvm::StringRef init, SourceLoc where,
+                             bool trainable) {
   ParamSpec spec;
   spec.name = name;
   spec.shape.assign(shape.begin(), shape.end());
   spec.init = init.str();
+  spec.trainable = trainable;
   params.push_back(std::move(spec));
   auto type = RankedTensorType::get(shape, Float32Type::get(context));
-  return forward.addParam(name, type, loc(where));
+  return forward.addParam(name, type, loc(where), trainable);
 }
 
 Error ModelEmitter::defineName(const std::string &name, SourceLoc where,
@@ -86,6 +90,18 @@ Error ModelEmitter::emitInput(const ast::InputStmt &stmt) {
       stmt.name, RankedTensorType::get(shape, Float32Type::get(context)),
       loc(stmt.nameLoc));
   current.producer = "input";
+  if (standardize) {
+    // Names of the statistics cannot clash with layers': those have no dot.
+    llvm::ArrayRef<int64_t> features = llvm::ArrayRef(shape).drop_front();
+    Value mean = addParam(stmt.name + ".mean", features, "zeros", stmt.nameLoc,
+                          /*trainable=*/false);
+    Value std = addParam(stmt.name + ".std", features, "ones", stmt.nameLoc,
+                         /*trainable=*/false);
+    OpBuilder &b = builder();
+    Location where = loc(stmt.nameLoc);
+    Value centered = nn::SubOp::create(b, where, current.value, mean);
+    current.value = nn::DivOp::create(b, where, centered, std);
+  }
   return defineName(stmt.name, stmt.nameLoc, current, /*automatic=*/false);
 }
 

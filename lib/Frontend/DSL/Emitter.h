@@ -53,6 +53,9 @@ enum class ArgKind {
   Bool,
   /// An integer, or a string or name such as `padding="same"`.
   IntegerOrString,
+  String,
+  /// A string or a list of strings: `"a.txt"`, `["a.txt", "b.txt"]`.
+  Strings,
 };
 
 /// One parameter a call accepts. Only leading parameters may be positional.
@@ -152,7 +155,12 @@ public:
   mlir::Location loc(SourceLoc where) const;
   /// Adds parameter `name` of `shape` with initializer `init`.
   mlir::Value addParam(const std::string &name, llvm::ArrayRef<int64_t> shape,
-                       llvm::StringRef init, SourceLoc where);
+                       llvm::StringRef init, SourceLoc where,
+                       bool trainable = true);
+  /// Makes the model standardize its input, (x - mean) / std, with the
+  /// statistics as untrained parameters `<input>.mean` and `<input>.std`
+  /// that the data section's preparation fills in. Call before emitBody.
+  void standardizeInput() { standardize = true; }
 
 private:
   llvm::Error emitInput(const ast::InputStmt &input);
@@ -173,11 +181,21 @@ private:
   llvm::StringMap<unsigned> kindCounts;
   std::optional<ast::InputStmt> input;
   ValueInfo current;
+  bool standardize = false;
 };
 
 //===----------------------------------------------------------------------===//
-// Training
+// Training and data
 //===----------------------------------------------------------------------===//
+
+/// The data section of a model: where its data comes from and how it is
+/// prepared. Relative paths are taken from `baseDir` (the `.nn` file's
+/// folder). The input's shape is checked where the data fixes it (bag of
+/// words: one element per vocabulary id).
+llvm::Expected<data::DataSpec> buildDataSpec(const ast::TrainDecl &section,
+                                             const ast::ModelDecl &model,
+                                             llvm::StringRef baseDir,
+                                             const SourceDiagnostics &diags);
 
 /// The training recipe of `train`, checked against the outputs of the model
 /// it trains.

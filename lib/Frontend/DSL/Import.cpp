@@ -15,6 +15,7 @@
 #include "neurona/Frontend/DSL/DSLParser.h"
 
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
 using llvm::Error;
 using llvm::Expected;
@@ -52,6 +53,13 @@ Expected<ImportedModel> importDSLSource(mlir::MLIRContext &context,
                          train->loc, "the first one is here");
   }
 
+  if (program->data.size() > 1)
+    return diags.error(program->data[1].loc,
+                       "several data sections are not supported yet",
+                       program->data[0].loc, "the first one is here");
+  const dsl::ast::TrainDecl *dataSection =
+      program->data.empty() ? nullptr : &program->data.front();
+
   const dsl::ast::ModelDecl *selected = &program->models.front();
   if (train && !train->model.empty()) {
     auto it = models.find(train->model);
@@ -66,10 +74,30 @@ Expected<ImportedModel> importDSLSource(mlir::MLIRContext &context,
     }
     selected = it->second;
   }
+  if (dataSection && !dataSection->model.empty() &&
+      dataSection->model != selected->name)
+    return diags.error(dataSection->modelLoc,
+                       "the data section is for model '" +
+                           dataSection->model + "', but model '" +
+                           selected->name + "' is the one trained",
+                       train ? train->loc : selected->nameLoc,
+                       train ? "the train section is here"
+                             : "the first model is here");
+  data::DataSpec dataSpec;
+  if (dataSection) {
+    auto built = dsl::buildDataSpec(*dataSection, *selected,
+                                    llvm::sys::path::parent_path(bufferName),
+                                    diags);
+    if (!built)
+      return built.takeError();
+    dataSpec = std::move(*built);
+  }
 
   std::optional<ImportedModel> result;
   for (const dsl::ast::ModelDecl &model : program->models) {
     dsl::ModelEmitter emitter(context, model, diags);
+    if (&model == selected && dataSpec.standardize)
+      emitter.standardizeInput();
     if (Error err = emitter.emitBody())
       return err;
     TrainSpec spec;
@@ -85,6 +113,7 @@ Expected<ImportedModel> importDSLSource(mlir::MLIRContext &context,
       return imported.takeError();
     if (&model == selected) {
       imported->train = std::move(spec);
+      imported->data = dataSpec;
       result = std::move(*imported);
     }
   }

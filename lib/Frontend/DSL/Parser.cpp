@@ -75,7 +75,8 @@ private:
 
   // Grammar rules.
   Error parseModel(ast::Program &program);
-  Error parseTrain(ast::Program &program);
+  Error parseSection(std::vector<ast::TrainDecl> &sections,
+                     llvm::StringRef kind);
   Error parseStatement(ast::ModelDecl &model);
   Error parseInput(ast::ModelDecl &model);
   Error parseOutput(ast::ModelDecl &model);
@@ -131,9 +132,12 @@ Expected<ast::Program> Parser::parseProgram() {
     if (tok.is(TokenKind::KwModel))
       err = parseModel(program);
     else if (tok.is(TokenKind::KwTrain))
-      err = parseTrain(program);
+      err = parseSection(program.trains, "train");
+    // `data` is a keyword only here, so models may still use it as a name.
+    else if (tok.is(TokenKind::Identifier) && tok.spelling == "data")
+      err = parseSection(program.data, "data");
     else
-      err = unexpected("'model' or 'train'");
+      err = unexpected("'model', 'train' or 'data'");
     if (err)
       return err;
   }
@@ -413,25 +417,27 @@ Expected<ast::Expr> Parser::parseExpr() {
   }
 }
 
-Error Parser::parseTrain(ast::Program &program) {
-  ast::TrainDecl train;
-  train.loc = tok.loc;
-  consume(); // 'train'
+Error Parser::parseSection(std::vector<ast::TrainDecl> &sections,
+                           llvm::StringRef kind) {
+  ast::TrainDecl section;
+  section.loc = tok.loc;
+  consume(); // 'train' or 'data'
   if (tok.is(TokenKind::Identifier)) {
-    train.model = tok.spelling.str();
-    train.modelLoc = tok.loc;
+    section.model = tok.spelling.str();
+    section.modelLoc = tok.loc;
     consume();
   }
   SourceLoc open = tok.loc;
   if (!consumeIf(TokenKind::LBrace))
-    return unexpected("'{' to open the train section");
+    return unexpected("'{' to open the " + kind + " section");
   while (!tok.is(TokenKind::RBrace)) {
     if (tok.is(TokenKind::EndOfFile))
-      return missing("'}' at the end of the train section", open,
+      return missing("'}' at the end of the " + kind + " section", open,
                      "to match this '{'");
     ast::TrainEntry entry;
     if (!tok.is(TokenKind::Identifier))
-      return unexpected("a setting such as 'loss = ...'");
+      return unexpected(kind == "train" ? "a setting such as 'loss = ...'"
+                                        : "a setting such as 'source = ...'");
     entry.key = tok.spelling.str();
     entry.keyLoc = tok.loc;
     consume();
@@ -441,11 +447,11 @@ Error Parser::parseTrain(ast::Program &program) {
     if (!value)
       return value.takeError();
     entry.value = std::move(*value);
-    train.entries.push_back(std::move(entry));
+    section.entries.push_back(std::move(entry));
     consumeIf(TokenKind::Semicolon);
   }
   consume(); // '}'
-  program.trains.push_back(std::move(train));
+  sections.push_back(std::move(section));
   return Error::success();
 }
 

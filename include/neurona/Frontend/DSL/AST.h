@@ -100,14 +100,15 @@ struct ModelDecl {
   std::vector<Statement> body;
 };
 
-/// `key = value` in a train section.
+/// `key = value` in a train or data section.
 struct TrainEntry {
   std::string key;
   SourceLoc keyLoc;
   Expr value;
 };
 
-/// `train [MODEL] { entries }`.
+/// `train [MODEL] { entries }`, and `data [MODEL] { entries }`, which has
+/// the same shape.
 struct TrainDecl {
   /// Empty when the section does not name its model.
   std::string model;
@@ -120,6 +121,7 @@ struct TrainDecl {
 struct Program {
   std::vector<ModelDecl> models;
   std::vector<TrainDecl> trains;
+  std::vector<TrainDecl> data;
 };
 
 } // namespace neurona::dsl::ast

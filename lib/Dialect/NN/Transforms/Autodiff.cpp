@@ -32,6 +32,10 @@ namespace {
 
 constexpr StringLiteral kRole = "nn.role";
 constexpr StringLiteral kName = "nn.name";
+/// `nn.trainable = false` marks a parameter the data fixes (input
+/// statistics): it has no gradient result, no optimizer state and no
+/// param_out, so the runtime keeps its buffer as it is.
+constexpr StringLiteral kTrainable = "nn.trainable";
 
 /// One argument or result of a generated function.
 struct Slot {
@@ -82,6 +86,7 @@ public:
     // A pass instance may run on several modules.
     inputArgs.clear();
     paramArgs.clear();
+    trainableParam.clear();
     usedNames.clear();
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
@@ -101,6 +106,8 @@ public:
 
 private:
   SmallVector<unsigned> inputArgs, paramArgs;
+  /// Per entry of paramArgs: false for `nn.trainable = false`.
+  SmallVector<bool> trainableParam;
   /// Every name in use, so that generated ones (target, lr, loss, optimizer
   /// state) never shadow a user's: the runtime binds by name.
   llvm::StringSet<> usedNames;
@@ -138,9 +145,11 @@ private:
   LogicalResult classifyArguments(func::FuncOp forward) {
     for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
       auto role = forward.getArgAttrOfType<StringAttr>(i, kRole);
-      if (role && role.getValue() == "param")
+      if (role && role.getValue() == "param") {
         paramArgs.push_back(i);
-      else if (!role || role.getValue() == "input")
+        auto trainable = forward.getArgAttrOfType<BoolAttr>(i, kTrainable);
+        trainableParam.push_back(!trainable || trainable.getValue());
+      } else if (!role || role.getValue() == "input")
         inputArgs.push_back(i);
       else
         return forward.emitError("nn-autodiff: argument ")
@@ -154,8 +163,9 @@ private:
     for (unsigned r = 0; r < forward.getNumResults(); ++r)
       if (auto name = forward.getResultAttrOfType<StringAttr>(r, kName))
         usedNames.insert(name.getValue());
-    if (paramArgs.empty())
-      return forward.emitError("nn-autodiff: forward has no parameters");
+    if (!llvm::is_contained(trainableParam, true))
+      return forward.emitError("nn-autodiff: forward has no trainable "
+                               "parameters");
     return success();
   }
 
@@ -272,9 +282,10 @@ private:
           {forward.getArgumentTypes()[i], "param", argName(forward, i).str()});
     Type scalar = RankedTensorType::get({}, Float32Type::get(&getContext()));
     results.push_back({scalar, "loss", lossName});
-    for (unsigned i : paramArgs)
-      results.push_back(
-          {forward.getArgumentTypes()[i], "grad", argName(forward, i).str()});
+    for (auto [k, i] : llvm::enumerate(paramArgs))
+      if (trainableParam[k])
+        results.push_back(
+            {forward.getArgumentTypes()[i], "grad", argName(forward, i).str()});
 
     func::FuncOp fn = createFunction(forward, "gradients", args, results);
     OpBuilder b = OpBuilder::atBlockEnd(&fn.getBody().front());
@@ -290,7 +301,9 @@ private:
     if (failed(diff))
       return failure();
     SmallVector<Value> rets{diff->loss};
-    llvm::append_range(rets, diff->paramGrads);
+    for (auto [k, g] : llvm::enumerate(diff->paramGrads))
+      if (trainableParam[k])
+        rets.push_back(g);
     func::ReturnOp::create(b, forward.getLoc(), rets);
     return success();
   }
@@ -312,7 +325,9 @@ private:
           {forward.getArgumentTypes()[i], "param", argName(forward, i).str()});
     // Optimizer state, named after the parameter it belongs to.
     SmallVector<Slot> state;
-    for (unsigned i : paramArgs) {
+    for (auto [k, i] : llvm::enumerate(paramArgs)) {
+      if (!trainableParam[k])
+        continue;
       Type t = forward.getArgumentTypes()[i];
       std::string name = argName(forward, i).str();
       if (adam) {
@@ -333,9 +348,10 @@ private:
                                  .getValue()
                                  .str()
                            : std::string("output")});
-    for (unsigned i : paramArgs)
-      results.push_back({forward.getArgumentTypes()[i], "param_out",
-                         argName(forward, i).str()});
+    for (auto [k, i] : llvm::enumerate(paramArgs))
+      if (trainableParam[k])
+        results.push_back({forward.getArgumentTypes()[i], "param_out",
+                           argName(forward, i).str()});
     for (const Slot &s : state)
       results.push_back({s.type, "state_out", s.name});
 
@@ -364,18 +380,24 @@ private:
     if (adam)
       step = AddOp::create(b, loc, stateArgs.back(),
                            ConstantOp::createScalar(b, loc, 1.0f));
+    // Optimizer state is laid out per trainable parameter.
+    unsigned t = 0;
     for (auto [k, p] : llvm::enumerate(params)) {
+      if (!trainableParam[k])
+        continue;
       Value g = diff->paramGrads[k];
+      unsigned slot = t++;
       if (adam) {
         auto upd = AdamUpdateOp::create(
-            b, loc, p, g, stateArgs[2 * k], stateArgs[2 * k + 1], lr, step,
+            b, loc, p, g, stateArgs[2 * slot], stateArgs[2 * slot + 1], lr,
+            step,
             b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
             b.getF32FloatAttr(epsilon));
         newParams.push_back(upd.getNewParam());
         newState.push_back(upd.getNewM());
         newState.push_back(upd.getNewV());
       } else if (momentumSgd) {
-        auto upd = SGDUpdateOp::create(b, loc, p, g, stateArgs[k], lr,
+        auto upd = SGDUpdateOp::create(b, loc, p, g, stateArgs[slot], lr,
                                        b.getF32FloatAttr(momentum));
         newParams.push_back(upd.getNewParam());
         newState.push_back(upd.getNewVelocity());

@@ -1,6 +1,6 @@
 // RUN: %neurona-opt %s -split-input-file -nn-autodiff -verify-diagnostics
 
-// expected-error @+1 {{nn-autodiff: forward has no parameters}}
+// expected-error @+1 {{nn-autodiff: forward has no trainable parameters}}
 func.func @forward(%x: tensor<?x4xf32> {nn.role = "input", nn.name = "x"}) -> tensor<?x4xf32> {
   %0 = nn.relu %x : tensor<?x4xf32>
   return %0 : tensor<?x4xf32>
@@ -35,4 +35,14 @@ func.func @forward(%x: tensor<?x4xf32> {nn.role = "input", nn.name = "x"},
   %p, %v = nn.sgd_update %w, %w, %w, %lr : tensor<4xf32>
   %2 = nn.mul %0, %p : tensor<?x4xf32>, tensor<4xf32>
   return %2 : tensor<?x4xf32>
+}
+
+// -----
+
+// Parameters the data fixes do not count as something to train.
+// expected-error @+1 {{nn-autodiff: forward has no trainable parameters}}
+func.func @forward(%x: tensor<?x4xf32> {nn.role = "input", nn.name = "x"},
+                   %m: tensor<4xf32> {nn.role = "param", nn.name = "x.mean", nn.trainable = false}) -> tensor<?x4xf32> {
+  %0 = nn.sub %x, %m : tensor<?x4xf32>, tensor<4xf32>
+  return %0 : tensor<?x4xf32>
 }

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Trains the course's models with Neurona and with PyTorch on the same
+recipe, the same data split and the same thread count, and prints the table
+rows of models/README.md.
+
+The data is what `neurona data MODEL --out DIR` writes from the model's
+`data` section, so both systems see the same arrays; PyTorch standardizes
+with the exported statistics, as the Neurona model does inside itself. The
+PyTorch networks mirror the `.nn` files (Glorot-uniform weights and zero
+biases, as the DSL's defaults), with the same optimizer, batch, epochs and
+shuffling each epoch. Figures are means and population standard deviations
+over the seeds; times are wall-clock seconds per run (training only for
+PyTorch; Neurona's include compiling the model).
+
+  bench/.venv/bin/python bench/course_models.py [--models houses,...]
+      [--seeds 0,1,2] [--threads 1]
+
+Use PyPI's torch (bench/.venv, from bench/setup.sh): Debian's python3-torch
+is linked to the reference BLAS and its times mean nothing.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def dense(sizes, act=nn.ReLU, out=None):
+    layers = []
+    for i in range(len(sizes) - 1):
+        lin = nn.Linear(sizes[i], sizes[i + 1])
+        nn.init.xavier_uniform_(lin.weight)
+        nn.init.zeros_(lin.bias)
+        layers.append(lin)
+        if i < len(sizes) - 2:
+            layers.append(act())
+    if out:
+        layers.append(out())
+    return nn.Sequential(*layers)
+
+
+# name -> (torch network, loss, optimizer(params) , batch, epochs, metric)
+RECIPES = {
+    "houses": (lambda: dense([18, 1]), "mse",
+               lambda p: torch.optim.SGD(p, lr=0.001), 64, 10, "rmse"),
+    "sentiment_logreg": (lambda: dense([2000, 1], out=nn.Sigmoid), "bce",
+                         lambda p: torch.optim.Adam(p, lr=0.001), 32, 20,
+                         "accuracy"),
+    "fashion_mlp": (lambda: dense([784, 128, 10]), "ce",
+                    lambda p: torch.optim.Adam(p, lr=0.001), 64, 5, "accuracy"),
+    "fashion_mlp_deep": (lambda: dense([784, 256, 128, 10]), "ce",
+                         lambda p: torch.optim.Adam(p, lr=0.001), 64, 10,
+                         "accuracy"),
+    "fashion_dense10": (lambda: dense([784, 10, 10, 10]), "ce",
+                        lambda p: torch.optim.Adam(p, lr=0.001), 64, 10,
+                        "accuracy"),
+}
+
+
+def run(cmd, env=None):
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode:
+        sys.exit("command failed: %s\n%s%s" % (" ".join(cmd), proc.stdout,
+                                               proc.stderr))
+    return proc.stdout
+
+
+def figure(metric, loss, acc):
+    return np.sqrt(loss) if metric == "rmse" else acc
+
+
+def neurona_run(neurona, model, seed, threads, work):
+    env = dict(os.environ, NEURONA_NUM_THREADS=str(threads),
+               OMP_NUM_THREADS=str(threads))
+    params = os.path.join(work, "p%d.npz" % seed)
+    start = time.perf_counter()
+    run([neurona, "train", model, "--seed", str(seed), "--quiet", "--save",
+         params], env)
+    seconds = time.perf_counter() - start
+    out = run([neurona, "eval", model, "--params", params], env)
+    loss = float(re.search(r"loss ([0-9.e+-]+)", out).group(1))
+    acc = re.search(r"accuracy ([0-9.e+-]+)", out)
+    return loss, float(acc.group(1)) if acc else float("nan"), seconds
+
+
+def torch_run(recipe, d, seed):
+    make, loss_kind, opt, batch, epochs, _ = recipe
+    torch.manual_seed(seed)
+    net = make()
+    optimizer = opt(net.parameters())
+    x, y = torch.from_numpy(d["train_x"]), torch.from_numpy(d["train_y"])
+    xt, yt = torch.from_numpy(d["test_x"]), torch.from_numpy(d["test_y"])
+    if "mean" in d:
+        mean, std = torch.from_numpy(d["mean"]), torch.from_numpy(d["std"])
+        x, xt = (x - mean) / std, (xt - mean) / std
+    if loss_kind == "ce":
+        lossf = nn.CrossEntropyLoss()
+    elif loss_kind == "bce":
+        lossf = nn.BCELoss()
+        y, yt = y.float().reshape(-1, 1), yt.float().reshape(-1, 1)
+    else:
+        lossf = nn.MSELoss()
+    gen = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch):
+            idx = order[i:i + batch]
+            optimizer.zero_grad()
+            lossf(net(x[idx]), y[idx]).backward()
+            optimizer.step()
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        pred = net(xt)
+        loss = float(lossf(pred, yt))
+        if loss_kind == "ce":
+            acc = float((pred.argmax(1) == yt).float().mean())
+        elif loss_kind == "bce":
+            acc = float(((pred > 0.5).float() == yt).float().mean())
+        else:
+            acc = float("nan")
+    return loss, acc, seconds
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--neurona", default=os.path.join(ROOT, "build/bin/neurona"))
+    p.add_argument("--models", default=",".join(RECIPES))
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    print("torch %s, %d thread(s), seeds %s" % (torch.__version__,
+                                                args.threads, seeds))
+    print("| model | metric | Neurona | s/run | PyTorch | s/run |")
+    print("|---|---|---|---|---|---|")
+    for name in args.models.split(","):
+        recipe = RECIPES[name]
+        metric = recipe[5]
+        model = os.path.join(ROOT, "models", name + ".nn")
+        with tempfile.TemporaryDirectory() as work:
+            run([args.neurona, "data", model, "--out", work])
+            d = {f[:-4]: np.load(os.path.join(work, f))
+                 for f in os.listdir(work) if f.endswith(".npy")}
+            ours, theirs = [], []
+            for seed in seeds:
+                loss, acc, s = neurona_run(args.neurona, model, seed,
+                                           args.threads, work)
+                ours.append((figure(metric, loss, acc), s))
+                loss, acc, s = torch_run(recipe, d, seed)
+                theirs.append((figure(metric, loss, acc), s))
+        fmt = "%.0f" if metric == "rmse" else "%.4f"
+        def cell(rows):
+            v = np.array([r[0] for r in rows])
+            return (fmt + " ± " + fmt) % (v.mean(), v.std())
+        print("| %s | test %s | %s | %.1f | %s | %.1f |" % (
+            name, metric, cell(ours), np.mean([r[1] for r in ours]),
+            cell(theirs), np.mean([r[1] for r in theirs])))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+//===- Source.cpp - A model's data, from files to sets --------------------===//
+//
+// Part of the Neurona project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "neurona/Data/Source.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <sys/stat.h>
+
+using namespace neurona;
+using namespace neurona::data;
+
+std::vector<int64_t> neurona::data::permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    order[size_t(i)] = i;
+  std::mt19937_64 engine(seed);
+  for (uint64_t i = uint64_t(n); i > 1; --i) {
+    // Rejection sampling removes modulo bias.
+    uint64_t limit = UINT64_MAX - UINT64_MAX % i;
+    uint64_t x;
+    do
+      x = engine();
+    while (x >= limit);
+    std::swap(order[i - 1], order[x % i]);
+  }
+  return order;
+}
+
+Dataset neurona::data::selectSamples(const Dataset &set,
+                                     const std::vector<int64_t> &indices) {
+  Dataset out;
+  out.numSamples = int64_t(indices.size());
+  out.featureShape = set.featureShape;
+  out.targetKind = set.targetKind;
+  out.targetShape = set.targetShape;
+  int64_t f = set.featureSize(), t = set.targetSize();
+  out.features.reserve(indices.size() * size_t(f));
+  for (int64_t i : indices) {
+    const float *x = set.sampleFeatures(i);
+    out.features.insert(out.features.end(), x, x + f);
+    if (set.targetKind == TargetKind::Labels)
+      out.labels.push_back(set.labels[size_t(i)]);
+    else
+      out.targets.insert(out.targets.end(), set.targets.begin() + i * t,
+                         set.targets.begin() + (i + 1) * t);
+  }
+  return out;
+}
+
+/// Splits `n` samples into (train, test) index lists: the test set is the
+/// last round(n * fraction) of a seeded permutation; both lists are sorted,
+/// so each set keeps the file's order.
+static void splitIndices(int64_t n, double fraction, uint64_t seed,
+                         std::vector<int64_t> &train,
+                         std::vector<int64_t> &test) {
+  std::vector<int64_t> order = permutation(n, seed);
+  int64_t numTest = int64_t(std::llround(double(n) * fraction));
+  train.assign(order.begin(), order.end() - numTest);
+  test.assign(order.end() - numTest, order.end());
+  std::sort(train.begin(), train.end());
+  std::sort(test.begin(), test.end());
+}
+
+static std::string joinPath(const std::string &dir, const std::string &name) {
+  std::string path = dir.empty() || dir.back() == '/' ? dir + name
+                                                      : dir + "/" + name;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    path += ".gz";
+  return path;
+}
+
+static Status checkSplit(const DataSpec &spec, int64_t n,
+                         const std::string &what) {
+  if (spec.testSplit < 0 || spec.testSplit >= 1)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         "the test split must lie in [0, 1), got " +
+                             std::to_string(spec.testSplit));
+  int64_t numTest = int64_t(std::llround(double(n) * spec.testSplit));
+  if (spec.testSplit > 0 && (numTest == 0 || numTest == n))
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         what + ": a test split of " +
+                             std::to_string(spec.testSplit) + " of " +
+                             std::to_string(n) +
+                             " samples leaves one of the sets empty");
+  return Status::success();
+}
+
+/// Splits a whole dataset into out.train and out.test by the spec.
+static Status splitDataset(const DataSpec &spec, Dataset all,
+                           const std::string &what, PreparedData &out) {
+  if (Status s = checkSplit(spec, all.numSamples, what); !s)
+    return s;
+  if (spec.testSplit == 0) {
+    out.trainIndices.resize(size_t(all.numSamples));
+    std::iota(out.trainIndices.begin(), out.trainIndices.end(), 0);
+    out.train = std::move(all);
+    return Status::success();
+  }
+  splitIndices(all.numSamples, spec.testSplit, spec.splitSeed,
+               out.trainIndices, out.testIndices);
+  out.train = selectSamples(all, out.trainIndices);
+  out.test = selectSamples(all, out.testIndices);
+  out.hasTest = true;
+  return Status::success();
+}
+
+static Status loadIdxSource(const DataSpec &spec, bool flatten,
+                            PreparedData &out) {
+  const std::string &dir = spec.paths.at(0);
+  Dataset all;
+  if (Status s = loadIdx(joinPath(dir, "train-images-idx3-ubyte"),
+                         joinPath(dir, "train-labels-idx1-ubyte"), flatten,
+                         all);
+      !s)
+    return s;
+  if (spec.testSplit > 0)
+    return splitDataset(spec, std::move(all), dir, out);
+  out.trainIndices.resize(size_t(all.numSamples));
+  std::iota(out.trainIndices.begin(), out.trainIndices.end(), 0);
+  out.train = std::move(all);
+  std::string testImages = joinPath(dir, "t10k-images-idx3-ubyte");
+  struct stat st;
+  if (::stat(testImages.c_str(), &st) == 0) {
+    if (Status s = loadIdx(testImages, joinPath(dir, "t10k-labels-idx1-ubyte"),
+                           flatten, out.test);
+        !s)
+      return s;
+    // The test files are a source of their own.
+    out.testIndices.resize(size_t(out.test.numSamples));
+    std::iota(out.testIndices.begin(), out.testIndices.end(), 0);
+    out.hasTest = true;
+  }
+  return Status::success();
+}
+
+/// Texts to bag-of-words vectors over a vocabulary of the training split.
+static Status vectorizeTexts(const DataSpec &spec, const LabelledTexts &texts,
+                             const std::string &what, PreparedData &out) {
+  if (spec.vocabularySize <= 0)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         what + ": text needs a vocabulary size "
+                                "(bag_of_words(vocab=N))");
+  int64_t n = int64_t(texts.texts.size());
+  if (Status s = checkSplit(spec, n, what); !s)
+    return s;
+  std::vector<int64_t> train, test;
+  if (spec.testSplit > 0) {
+    splitIndices(n, spec.testSplit, spec.splitSeed, train, test);
+  } else {
+    train.resize(size_t(n));
+    std::iota(train.begin(), train.end(), 0);
+  }
+
+  std::unique_ptr<Tokenizer> tokenizer;
+  if (Status s = Tokenizer::create(spec.text, tokenizer); !s)
+    return s;
+  std::vector<std::vector<std::string>> tokens(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    tokens[size_t(i)] = tokenizer->tokenize(texts.texts[size_t(i)]);
+  std::vector<std::vector<std::string>> trainTokens;
+  for (int64_t i : train)
+    trainTokens.push_back(tokens[size_t(i)]);
+  if (Status s = Vocabulary::build(trainTokens, spec.vocabularySize,
+                                   spec.minCount, out.vocabulary);
+      !s)
+    return s.withContext(what);
+
+  auto build = [&](const std::vector<int64_t> &indices, Dataset &set) {
+    int64_t width = out.vocabulary.capacity();
+    set.numSamples = int64_t(indices.size());
+    set.featureShape = {width};
+    set.targetKind = TargetKind::Labels;
+    set.features.assign(indices.size() * size_t(width), 0.0f);
+    for (size_t k = 0; k < indices.size(); ++k) {
+      bagOfWords(tokens[size_t(indices[k])], out.vocabulary, spec.binary,
+                 set.features.data() + k * size_t(width));
+      set.labels.push_back(texts.labels[size_t(indices[k])]);
+    }
+  };
+  build(train, out.train);
+  out.trainIndices = train;
+  out.testIndices = test;
+  if (!test.empty()) {
+    build(test, out.test);
+    out.hasTest = true;
+  }
+  return Status::success();
+}
+
+/// Mean and population standard deviation of every feature of `set`.
+static void fitStatistics(const Dataset &set, std::vector<float> &mean,
+                          std::vector<float> &stddev) {
+  int64_t f = set.featureSize();
+  std::vector<double> sum(size_t(f), 0.0), sq(size_t(f), 0.0);
+  for (int64_t i = 0; i < set.numSamples; ++i) {
+    const float *x = set.sampleFeatures(i);
+    for (int64_t j = 0; j < f; ++j)
+      sum[size_t(j)] += x[j];
+  }
+  mean.resize(size_t(f));
+  stddev.resize(size_t(f));
+  for (int64_t j = 0; j < f; ++j)
+    mean[size_t(j)] = float(sum[size_t(j)] / double(set.numSamples));
+  // A second pass about the mean: the one-pass formula loses every digit
+  // on columns such as a 10-digit id or a year.
+  for (int64_t i = 0; i < set.numSamples; ++i) {
+    const float *x = set.sampleFeatures(i);
+    for (int64_t j = 0; j < f; ++j) {
+      double d = double(x[j]) - sum[size_t(j)] / double(set.numSamples);
+      sq[size_t(j)] += d * d;
+    }
+  }
+  for (int64_t j = 0; j < f; ++j) {
+    double sd = std::sqrt(sq[size_t(j)] / double(set.numSamples));
+    stddev[size_t(j)] = sd > 0 ? float(sd) : 1.0f;
+  }
+}
+
+Status neurona::data::prepareData(const DataSpec &spec, bool flattenImages,
+                                  PreparedData &out) {
+  PreparedData result;
+  if (spec.paths.empty())
+    return Status::error(NR_ERROR_INVALID_ARGUMENT, "the data has no source");
+  std::string what = spec.paths[0];
+  switch (spec.kind) {
+  case DataSpec::Kind::None:
+    return Status::error(NR_ERROR_INVALID_ARGUMENT, "the data has no source");
+  case DataSpec::Kind::Idx:
+    if (Status s = loadIdxSource(spec, flattenImages, result); !s)
+      return s;
+    break;
+  case DataSpec::Kind::Csv: {
+    CsvTable table;
+    if (Status s = readCsv(spec.paths[0], table); !s)
+      return s;
+    Dataset all;
+    if (Status s = csvDataset(table, spec.csv, all); !s)
+      return s;
+    if (Status s = splitDataset(spec, std::move(all), what, result); !s)
+      return s;
+    break;
+  }
+  case DataSpec::Kind::LabelledSentences:
+  case DataSpec::Kind::TextFiles: {
+    LabelledTexts texts;
+    for (size_t i = 0; i < spec.paths.size(); ++i) {
+      Status s = spec.kind == DataSpec::Kind::TextFiles
+                     ? readTextLines(spec.paths[i], int64_t(i), texts)
+                     : readLabelledSentences(spec.paths[i], texts);
+      if (!s)
+        return s;
+    }
+    if (spec.paths.size() > 1)
+      what += " and " + std::to_string(spec.paths.size() - 1) + " more";
+    if (Status s = vectorizeTexts(spec, texts, what, result); !s)
+      return s;
+    break;
+  }
+  }
+  if (spec.standardize)
+    fitStatistics(result.train, result.mean, result.stddev);
+  result.summary = what + ": " + std::to_string(result.train.numSamples) +
+                   " training samples" +
+                   (result.hasTest ? ", " +
+                                         std::to_string(result.test.numSamples) +
+                                         " test samples"
+                                   : std::string(", no test set"));
+  if (result.vocabulary.capacity() > 0)
+    result.summary += ", vocabulary of " +
+                      std::to_string(result.vocabulary.wordList().size()) +
+                      " words";
+  out = std::move(result);
+  return Status::success();
+}

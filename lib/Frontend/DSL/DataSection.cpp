@@ -1,0 +1,252 @@
+//===- DataSection.cpp - the DSL's `data` section -------------------------===//
+//
+// Part of Neurona.
+//
+//===----------------------------------------------------------------------===//
+//
+// Turns `data { source = ...; text = ...; test_split = ...; ... }` into a
+// DataSpec. Files are read later, when training starts; what can be checked
+// against the model without them (a bag of words must be as wide as the
+// input) is checked here, where the error can point at the setting.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitter.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+
+using llvm::Error;
+using llvm::Expected;
+using llvm::StringRef;
+
+namespace neurona::dsl {
+
+static const StringRef kSettings[] = {"source", "text", "test_split",
+                                      "split_seed", "standardize"};
+static const StringRef kSources[] = {"idx", "csv", "labelled_sentences",
+                                     "text_files"};
+static const StringRef kTextForms[] = {"bag_of_words"};
+
+/// A string argument's value, or the strings of a list.
+static std::vector<std::string> strings(const ast::Expr &value) {
+  if (value.kind == ast::Expr::Kind::String)
+    return {value.text};
+  std::vector<std::string> out;
+  for (const ast::Expr &e : value.elements)
+    out.push_back(e.text);
+  return out;
+}
+
+static std::string resolve(StringRef baseDir, const std::string &path) {
+  if (path.empty() || llvm::sys::path::is_absolute(path) || baseDir.empty())
+    return path;
+  llvm::SmallString<256> full(baseDir);
+  llvm::sys::path::append(full, path);
+  llvm::sys::path::remove_dots(full, /*remove_dot_dot=*/true);
+  return std::string(full);
+}
+
+static Error checkCallOf(const ast::Expr &value, StringRef what,
+                         llvm::ArrayRef<StringRef> choices, StringRef example,
+                         const SourceDiagnostics &diags) {
+  if (value.kind != ast::Expr::Kind::Call)
+    return diags.error(value.loc, what + " must be a call such as " + example +
+                                      ", not " + describeExpr(value));
+  if (llvm::is_contained(choices, StringRef(value.text)))
+    return Error::success();
+  std::string hint = suggestClosest(value.text, choices);
+  if (hint.empty())
+    hint = "; expected one of " + llvm::join(choices, ", ");
+  return diags.error(value.loc,
+                     "unknown " + what + " '" + value.text + "'" + hint);
+}
+
+static Error parseSource(const ast::Expr &value, StringRef baseDir,
+                         data::DataSpec &spec,
+                         const SourceDiagnostics &diags) {
+  if (Error err = checkCallOf(value, "data source", kSources,
+                              "csv(\"houses.csv\", target=\"price\")", diags))
+    return err;
+  using Kind = data::DataSpec::Kind;
+  static const ParamDecl pathParam[] = {{"path", ArgKind::String, true}};
+  static const ParamDecl pathsParam[] = {{"paths", ArgKind::Strings, true}};
+  static const ParamDecl csvParams[] = {{"path", ArgKind::String, true},
+                                        {"target", ArgKind::String},
+                                        {"features", ArgKind::Strings},
+                                        {"drop", ArgKind::Strings}};
+  StringRef kind = value.text;
+  llvm::ArrayRef<ParamDecl> params =
+      kind == "csv"   ? llvm::ArrayRef<ParamDecl>(csvParams)
+      : kind == "idx" ? llvm::ArrayRef<ParamDecl>(pathParam)
+                      : llvm::ArrayRef<ParamDecl>(pathsParam);
+  auto args = bindArguments(value, params, diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *paths = args->get(params.front().name);
+  if (!paths)
+    return diags.error(value.loc, "data source '" + kind +
+                                      "' needs the file" +
+                                      (kind == "idx" ? " folder" : "") +
+                                      " as its first argument");
+  for (const std::string &p : strings(*paths)) {
+    if (p.empty())
+      return diags.error(paths->loc, "a file name is empty");
+    spec.paths.push_back(resolve(baseDir, p));
+  }
+  if (spec.paths.empty())
+    return diags.error(paths->loc, "the list of files is empty");
+  spec.kind = kind == "idx"   ? Kind::Idx
+              : kind == "csv" ? Kind::Csv
+              : kind == "labelled_sentences" ? Kind::LabelledSentences
+                                             : Kind::TextFiles;
+  if (kind == "text_files" && spec.paths.size() < 2)
+    return diags.error(paths->loc, "text_files needs one file per class "
+                                   "(at least 2); the texts of the i-th "
+                                   "file get class i");
+  if (kind == "csv") {
+    const ast::Expr *target = args->get("target");
+    if (!target)
+      return diags.error(value.loc, "csv needs the target column, as in "
+                                    "csv(\"houses.csv\", target=\"price\")");
+    spec.csv.target = target->text;
+    if (const ast::Expr *f = args->get("features"))
+      spec.csv.features = strings(*f);
+    if (const ast::Expr *d = args->get("drop"))
+      spec.csv.drop = strings(*d);
+    if (!spec.csv.features.empty() && !spec.csv.drop.empty())
+      return diags.error(args->get("drop")->loc,
+                         "give either the feature columns or the columns to "
+                         "drop, not both");
+  }
+  return Error::success();
+}
+
+static Error parseText(const ast::Expr &value, data::DataSpec &spec,
+                       const SourceDiagnostics &diags) {
+  if (Error err = checkCallOf(value, "text form", kTextForms,
+                              "bag_of_words(vocab=2000)", diags))
+    return err;
+  static const ParamDecl params[] = {
+      {"vocab", ArgKind::Integer, true}, {"binary", ArgKind::Bool},
+      {"min_count", ArgKind::Integer},   {"lowercase", ArgKind::Bool},
+      {"filter", ArgKind::Bool},         {"stem", ArgKind::String}};
+  auto args = bindArguments(value, params, diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *vocab = args->get("vocab");
+  if (!vocab)
+    return diags.error(value.loc, "bag_of_words needs the vocabulary size, "
+                                  "as in bag_of_words(vocab=2000)");
+  if (vocab->intValue < 3 || vocab->intValue > (int64_t(1) << 24))
+    return diags.error(vocab->loc,
+                       llvm::formatv("vocab must lie in [3, 2^24] (two ids "
+                                     "are padding and unknown), got {0}",
+                                     vocab->intValue));
+  spec.vocabularySize = vocab->intValue;
+  spec.binary = args->getBool("binary", true);
+  spec.minCount = args->getInt("min_count", 1);
+  if (spec.minCount < 1)
+    return diags.error(args->get("min_count")->loc,
+                       "min_count must be at least 1");
+  spec.text.lowercase = args->getBool("lowercase", true);
+  spec.text.filter = args->getBool("filter", true);
+  if (const ast::Expr *stem = args->get("stem")) {
+    std::unique_ptr<data::Stemmer> stemmer;
+    if (Status s = data::Stemmer::create(stem->text, stemmer); !s)
+      return diags.error(stem->loc, s.getMessage());
+    spec.text.stem = stem->text;
+  }
+  return Error::success();
+}
+
+Expected<data::DataSpec> buildDataSpec(const ast::TrainDecl &section,
+                                       const ast::ModelDecl &model,
+                                       StringRef baseDir,
+                                       const SourceDiagnostics &diags) {
+  data::DataSpec spec;
+  spec.origin =
+      (diags.getBufferName() + ":" + llvm::Twine(section.loc.line)).str();
+  llvm::StringMap<const ast::TrainEntry *> seen;
+  const ast::TrainEntry *text = nullptr, *source = nullptr;
+  for (const ast::TrainEntry &entry : section.entries) {
+    StringRef key = entry.key;
+    if (!llvm::is_contained(kSettings, key)) {
+      std::string hint = suggestClosest(key, kSettings);
+      if (hint.empty())
+        hint = "; settings are " + llvm::join(llvm::ArrayRef(kSettings), ", ");
+      return diags.error(entry.keyLoc,
+                         "unknown data setting '" + key + "'" + hint);
+    }
+    auto [it, inserted] = seen.try_emplace(key, &entry);
+    if (!inserted)
+      return diags.error(entry.keyLoc, "'" + key + "' is set twice",
+                         it->second->keyLoc, "first set here");
+    const ast::Expr &value = entry.value;
+    if (key == "source") {
+      source = &entry;
+      if (Error err = parseSource(value, baseDir, spec, diags))
+        return err;
+    } else if (key == "text") {
+      text = &entry;
+      if (Error err = parseText(value, spec, diags))
+        return err;
+    } else if (key == "test_split") {
+      if (!value.isNumber() || value.asDouble() < 0 || value.asDouble() >= 1)
+        return diags.error(value.loc, "test_split must be a fraction in "
+                                      "[0, 1), not " +
+                                          describeExpr(value));
+      spec.testSplit = value.asDouble();
+    } else if (key == "split_seed") {
+      if (value.kind != ast::Expr::Kind::Integer || value.intValue < 0)
+        return diags.error(value.loc, "split_seed must be an integer >= 0, "
+                                      "not " +
+                                          describeExpr(value));
+      spec.splitSeed = uint64_t(value.intValue);
+    } else {
+      if (value.kind != ast::Expr::Kind::Bool)
+        return diags.error(value.loc, "standardize must be true or false, "
+                                      "not " +
+                                          describeExpr(value));
+      spec.standardize = value.boolValue;
+    }
+  }
+  if (!source)
+    return diags.error(section.loc, "the data section needs a source, as in "
+                                    "source = csv(\"houses.csv\", "
+                                    "target=\"price\")");
+  bool textSource = spec.kind == data::DataSpec::Kind::LabelledSentences ||
+                    spec.kind == data::DataSpec::Kind::TextFiles;
+  if (textSource && !text)
+    return diags.error(source->value.loc,
+                       "a text source needs a text form, as in text = "
+                       "bag_of_words(vocab=2000)");
+  if (!textSource && text)
+    return diags.error(text->keyLoc, "'text' applies to text sources "
+                                     "(labelled_sentences, text_files) only",
+                       source->value.loc, "the source is here");
+
+  // What the model's input must look like.
+  const ast::InputStmt *input = nullptr;
+  for (const ast::Statement &s : model.body)
+    if (const auto *in = std::get_if<ast::InputStmt>(&s))
+      input = in;
+  if (!input)
+    return spec; // The model reports its missing input itself.
+  if (textSource &&
+      (input->dims.size() != 1 || input->dims[0] != spec.vocabularySize))
+    return diags.error(text->value.loc,
+                       llvm::formatv("a bag of words over {0} ids needs the "
+                                     "input [{0}]",
+                                     spec.vocabularySize),
+                       input->loc,
+                       "input '" + input->name + "' is declared here");
+  if (spec.standardize) {
+    spec.meanParam = input->name + ".mean";
+    spec.stdParam = input->name + ".std";
+  }
+  return spec;
+}
+
+} // namespace neurona::dsl
