@@ -153,6 +153,9 @@ public:
   /// Adds parameter `name` of `shape` with initializer `init`.
   mlir::Value addParam(const std::string &name, llvm::ArrayRef<int64_t> shape,
                        llvm::StringRef init, SourceLoc where);
+  /// A random-number stream of its own for the next random layer (0, 1, ...
+  /// in the order of the layers), so that layers draw independent numbers.
+  int64_t takeRandomStream() { return randomStreams++; }
 
 private:
   llvm::Error emitInput(const ast::InputStmt &input);
@@ -173,6 +176,7 @@ private:
   llvm::StringMap<unsigned> kindCounts;
   std::optional<ast::InputStmt> input;
   ValueInfo current;
+  int64_t randomStreams = 0;
 };
 
 //===----------------------------------------------------------------------===//
