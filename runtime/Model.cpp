@@ -81,6 +81,8 @@ static void initialize(nr_model &m, uint64_t seed) {
   }
   for (BufferPair &buf : m.states)
     std::memset(buf.current.data(), 0, buf.bytes);
+  m.rngSeed = seed;
+  m.rngStep = 0;
 }
 
 static BufferPair makeBuffer(const TensorType &type) {
@@ -249,6 +251,29 @@ extern "C" nr_status nr_model_init_params(nr_model *model, uint64_t seed) {
       return fail(NR_ERROR_INVALID_ARGUMENT,
                   "nr_model_init_params: model is NULL");
     initialize(*model, seed);
+    return NR_OK;
+  });
+}
+
+extern "C" nr_status nr_model_set_seed(nr_model *model, uint64_t seed) {
+  return guarded("nr_model_set_seed", [&] {
+    if (!model)
+      return fail(NR_ERROR_INVALID_ARGUMENT, "nr_model_set_seed: model is NULL");
+    model->rngSeed = seed;
+    model->rngStep = 0;
+    return NR_OK;
+  });
+}
+
+extern "C" nr_status nr_model_get_rng(const nr_model *model,
+                                      uint64_t *out_seed, uint64_t *out_step) {
+  return guarded("nr_model_get_rng", [&] {
+    if (!model || !out_seed || !out_step)
+      return fail(NR_ERROR_INVALID_ARGUMENT,
+                  "nr_model_get_rng: model, out_seed and out_step must not "
+                  "be NULL");
+    *out_seed = model->rngSeed;
+    *out_step = model->rngStep;
     return NR_OK;
   });
 }

@@ -79,6 +79,10 @@ struct nr_model {
   uint64_t blobSize = 0;
   std::vector<neurona::runtime::BufferPair> params;
   std::vector<neurona::runtime::BufferPair> states;
+  /// What the runtime passes as the `rng` hyper argument (seed, step) of
+  /// train_step and gradients. `rngStep` counts successful train steps.
+  uint64_t rngSeed = 0;
+  uint64_t rngStep = 0;
 };
 
 #endif // NEURONA_RUNTIME_MODEL_H

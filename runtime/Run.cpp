@@ -377,11 +377,30 @@ extern "C" nr_status nr_model_forward(nr_model *model, const nr_tensor *inputs,
   });
 }
 
+/// The hyper arguments nr_model_train_step and nr_model_gradients fill in,
+/// known by the name nn-autodiff gives them ("lr", "rng"), which it suffixes
+/// with "_<n>" when the model uses the name already.
+enum class Hyper { LearningRate, Rng, Unknown };
+
+static Hyper classifyHyper(const std::string &name) {
+  std::string base = name;
+  size_t us = base.rfind('_');
+  if (us != std::string::npos && us + 1 < base.size() &&
+      base.find_first_not_of("0123456789", us + 1) == std::string::npos)
+    base.resize(us);
+  if (base == "lr")
+    return Hyper::LearningRate;
+  if (base == "rng")
+    return Hyper::Rng;
+  return Hyper::Unknown;
+}
+
 /// Shared body of nr_model_train_step and nr_model_gradients: spreads the
-/// caller's inputs, targets and optional hyperparameter over the entry's
-/// arguments, returns the loss, hands results of role `resultRole` to the
-/// caller (or to scratch memory when `nResults` is 0 and that is allowed)
-/// and discards other results.
+/// caller's inputs and targets over the entry's arguments, fills its hyper
+/// arguments (`lr` from `hyper`, which is null for gradients, and `rng` from
+/// the model's seed and step), returns the loss, hands results of role
+/// `resultRole` to the caller (or to scratch memory when `nResults` is 0 and
+/// that is allowed) and discards other results.
 static nr_status runConvenience(nr_model *m, const char *function,
                                 const char *entryName, const nr_tensor *inputs,
                                 size_t nInputs, const nr_tensor *targets,
@@ -425,13 +444,26 @@ static nr_status runConvenience(nr_model *m, const char *function,
                 where + "entry '" + entryName + "' takes " +
                     std::to_string(tgts.size()) + " target(s) (" +
                     listArgs(tgts) + "), got " + std::to_string(nTargets));
-  if (hypers.size() != (hyper ? 1u : 0u))
+  // Every hyper argument must be one this call knows how to fill, and a
+  // learning rate is given exactly when the entry takes one.
+  size_t learningRates = 0;
+  for (const ArgDecl *a : hypers) {
+    Hyper kind = classifyHyper(a->name);
+    learningRates += kind == Hyper::LearningRate;
+    if (kind == Hyper::Unknown || (kind == Hyper::LearningRate && !hyper))
+      return fail(NR_ERROR_INVALID_ARGUMENT,
+                  where + "entry '" + entryName + "' has hyper argument(s) " +
+                      listArgs(hypers) + "; this call fills " +
+                      (hyper ? "'lr' (the learning rate) and 'rng'"
+                             : "only 'rng'") +
+                      "; use nr_model_run");
+  }
+  if (hyper && learningRates != 1)
     return fail(NR_ERROR_INVALID_ARGUMENT,
                 where + "entry '" + entryName + "' has " +
-                    std::to_string(hypers.size()) + " hyper argument(s) (" +
-                    listArgs(hypers) + "), this call supplies " +
-                    (hyper ? "one (the learning rate)" : "none") +
-                    "; use nr_model_run");
+                    std::to_string(learningRates) +
+                    " learning-rate argument(s) among its hyper arguments (" +
+                    listArgs(hypers) + "), expected one; use nr_model_run");
   if (losses.empty())
     return fail(NR_ERROR_INVALID_ARGUMENT,
                 where + "entry '" + entryName + "' has no loss result");
@@ -453,6 +485,8 @@ static nr_status runConvenience(nr_model *m, const char *function,
 
   double hyperF64 = hyper ? *hyper : 0;
   float hyperF32 = static_cast<float>(hyperF64);
+  int64_t rngWords[2] = {static_cast<int64_t>(m->rngSeed),
+                         static_cast<int64_t>(m->rngStep)};
   std::vector<nr_tensor> callIns, callOuts;
   std::vector<AlignedBuffer> scratch;
   size_t nextIn = 0, nextTarget = 0, nextResult = 0;
@@ -467,6 +501,16 @@ static nr_status runConvenience(nr_model *m, const char *function,
     case NR_ROLE_HYPER: {
       nr_tensor t;
       describe(a.type, t);
+      if (classifyHyper(a.name) == Hyper::Rng) {
+        if (a.type.dtype != NR_I64 || a.type.shape.size() != 1 ||
+            a.type.shape[0] != 2)
+          return fail(NR_ERROR_INVALID_ARGUMENT,
+                      where + "hyper argument '" + a.name + "' is " +
+                          a.type.str() + "; expected i64 [2] (seed, step)");
+        t.data = rngWords;
+        callIns.push_back(t);
+        break;
+      }
       if (a.type.dtype == NR_F64)
         t.data = &hyperF64;
       else if (a.type.dtype == NR_F32)
@@ -514,10 +558,15 @@ nr_model_train_step(nr_model *model, const nr_tensor *inputs, size_t n_inputs,
                     double learning_rate, double *out_loss,
                     nr_tensor *out_outputs, size_t n_outputs) {
   return guarded("nr_model_train_step", [&] {
-    return runConvenience(model, "nr_model_train_step", "train_step", inputs,
-                          n_inputs, targets, n_targets, &learning_rate,
-                          out_loss, out_outputs, n_outputs, NR_ROLE_OUTPUT,
-                          true);
+    nr_status s = runConvenience(model, "nr_model_train_step", "train_step",
+                                 inputs, n_inputs, targets, n_targets,
+                                 &learning_rate, out_loss, out_outputs,
+                                 n_outputs, NR_ROLE_OUTPUT, true);
+    // The next step draws new random numbers; a failed one is retried with
+    // the same.
+    if (s == NR_OK)
+      ++model->rngStep;
+    return s;
   });
 }
 

@@ -74,7 +74,7 @@ typedef enum nr_dtype {
 typedef enum nr_arg_role {
   NR_ROLE_INPUT = 0,     /* "input": supplied to nr_model_run */
   NR_ROLE_TARGET = 1,    /* "target": supplied to nr_model_run */
-  NR_ROLE_HYPER = 2,     /* "hyper": supplied to nr_model_run (e.g. lr) */
+  NR_ROLE_HYPER = 2,     /* "hyper": supplied to nr_model_run (lr, rng) */
   NR_ROLE_PARAM = 3,     /* "param": bound by the runtime */
   NR_ROLE_STATE = 4,     /* "state": bound by the runtime */
   NR_ROLE_OUTPUT = 5,    /* "output": returned by nr_model_run */
@@ -192,8 +192,27 @@ nr_status nr_model_close(nr_model *model);
  *    [o, i, k...]  fan_in = i * prod(k), fan_out = o * prod(k) (PyTorch and
  *                  ONNX convolution weights, OIHW).
  *  `data` parameters are reset to the embedded blob's values when the model
- *  has one, and are left unchanged otherwise. */
+ *  has one, and are left unchanged otherwise.
+ *
+ *  It also seeds the model's random numbers as nr_model_set_seed(model,
+ *  seed) does. */
 nr_status nr_model_init_params(nr_model *model, uint64_t seed);
+
+/** Sets the seed of the random numbers that dropout, Gaussian noise and the
+ *  other random ops draw in training (docs/design.md, "Randomness"), and
+ *  resets the model's step counter to 0. nr_model_train_step and
+ *  nr_model_gradients pass (seed, step) as the entry's `rng` hyper argument;
+ *  each successful nr_model_train_step then adds 1 to the step, so every step
+ *  draws new numbers and one seed gives the same training run, bit for bit,
+ *  whatever the thread count. A model opens with seed 0 and step 0. Models
+ *  without random ops ignore both. */
+nr_status nr_model_set_seed(nr_model *model, uint64_t seed);
+
+/** The seed and the step (successful train steps since the seed was set)
+ *  that the next nr_model_train_step or nr_model_gradients will pass as
+ *  `rng`. */
+nr_status nr_model_get_rng(const nr_model *model, uint64_t *out_seed,
+                           uint64_t *out_step);
 
 /*===------------------------------------------------------------------===*
  * Introspection (all strings owned by the model)
@@ -285,13 +304,18 @@ nr_status nr_model_forward(nr_model *model, const nr_tensor *inputs,
                            size_t n_outputs);
 
 /** One optimisation step through entry "train_step": `inputs` are its input
- *  arguments, `targets` its target arguments, and `learning_rate` is passed
- *  to its single hyper argument (converted to that argument's dtype). The
- *  mean loss of the batch is stored in *out_loss. `out_outputs` receives the
- *  entry's output results (the predictions, computed with the parameters
- *  before the update); pass NULL and 0 to let the runtime discard them. A
- *  NaN or infinite loss returns NR_ERROR_NUMERIC, still stores it in
- *  *out_loss, and leaves the parameters unchanged. */
+ *  arguments, `targets` its target arguments. The runtime fills its hyper
+ *  arguments by name: `lr` receives `learning_rate` (converted to that
+ *  argument's dtype), and `rng`, which models with random ops have (i64 [2]),
+ *  receives the model's seed and step (nr_model_set_seed); a name may carry a
+ *  "_<n>" suffix where the model used it already. An entry with any other
+ *  hyper argument is refused (use nr_model_run). The mean loss of the batch
+ *  is stored in *out_loss. `out_outputs` receives the entry's output results
+ *  (the predictions, computed with the parameters before the update); pass
+ *  NULL and 0 to let the runtime discard them. A successful step adds 1 to
+ *  the model's step counter. A NaN or infinite loss returns NR_ERROR_NUMERIC,
+ *  still stores it in *out_loss, and leaves the parameters and the step
+ *  unchanged. */
 nr_status nr_model_train_step(nr_model *model, const nr_tensor *inputs,
                               size_t n_inputs, const nr_tensor *targets,
                               size_t n_targets, double learning_rate,
@@ -299,8 +323,11 @@ nr_status nr_model_train_step(nr_model *model, const nr_tensor *inputs,
                               size_t n_outputs);
 
 /** Loss and parameter gradients through entry "gradients". `out_grads` are
- *  the entry's grad results in manifest order (caller-allocated). A NaN or
- *  infinite loss returns NR_ERROR_NUMERIC (the loss and gradients are still
+ *  the entry's grad results in manifest order (caller-allocated). Its `rng`
+ *  hyper argument, if any, receives the model's seed and step as in
+ *  nr_model_train_step, so the gradients are those of the random numbers the
+ *  next train step will draw; the step is not advanced. A NaN or infinite
+ *  loss returns NR_ERROR_NUMERIC (the loss and gradients are still
  *  written). */
 nr_status nr_model_gradients(nr_model *model, const nr_tensor *inputs,
                              size_t n_inputs, const nr_tensor *targets,

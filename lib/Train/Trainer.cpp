@@ -811,6 +811,9 @@ Status neurona::train::train(nr_model *model, const Dataset &trainSet,
   if (options.initParams)
     if (nr_status s = nr_model_init_params(model, options.seed))
       return apiError(s, "initialising parameters");
+  // Also when training continues from loaded parameters: one seed, one run.
+  if (nr_status s = nr_model_set_seed(model, options.seed))
+    return apiError(s, "seeding the random ops");
 
   Loop loop(model, trainSet, options, spec, plan, evalPlan, epochs, batchSize,
             lr, result);

@@ -72,8 +72,8 @@ static cl::opt<std::string>
                         "succeeds"),
                cl::value_desc("file.npz"), cl::sub(trainCommand));
 static cl::opt<uint64_t> seed("seed",
-                              cl::desc("Seed for initialisation and "
-                                       "shuffling"),
+                              cl::desc("Seed for initialisation, shuffling "
+                                       "and random layers (dropout, noise)"),
                               cl::init(0), cl::sub(trainCommand));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(trainCommand));

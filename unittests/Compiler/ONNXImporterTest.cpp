@@ -268,10 +268,12 @@ TEST_F(ONNXImport, GraphErrorsNameTheNode) {
        "node 0 (Relu): unsupported op (domain 'com.microsoft')"},
       {[](onnx::GraphProto *g) { addNode(g, "Relu", {}, {"y"}, "r"); },
        "node 0 'r' (Relu): expects 1 inputs, got 0"},
+      {[](onnx::GraphProto *g) { addNode(g, "LSTM", {"x"}, {"y"}, "rnn"); },
+       "node 0 'rnn' (LSTM): unsupported op"},
       {[](onnx::GraphProto *g) {
          addNode(g, "Dropout", {"x"}, {"y", "mask"}, "drop");
        },
-       "node 0 'drop' (Dropout): unsupported op"},
+       "node 0 'drop' (Dropout): the 'mask' output is not supported"},
       {[](onnx::GraphProto *g) {
          addInitializer(g, "w", {4, 3}, ramp(12, 1.0f), false);
          addNode(g, "MatMul", {"x", "w"}, {"y"}, "mm");

@@ -346,6 +346,47 @@ TEST(ModelTest, NaNLossIsANumericErrorAndKeepsParameters) {
             NR_ERROR_NUMERIC);
 }
 
+TEST(ModelTest, CountsTrainStepsForTheRandomOps) {
+  Model m(FAKE_LINEAR_LIB);
+  uint64_t seed = 1, step = 1;
+  ASSERT_EQ(nr_model_get_rng(m, &seed, &step), NR_OK);
+  EXPECT_EQ(seed, 0u);
+  EXPECT_EQ(step, 0u);
+  ASSERT_EQ(nr_model_init_params(m, 77), NR_OK);
+  setKnownParams(m);
+  float x[1][3] = {{1, 2, 3}};
+  float t[1][2] = {{0, 1}};
+  nr_tensor in = makeTensor(NR_F32, {1, 3}, x);
+  nr_tensor target = makeTensor(NR_F32, {1, 2}, t);
+  double loss = 0;
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(
+        nr_model_train_step(m, &in, 1, &target, 1, 0.01, &loss, nullptr, 0),
+        NR_OK)
+        << nr_last_error();
+  // gradients reads the counter without advancing it.
+  float gw[6], gb[2];
+  nr_tensor grads[2] = {makeTensor(NR_F32, {3, 2}, gw),
+                        makeTensor(NR_F32, {2}, gb)};
+  ASSERT_EQ(nr_model_gradients(m, &in, 1, &target, 1, &loss, grads, 2), NR_OK);
+  ASSERT_EQ(nr_model_get_rng(m, &seed, &step), NR_OK);
+  EXPECT_EQ(seed, 77u);
+  EXPECT_EQ(step, 3u);
+  // A failed step does not count.
+  float nan[1][3] = {{NAN, 0, 0}};
+  nr_tensor bad = makeTensor(NR_F32, {1, 3}, nan);
+  EXPECT_EQ(nr_model_train_step(m, &bad, 1, &target, 1, 0.01, &loss, nullptr, 0),
+            NR_ERROR_NUMERIC);
+  ASSERT_EQ(nr_model_get_rng(m, &seed, &step), NR_OK);
+  EXPECT_EQ(step, 3u);
+  ASSERT_EQ(nr_model_set_seed(m, 5), NR_OK);
+  ASSERT_EQ(nr_model_get_rng(m, &seed, &step), NR_OK);
+  EXPECT_EQ(seed, 5u);
+  EXPECT_EQ(step, 0u);
+  EXPECT_EQ(nr_model_set_seed(nullptr, 5), NR_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(nr_model_get_rng(m, nullptr, &step), NR_ERROR_INVALID_ARGUMENT);
+}
+
 TEST(ModelTest, RejectsLabelsOutsideTheClasses) {
   // The softmax fixture's integer target indexes forward's 3 logits; its
   // gradients entry has no output to take the class count from.

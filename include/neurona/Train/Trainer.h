@@ -64,7 +64,9 @@ struct TrainOptions {
   int64_t batchSize = 0;
   /// Step size; 0 takes "lr" from the train config (an error if absent).
   double learningRate = 0;
-  /// Seeds the shuffling (and the parameters when initParams is set).
+  /// Seeds the shuffling, the random ops' draws (nr_model_set_seed: dropout,
+  /// noise; their step counter restarts at 0) and the parameters when
+  /// initParams is set.
   uint64_t seed = 0;
   bool shuffle = true;
   /// Re-initialise parameters with nr_model_init_params(model, seed) before

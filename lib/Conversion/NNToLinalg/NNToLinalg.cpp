@@ -30,6 +30,7 @@ void mlir::nn::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateNNShapeToLinalgPatterns(patterns);
   populateNNLossToLinalgPatterns(patterns);
   populateNNOptimizerToLinalgPatterns(patterns);
+  populateNNRandomToLinalgPatterns(patterns);
 }
 
 namespace {

@@ -161,6 +161,9 @@ public:
   /// statistics as untrained parameters `<input>.mean` and `<input>.std`
   /// that the data section's preparation fills in. Call before emitBody.
   void standardizeInput() { standardize = true; }
+  /// A random-number stream of its own for the next random layer (0, 1, ...
+  /// in the order of the layers), so that layers draw independent numbers.
+  int64_t takeRandomStream() { return randomStreams++; }
 
 private:
   llvm::Error emitInput(const ast::InputStmt &input);
@@ -182,6 +185,7 @@ private:
   std::optional<ast::InputStmt> input;
   ValueInfo current;
   bool standardize = false;
+  int64_t randomStreams = 0;
 };
 
 //===----------------------------------------------------------------------===//

@@ -16,7 +16,10 @@
 #include "neurona/Dialect/NN/IR/NNOps.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
 
 using namespace mlir;
 using llvm::Error;
@@ -504,6 +507,49 @@ static Expected<ValueInfo> emitGlobalAvgPool2d(LayerContext &ctx) {
   return ValueInfo{y, "global_avg_pool2d"};
 }
 
+/// dropout(rate) and gaussian_noise(stddev): identity in `forward`; in
+/// training (train_step, gradients) inverted dropout with probability `rate`
+/// in [0, 1), or added N(0, stddev^2) noise with `stddev` >= 0. Each draws
+/// from a stream of its own.
+static Expected<ValueInfo> emitRandomLayer(LayerContext &ctx) {
+  bool isDropout = ctx.call.text == "dropout";
+  StringRef key = isDropout ? "rate" : "stddev";
+  const ParamDecl params[] = {{key, ArgKind::Number, /*positional=*/true}};
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  auto args = bindArguments(ctx.call, params, diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *arg = args->get(key);
+  if (!arg)
+    return diags.error(ctx.call.loc,
+                       isDropout ? "'dropout' needs the fraction of inputs to "
+                                   "drop, as in dropout(0.5)"
+                                 : "'gaussian_noise' needs the standard "
+                                   "deviation of its noise, as in "
+                                   "gaussian_noise(0.1)");
+  double value = args->getNumber(key, 0.0);
+  float narrowed = float(value);
+  std::string shown = llvm::formatv("{0}", llvm::format("%g", value)).str();
+  if (isDropout && !(value >= 0.0 && narrowed < 1.0f))
+    return diags.error(arg->loc, "the dropout rate must be in [0, 1) (the "
+                                 "fraction of inputs zeroed), got " +
+                                     shown);
+  if (!isDropout && !(value >= 0.0 && std::isfinite(narrowed)))
+    return diags.error(arg->loc, "the noise's standard deviation must be "
+                                 "finite and >= 0, got " +
+                                     shown);
+  OpBuilder &b = ctx.emitter.builder();
+  auto stream = b.getI64IntegerAttr(ctx.emitter.takeRandomStream());
+  Value y;
+  if (isDropout)
+    y = nn::DropoutOp::create(b, ctx.loc, ctx.input.value, Value(),
+                              b.getF32FloatAttr(narrowed), stream);
+  else
+    y = nn::GaussianNoiseOp::create(b, ctx.loc, ctx.input.value, Value(),
+                                    b.getF32FloatAttr(narrowed), stream);
+  return ValueInfo{y, ctx.call.text};
+}
+
 static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"dense", emitDense},
     {"flatten", emitFlatten},
@@ -523,6 +569,8 @@ static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"max_pool2d", emitPool2d},
     {"avg_pool2d", emitPool2d},
     {"global_avg_pool2d", emitGlobalAvgPool2d},
+    {"dropout", emitRandomLayer},
+    {"gaussian_noise", emitRandomLayer},
 };
 
 LayerFn lookupLayer(StringRef name) {
@@ -543,8 +591,8 @@ llvm::ArrayRef<StringRef> layerNames() {
 }
 
 bool isPlannedLayer(StringRef name) {
-  static const StringRef planned[] = {"embedding", "rnn",     "lstm",
-                                      "gru",       "dropout", "batch_norm"};
+  static const StringRef planned[] = {"embedding", "rnn", "lstm", "gru",
+                                      "batch_norm"};
   return llvm::is_contained(planned, name);
 }
 

@@ -80,8 +80,10 @@ public:
 
   OpBuilder &builder() { return forward.builder(); }
   const LoadedModel &getModel() const { return model; }
+  int64_t takeRandomStream() { return randomStreams++; }
 
 private:
+  int64_t randomStreams = 0;
   Error importInputs();
   Error importNode(const onnx::NodeProto &node, unsigned index);
   Error importOutputs();
@@ -133,6 +135,7 @@ GraphImporter::GraphImporter(MLIRContext &context, LoadedModel &model)
   registerReductionOps(table);
   registerActivationOps(table);
   registerConvOps(table);
+  registerRandomOps(table);
 }
 
 Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,
@@ -423,6 +426,8 @@ NodeContext::NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
 OpBuilder &NodeContext::builder() { return importer.builder(); }
 
 int64_t NodeContext::opset() const { return importer.getModel().opset; }
+
+int64_t NodeContext::takeRandomStream() { return importer.takeRandomStream(); }
 
 const LoadedModel &NodeContext::model() const { return importer.getModel(); }
 

@@ -104,6 +104,8 @@ public:
   mlir::Location loc() const { return location; }
   /// Version of the default operator set, for ops whose semantics changed.
   int64_t opset() const;
+  /// A random-number stream of its own for the next random op (0, 1, ...).
+  int64_t takeRandomStream();
 
   /// An error "file: node 3 'name' (Op): <message>".
   llvm::Error error(const llvm::Twine &message) const;
@@ -186,6 +188,7 @@ void registerSoftmaxOps(OpTable &table);
 void registerReductionOps(OpTable &table);
 void registerActivationOps(OpTable &table);
 void registerConvOps(OpTable &table);
+void registerRandomOps(OpTable &table);
 
 /// A ranked f32 tensor type.
 mlir::RankedTensorType f32Tensor(mlir::MLIRContext *context,

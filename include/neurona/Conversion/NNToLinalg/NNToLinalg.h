@@ -38,6 +38,7 @@ void populateNNReductionToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNShapeToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNLossToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNOptimizerToLinalgPatterns(RewritePatternSet &patterns);
+void populateNNRandomToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNToLinalgPatterns(RewritePatternSet &patterns);
 } // namespace nn
 } // namespace mlir

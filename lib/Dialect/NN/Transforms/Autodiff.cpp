@@ -94,10 +94,14 @@ public:
       module.emitError("nn-autodiff: no `func.func @forward` to differentiate");
       return signalPassFailure();
     }
-    if (failed(checkOptions(forward)) || failed(classifyArguments(forward)))
+    if (failed(checkOptions(forward)) || failed(classifyArguments(forward)) ||
+        failed(checkRandomOps(forward)))
       return signalPassFailure();
     targetName = freshName("target");
     lrName = freshName("lr");
+    // Only models that draw random numbers take the (seed, step) pair, so
+    // the entries of every other model keep their arguments.
+    rngName = hasRandomOps ? freshName("rng") : std::string();
     lossName = freshName("loss");
     if (failed(buildGradientsFunction(forward)) ||
         failed(buildTrainStepFunction(forward)))
@@ -111,7 +115,8 @@ private:
   /// Every name in use, so that generated ones (target, lr, loss, optimizer
   /// state) never shadow a user's: the runtime binds by name.
   llvm::StringSet<> usedNames;
-  std::string targetName, lrName, lossName;
+  std::string targetName, lrName, rngName, lossName;
+  bool hasRandomOps = false;
 
   std::string freshName(StringRef base) {
     std::string name = base.str();
@@ -169,6 +174,29 @@ private:
     return success();
   }
 
+  /// Random ops must draw independent numbers: one stream each.
+  LogicalResult checkRandomOps(func::FuncOp forward) {
+    hasRandomOps = false;
+    DenseMap<uint64_t, RandomOpInterface> byStream;
+    WalkResult walk = forward.walk([&](RandomOpInterface op) {
+      hasRandomOps = true;
+      auto [it, inserted] = byStream.try_emplace(op.getStream(), op);
+      if (inserted)
+        return WalkResult::advance();
+      InFlightDiagnostic d = op->emitError("nn-autodiff: stream ")
+                             << op.getStream()
+                             << " is used by two random ops; each needs its "
+                                "own so that they draw independent numbers";
+      d.attachNote(it->second->getLoc()) << "first used here";
+      return WalkResult::interrupt();
+    });
+    return failure(walk.wasInterrupted());
+  }
+
+  Type rngType() {
+    return RankedTensorType::get({2}, IntegerType::get(&getContext(), 64));
+  }
+
   StringRef argName(func::FuncOp f, unsigned i) {
     return f.getArgAttrOfType<StringAttr>(i, kName).getValue();
   }
@@ -206,12 +234,19 @@ private:
 
   /// Clones `forward` into the builder's block (with `map` binding its
   /// arguments), applies the loss and back-propagates to the parameters.
+  /// Random ops are put in training mode with `rng` (null when the model has
+  /// none).
   FailureOr<LossAndGradients> differentiate(OpBuilder &b, func::FuncOp forward,
-                                            IRMapping &map, Value target) {
+                                            IRMapping &map, Value target,
+                                            Value rng) {
     Location loc = forward.getLoc();
     SmallVector<Operation *> tape;
-    for (Operation &op : forward.getBody().front().without_terminator())
-      tape.push_back(b.clone(op, map));
+    for (Operation &op : forward.getBody().front().without_terminator()) {
+      Operation *clone = b.clone(op, map);
+      if (rng)
+        clone->walk([&](RandomOpInterface random) { random.setRng(rng); });
+      tape.push_back(clone);
+    }
     auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
     Value prediction = map.lookup(ret.getOperand(0));
 
@@ -277,6 +312,8 @@ private:
       args.push_back(
           {forward.getArgumentTypes()[i], "input", argName(forward, i).str()});
     args.push_back({targetType(forward), "target", targetName});
+    if (hasRandomOps)
+      args.push_back({rngType(), "hyper", rngName});
     for (unsigned i : paramArgs)
       args.push_back(
           {forward.getArgumentTypes()[i], "param", argName(forward, i).str()});
@@ -294,10 +331,11 @@ private:
     for (unsigned i : inputArgs)
       map.map(forward.getArgument(i), fn.getArgument(next++));
     Value target = fn.getArgument(next++);
+    Value rng = hasRandomOps ? fn.getArgument(next++) : Value();
     for (unsigned i : paramArgs)
       map.map(forward.getArgument(i), fn.getArgument(next++));
 
-    auto diff = differentiate(b, forward, map, target);
+    auto diff = differentiate(b, forward, map, target, rng);
     if (failed(diff))
       return failure();
     SmallVector<Value> rets{diff->loss};
@@ -320,6 +358,8 @@ private:
           {forward.getArgumentTypes()[i], "input", argName(forward, i).str()});
     args.push_back({targetType(forward), "target", targetName});
     args.push_back({scalar, "hyper", lrName});
+    if (hasRandomOps)
+      args.push_back({rngType(), "hyper", rngName});
     for (unsigned i : paramArgs)
       args.push_back(
           {forward.getArgumentTypes()[i], "param", argName(forward, i).str()});
@@ -364,6 +404,7 @@ private:
       map.map(forward.getArgument(i), fn.getArgument(next++));
     Value target = fn.getArgument(next++);
     Value lr = fn.getArgument(next++);
+    Value rng = hasRandomOps ? fn.getArgument(next++) : Value();
     SmallVector<Value> params;
     for (unsigned i : paramArgs) {
       params.push_back(fn.getArgument(next));
@@ -371,7 +412,7 @@ private:
     }
     auto stateArgs = fn.getArguments().drop_front(next);
 
-    auto diff = differentiate(b, forward, map, target);
+    auto diff = differentiate(b, forward, map, target, rng);
     if (failed(diff))
       return failure();
 

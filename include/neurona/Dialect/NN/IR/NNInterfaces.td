@@ -32,4 +32,31 @@ def NN_GradientOpInterface : OpInterface<"GradientOpInterface"> {
   ];
 }
 
+def NN_RandomOpInterface : OpInterface<"RandomOpInterface"> {
+  let cppNamespace = "::mlir::nn";
+  let description = [{
+    An op that draws counter-based random numbers (Philox-4x32-10): element
+    `i` of its draw is a pure function of (seed, step, `stream`, i), where
+    seed and step come from the optional `rng` operand, a `tensor<2xi64>`.
+    Without `rng` the op is in inference mode and yields its expectation.
+    `nn-autodiff` sets `rng` on every such op of `train_step` and
+    `gradients`; distinct ops of one function need distinct streams.
+  }];
+  let methods = [
+    InterfaceMethod<"The op's stream: counter word 2 of its draws.",
+      "uint64_t", "getStream">,
+    InterfaceMethod<"The (seed, step) operand, or null in inference mode.",
+      "::mlir::Value", "getRng">,
+    InterfaceMethod<[{
+        Puts the op in training mode with `rng`, which must be a
+        `tensor<2xi64>`; `rng` is the op's last operand.
+      }], "void", "setRng", (ins "::mlir::Value":$rng), [{}], [{
+        if ($_op.getRng())
+          $_op->setOperand($_op->getNumOperands() - 1, rng);
+        else
+          $_op->insertOperands($_op->getNumOperands(), rng);
+      }]>,
+  ];
+}
+
 #endif // NEURONA_DIALECT_NN_IR_NNINTERFACES_TD

@@ -48,6 +48,9 @@ LogicalResult inferSliceScatter(std::optional<Location> loc, Type base,
                                 ArrayRef<int64_t> starts,
                                 ArrayRef<int64_t> ends, ArrayRef<int64_t> steps,
                                 SmallVectorImpl<Type> &types);
+/// An f32 tensor of `like`'s shape (random_normal, random_uniform).
+LogicalResult inferRandomLike(std::optional<Location> loc, Type like,
+                              SmallVectorImpl<Type> &types);
 LogicalResult inferOneHot(std::optional<Location> loc, Type labels,
                           int64_t depth, SmallVectorImpl<Type> &types);
 

@@ -662,6 +662,93 @@ def NN_CrossEntropyOp : NN_LossOp<"cross_entropy"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Randomness (counter-based: Philox-4x32-10; docs/design.md, "Randomness")
+//===----------------------------------------------------------------------===//
+
+// The (seed, step) pair of a training step; checked to be tensor<2xi64>.
+def NN_RngTensor : RankedTensorOf<[I64]>;
+
+// An op drawing one Philox block per element of its result, keyed by the
+// optional `rng` operand and its `stream`. Without `rng` it is in inference
+// mode and yields its expectation; `nn-autodiff` adds `rng` in `train_step`
+// and `gradients`.
+class NN_RandomOp<string mnemonic, string inferCall, dag operands, dag attrs,
+                  string syntax, string attrFormat>
+    : NN_DifferentiableOp<mnemonic, inferCall, [NN_RandomOpInterface]> {
+  let arguments = !con(operands, (ins Optional<NN_RngTensor>:$rng), attrs,
+                       (ins I64Attr:$stream));
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$" # syntax # " (`,` $rng^)? " # attrFormat #
+      "`stream` `=` $stream attr-dict `:` type($" # syntax # ")" #
+      " (`,` type($rng)^)?";
+  let hasVerifier = 1;
+}
+
+def NN_DropoutOp : NN_RandomOp<"dropout",
+    "inferSameAsInput(adaptor.getInput().getType(), types)",
+    (ins NN_FloatTensor:$input), (ins F32Attr:$rate), "input",
+    "`rate` `=` $rate "> {
+  let summary = "Inverted dropout: zero with probability `rate`, else x / (1 - rate)";
+  let description = [{
+    `rate` is in [0, 1). In training mode element `i` is kept iff the uniform
+    from the top 24 bits of its block's first word is >= `rate`, and kept
+    elements are scaled by 1 / (1 - rate) (PyTorch's and Keras's inverted
+    dropout), so inference is the identity. The gradient is dropout of the
+    result's gradient with the same `rng` and `stream`: the mask is
+    recomputed, never stored.
+    ```mlir
+    %y = nn.dropout %x rate = 5.000000e-01 stream = 0 : tensor<?x128xf32>
+    %t = nn.dropout %x, %rng rate = 5.000000e-01 stream = 0
+        : tensor<?x128xf32>, tensor<2xi64>
+    ```
+  }];
+}
+
+def NN_GaussianNoiseOp : NN_RandomOp<"gaussian_noise",
+    "inferSameAsInput(adaptor.getInput().getType(), types)",
+    (ins NN_FloatTensor:$input), (ins F32Attr:$stddev), "input",
+    "`stddev` `=` $stddev "> {
+  let summary = "x + N(0, stddev^2) noise in training, x in inference";
+  let description = [{
+    Keras's GaussianNoise (denoising autoencoders). `stddev` >= 0. The normal
+    is Box-Muller of the block's first two words. The gradient is the
+    identity.
+    ```mlir
+    %y = nn.gaussian_noise %x, %rng stddev = 1.000000e-01 stream = 1
+        : tensor<?x784xf32>, tensor<2xi64>
+    ```
+  }];
+}
+
+def NN_RandomNormalOp : NN_RandomOp<"random_normal",
+    "inferRandomLike(loc, adaptor.getLike().getType(), types)",
+    (ins AnyRankedTensor:$like), (ins), "like", ""> {
+  let summary = "Standard normal samples shaped like `like` (zeros in inference)";
+  let description = [{
+    An f32 tensor of `like`'s shape (its values are not read) of N(0, 1)
+    samples, Box-Muller of each block's first two words: the noise of a
+    VAE's reparameterisation. Without `rng` it is all zeros, the mean. No
+    gradient flows to `like`.
+    ```mlir
+    %eps = nn.random_normal %mu, %rng stream = 2 : tensor<?x16xf32>, tensor<2xi64>
+    ```
+  }];
+}
+
+def NN_RandomUniformOp : NN_RandomOp<"random_uniform",
+    "inferRandomLike(loc, adaptor.getLike().getType(), types)",
+    (ins AnyRankedTensor:$like), (ins), "like", ""> {
+  let summary = "U[0, 1) samples shaped like `like` (0.5 in inference)";
+  let description = [{
+    Multiples of 2^-24 from the top 24 bits of each block's first word.
+    Without `rng` every element is 0.5, the mean.
+    ```mlir
+    %u = nn.random_uniform %x, %rng stream = 3 : tensor<?x16xf32>, tensor<2xi64>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Optimizer updates (one fused elementwise kernel per parameter)
 //===----------------------------------------------------------------------===//
 

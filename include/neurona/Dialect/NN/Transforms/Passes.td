@@ -16,9 +16,14 @@ def NNAutodiff : Pass<"nn-autodiff", "::mlir::ModuleOp"> {
     Reads `func.func @forward`, whose arguments carry `nn.role` ("input" or
     "param") and `nn.name`, and adds two functions:
 
-    * `@gradients(inputs..., target, params...) -> (loss, d params...)`
-    * `@train_step(inputs..., target, lr, params..., state...)
+    * `@gradients(inputs..., target, [rng], params...) -> (loss, d params...)`
+    * `@train_step(inputs..., target, lr, [rng], params..., state...)
           -> (loss, prediction, new params..., new state...)`
+
+    `rng` (role "hyper", a `tensor<2xi64>` holding the seed and the step) is
+    only added when `forward` has random ops (`RandomOpInterface`); their
+    copies in both functions take it, which puts them in training mode.
+    Each random op of `forward` needs its own `stream`.
 
     The loss is applied to `forward`'s first result. Gradients come from each
     op's `GradientOpInterface` rule, walked in reverse over the ops that
