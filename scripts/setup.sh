@@ -11,7 +11,7 @@ want_data=0
 packages=(
   cmake ninja-build ccache g++ zlib1g-dev libgtest-dev
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-  libprotobuf-dev protobuf-compiler libonnx-dev libomp-22-dev libstemmer-dev
+  libprotobuf-dev protobuf-compiler libonnx-dev libomp-22-dev libstemmer-dev libpng-dev
   python3-venv python3-torch
 )
 (( want_data )) && packages+=(dataset-fashion-mnist)

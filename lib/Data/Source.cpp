@@ -264,6 +264,13 @@ Status neurona::data::prepareData(const DataSpec &spec, bool flattenImages,
     break;
   }
   }
+  if (spec.targetIsInput)
+    for (Dataset *set : {&result.train, &result.test}) {
+      set->targetKind = TargetKind::Values;
+      set->targetShape = set->featureShape;
+      set->targets = set->features;
+      set->labels.clear();
+    }
   if (spec.standardize)
     fitStatistics(result.train, result.mean, result.stddev);
   result.summary = what + ": " + std::to_string(result.train.numSamples) +

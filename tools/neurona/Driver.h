@@ -68,6 +68,12 @@ llvm::Expected<TrainSpec> resolveTrainSpec(const ImportedModel &model);
 /// Replaces the imported parameter values with those of a .npz file.
 llvm::Error loadParamValues(ImportedModel &model, llvm::StringRef npzPath);
 
+/// Runs `forward` on the first 16 samples of `set` and writes them and the
+/// model's first output as a PNG grid: rows of eight inputs, each followed
+/// by the row of their outputs (autoencoders' reconstructions).
+llvm::Error writeReconstructions(nr_model *model, const data::Dataset &set,
+                                 const std::string &path);
+
 /// The folder holding libneurona_runtime.a and neurona_exe_main.o.
 std::string runtimeDirectory();
 

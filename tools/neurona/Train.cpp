@@ -77,6 +77,11 @@ static cl::opt<uint64_t> seed("seed",
                               cl::init(0), cl::sub(trainCommand));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(trainCommand));
+static cl::opt<std::string> reconstructions(
+    "reconstructions",
+    cl::desc("Also write the first 16 test samples beside the model's "
+             "outputs for them as a PNG (autoencoders)"),
+    cl::value_desc("file.png"), cl::sub(evalCommand));
 static cl::list<std::string>
     dataFiles("data",
               cl::desc("Replace the files of the model's `data` section "
@@ -375,6 +380,9 @@ int driver::runEval() {
     if (auto err = loadSet(x, y, wantsFlatInput(model), set))
       return fail(std::move(err));
   }
+  if (!reconstructions.empty())
+    if (auto err = writeReconstructions(model, set, reconstructions))
+      return fail(std::move(err));
   train::EvalResult result;
   if (Status s = train::evaluate(
           model, set, recipeOverrides().batchSize.value_or(0), result);

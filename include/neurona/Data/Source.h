@@ -59,6 +59,9 @@ struct DataSpec {
   /// Seeds the split: fixed by the data, not by the training seed, so runs
   /// with different training seeds are measured on the same test set.
   uint64_t splitSeed = 0;
+  /// The targets are the features themselves (autoencoders); the source's
+  /// labels or target column are dropped.
+  bool targetIsInput = false;
   /// Fit per-feature mean and standard deviation on the training split.
   bool standardize = false;
   /// With `standardize`: the model parameters that receive the statistics

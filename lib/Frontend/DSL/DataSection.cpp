@@ -24,7 +24,7 @@ using llvm::StringRef;
 namespace neurona::dsl {
 
 static const StringRef kSettings[] = {"source", "text", "test_split",
-                                      "split_seed", "standardize"};
+                                      "split_seed", "standardize", "target"};
 static const StringRef kSources[] = {"idx", "csv", "labelled_sentences",
                                      "text_files"};
 static const StringRef kTextForms[] = {"bag_of_words"};
@@ -204,6 +204,13 @@ Expected<data::DataSpec> buildDataSpec(const ast::TrainDecl &section,
                                       "not " +
                                           describeExpr(value));
       spec.splitSeed = uint64_t(value.intValue);
+    } else if (key == "target") {
+      if (value.kind != ast::Expr::Kind::Identifier || value.text != "input")
+        return diags.error(value.loc,
+                           "target may only be `input` (the model learns to "
+                           "reproduce its input, as an autoencoder), not " +
+                               describeExpr(value));
+      spec.targetIsInput = true;
     } else {
       if (value.kind != ast::Expr::Kind::Bool)
         return diags.error(value.loc, "standardize must be true or false, "

@@ -397,6 +397,13 @@ Expected<ast::Expr> Parser::parseExpr() {
     return expr;
   case TokenKind::LBracket:
     return parseList();
+  case TokenKind::KwInput:
+    // As a value, `input` names the model's input: `target = input` in a
+    // data section.
+    expr.kind = ast::Expr::Kind::Identifier;
+    expr.text = "input";
+    consume();
+    return expr;
   case TokenKind::Identifier: {
     std::string name = tok.spelling.str();
     consume();
