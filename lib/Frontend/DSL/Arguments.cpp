@@ -62,6 +62,10 @@ static StringRef describeKind(ArgKind kind) {
     return "true or false";
   case ArgKind::IntegerOrString:
     return "an integer or a string";
+  case ArgKind::Name:
+    return "a string or a name";
+  case ArgKind::StringList:
+    return "a list of strings";
   }
   return "a value";
 }
@@ -80,6 +84,14 @@ static bool matches(const ast::Expr &expr, ArgKind kind) {
     return expr.kind == ast::Expr::Kind::Integer ||
            expr.kind == ast::Expr::Kind::String ||
            expr.kind == ast::Expr::Kind::Identifier;
+  case ArgKind::Name:
+    return expr.kind == ast::Expr::Kind::String ||
+           expr.kind == ast::Expr::Kind::Identifier;
+  case ArgKind::StringList:
+    return expr.kind == ast::Expr::Kind::List &&
+           llvm::all_of(expr.elements, [](const ast::Expr &e) {
+             return e.kind == ast::Expr::Kind::String;
+           });
   }
   return false;
 }

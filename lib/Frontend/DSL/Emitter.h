@@ -53,6 +53,10 @@ enum class ArgKind {
   Bool,
   /// An integer, or a string or name such as `padding="same"`.
   IntegerOrString,
+  /// A string or a name: `"code"` or `code`.
+  Name,
+  /// A list of strings: `["dense0.weight", "dense1.weight"]`.
+  StringList,
 };
 
 /// One parameter a call accepts. Only leading parameters may be positional.
@@ -154,6 +158,13 @@ public:
   mlir::Value addParam(const std::string &name, llvm::ArrayRef<int64_t> shape,
                        llvm::StringRef init, SourceLoc where);
 
+  // Used by the train section.
+  llvm::ArrayRef<ParamSpec> getParams() const { return params; }
+  /// The value of layer `name`, or null when no layer has that name.
+  const ValueInfo *findLayer(llvm::StringRef name) const;
+  /// Every layer name, for suggestions.
+  std::vector<llvm::StringRef> getLayerNames() const;
+
 private:
   llvm::Error emitInput(const ast::InputStmt &input);
   llvm::Error emitLayer(const ast::LayerStmt &layer);
@@ -183,7 +194,7 @@ private:
 /// it trains.
 llvm::Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
                                          const ast::ModelDecl &model,
-                                         llvm::ArrayRef<OutputInfo> outputs,
+                                         const ModelEmitter &emitter,
                                          const SourceDiagnostics &diags);
 
 } // namespace neurona::dsl
