@@ -79,6 +79,11 @@ struct nr_model {
   uint64_t blobSize = 0;
   std::vector<neurona::runtime::BufferPair> params;
   std::vector<neurona::runtime::BufferPair> states;
+  /// The global step: successful runs of an entry that updates parameters
+  /// (train_step) since the model was opened or its parameters initialised,
+  /// or the value last set with nr_model_set_step (a resumed checkpoint).
+  /// The one counter the trainer and per-step hyperparameters read.
+  uint64_t step = 0;
 };
 
 #endif // NEURONA_RUNTIME_MODEL_H

@@ -351,6 +351,8 @@ static nr_status runEntry(nr_model *m, const char *entryName,
     std::swap(buf.current, buf.next);
     buf.initialized = true;
   }
+  if (updates)
+    ++m->step;
   return NR_OK;
 }
 

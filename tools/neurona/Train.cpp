@@ -62,12 +62,18 @@ static cl::opt<std::string> curves(
     cl::desc("Write per-epoch loss and accuracy: CSV, or charts for a .svg "
              "(<name>.partial.<ext> while training)"),
     cl::value_desc("file.csv|file.svg"), cl::sub(trainCommand));
-static cl::opt<std::string>
-    checkpoint("checkpoint",
-               cl::desc("Save parameters after every epoch: to "
-                        "<name>.partial.npz while training, here once it "
-                        "succeeds"),
-               cl::value_desc("file.npz"), cl::sub(trainCommand));
+static cl::opt<std::string> checkpoint(
+    "checkpoint",
+    cl::desc("Save a training checkpoint after every epoch (parameters, "
+             "optimizer state, epoch, global step, seed): to "
+             "<name>.partial.npz while training, here once it succeeds"),
+    cl::value_desc("file.npz"), cl::sub(trainCommand));
+static cl::opt<std::string> resume(
+    "resume",
+    cl::desc("Continue training from a checkpoint written by --checkpoint, "
+             "exactly as if it had not stopped; --epochs counts from the "
+             "start of training"),
+    cl::value_desc("checkpoint.npz"), cl::sub(trainCommand));
 static cl::opt<uint64_t> seed("seed",
                               cl::desc("Seed for initialisation and "
                                        "shuffling"),
@@ -195,7 +201,12 @@ int driver::runTrain() {
   options.batchSize = overrides.batchSize.value_or(0);
   options.learningRate = overrides.learningRate.value_or(0);
   options.seed = seed;
-  options.initParams = params.empty();
+  options.seedGiven = seed.getNumOccurrences() > 0;
+  options.initParams = params.empty() && resume.empty();
+  options.resumePath = resume;
+  if (!params.empty() && !resume.empty())
+    return failed("--params and --resume both set the parameters; a "
+                  "checkpoint holds them already");
   if (!params.empty())
     if (nr_status s = nr_model_load_params(model, params.c_str()))
       return failed(llvm::Twine(nr_status_string(s)) + ": " + nr_last_error());
