@@ -17,10 +17,10 @@ using namespace neurona::driver;
 namespace cl = llvm::cl;
 
 static cl::opt<std::string>
-    lossOpt("loss", cl::desc("cross_entropy | binary_cross_entropy | mse"),
+    lossOpt("loss", cl::desc("cross_entropy | binary_cross_entropy | mse | mae"),
             cl::cat(trainingCategory), cl::sub(compileCommand),
             cl::sub(trainCommand), cl::sub(runCommand), cl::sub(evalCommand));
-static cl::opt<std::string> optimizerOpt("optimizer", cl::desc("sgd | adam"),
+static cl::opt<std::string> optimizerOpt("optimizer", cl::desc("sgd | adam | adamw"),
                                          cl::cat(trainingCategory),
                                          cl::sub(compileCommand),
                                          cl::sub(trainCommand),
