@@ -664,6 +664,16 @@ Status Loop::run() {
   // kept in memory for keepPath.
   bool snapshots = options.checkpointPath.empty() && !options.keepPath.empty();
 
+  // train_step's loss is the objective: say so when it is not the data
+  // loss alone (Keras reports the same sum).
+  const char *penalty = nullptr;
+  if (!options.quiet &&
+      (nr_model_train_config(model, "penalty", &penalty) == NR_OK ||
+       nr_model_train_config(model, "activity", &penalty) == NR_OK)) {
+    std::fprintf(summary, "loss includes the penalties of the train "
+                          "section; test_loss, rmse and mae do not\n");
+    std::fflush(summary);
+  }
   bool regression = isRegression(spec.kind);
   bool trainAccuracy = !regression && plan.hasOutput;
   bool trainErrors = regression && plan.hasOutput;
