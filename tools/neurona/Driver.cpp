@@ -82,6 +82,12 @@ llvm::Expected<TrainSpec> driver::resolveTrainSpec(const ImportedModel &model) {
   TrainSpec spec = model.train;
   RecipeOverrides o = recipeOverrides();
   spec.loss = o.loss.value_or(spec.loss);
+  if (o.optimizer && *o.optimizer != spec.optimizer) {
+    // Another optimizer than the model's: its own defaults (PyTorch's),
+    // not the model's optimizer settings.
+    spec.weightDecay = *o.optimizer == "adamw" ? 0.01 : 0.0;
+    spec.nesterov = false;
+  }
   spec.optimizer = o.optimizer.value_or(spec.optimizer);
   spec.learningRate = o.learningRate.value_or(spec.learningRate);
   spec.momentum = o.momentum.value_or(spec.momentum);
