@@ -4,6 +4,8 @@ binary_cross_entropy(from_logits=true) (BCEWithLogitsLoss),
 cross_entropy(targets=probabilities) (CrossEntropyLoss with probability
 targets), L2/L1 parameter penalties and an L1 activity penalty on a named
 layer. The loss it returns is the objective (data loss + penalties).
+`neurona eval`, which computes the loss on the host (lib/Train/Losses.cpp),
+prints the same data loss as PyTorch to its 4 decimals (5.1e-5).
 Tolerances: 1e-4 * |ref| + 1e-5 for gradients (float32 against float64),
 1e-5 * |ref| + 1e-6 for the loss."""
 
@@ -47,7 +49,7 @@ def forward(p, x):
     return h, h @ p["dense1.weight"] + p["dense1.bias"]
 
 
-def check(tag, out, loss, extra, target, objective, params=None):
+def check(tag, out, loss, extra, target, objective, data_loss, params=None):
     path = f"{w}/{tag}.nn"
     with open(path, "w") as f:
         f.write(model_text(tag, out, loss, extra))
@@ -91,6 +93,19 @@ def check(tag, out, loss, extra, target, objective, params=None):
     fd = central_differences(
         f, {n: torch.tensor(v, dtype=torch.float64) for n, v in params.items()})
     close_gradients(tag, ours, fd, auto)
+
+    # The trainer's host-side evaluation (lib/Train/Losses.cpp) uses the same
+    # definition: `neurona eval` prints the data loss (no penalties) to 4
+    # decimals.
+    out = run([args.neurona, "eval", path, "--params", f"{w}/{tag}_p.npz",
+               "--test-data", f"{w}/{tag}_x.npy", "--test-labels",
+               f"{w}/{tag}_t.npy"]).stdout
+    printed = float(out.split("loss")[1].split()[0])
+    with torch.no_grad():
+        _, y = forward({n: torch.tensor(v, dtype=torch.float64)
+                        for n, v in params.items()}, xt)
+        want = float(data_loss(y, tt))
+    close(f"{tag} host-side eval loss", printed, want, rtol=0, atol=5.1e-5)
     return ours, auto
 
 
@@ -107,7 +122,7 @@ def mae_objective(p, h, y, t):
 
 check("mae_penalties", 3, "mae",
       '  penalties = [l2(0.01), l1(0.02, ["h.bias"])]\n'
-      '  activity = l1(0.05, "h")', t, mae_objective)
+      '  activity = l1(0.05, "h")', t, mae_objective, F.l1_loss)
 
 # MAE's subgradient at 0 is 0 (PyTorch's sign): with a zero last layer the
 # prediction is exactly 0, and the zero targets add nothing to the bias
@@ -146,11 +161,12 @@ big = {"h.weight": rng.uniform(-1, 1, (IN, HIDDEN)),
 check("bce_logits", 2, "binary_cross_entropy(from_logits=true)",
       '  penalties = l2(0.001, ["dense1.weight"])', tb,
       lambda p, h, y, t: F.binary_cross_entropy_with_logits(y, t) +
-      0.001 * (p["dense1.weight"] ** 2).sum(), params=big)
+      0.001 * (p["dense1.weight"] ** 2).sum(),
+      F.binary_cross_entropy_with_logits, params=big)
 
 # Cross-entropy against class probabilities; the last row does not sum to
 # one, which the exact gradient (softmax * sum t - t) handles.
 ts = rng.uniform(0, 1, (7, 3)).astype(np.float32)
 ts[:-1] /= ts[:-1].sum(axis=1, keepdims=True)
 check("soft_cross_entropy", 3, "cross_entropy(targets=probabilities)", "",
-      ts, lambda p, h, y, t: F.cross_entropy(y, t))
+      ts, lambda p, h, y, t: F.cross_entropy(y, t), F.cross_entropy)
