@@ -19,7 +19,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/Sequence.h"
 
 namespace mlir::nn {
 #define GEN_PASS_DEF_NNAUTODIFF
