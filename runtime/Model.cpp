@@ -82,7 +82,7 @@ static void initialize(nr_model &m, uint64_t seed) {
   for (BufferPair &buf : m.states)
     std::memset(buf.current.data(), 0, buf.bytes);
   m.rngSeed = seed;
-  m.rngStep = 0;
+  m.step = 0;
 }
 
 static BufferPair makeBuffer(const TensorType &type) {
@@ -260,7 +260,7 @@ extern "C" nr_status nr_model_set_seed(nr_model *model, uint64_t seed) {
     if (!model)
       return fail(NR_ERROR_INVALID_ARGUMENT, "nr_model_set_seed: model is NULL");
     model->rngSeed = seed;
-    model->rngStep = 0;
+    model->step = 0;
     return NR_OK;
   });
 }
@@ -273,7 +273,7 @@ extern "C" nr_status nr_model_get_rng(const nr_model *model,
                   "nr_model_get_rng: model, out_seed and out_step must not "
                   "be NULL");
     *out_seed = model->rngSeed;
-    *out_step = model->rngStep;
+    *out_step = model->step;
     return NR_OK;
   });
 }
@@ -505,35 +505,68 @@ extern "C" nr_status nr_model_get_state(nr_model *model, const char *name,
   });
 }
 
+/// The body of nr_model_set_param and nr_model_set_state.
+static nr_status setValue(nr_model *model, const char *name,
+                          const nr_tensor *value, bool isParam,
+                          const char *function) {
+  REQUIRE(model && name && value, function, "NULL argument");
+  const char *kind = isParam ? "param" : "state";
+  int64_t index = isParam ? model->manifest.findParam(name)
+                          : model->manifest.findState(name);
+  if (index < 0)
+    return fail(NR_ERROR_NOT_FOUND, std::string(function) + ": model '" +
+                                        model->manifest.prefix + "' has no " +
+                                        kind + " '" + name + "'");
+  const TensorType &type = isParam ? model->manifest.params[index].type
+                                   : model->manifest.states[index].type;
+  bool same = value->dtype == type.dtype && value->rank >= 0 &&
+              size_t(value->rank) == type.shape.size();
+  for (size_t i = 0; same && i < type.shape.size(); ++i)
+    same = value->shape[i] == type.shape[i];
+  if (!same) {
+    std::string got = value->rank >= 0 && value->rank <= NR_MAX_RANK
+                          ? std::string(nr_dtype_name(value->dtype)) + " " +
+                                formatShape(value->shape, size_t(value->rank))
+                          : "rank " + std::to_string(value->rank);
+    return fail(NR_ERROR_INVALID_ARGUMENT, std::string(function) + ": " +
+                                               kind + " '" + name + "' is " +
+                                               type.str() + ", got " + got);
+  }
+  BufferPair &buf = isParam ? model->params[index] : model->states[index];
+  REQUIRE(value->data, function, "value->data is NULL");
+  std::memcpy(buf.current.data(), value->data, buf.bytes);
+  buf.initialized = true;
+  return NR_OK;
+}
+
+extern "C" nr_status nr_model_set_state(nr_model *model, const char *name,
+                                        const nr_tensor *value) {
+  return guarded("nr_model_set_state", [&] {
+    return setValue(model, name, value, false, "nr_model_set_state");
+  });
+}
+
+extern "C" nr_status nr_model_get_step(const nr_model *model,
+                                       uint64_t *out_step) {
+  return guarded("nr_model_get_step", [&] {
+    REQUIRE(model && out_step, "nr_model_get_step", "NULL argument");
+    *out_step = model->step;
+    return NR_OK;
+  });
+}
+
+extern "C" nr_status nr_model_set_step(nr_model *model, uint64_t step) {
+  return guarded("nr_model_set_step", [&] {
+    REQUIRE(model, "nr_model_set_step", "NULL argument");
+    model->step = step;
+    return NR_OK;
+  });
+}
+
 extern "C" nr_status nr_model_set_param(nr_model *model, const char *name,
                                         const nr_tensor *value) {
   return guarded("nr_model_set_param", [&] {
-    REQUIRE(model && name && value, "nr_model_set_param", "NULL argument");
-    int64_t index = model->manifest.findParam(name);
-    if (index < 0)
-      return fail(NR_ERROR_NOT_FOUND, std::string("nr_model_set_param: model "
-                                                  "'") +
-                                          model->manifest.prefix +
-                                          "' has no param '" + name + "'");
-    const TensorType &type = model->manifest.params[index].type;
-    bool same = value->dtype == type.dtype && value->rank >= 0 &&
-                size_t(value->rank) == type.shape.size();
-    for (size_t i = 0; same && i < type.shape.size(); ++i)
-      same = value->shape[i] == type.shape[i];
-    if (!same) {
-      std::string got = value->rank >= 0 && value->rank <= NR_MAX_RANK
-                            ? std::string(nr_dtype_name(value->dtype)) + " " +
-                                  formatShape(value->shape, size_t(value->rank))
-                            : "rank " + std::to_string(value->rank);
-      return fail(NR_ERROR_INVALID_ARGUMENT,
-                  std::string("nr_model_set_param: param '") + name + "' is " +
-                      type.str() + ", got " + got);
-    }
-    BufferPair &buf = model->params[index];
-    REQUIRE(value->data, "nr_model_set_param", "value->data is NULL");
-    std::memcpy(buf.current.data(), value->data, buf.bytes);
-    buf.initialized = true;
-    return NR_OK;
+    return setValue(model, name, value, true, "nr_model_set_param");
   });
 }
 
@@ -587,6 +620,11 @@ extern "C" nr_status nr_model_load_params(nr_model *model, const char *path) {
       sources.push_back(it->second);
       byName.erase(it);
     }
+    // A training checkpoint (it has `trainer:epoch`) also holds the
+    // optimizer state, which a model opened for inference does not even
+    // declare, and the trainer's position: only the parameters are wanted.
+    if (byName.count("trainer:epoch"))
+      byName.clear();
     if (!byName.empty())
       return fail(NR_ERROR_INVALID_ARGUMENT,
                   where + "unexpected array '" + byName.begin()->first +

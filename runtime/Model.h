@@ -79,10 +79,14 @@ struct nr_model {
   uint64_t blobSize = 0;
   std::vector<neurona::runtime::BufferPair> params;
   std::vector<neurona::runtime::BufferPair> states;
-  /// What the runtime passes as the `rng` hyper argument (seed, step) of
-  /// train_step and gradients. `rngStep` counts successful train steps.
+  /// The global step: successful runs of an entry that updates parameters
+  /// (train_step) since the model was opened, its parameters initialised or
+  /// its seed set, or the value last set with nr_model_set_step (a resumed
+  /// checkpoint). The one counter the trainer and per-step hyperparameters
+  /// read; the `rng` hyper argument of train_step and gradients is
+  /// (rngSeed, step).
+  uint64_t step = 0;
   uint64_t rngSeed = 0;
-  uint64_t rngStep = 0;
 };
 
 #endif // NEURONA_RUNTIME_MODEL_H

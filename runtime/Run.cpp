@@ -351,6 +351,8 @@ static nr_status runEntry(nr_model *m, const char *entryName,
     std::swap(buf.current, buf.next);
     buf.initialized = true;
   }
+  if (updates)
+    ++m->step;
   return NR_OK;
 }
 
@@ -486,7 +488,7 @@ static nr_status runConvenience(nr_model *m, const char *function,
   double hyperF64 = hyper ? *hyper : 0;
   float hyperF32 = static_cast<float>(hyperF64);
   int64_t rngWords[2] = {static_cast<int64_t>(m->rngSeed),
-                         static_cast<int64_t>(m->rngStep)};
+                         static_cast<int64_t>(m->step)};
   std::vector<nr_tensor> callIns, callOuts;
   std::vector<AlignedBuffer> scratch;
   size_t nextIn = 0, nextTarget = 0, nextResult = 0;
@@ -558,15 +560,12 @@ nr_model_train_step(nr_model *model, const nr_tensor *inputs, size_t n_inputs,
                     double learning_rate, double *out_loss,
                     nr_tensor *out_outputs, size_t n_outputs) {
   return guarded("nr_model_train_step", [&] {
-    nr_status s = runConvenience(model, "nr_model_train_step", "train_step",
-                                 inputs, n_inputs, targets, n_targets,
-                                 &learning_rate, out_loss, out_outputs,
-                                 n_outputs, NR_ROLE_OUTPUT, true);
-    // The next step draws new random numbers; a failed one is retried with
-    // the same.
-    if (s == NR_OK)
-      ++model->rngStep;
-    return s;
+    // A successful step advances the model's step (runEntry), so the next
+    // one draws new random numbers; a failed one is retried with the same.
+    return runConvenience(model, "nr_model_train_step", "train_step", inputs,
+                          n_inputs, targets, n_targets, &learning_rate,
+                          out_loss, out_outputs, n_outputs, NR_ROLE_OUTPUT,
+                          true);
   });
 }
 

@@ -354,6 +354,23 @@ nr_status nr_model_set_param(nr_model *model, const char *name,
 nr_status nr_model_get_state(nr_model *model, const char *name,
                              nr_tensor *out_view);
 
+/** Like nr_model_set_param, for optimizer-state buffer `name` (e.g. Adam's
+ *  moments `<param>.adam_m`, `<param>.adam_v` and its step count
+ *  `adam.step`), so that a checkpoint restores training exactly. */
+nr_status nr_model_set_state(nr_model *model, const char *name,
+                             const nr_tensor *value);
+
+/** The model's global step: the number of successful runs of an entry that
+ *  updates parameters (train_step, through nr_model_train_step or
+ *  nr_model_run) since nr_model_open or nr_model_init_params, which reset it
+ *  to 0, or since nr_model_set_step. A run that fails (NR_ERROR_NUMERIC
+ *  included) does not count. Trainers and per-step hyperparameters (learning
+ *  -rate schedules, random streams) read this one counter. */
+nr_status nr_model_get_step(const nr_model *model, uint64_t *out_step);
+
+/** Sets the global step, e.g. to a checkpoint's when resuming. */
+nr_status nr_model_set_step(nr_model *model, uint64_t step);
+
 /** Writes all parameters to `path` as a NumPy .npz archive (uncompressed
  *  zip, one `<name>.npy` per parameter, readable by numpy.load). The file is
  *  replaced atomically: written to a temporary file in the same directory,
@@ -362,7 +379,10 @@ nr_status nr_model_save_params(nr_model *model, const char *path);
 
 /** Reads parameters from a .npz archive (stored or deflated members). Every
  *  parameter must be present with its exact dtype and shape and the archive
- *  must hold nothing else; nothing is changed unless all checks pass. */
+ *  must hold nothing else, unless it is a training checkpoint (it has a
+ *  `trainer:epoch` array; `neurona train --checkpoint`), whose optimizer
+ *  state and trainer entries are ignored; nothing is changed unless all
+ *  checks pass. */
 nr_status nr_model_load_params(nr_model *model, const char *path);
 
 /** Computes the embedded-blob layout of a list of parameters (docs/design.md:

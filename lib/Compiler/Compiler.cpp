@@ -68,8 +68,25 @@ llvm::Error neurona::prepareModule(ImportedModel &model,
   const TrainSpec &t = options.train;
   mlir::nn::NNAutodiffOptions ad;
   ad.loss = t.loss;
+  ad.fromLogits = t.fromLogits;
+  ad.softTargets = t.softTargets;
   ad.optimizer = t.optimizer;
   ad.momentum = t.momentum;
+  ad.nesterov = t.nesterov;
+  ad.weightDecay = t.weightDecay;
+  auto encode = [](const PenaltySpec &p, llvm::StringRef target) {
+    return p.kind + ":" + exactNumber(p.coefficient) +
+           (target.empty() ? "" : ":" + target.str());
+  };
+  for (const PenaltySpec &p : t.penalties) {
+    if (p.targets.empty())
+      ad.penalties.push_back(encode(p, ""));
+    for (const std::string &name : p.targets)
+      ad.penalties.push_back(encode(p, name));
+  }
+  for (const PenaltySpec &p : t.activity)
+    for (const std::string &layer : p.targets)
+      ad.activity.push_back(encode(p, layer));
   ad.beta1 = t.beta1;
   ad.beta2 = t.beta2;
   ad.epsilon = t.epsilon;

@@ -110,12 +110,13 @@ static std::string shapeText(const std::vector<int64_t> &shape) {
   return s;
 }
 
-/// The shortest text that reads back as exactly `v`.
-static std::string exact(double v) {
+std::string neurona::exactNumber(double v) {
   char buffer[32];
   auto result = std::to_chars(buffer, buffer + sizeof(buffer), v);
   return std::string(buffer, result.ptr);
 }
+
+static std::string exact(double v) { return exactNumber(v); }
 
 std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
                                    const TrainSpec &train,
@@ -130,11 +131,41 @@ std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
       os << " optimizer=" << train.optimizer;
     os << " lr=" << exact(train.learningRate) << " batch=" << train.batchSize
        << " epochs=" << train.epochs;
-    if (train.optimizer == "sgd")
+    if (train.fromLogits)
+      os << " from_logits=true";
+    if (train.softTargets)
+      os << " targets=probabilities";
+    if (train.optimizer == "sgd") {
       os << " momentum=" << exact(train.momentum);
-    else if (train.optimizer == "adam")
+      if (train.nesterov)
+        os << " nesterov=true";
+    } else if (train.optimizer == "adam" || train.optimizer == "adamw") {
       os << " beta1=" << exact(train.beta1) << " beta2=" << exact(train.beta2)
          << " epsilon=" << exact(train.epsilon);
+    }
+    if (train.weightDecay != 0.0 || train.optimizer == "adamw")
+      os << " weight_decay=" << exact(train.weightDecay);
+    auto penalty = [&](const char *key, const PenaltySpec &p,
+                       const std::string &target) {
+      os << " " << key << "=" << p.kind << ":" << exact(p.coefficient);
+      if (!target.empty())
+        os << ":" << target;
+    };
+    for (const PenaltySpec &p : train.penalties) {
+      if (p.targets.empty())
+        penalty("penalty", p, "");
+      for (const std::string &t : p.targets)
+        penalty("penalty", p, t);
+    }
+    for (const PenaltySpec &p : train.activity)
+      for (const std::string &t : p.targets)
+        penalty("activity", p, t);
+    if (train.schedule == "step")
+      os << " schedule=step schedule_every=" << train.stepEvery
+         << " schedule_gamma=" << exact(train.stepGamma);
+    else if (train.schedule == "cosine")
+      os << " schedule=cosine schedule_epochs=" << train.cosineEpochs
+         << " schedule_min_lr=" << exact(train.cosineMinLr);
     for (const std::string &m : train.metrics)
       os << " metric=" << m;
     os << "\n";

@@ -138,10 +138,25 @@ Status neurona::train::writeCurvesSvg(const std::string &path,
   panel(svg, 0, "loss", history,
         {{"train", "#1f77b4", [](const EpochStats &e) { return e.loss; }},
          {"test", "#d62728", [](const EpochStats &e) { return e.testLoss; }}});
-  panel(svg, kPanelW, "accuracy", history,
-        {{"train", "#1f77b4", [](const EpochStats &e) { return e.accuracy; }},
-         {"test", "#d62728",
-          [](const EpochStats &e) { return e.testAccuracy; }}});
+  // Regression losses have no accuracy; their second chart is the rmse.
+  bool regression = std::none_of(
+      history.begin(), history.end(), [](const EpochStats &e) {
+        return std::isfinite(e.accuracy) || std::isfinite(e.testAccuracy);
+      }) && std::any_of(history.begin(), history.end(),
+                        [](const EpochStats &e) {
+                          return std::isfinite(e.rmse) ||
+                                 std::isfinite(e.testRmse);
+                        });
+  if (regression)
+    panel(svg, kPanelW, "rmse", history,
+          {{"train", "#1f77b4", [](const EpochStats &e) { return e.rmse; }},
+           {"test", "#d62728",
+            [](const EpochStats &e) { return e.testRmse; }}});
+  else
+    panel(svg, kPanelW, "accuracy", history,
+          {{"train", "#1f77b4", [](const EpochStats &e) { return e.accuracy; }},
+           {"test", "#d62728",
+            [](const EpochStats &e) { return e.testAccuracy; }}});
   svg += "</svg>\n";
   return writeFileAtomically(path, svg.data(), svg.size());
 }

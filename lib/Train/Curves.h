@@ -15,8 +15,9 @@
 
 namespace neurona::train {
 
-/// Renders loss (left) and accuracy (right) per epoch, training and test,
-/// as a self-contained SVG file any browser shows; written atomically so a
+/// Renders loss (left) and accuracy (right; rmse for the regression losses,
+/// which have no accuracy) per epoch, training and test, as a
+/// self-contained SVG file any browser shows; written atomically so a
 /// viewer never sees half a file while training goes on.
 Status writeCurvesSvg(const std::string &path, const std::string &title,
                       const std::vector<EpochStats> &history);

@@ -81,16 +81,25 @@ double neurona::train::sampleLoss(const LossSpec &spec, const double *pred,
     }
     return sum / double(width);
   }
-  case LossKind::MeanSquaredError: {
-    double sum = 0;
-    for (int64_t j = 0; j < width; ++j) {
-      double t = elementTarget(target, width, j);
-      sum += (pred[j] - t) * (pred[j] - t);
-    }
-    return sum / double(width);
+  case LossKind::MeanSquaredError:
+  case LossKind::MeanAbsoluteError: {
+    double squared = 0, absolute = 0;
+    addSampleErrors(pred, width, target, squared, absolute);
+    return (spec.kind == LossKind::MeanSquaredError ? squared : absolute) /
+           double(width);
   }
   }
   return 0;
+}
+
+void neurona::train::addSampleErrors(const double *pred, int64_t width,
+                                     const SampleTarget &target,
+                                     double &squared, double &absolute) {
+  for (int64_t j = 0; j < width; ++j) {
+    double d = pred[j] - elementTarget(target, width, j);
+    squared += d * d;
+    absolute += std::fabs(d);
+  }
 }
 
 bool neurona::train::sampleCorrect(const LossSpec &spec, const double *pred,

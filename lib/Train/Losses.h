@@ -38,6 +38,13 @@ double sampleLoss(const LossSpec &spec, const double *pred, int64_t width,
 bool sampleCorrect(const LossSpec &spec, const double *pred, int64_t width,
                    const SampleTarget &target);
 
+/// Adds the sample's sum of squared errors and of absolute errors over its
+/// `width` outputs (targets as the element-wise losses read them), for the
+/// rmse and mae metrics of regression losses.
+void addSampleErrors(const double *pred, int64_t width,
+                     const SampleTarget &target, double &squared,
+                     double &absolute);
+
 } // namespace train
 } // namespace neurona
 

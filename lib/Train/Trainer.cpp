@@ -6,11 +6,13 @@
 
 #include "neurona/Train/Trainer.h"
 
+#include "Checkpoint.h"
 #include "Curves.h"
 #include "Losses.h"
 
 #include "neurona/Runtime/NPY.h"
 #include "neurona/Train/Interrupt.h"
+#include "neurona/Train/Schedule.h"
 
 #include <cerrno>
 #include <chrono>
@@ -89,11 +91,14 @@ Status neurona::train::lossSpecFromModel(const nr_model *model, LossSpec &out) {
     spec.kind = LossKind::BinaryCrossEntropy;
   else if (loss == "mse")
     spec.kind = LossKind::MeanSquaredError;
+  else if (loss == "mae")
+    spec.kind = LossKind::MeanAbsoluteError;
   else
     return Status::error(NR_ERROR_FORMAT,
                          "unknown loss '" + loss +
                              "' in the train settings (expected "
-                             "cross_entropy, binary_cross_entropy or mse)");
+                             "cross_entropy, binary_cross_entropy, mse or "
+                             "mae)");
   // The compiled losses take logits for cross_entropy and probabilities
   // (after a sigmoid) for binary_cross_entropy.
   spec.fromLogits = spec.kind != LossKind::BinaryCrossEntropy;
@@ -374,8 +379,9 @@ static SampleTarget sampleTarget(const Dataset &ds, int64_t i) {
 static Status evaluateWith(nr_model *model, const Dataset &ds,
                            const LossSpec &spec, const Plan &plan,
                            int64_t batchSize, EvalResult &result) {
-  bool hasAccuracy = spec.kind != LossKind::MeanSquaredError;
+  bool hasAccuracy = !isRegression(spec.kind);
   BatchBuffer in, out;
+  double squared = 0, absolute = 0;
   std::vector<int64_t> indices(size_t(std::min(batchSize, ds.numSamples)));
   std::vector<double> pred(size_t(plan.outputWidth));
   double lossSum = 0;
@@ -396,12 +402,18 @@ static Status evaluateWith(nr_model *model, const Dataset &ds,
       lossSum += sampleLoss(spec, pred.data(), plan.outputWidth, target);
       if (hasAccuracy)
         correct += sampleCorrect(spec, pred.data(), plan.outputWidth, target);
+      else
+        addSampleErrors(pred.data(), plan.outputWidth, target, squared,
+                        absolute);
     }
   }
   result.numSamples = ds.numSamples;
   result.loss = lossSum / double(ds.numSamples);
   result.accuracy =
       hasAccuracy ? double(correct) / double(ds.numSamples) : std::nan("");
+  double elements = double(ds.numSamples) * double(plan.outputWidth);
+  result.rmse = hasAccuracy ? std::nan("") : std::sqrt(squared / elements);
+  result.mae = hasAccuracy ? std::nan("") : absolute / elements;
   if (!std::isfinite(result.loss))
     return Status::error(
         NR_ERROR_NUMERIC,
@@ -448,8 +460,12 @@ std::string neurona::train::formatEpochLine(const EpochStats &stats,
   };
   field("loss", stats.loss);
   field("acc", stats.accuracy);
+  field("rmse", stats.rmse);
+  field("mae", stats.mae);
   field("test_loss", stats.testLoss);
   field("test_acc", stats.testAccuracy);
+  field("test_rmse", stats.testRmse);
+  field("test_mae", stats.testMae);
   std::snprintf(buf, sizeof(buf), "  (%.1f s)", stats.seconds);
   return line + buf;
 }
@@ -494,9 +510,19 @@ private:
 
 /// Reproducible shuffling: mt19937_64's output is fixed by the standard,
 /// but std::uniform_int_distribution is not, so the index draw is done here.
+/// Each epoch shuffles the identity with its own engine, seeded from (seed,
+/// epoch) through splitmix64, so an epoch's order does not depend on the
+/// epochs before it and a resumed run sees the same batches.
 class Shuffler {
 public:
-  explicit Shuffler(uint64_t seed) : engine(seed) {}
+  static uint64_t mix(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  }
+  Shuffler(uint64_t seed, int64_t epoch)
+      : engine(mix(seed ^ mix(uint64_t(epoch)))) {}
   void shuffle(std::vector<int64_t> &v) {
     for (size_t i = v.size(); i > 1; --i)
       std::swap(v[i - 1], v[below(i)]);
@@ -588,8 +614,14 @@ struct Loop {
   const LossSpec &spec;
   const Plan &plan, &evalPlan;
   int64_t epochs, batchSize;
+  /// The base learning rate; `schedule` gives each epoch's.
   double lr;
   TrainResult &result;
+  LRSchedule schedule;
+  /// The shuffling seed (the checkpoint's when resuming).
+  uint64_t seed = 0;
+  /// The first epoch to run (1, or the checkpoint's epoch + 1).
+  int64_t firstEpoch = 1;
 
   FileCloser curves;
   bool createdCsv = false;
@@ -624,30 +656,42 @@ Status Loop::run() {
                                             options.curvesPath +
                                             "': " + std::strerror(errno));
     createdCsv = true;
-    std::fprintf(curves.f, "epoch,loss,acc,test_loss,test_acc,seconds\n");
+    std::fprintf(curves.f, "epoch,loss,acc,rmse,mae,test_loss,test_acc,"
+                           "test_rmse,test_mae,lr,seconds\n");
     std::fflush(curves.f);
   }
   // Without a checkpoint, the parameters of the last finished epoch are
   // kept in memory for keepPath.
   bool snapshots = options.checkpointPath.empty() && !options.keepPath.empty();
 
-  bool trainAccuracy =
-      spec.kind != LossKind::MeanSquaredError && plan.hasOutput;
-  bool testAccuracy = spec.kind != LossKind::MeanSquaredError;
+  // train_step's loss is the objective: say so when it is not the data
+  // loss alone (Keras reports the same sum).
+  const char *penalty = nullptr;
+  if (!options.quiet &&
+      (nr_model_train_config(model, "penalty", &penalty) == NR_OK ||
+       nr_model_train_config(model, "activity", &penalty) == NR_OK)) {
+    std::fprintf(summary, "loss includes the penalties of the train "
+                          "section; test_loss, rmse and mae do not\n");
+    std::fflush(summary);
+  }
+  bool regression = isRegression(spec.kind);
+  bool trainAccuracy = !regression && plan.hasOutput;
+  bool trainErrors = regression && plan.hasOutput;
+  bool testAccuracy = !regression;
   Progress progress(!options.quiet && isatty(fileno(stderr)));
-  Shuffler shuffler(options.seed);
   std::vector<int64_t> order(size_t(trainSet.numSamples));
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = int64_t(i);
   int64_t batches = (trainSet.numSamples + batchSize - 1) / batchSize;
   BatchBuffer in, target, out;
   std::vector<double> pred(size_t(plan.outputWidth));
 
-  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+  for (int64_t epoch = firstEpoch; epoch <= epochs; ++epoch) {
     auto started = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = int64_t(i);
     if (options.shuffle)
-      shuffler.shuffle(order);
-    double lossSum = 0;
+      Shuffler(seed, epoch).shuffle(order);
+    double epochLr = schedule.at(lr, epoch - 1);
+    double lossSum = 0, squared = 0, absolute = 0;
     int64_t seen = 0, correct = 0;
     for (int64_t b = 0; b < batches; ++b) {
       if (stopRequested()) {
@@ -666,7 +710,7 @@ Status Loop::run() {
         out.prepare(plan.output, n);
       double loss = 0;
       nr_status s = nr_model_train_step(
-          model, &in.tensor, 1, &target.tensor, 1, lr, &loss,
+          model, &in.tensor, 1, &target.tensor, 1, epochLr, &loss,
           plan.hasOutput ? &out.tensor : nullptr, plan.hasOutput ? 1 : 0);
       if (s != NR_OK) {
         progress.clear();
@@ -683,6 +727,14 @@ Status Loop::run() {
           correct += sampleCorrect(spec, pred.data(), plan.outputWidth,
                                    sampleTarget(trainSet, indices[k]));
         }
+      if (trainErrors)
+        for (int64_t k = 0; k < n; ++k) {
+          for (int64_t j = 0; j < plan.outputWidth; ++j)
+            pred[size_t(j)] = out.at(k * plan.outputWidth + j);
+          addSampleErrors(pred.data(), plan.outputWidth,
+                          sampleTarget(trainSet, indices[k]), squared,
+                          absolute);
+        }
       progress.update(epoch, epochs, b + 1, batches, lossSum / double(seen),
                       trainAccuracy ? double(correct) / double(seen)
                                     : std::nan(""),
@@ -695,7 +747,12 @@ Status Loop::run() {
     stats.loss = lossSum / double(seen);
     stats.accuracy =
         trainAccuracy ? double(correct) / double(seen) : std::nan("");
+    double elements = double(seen) * double(plan.outputWidth);
+    stats.rmse = trainErrors ? std::sqrt(squared / elements) : std::nan("");
+    stats.mae = trainErrors ? absolute / elements : std::nan("");
+    stats.learningRate = epochLr;
     stats.testLoss = stats.testAccuracy = std::nan("");
+    stats.testRmse = stats.testMae = std::nan("");
     if (options.testSet) {
       if (stopRequested())
         return stopped(epoch, "before the test set");
@@ -706,6 +763,8 @@ Status Loop::run() {
         return s.withContext("epoch " + std::to_string(epoch) + ", test set");
       stats.testLoss = eval.loss;
       stats.testAccuracy = testAccuracy ? eval.accuracy : std::nan("");
+      stats.testRmse = eval.rmse;
+      stats.testMae = eval.mae;
     }
     stats.seconds = std::chrono::duration<double>(
                         std::chrono::steady_clock::now() - started)
@@ -716,11 +775,15 @@ Status Loop::run() {
       std::fflush(summary);
     }
     if (curves.f) {
-      std::fprintf(curves.f, "%lld,%s,%s,%s,%s,%.3f\n", (long long)epoch,
-                   csvNumber(stats.loss).c_str(),
+      std::fprintf(curves.f, "%lld,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.3f\n",
+                   (long long)epoch, csvNumber(stats.loss).c_str(),
                    csvNumber(stats.accuracy).c_str(),
+                   csvNumber(stats.rmse).c_str(), csvNumber(stats.mae).c_str(),
                    csvNumber(stats.testLoss).c_str(),
-                   csvNumber(stats.testAccuracy).c_str(), stats.seconds);
+                   csvNumber(stats.testAccuracy).c_str(),
+                   csvNumber(stats.testRmse).c_str(),
+                   csvNumber(stats.testMae).c_str(),
+                   csvNumber(stats.learningRate).c_str(), stats.seconds);
       if (std::fflush(curves.f) != 0)
         return Status::error(NR_ERROR_IO, "error writing curves file '" +
                                               options.curvesPath + "'");
@@ -735,11 +798,19 @@ Status Loop::run() {
           !s)
         return s;
     }
-    if (!options.checkpointPath.empty())
-      if (nr_status s =
-              nr_model_save_params(model, options.checkpointPath.c_str()))
-        return apiError(s, "saving the checkpoint after epoch " +
-                               std::to_string(epoch));
+    if (!options.checkpointPath.empty()) {
+      TrainPosition position;
+      position.epoch = epoch;
+      if (nr_status s = nr_model_get_step(model, &position.step))
+        return apiError(s, "saving the checkpoint");
+      position.seed = seed;
+      position.batch = batchSize;
+      position.learningRate = lr;
+      if (Status s = writeCheckpoint(model, options.checkpointPath, position);
+          !s)
+        return s.withContext("saving the checkpoint after epoch " +
+                             std::to_string(epoch));
+    }
     if (snapshots)
       if (Status s = snapshot.take(model); !s)
         return s;
@@ -808,15 +879,56 @@ Status neurona::train::train(nr_model *model, const Dataset &trainSet,
         !s)
       return s.withContext("test set");
   }
+  Loop loop(model, trainSet, options, spec, plan, evalPlan, epochs, batchSize,
+            lr, result);
+  if (Status s = scheduleFromModel(model, loop.schedule); !s)
+    return s;
+  loop.seed = options.seed;
   if (options.initParams)
     if (nr_status s = nr_model_init_params(model, options.seed))
       return apiError(s, "initialising parameters");
   // Also when training continues from loaded parameters: one seed, one run.
+  // The random ops' step restarts at 0, or at the checkpoint's below.
   if (nr_status s = nr_model_set_seed(model, options.seed))
     return apiError(s, "seeding the random ops");
-
-  Loop loop(model, trainSet, options, spec, plan, evalPlan, epochs, batchSize,
-            lr, result);
+  if (!options.resumePath.empty()) {
+    // The checkpoint's run must be this run, or the result would not be
+    // what an uninterrupted run gives.
+    const std::string &path = options.resumePath;
+    TrainPosition position;
+    if (Status s = readCheckpoint(model, path, position); !s)
+      return s;
+    auto mismatch = [&](const std::string &what, const std::string &was,
+                        const std::string &now) {
+      return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                           path + ": the checkpoint was trained with " +
+                               what + " " + was + ", this run uses " + now +
+                               "; resume with the same setting");
+    };
+    if (position.batch != batchSize)
+      return mismatch("batch size", std::to_string(position.batch),
+                      std::to_string(batchSize));
+    if (position.learningRate != lr)
+      return mismatch("learning rate", csvNumber(position.learningRate),
+                      csvNumber(lr));
+    if (options.seedGiven && position.seed != options.seed)
+      return mismatch("seed", std::to_string(position.seed),
+                      std::to_string(options.seed));
+    if (position.epoch >= epochs)
+      return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                           path + ": the checkpoint has finished epoch " +
+                               std::to_string(position.epoch) +
+                               " already; pass more epochs (--epochs N counts "
+                               "from the start of training)");
+    loop.seed = position.seed;
+    loop.firstEpoch = position.epoch + 1;
+    // The checkpoint's seed for the random ops too (seeding resets the step
+    // that readCheckpoint restored).
+    if (position.seed != options.seed)
+      if (nr_model_set_seed(model, position.seed) != NR_OK ||
+          nr_model_set_step(model, position.step) != NR_OK)
+        return apiError(NR_ERROR_INTERNAL, "seeding the random ops");
+  }
   Status status = loop.run();
   if (status)
     return status;

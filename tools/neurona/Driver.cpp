@@ -17,10 +17,10 @@ using namespace neurona::driver;
 namespace cl = llvm::cl;
 
 static cl::opt<std::string>
-    lossOpt("loss", cl::desc("cross_entropy | binary_cross_entropy | mse"),
+    lossOpt("loss", cl::desc("cross_entropy | binary_cross_entropy | mse | mae"),
             cl::cat(trainingCategory), cl::sub(compileCommand),
             cl::sub(trainCommand), cl::sub(runCommand), cl::sub(evalCommand));
-static cl::opt<std::string> optimizerOpt("optimizer", cl::desc("sgd | adam"),
+static cl::opt<std::string> optimizerOpt("optimizer", cl::desc("sgd | adam | adamw"),
                                          cl::cat(trainingCategory),
                                          cl::sub(compileCommand),
                                          cl::sub(trainCommand),
@@ -82,6 +82,12 @@ llvm::Expected<TrainSpec> driver::resolveTrainSpec(const ImportedModel &model) {
   TrainSpec spec = model.train;
   RecipeOverrides o = recipeOverrides();
   spec.loss = o.loss.value_or(spec.loss);
+  if (o.optimizer && *o.optimizer != spec.optimizer) {
+    // Another optimizer than the model's: its own defaults (PyTorch's),
+    // not the model's optimizer settings.
+    spec.weightDecay = *o.optimizer == "adamw" ? 0.01 : 0.0;
+    spec.nesterov = false;
+  }
   spec.optimizer = o.optimizer.value_or(spec.optimizer);
   spec.learningRate = o.learningRate.value_or(spec.learningRate);
   spec.momentum = o.momentum.value_or(spec.momentum);

@@ -65,12 +65,18 @@ static cl::opt<std::string> curves(
     cl::desc("Write per-epoch loss and accuracy: CSV, or charts for a .svg "
              "(<name>.partial.<ext> while training)"),
     cl::value_desc("file.csv|file.svg"), cl::sub(trainCommand));
-static cl::opt<std::string>
-    checkpoint("checkpoint",
-               cl::desc("Save parameters after every epoch: to "
-                        "<name>.partial.npz while training, here once it "
-                        "succeeds"),
-               cl::value_desc("file.npz"), cl::sub(trainCommand));
+static cl::opt<std::string> checkpoint(
+    "checkpoint",
+    cl::desc("Save a training checkpoint after every epoch (parameters, "
+             "optimizer state, epoch, global step, seed): to "
+             "<name>.partial.npz while training, here once it succeeds"),
+    cl::value_desc("file.npz"), cl::sub(trainCommand));
+static cl::opt<std::string> resume(
+    "resume",
+    cl::desc("Continue training from a checkpoint written by --checkpoint, "
+             "exactly as if it had not stopped; --epochs counts from the "
+             "start of training"),
+    cl::value_desc("checkpoint.npz"), cl::sub(trainCommand));
 static cl::opt<uint64_t> seed("seed",
                               cl::desc("Seed for initialisation, shuffling "
                                        "and random layers (dropout, noise)"),
@@ -283,18 +289,26 @@ int driver::runTrain() {
   options.batchSize = overrides.batchSize.value_or(0);
   options.learningRate = overrides.learningRate.value_or(0);
   options.seed = seed;
+  options.seedGiven = seed.getNumOccurrences() > 0;
+  options.resumePath = resume;
+  if (!params.empty() && !resume.empty())
+    return failed("--params and --resume both set the parameters; a "
+                  "checkpoint holds them already");
   // Parameters are set up here rather than by the trainer, so that the
-  // data's statistics can go in after initialisation.
+  // data's statistics can go in after initialisation; a checkpoint to
+  // resume from replaces them all.
   options.initParams = false;
-  nr_status initStatus = params.empty()
-                             ? nr_model_init_params(model, seed)
-                             : nr_model_load_params(model, params.c_str());
-  if (initStatus)
-    return failed(llvm::Twine(nr_status_string(initStatus)) + ": " +
-                  nr_last_error());
+  if (resume.empty()) {
+    nr_status initStatus = params.empty()
+                               ? nr_model_init_params(model, seed)
+                               : nr_model_load_params(model, params.c_str());
+    if (initStatus)
+      return failed(llvm::Twine(nr_status_string(initStatus)) + ": " +
+                    nr_last_error());
+  }
   if (fromSection)
     if (auto err = setStatistics(model, loaded.dataSpec(),
-                                   trainSet.featureShape, prepared))
+                                 trainSet.featureShape, prepared))
       return failed(std::move(err));
   options.testSet = haveTest ? &testSet : nullptr;
   options.curvesPath = curves.empty() ? "" : partialPath(curves);

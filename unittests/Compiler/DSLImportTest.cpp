@@ -226,8 +226,12 @@ TEST_F(DSLImport, SemanticErrors) {
        "error: several train sections are not supported yet"},
       {"model m { input x: [2] dense(2) output y } train { loss = "
        "mse(weight=2) optimizer = sgd }",
-       "error: loss must be a name (one of cross_entropy, "
-       "binary_cross_entropy, mse), not call 'mse(...)'"},
+       "1:63: error: 'mse' has no argument 'weight'; it takes no "
+       "arguments"},
+      {"model m { input x: [2] dense(2) output y } train { loss = "
+       "[mse] optimizer = sgd }",
+       "error: loss must be a name or a call such as "
+       "binary_cross_entropy(from_logits=true), not a list"},
   };
   for (const Case &c : cases) {
     std::string error = importError(c.source);

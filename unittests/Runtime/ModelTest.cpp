@@ -68,6 +68,10 @@ std::vector<float> paramValues(nr_model *m, const char *name) {
 int64_t stepCounter(nr_model *m) {
   nr_tensor view;
   EXPECT_EQ(nr_model_get_state(m, "step", &view), NR_OK) << nr_last_error();
+  // The runtime's global step counts the same updates.
+  uint64_t global = 0;
+  EXPECT_EQ(nr_model_get_step(m, &global), NR_OK) << nr_last_error();
+  EXPECT_EQ(int64_t(global), *static_cast<int64_t *>(view.data));
   return *static_cast<int64_t *>(view.data);
 }
 } // namespace
@@ -312,6 +316,45 @@ TEST(ModelTest, TrainStepUpdatesParametersThroughDoubleBuffers) {
       << nr_last_error();
   EXPECT_EQ(stepCounter(m), 3);
   EXPECT_GT(lossValue, 0);
+}
+
+TEST(ModelTest, StateAndGlobalStepCanBeRestored) {
+  Model m(FAKE_LINEAR_LIB);
+  setKnownParams(m);
+  int64_t seven = 7;
+  nr_tensor value = makeTensor(NR_I64, {}, &seven);
+  ASSERT_EQ(nr_model_set_state(m, "step", &value), NR_OK) << nr_last_error();
+  nr_tensor view;
+  ASSERT_EQ(nr_model_get_state(m, "step", &view), NR_OK);
+  EXPECT_EQ(*static_cast<int64_t *>(view.data), 7);
+  ASSERT_EQ(nr_model_set_step(m, 7), NR_OK);
+  EXPECT_EQ(stepCounter(m), 7);
+
+  float x[1][3] = {{1, 2, 3}};
+  float t[1][2] = {{0, 0}};
+  nr_tensor in = makeTensor(NR_F32, {1, 3}, x);
+  nr_tensor target = makeTensor(NR_F32, {1, 2}, t);
+  double loss = 0;
+  ASSERT_EQ(nr_model_train_step(m, &in, 1, &target, 1, 0.01, &loss, nullptr, 0),
+            NR_OK)
+      << nr_last_error();
+  EXPECT_EQ(stepCounter(m), 8);
+
+  // Wrong shapes and names are refused with the buffer's name.
+  float wide[2] = {0, 0};
+  nr_tensor bad = makeTensor(NR_F32, {2}, wide);
+  EXPECT_EQ(nr_model_set_state(m, "step", &bad), NR_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(nr_last_error(), "state 'step' is i64 scalar, got f32"))
+      << nr_last_error();
+  EXPECT_EQ(nr_model_set_state(m, "nope", &value), NR_ERROR_NOT_FOUND);
+  EXPECT_TRUE(contains(nr_last_error(), "has no state 'nope'"))
+      << nr_last_error();
+
+  // Re-initialising starts the count again.
+  ASSERT_EQ(nr_model_init_params(m, 1), NR_OK);
+  uint64_t global = 99;
+  ASSERT_EQ(nr_model_get_step(m, &global), NR_OK);
+  EXPECT_EQ(global, 0u);
 }
 
 TEST(ModelTest, NaNLossIsANumericErrorAndKeepsParameters) {

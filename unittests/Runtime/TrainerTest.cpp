@@ -134,9 +134,18 @@ TEST(TrainerTest, TrainsARegressionModelWithCurvesAndCheckpoints) {
   EXPECT_TRUE(contains(summary, "epoch 1/25  loss ")) << summary;
   EXPECT_TRUE(contains(summary, "  test_loss ")) << summary;
   EXPECT_FALSE(contains(summary, "acc")) << summary;
+  // Regression reports rmse and mae; without penalties the test set's rmse
+  // is the square root of its mse loss.
+  EXPECT_TRUE(contains(summary, "  rmse ")) << summary;
+  EXPECT_TRUE(contains(summary, "  test_mae ")) << summary;
+  EXPECT_NEAR(history.back().testRmse * history.back().testRmse,
+              history.back().testLoss, 1e-9);
+  EXPECT_LE(history.back().testMae, history.back().testRmse);
 
   std::string curves = readText(opts.curvesPath);
-  EXPECT_EQ(curves.rfind("epoch,loss,acc,test_loss,test_acc,seconds\n1,", 0),
+  EXPECT_EQ(curves.rfind("epoch,loss,acc,rmse,mae,test_loss,test_acc,"
+                         "test_rmse,test_mae,lr,seconds\n1,",
+                         0),
             0u)
       << curves;
   EXPECT_EQ(std::count(curves.begin(), curves.end(), '\n'), 26);
@@ -482,6 +491,14 @@ TEST(TrainerTest, FormatsEpochLines) {
                                    "(12.3 s)");
   s.accuracy = s.testLoss = s.testAccuracy = std::nan("");
   EXPECT_EQ(formatEpochLine(s, 5), "epoch 3/5  loss 0.4123  (12.3 s)");
+  s.rmse = 0.2;
+  s.mae = 0.15;
+  s.testLoss = 0.05;
+  s.testRmse = 0.25;
+  s.testMae = 0.125;
+  EXPECT_EQ(formatEpochLine(s, 5), "epoch 3/5  loss 0.4123  rmse 0.2000  "
+                                   "mae 0.1500  test_loss 0.0500  test_rmse "
+                                   "0.2500  test_mae 0.1250  (12.3 s)");
 }
 
 TEST(LossesTest, MatchTheirDefinitions) {

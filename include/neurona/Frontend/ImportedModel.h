@@ -40,18 +40,46 @@ struct ParamSpec {
   bool trainable = true;
 };
 
+/// An L1 or L2 penalty added to the loss (docs/dsl.md, "Penalties").
+struct PenaltySpec {
+  /// "l1" (coefficient * sum |x|) or "l2" (coefficient * sum x^2); for an
+  /// activity penalty the sum is a mean over the layer's output.
+  std::string kind;
+  double coefficient = 0.0;
+  /// Parameter names (empty: every parameter of rank >= 2, i.e. weights and
+  /// not biases) or, for an activity penalty, the one layer name.
+  std::vector<std::string> targets;
+};
+
 /// The training recipe of a model (the DSL's `train` section); command-line
 /// options override it.
 struct TrainSpec {
   bool present = false;
-  std::string loss;      // cross_entropy | binary_cross_entropy | mse
-  std::string optimizer; // sgd | adam
+  std::string loss;      // cross_entropy | binary_cross_entropy | mse | mae
+  /// binary_cross_entropy on logits (PyTorch's BCEWithLogitsLoss).
+  bool fromLogits = false;
+  /// cross_entropy against f32 class probabilities instead of labels.
+  bool softTargets = false;
+  std::string optimizer; // sgd | adam | adamw
   double learningRate = 0.01;
   double momentum = 0.0;
+  bool nesterov = false;
+  /// Coupled L2 for sgd and adam, decoupled for adamw.
+  double weightDecay = 0.0;
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
   int64_t batchSize = 32;
   int64_t epochs = 1;
   std::vector<std::string> metrics;
+  std::vector<PenaltySpec> penalties;
+  std::vector<PenaltySpec> activity;
+  /// Learning-rate schedule applied by the trainer per epoch: "" (constant),
+  /// "step" (lr * gamma^floor(epoch / every)) or "cosine" (from lr down to
+  /// minLr over `scheduleEpochs`).
+  std::string schedule;
+  int64_t stepEvery = 1;
+  double stepGamma = 0.1;
+  int64_t cosineEpochs = 0;
+  double cosineMinLr = 0.0;
 };
 
 struct ImportedModel {

@@ -50,7 +50,13 @@ struct EntrySignature {
 llvm::Expected<std::vector<EntrySignature>>
 collectEntries(mlir::ModuleOp nnModule);
 
-/// The text manifest of docs/design.md.
+/// The shortest decimal text that reads back as exactly `v` (manifest
+/// numbers, pass options).
+std::string exactNumber(double v);
+
+/// The text manifest of docs/design.md. The `train` line holds the recipe
+/// (keys in docs/design.md); penalties repeat the key `penalty` (and
+/// `activity`) once per target as KIND:COEFF[:NAME].
 std::string buildManifest(llvm::StringRef prefix, const ImportedModel &model,
                           const TrainSpec &train,
                           const std::vector<EntrySignature> &entries);

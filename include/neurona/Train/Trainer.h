@@ -8,23 +8,33 @@
 // opened with the runtime C API: mini-batches through the `train_step` entry
 // for training, through `forward` for evaluation, with the loss kind taken
 // from the manifest's `train` line (loss=cross_entropy | binary_cross_entropy
-// | mse). Evaluation losses are computed here from forward outputs with the
-// same definitions as the compiler's nn loss ops, which train_step uses:
+// | mse | mae). Evaluation losses are computed here from forward outputs with
+// the same definitions as the compiler's nn loss ops, which train_step uses
+// (PyTorch's, reduction='mean'):
 //
 //  - cross_entropy: mean over the batch of -log softmax(logits)[label]
 //    (with soft / one-hot float targets: -sum_j t_j log softmax_j);
 //  - binary_cross_entropy: mean over batch and outputs of
 //    -(t log p + (1 - t) log(1 - p)) for probabilities p (the model ends in a
-//    sigmoid), each log clamped at -100 as in PyTorch;
-//  - mse: mean over batch and outputs of (y - t)^2.
+//    sigmoid), each log clamped at -100 as in PyTorch's BCELoss; with
+//    from_logits=true (BCEWithLogitsLoss) t softplus(-z) + (1-t) softplus(z);
+//  - mse: mean over batch and outputs of (y - t)^2;
+//  - mae: mean over batch and outputs of |y - t| (L1Loss).
 //
 // Predictions are logits for cross_entropy and probabilities for
 // binary_cross_entropy; a `from_logits=true|false` train setting overrides
 // that (probabilities for cross_entropy use -log p[label], logits for
-// binary_cross_entropy the stable sigmoid form).
+// binary_cross_entropy the stable sigmoid form). The compiler writes
+// from_logits=true for `binary_cross_entropy(from_logits=true)`.
 // Accuracy: argmax against the label when the prediction has more than one
 // column; with one column, prediction > 0.5 (probabilities) or > 0 (logits)
-// against label != 0; none for mse.
+// against label != 0; none for mse and mae, which report rmse
+// (sqrt of the mean squared error over every output of the epoch) and mae
+// (the mean absolute error) instead.
+//
+// The training loss reported per epoch is what train_step returns: the
+// objective, data loss plus the train section's penalties (as Keras reports
+// it). test_loss, rmse and mae are the data loss and errors alone.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,13 +48,25 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace neurona {
 namespace train {
 
-enum class LossKind { CrossEntropy, BinaryCrossEntropy, MeanSquaredError };
+enum class LossKind {
+  CrossEntropy,
+  BinaryCrossEntropy,
+  MeanSquaredError,
+  MeanAbsoluteError
+};
+
+/// mse and mae: no accuracy, rmse and mae reported instead.
+inline bool isRegression(LossKind kind) {
+  return kind == LossKind::MeanSquaredError ||
+         kind == LossKind::MeanAbsoluteError;
+}
 
 struct LossSpec {
   LossKind kind = LossKind::CrossEntropy;
@@ -63,11 +85,18 @@ struct TrainOptions {
   /// Samples per step; 0 takes "batch" from the train config, else 32.
   int64_t batchSize = 0;
   /// Step size; 0 takes "lr" from the train config (an error if absent).
+  /// A schedule in the train config (schedule=step|cosine) scales it per
+  /// epoch (Schedule.h).
   double learningRate = 0;
   /// Seeds the shuffling, the random ops' draws (nr_model_set_seed: dropout,
-  /// noise; their step counter restarts at 0) and the parameters when
-  /// initParams is set.
+  /// noise; their step counter restarts at 0, or at a resumed checkpoint's)
+  /// and the parameters when initParams is set. The order of epoch e is a
+  /// pure function of (seed, e), so a resumed run sees the same batches as
+  /// an uninterrupted one.
   uint64_t seed = 0;
+  /// Whether `seed` was chosen by the user; otherwise a resumed run takes
+  /// its checkpoint's seed.
+  bool seedGiven = false;
   bool shuffle = true;
   /// Re-initialise parameters with nr_model_init_params(model, seed) before
   /// training; otherwise training continues from the current values.
@@ -78,9 +107,21 @@ struct TrainOptions {
   /// goes (one flushed line per epoch). A path ending in .svg gets charts of
   /// loss and accuracy instead, redrawn after every epoch. Empty = none.
   std::string curvesPath;
-  /// Parameters are saved here (atomically, .npz) after every epoch; empty =
-  /// none.
+  /// A training checkpoint is written here (atomically, .npz) after every
+  /// epoch: the parameters, the optimizer state (every `state` buffer), and
+  /// the trainer's position as `trainer:epoch`, `trainer:step` (the global
+  /// step, nr_model_get_step), `trainer:seed`, `trainer:batch` and
+  /// `trainer:lr` (the base learning rate; the schedule's position follows
+  /// from the epoch). Empty = none.
   std::string checkpointPath;
+  /// Continue from this checkpoint: its parameters, optimizer state, global
+  /// step and seed replace the model's, and training runs epochs
+  /// (checkpoint epoch + 1) to `epochs`, so that N/2 epochs plus a resume to
+  /// N give the same parameters bit for bit as N epochs in one go. A
+  /// checkpoint of another model, optimizer or shape, or one whose batch
+  /// size, learning rate or seed differs from this run's, is an error that
+  /// names the file and the tensor or setting. Empty = none.
+  std::string resumePath;
   /// When training fails after at least one epoch has finished (an error, a
   /// NaN or infinite loss, a stop request), the parameters as they were at
   /// the end of the last finished epoch are written here (atomically, .npz),
@@ -101,13 +142,20 @@ struct TrainOptions {
 };
 
 /// Metrics of one epoch. Accuracy fields are NaN when the loss kind has no
-/// accuracy (mse); test fields are NaN without a test set.
+/// accuracy (mse, mae), rmse and mae fields when it has; test fields are
+/// NaN without a test set.
 struct EpochStats {
   int64_t epoch = 0;
   double loss = 0;
   double accuracy = 0;
+  double rmse = std::numeric_limits<double>::quiet_NaN();
+  double mae = std::numeric_limits<double>::quiet_NaN();
   double testLoss = 0;
   double testAccuracy = 0;
+  double testRmse = std::numeric_limits<double>::quiet_NaN();
+  double testMae = std::numeric_limits<double>::quiet_NaN();
+  /// The learning rate of the epoch's steps (after the schedule).
+  double learningRate = 0;
   double seconds = 0;
 };
 
@@ -128,10 +176,13 @@ struct TrainResult {
   std::string keptCurves;
 };
 
-/// Result of evaluate(). accuracy is NaN when there is none (mse).
+/// Result of evaluate(). accuracy is NaN when there is none (mse, mae);
+/// rmse and mae are NaN for the classification losses.
 struct EvalResult {
   double loss = 0;
   double accuracy = 0;
+  double rmse = 0;
+  double mae = 0;
   int64_t numSamples = 0;
 };
 
@@ -157,7 +208,8 @@ Status evaluate(nr_model *model, const data::Dataset &dataset,
 
 /// Formats a summary line such as
 /// "epoch 3/5  loss 0.4123  acc 0.8512  test_loss 0.4500  test_acc 0.8421 (12.3
-/// s)" leaving out NaN fields.
+/// s)" or, for regression, "epoch 3/5  loss 0.0400  rmse 0.2000  mae 0.1500
+/// test_loss ..." leaving out NaN fields.
 std::string formatEpochLine(const EpochStats &stats, int64_t epochs);
 
 } // namespace train

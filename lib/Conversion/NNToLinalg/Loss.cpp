@@ -58,6 +58,36 @@ struct MSELowering : OpConversionPattern<MSEOp> {
   }
 };
 
+struct MAELowering : OpConversionPattern<MAEOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MAEOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value count = elementCount(rewriter, loc, adaptor.getInput(), {});
+    Value loss =
+        meanOf(rewriter, loc, {adaptor.getInput(), adaptor.getTarget()}, count,
+               [](OpBuilder &b, Location l, ValueRange x) {
+                 return Value(math::AbsFOp::create(
+                     b, l, arith::SubFOp::create(b, l, x[0], x[1])));
+               });
+    rewriter.replaceOp(op, loss);
+    return success();
+  }
+};
+
+/// BCEWithLogitsLoss's stable form: max(z, 0) - z t + log(1 + e^-|z|).
+static Value bceFromLogits(OpBuilder &b, Location l, Value z, Value t) {
+  Value relu = arith::MaximumFOp::create(b, l, z, f32(b, l, 0.0));
+  Value e = math::ExpOp::create(
+      b, l, arith::NegFOp::create(b, l, math::AbsFOp::create(b, l, z)));
+  Value soft = math::Log1pOp::create(b, l, e);
+  return arith::AddFOp::create(
+      b, l, arith::SubFOp::create(b, l, relu, arith::MulFOp::create(b, l, z, t)),
+      soft);
+}
+
 struct BinaryCrossEntropyLowering : OpConversionPattern<BinaryCrossEntropyOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -66,6 +96,15 @@ struct BinaryCrossEntropyLowering : OpConversionPattern<BinaryCrossEntropyOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value count = elementCount(rewriter, loc, adaptor.getInput(), {});
+    if (op.getFromLogits()) {
+      Value loss =
+          meanOf(rewriter, loc, {adaptor.getInput(), adaptor.getTarget()},
+                 count, [](OpBuilder &b, Location l, ValueRange x) {
+                   return bceFromLogits(b, l, x[0], x[1]);
+                 });
+      rewriter.replaceOp(op, loss);
+      return success();
+    }
     Value loss = meanOf(
         rewriter, loc, {adaptor.getInput(), adaptor.getTarget()}, count,
         [](OpBuilder &b, Location l, ValueRange x) {
@@ -90,7 +129,9 @@ struct BinaryCrossEntropyLowering : OpConversionPattern<BinaryCrossEntropyOp> {
 
 /// mean_i (logsumexp(x_i) - x_i[y_i]) in three passes over the logits: the
 /// row maximum, then the shifted exponential sum and the picked logit
-/// together, then the mean over rows.
+/// together, then the mean over rows. With class probabilities t the second
+/// pass also sums t_ij and t_ij x_ij, and a row's loss is
+/// logsumexp(x_i) sum_j t_ij - sum_j t_ij x_ij.
 struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -117,6 +158,38 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
     auto d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
     AffineMap full = AffineMap::get(2, 0, {d0, d1}, ctx);
     AffineMap row = AffineMap::get(2, 0, {d0}, ctx);
+    Value count = elementCount(rewriter, loc, logits, {0});
+    if (isa<FloatType>(labelType.getElementType())) {
+      Value massInit = filledTensor(rewriter, loc, rowType, dynSizes, 0.0);
+      auto rows = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{rowType, rowType, rowType},
+          ValueRange{logits, rowMax, labels},
+          ValueRange{sumInit, pickInit, massInit},
+          ArrayRef<AffineMap>{full, row, full, row, row, row},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                        utils::IteratorType::reduction},
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value e = math::ExpOp::create(
+                b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+            Value tx = arith::MulFOp::create(b, l, a[2], a[0]);
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{arith::AddFOp::create(b, l, a[3], e),
+                           arith::AddFOp::create(b, l, a[4], tx),
+                           arith::AddFOp::create(b, l, a[5], a[2])});
+          });
+      Value loss = meanOf(
+          rewriter, loc,
+          {rows.getResult(0), rowMax, rows.getResult(1), rows.getResult(2)},
+          count, [](OpBuilder &b, Location l, ValueRange x) {
+            Value lse = arith::AddFOp::create(
+                b, l, math::LogOp::create(b, l, x[0]), x[1]);
+            return Value(arith::SubFOp::create(
+                b, l, arith::MulFOp::create(b, l, lse, x[3]), x[2]));
+          });
+      rewriter.replaceOp(op, loss);
+      return success();
+    }
     auto rows = linalg::GenericOp::create(
         rewriter, loc, TypeRange{rowType, rowType},
         ValueRange{logits, rowMax, labels}, ValueRange{sumInit, pickInit},
@@ -139,7 +212,6 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
                          arith::AddFOp::create(b, l, a[4], picked)});
         });
 
-    Value count = elementCount(rewriter, loc, logits, {0});
     Value loss =
         meanOf(rewriter, loc, {rows.getResult(0), rowMax, rows.getResult(1)},
                count, [](OpBuilder &b, Location l, ValueRange x) {
@@ -184,6 +256,6 @@ struct OneHotLowering : OpConversionPattern<OneHotOp> {
 } // namespace
 
 void mlir::nn::populateNNLossToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<MSELowering, BinaryCrossEntropyLowering, CrossEntropyLowering,
-               OneHotLowering>(patterns.getContext());
+  patterns.add<MSELowering, MAELowering, BinaryCrossEntropyLowering,
+               CrossEntropyLowering, OneHotLowering>(patterns.getContext());
 }

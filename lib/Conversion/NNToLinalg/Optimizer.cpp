@@ -58,16 +58,26 @@ struct SGDUpdateLowering : OpConversionPattern<SGDUpdateOp> {
   matchAndRewrite(SGDUpdateOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     double momentum = op.getMomentum().convertToDouble();
+    double decay = op.getWeightDecay().convertToDouble();
+    bool nesterov = op.getNesterov();
     auto generic = buildUpdate(
         rewriter, op.getLoc(), adaptor.getParam(),
         {adaptor.getParam(), adaptor.getGrad(), adaptor.getVelocity()},
         {adaptor.getLr()}, 2,
         [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
           Value p = a[0], g = a[1], v = a[2], lr = a[3];
-          Value v1 = arith::AddFOp::create(
-              b, l, arith::MulFOp::create(b, l, f32(b, l, momentum), v), g);
-          Value p1 = arith::SubFOp::create(b, l, p,
-                                           arith::MulFOp::create(b, l, lr, v1));
+          auto mulf = [&](Value x, Value y) -> Value {
+            return arith::MulFOp::create(b, l, x, y);
+          };
+          auto addf = [&](Value x, Value y) -> Value {
+            return arith::AddFOp::create(b, l, x, y);
+          };
+          if (decay != 0.0)
+            g = addf(g, mulf(f32(b, l, decay), p));
+          Value v1 = addf(mulf(f32(b, l, momentum), v), g);
+          Value direction = nesterov ? addf(g, mulf(f32(b, l, momentum), v1))
+                                     : v1;
+          Value p1 = arith::SubFOp::create(b, l, p, mulf(lr, direction));
           return {p1, v1};
         });
     rewriter.replaceOp(op, generic.getResults());
@@ -84,6 +94,8 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
     double beta1 = op.getBeta1().convertToDouble();
     double beta2 = op.getBeta2().convertToDouble();
     double eps = op.getEpsilon().convertToDouble();
+    double decay = op.getWeightDecay().convertToDouble();
+    bool decoupled = op.getDecoupled();
     auto generic = buildUpdate(
         rewriter, op.getLoc(), adaptor.getParam(),
         {adaptor.getParam(), adaptor.getGrad(), adaptor.getM(), adaptor.getV()},
@@ -98,6 +110,10 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
           auto subf = [&](Value x, Value y) -> Value {
             return arith::SubFOp::create(b, l, x, y);
           };
+          if (decay != 0.0 && decoupled) // AdamW: p (1 - lr wd)
+            p = mulf(p, subf(one, mulf(lr, f32(b, l, decay))));
+          else if (decay != 0.0) // Adam's coupled L2: g + wd p
+            g = arith::AddFOp::create(b, l, g, mulf(f32(b, l, decay), p));
           Value m1 =
               arith::AddFOp::create(b, l, mulf(b1, m), mulf(subf(one, b1), g));
           Value v1 = arith::AddFOp::create(b, l, mulf(b2, v),

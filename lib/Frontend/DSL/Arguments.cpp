@@ -66,6 +66,10 @@ static StringRef describeKind(ArgKind kind) {
     return "a string";
   case ArgKind::Strings:
     return "a string or a list of strings";
+  case ArgKind::Name:
+    return "a string or a name";
+  case ArgKind::StringList:
+    return "a list of strings";
   }
   return "a value";
 }
@@ -92,6 +96,14 @@ static bool matches(const ast::Expr &expr, ArgKind kind) {
             llvm::all_of(expr.elements, [](const ast::Expr &e) {
               return e.kind == ast::Expr::Kind::String;
             }));
+  case ArgKind::Name:
+    return expr.kind == ast::Expr::Kind::String ||
+           expr.kind == ast::Expr::Kind::Identifier;
+  case ArgKind::StringList:
+    return expr.kind == ast::Expr::Kind::List &&
+           llvm::all_of(expr.elements, [](const ast::Expr &e) {
+             return e.kind == ast::Expr::Kind::String;
+           });
   }
   return false;
 }

@@ -135,8 +135,31 @@ Error ModelEmitter::emitLayer(const ast::LayerStmt &stmt) {
   if (!result)
     return result.takeError();
   current = *result;
+  // The op that computes the layer's value is located at the layer's name,
+  // so that passes can find a layer (nn-autodiff's activity penalties). A
+  // layer that adds no op (flatten of a flat input) keeps the name of the
+  // layer before it.
+  if (mlir::Operation *op = current.value.getDefiningOp())
+    if (!mlir::isa<mlir::NameLoc>(op->getLoc()))
+      op->setLoc(mlir::NameLoc::get(
+          mlir::StringAttr::get(context, name), op->getLoc()));
   return defineName(name, automatic ? call.loc : stmt.nameLoc, current,
                     automatic);
+}
+
+const ValueInfo *ModelEmitter::findLayer(llvm::StringRef name) const {
+  auto it = names.find(name);
+  if (it == names.end() || (input && input->name == name))
+    return nullptr;
+  return &it->second.first;
+}
+
+std::vector<llvm::StringRef> ModelEmitter::getLayerNames() const {
+  std::vector<llvm::StringRef> result;
+  for (const auto &entry : names)
+    if (!input || entry.getKey() != input->name)
+      result.push_back(entry.getKey());
+  return result;
 }
 
 Error ModelEmitter::emitOutput(const ast::OutputStmt &stmt) {

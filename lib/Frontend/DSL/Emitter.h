@@ -56,6 +56,10 @@ enum class ArgKind {
   String,
   /// A string or a list of strings: `"a.txt"`, `["a.txt", "b.txt"]`.
   Strings,
+  /// A string or a name: `"code"` or `code`.
+  Name,
+  /// A list of strings: `["dense0.weight", "dense1.weight"]`.
+  StringList,
 };
 
 /// One parameter a call accepts. Only leading parameters may be positional.
@@ -165,6 +169,13 @@ public:
   /// in the order of the layers), so that layers draw independent numbers.
   int64_t takeRandomStream() { return randomStreams++; }
 
+  // Used by the train section.
+  llvm::ArrayRef<ParamSpec> getParams() const { return params; }
+  /// The value of layer `name`, or null when no layer has that name.
+  const ValueInfo *findLayer(llvm::StringRef name) const;
+  /// Every layer name, for suggestions.
+  std::vector<llvm::StringRef> getLayerNames() const;
+
 private:
   llvm::Error emitInput(const ast::InputStmt &input);
   llvm::Error emitLayer(const ast::LayerStmt &layer);
@@ -205,7 +216,7 @@ llvm::Expected<data::DataSpec> buildDataSpec(const ast::TrainDecl &section,
 /// it trains.
 llvm::Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
                                          const ast::ModelDecl &model,
-                                         llvm::ArrayRef<OutputInfo> outputs,
+                                         const ModelEmitter &emitter,
                                          const SourceDiagnostics &diags);
 
 } // namespace neurona::dsl

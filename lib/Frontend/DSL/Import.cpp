@@ -103,7 +103,7 @@ Expected<ImportedModel> importDSLSource(mlir::MLIRContext &context,
     TrainSpec spec;
     if (&model == selected && train) {
       auto built =
-          dsl::buildTrainSpec(*train, model, emitter.getOutputs(), diags);
+          dsl::buildTrainSpec(*train, model, emitter, diags);
       if (!built)
         return built.takeError();
       spec = std::move(*built);

@@ -14,6 +14,7 @@
 #include "Emitter.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Location.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -25,12 +26,16 @@ using llvm::StringRef;
 
 namespace neurona::dsl {
 
-static const StringRef kSettings[] = {"loss", "optimizer", "batch", "epochs",
-                                      "metrics"};
+static const StringRef kSettings[] = {"loss",      "optimizer", "batch",
+                                      "epochs",    "metrics",   "penalties",
+                                      "activity",  "schedule"};
 static const StringRef kLosses[] = {"cross_entropy", "binary_cross_entropy",
-                                    "mse"};
-static const StringRef kOptimizers[] = {"sgd", "adam"};
+                                    "mse", "mae"};
+static const StringRef kOptimizers[] = {"sgd", "adam", "adamw"};
 static const StringRef kMetrics[] = {"accuracy"};
+static const StringRef kPenalties[] = {"l1", "l2"};
+static const StringRef kSchedules[] = {"step", "cosine"};
+static const StringRef kTargets[] = {"labels", "probabilities"};
 
 /// How the producer of an output reads in messages.
 static std::string describeProducer(StringRef producer) {
@@ -60,36 +65,84 @@ static Error checkRange(const ast::Expr &value, StringRef what, double low,
                                               range, formatNumber(v)));
 }
 
-static Error parseOptimizer(const ast::Expr &value, TrainSpec &spec,
-                            const SourceDiagnostics &diags) {
+/// A name or a call whose name is one of `choices`; `example` shows the
+/// call form in the message.
+static Error checkNameOrCall(const ast::Expr &value, StringRef what,
+                             llvm::ArrayRef<StringRef> choices,
+                             StringRef example,
+                             const SourceDiagnostics &diags) {
   if (value.kind != ast::Expr::Kind::Identifier &&
       value.kind != ast::Expr::Kind::Call)
-    return diags.error(value.loc, "optimizer must be a name or a call such "
-                                  "as adam(lr=0.001), not " +
-                                      describeExpr(value));
-  if (!llvm::is_contained(kOptimizers, StringRef(value.text))) {
-    std::string hint = suggestClosest(value.text, kOptimizers);
+    return diags.error(value.loc, what + " must be a name or a call such "
+                                         "as " +
+                                      example + ", not " + describeExpr(value));
+  if (!llvm::is_contained(choices, StringRef(value.text))) {
+    std::string hint = suggestClosest(value.text, choices);
     if (hint.empty())
-      hint =
-          "; expected one of " + llvm::join(llvm::ArrayRef(kOptimizers), ", ");
+      hint = "; expected one of " + llvm::join(choices, ", ");
     return diags.error(value.loc,
-                       "unknown optimizer '" + value.text + "'" + hint);
+                       "unknown " + what + " '" + value.text + "'" + hint);
   }
+  return Error::success();
+}
+
+/// `name(...)`'s arguments; none for a bare name.
+static Expected<BoundArgs> bindCall(const ast::Expr &value,
+                                    llvm::ArrayRef<ParamDecl> params,
+                                    const SourceDiagnostics &diags) {
+  static const ast::Expr empty{};
+  return bindArguments(value.kind == ast::Expr::Kind::Call ? value : empty,
+                       params, diags);
+}
+
+static Error parseLoss(const ast::Expr &value, TrainSpec &spec,
+                       const SourceDiagnostics &diags) {
+  if (Error err = checkNameOrCall(value, "loss", kLosses,
+                                  "binary_cross_entropy(from_logits=true)",
+                                  diags))
+    return err;
+  spec.loss = value.text;
+  static const ParamDecl bceParams[] = {{"from_logits", ArgKind::Bool}};
+  static const ParamDecl ceParams[] = {{"targets", ArgKind::Identifier}};
+  llvm::ArrayRef<ParamDecl> params;
+  if (spec.loss == "binary_cross_entropy")
+    params = bceParams;
+  else if (spec.loss == "cross_entropy")
+    params = ceParams;
+  auto args = bindCall(value, params, diags);
+  if (!args)
+    return args.takeError();
+  spec.fromLogits = args->getBool("from_logits", false);
+  if (const ast::Expr *targets = args->get("targets")) {
+    if (Error err = checkChoice(*targets, "targets", kTargets, diags))
+      return err;
+    spec.softTargets = targets->text == "probabilities";
+  }
+  return Error::success();
+}
+
+static Error parseOptimizer(const ast::Expr &value, TrainSpec &spec,
+                            const SourceDiagnostics &diags) {
+  if (Error err = checkNameOrCall(value, "optimizer", kOptimizers,
+                                  "adam(lr=0.001)", diags))
+    return err;
   spec.optimizer = value.text;
-  bool adam = spec.optimizer == "adam";
+  bool adam = spec.optimizer == "adam" || spec.optimizer == "adamw";
   // PyTorch's defaults, so that a bare `optimizer = adam` means what users
-  // expect.
+  // expect (AdamW's weight decay is 0.01 there).
   spec.learningRate = adam ? 0.001 : 0.01;
-  if (value.kind == ast::Expr::Kind::Identifier)
-    return Error::success();
+  spec.weightDecay = spec.optimizer == "adamw" ? 0.01 : 0.0;
 
   static const ParamDecl sgdParams[] = {{"lr", ArgKind::Number},
-                                        {"momentum", ArgKind::Number}};
+                                        {"momentum", ArgKind::Number},
+                                        {"nesterov", ArgKind::Bool},
+                                        {"weight_decay", ArgKind::Number}};
   static const ParamDecl adamParams[] = {{"lr", ArgKind::Number},
                                          {"beta1", ArgKind::Number},
                                          {"beta2", ArgKind::Number},
-                                         {"eps", ArgKind::Number}};
-  auto args = bindArguments(
+                                         {"eps", ArgKind::Number},
+                                         {"weight_decay", ArgKind::Number}};
+  auto args = bindCall(
       value, adam ? llvm::ArrayRef(adamParams) : llvm::ArrayRef(sgdParams),
       diags);
   if (!args)
@@ -107,6 +160,7 @@ static Error parseOptimizer(const ast::Expr &value, TrainSpec &spec,
       {"beta1", 0.0, true, 1.0, &spec.beta1},
       {"beta2", 0.0, true, 1.0, &spec.beta2},
       {"eps", 0.0, false, HUGE_VAL, &spec.epsilon},
+      {"weight_decay", 0.0, true, HUGE_VAL, &spec.weightDecay},
   };
   for (const Check &check : checks) {
     const ast::Expr *arg = args->get(check.key);
@@ -116,6 +170,190 @@ static Error parseOptimizer(const ast::Expr &value, TrainSpec &spec,
                                check.high, diags))
       return err;
     *check.field = arg->asDouble();
+  }
+  spec.nesterov = args->getBool("nesterov", false);
+  if (spec.nesterov && !(spec.momentum > 0))
+    return diags.error(args->get("nesterov")->loc,
+                       "nesterov=true needs a momentum > 0, as in "
+                       "sgd(lr=0.1, momentum=0.9, nesterov=true)");
+  return Error::success();
+}
+
+/// The calls of `penalties = [l2(1e-4), ...]`, or the one call of
+/// `activity = l1(1e-4, "code")`.
+static Expected<std::vector<const ast::Expr *>>
+penaltyCalls(const ast::Expr &value, StringRef key, StringRef example,
+             const SourceDiagnostics &diags) {
+  std::vector<const ast::Expr *> calls;
+  if (value.kind == ast::Expr::Kind::List) {
+    for (const ast::Expr &e : value.elements)
+      calls.push_back(&e);
+  } else {
+    calls.push_back(&value);
+  }
+  for (const ast::Expr *call : calls) {
+    if (call->kind != ast::Expr::Kind::Call)
+      return diags.error(call->loc, key + " must be a call or a list of "
+                                          "calls such as " +
+                                        example + ", not " +
+                                        describeExpr(*call));
+    if (Error err =
+            checkNameOrCall(*call, key == "penalties" ? "penalty" : key,
+                            kPenalties, example, diags))
+      return std::move(err);
+  }
+  return calls;
+}
+
+/// l1/l2's coefficient: required, > 0.
+static Expected<double> penaltyCoefficient(const ast::Expr &call,
+                                           const BoundArgs &args,
+                                           const SourceDiagnostics &diags) {
+  const ast::Expr *coefficient = args.get("coefficient");
+  if (!coefficient)
+    return diags.error(call.loc, "'" + call.text +
+                                     "' needs a coefficient, as in " +
+                                     call.text + "(0.0001)");
+  if (Error err = checkRange(*coefficient, "the penalty coefficient", 0.0,
+                             false, HUGE_VAL, diags))
+    return std::move(err);
+  return coefficient->asDouble();
+}
+
+static Error parsePenalties(const ast::Expr &value, const ModelEmitter &model,
+                            TrainSpec &spec, const SourceDiagnostics &diags) {
+  auto calls = penaltyCalls(value, "penalties",
+                            "[l2(0.0001), l1(1e-5, [\"dense0.weight\"])]",
+                            diags);
+  if (!calls)
+    return calls.takeError();
+  static const ParamDecl params[] = {
+      {"coefficient", ArgKind::Number, true},
+      {"params", ArgKind::StringList, true}};
+  std::vector<StringRef> known;
+  for (const ParamSpec &p : model.getParams())
+    known.push_back(p.name);
+  for (const ast::Expr *call : *calls) {
+    auto args = bindArguments(*call, params, diags);
+    if (!args)
+      return args.takeError();
+    PenaltySpec penalty;
+    penalty.kind = call->text;
+    auto coefficient = penaltyCoefficient(*call, *args, diags);
+    if (!coefficient)
+      return coefficient.takeError();
+    penalty.coefficient = *coefficient;
+    if (const ast::Expr *list = args->get("params")) {
+      if (list->elements.empty())
+        return diags.error(list->loc,
+                           "the parameter list is empty; leave it out to "
+                           "penalise every weight");
+      for (const ast::Expr &name : list->elements) {
+        if (!llvm::is_contained(known, StringRef(name.text)))
+          return diags.error(name.loc,
+                             "the model has no parameter '" + name.text +
+                                 "'" + suggestClosest(name.text, known));
+        if (llvm::is_contained(penalty.targets, name.text))
+          return diags.error(name.loc, "parameter '" + name.text +
+                                           "' is listed twice");
+        penalty.targets.push_back(name.text);
+      }
+    }
+    spec.penalties.push_back(std::move(penalty));
+  }
+  return Error::success();
+}
+
+static Error parseActivity(const ast::Expr &value, const ModelEmitter &model,
+                           TrainSpec &spec, const SourceDiagnostics &diags) {
+  auto calls =
+      penaltyCalls(value, "activity", "l1(0.0001, \"code\")", diags);
+  if (!calls)
+    return calls.takeError();
+  static const ParamDecl params[] = {{"coefficient", ArgKind::Number, true},
+                                     {"layer", ArgKind::Name, true}};
+  for (const ast::Expr *call : *calls) {
+    auto args = bindArguments(*call, params, diags);
+    if (!args)
+      return args.takeError();
+    PenaltySpec penalty;
+    penalty.kind = call->text;
+    auto coefficient = penaltyCoefficient(*call, *args, diags);
+    if (!coefficient)
+      return coefficient.takeError();
+    penalty.coefficient = *coefficient;
+    const ast::Expr *layer = args->get("layer");
+    if (!layer)
+      return diags.error(call->loc, "an activity penalty needs the layer it "
+                                    "applies to, as in l1(0.0001, \"code\")");
+    const ValueInfo *info = model.findLayer(layer->text);
+    if (!info) {
+      auto names = model.getLayerNames();
+      return diags.error(layer->loc, "the model has no layer named '" +
+                                         layer->text + "'" +
+                                         suggestClosest(layer->text, names));
+    }
+    auto *op = info->value.getDefiningOp();
+    auto name = op ? mlir::dyn_cast<mlir::NameLoc>(op->getLoc())
+                   : mlir::NameLoc();
+    if (!name || name.getName() != layer->text)
+      return diags.error(layer->loc, "layer '" + layer->text +
+                                         "' computes nothing of its own (it "
+                                         "passes its input through); "
+                                         "penalise the layer before it");
+    penalty.targets.push_back(layer->text);
+    spec.activity.push_back(std::move(penalty));
+  }
+  return Error::success();
+}
+
+static Error parseSchedule(const ast::Expr &value, TrainSpec &spec,
+                           const SourceDiagnostics &diags) {
+  if (Error err = checkNameOrCall(value, "schedule", kSchedules,
+                                  "step(every=10, gamma=0.1)", diags))
+    return err;
+  spec.schedule = value.text;
+  static const ParamDecl stepParams[] = {{"every", ArgKind::Integer, true},
+                                         {"gamma", ArgKind::Number}};
+  static const ParamDecl cosineParams[] = {{"epochs", ArgKind::Integer},
+                                           {"min_lr", ArgKind::Number}};
+  bool step = spec.schedule == "step";
+  auto args = bindCall(value, step ? llvm::ArrayRef(stepParams)
+                                   : llvm::ArrayRef(cosineParams),
+                       diags);
+  if (!args)
+    return args.takeError();
+  if (step) {
+    const ast::Expr *every = args->get("every");
+    if (!every)
+      return diags.error(value.loc, "the step schedule needs 'every', the "
+                                    "epochs between decays, as in "
+                                    "step(every=10, gamma=0.1)");
+    if (every->intValue <= 0)
+      return diags.error(every->loc, "every must be a positive integer, "
+                                     "got " +
+                                         std::to_string(every->intValue));
+    spec.stepEvery = every->intValue;
+    if (const ast::Expr *gamma = args->get("gamma")) {
+      if (Error err = checkRange(*gamma, "gamma", 0.0, false, HUGE_VAL, diags))
+        return err;
+      spec.stepGamma = gamma->asDouble();
+    }
+    return Error::success();
+  }
+  // 0 until the end of the section: the epochs setting may come later.
+  spec.cosineEpochs = 0;
+  if (const ast::Expr *epochs = args->get("epochs")) {
+    if (epochs->intValue <= 0)
+      return diags.error(epochs->loc, "epochs must be a positive integer, "
+                                      "got " +
+                                          std::to_string(epochs->intValue));
+    spec.cosineEpochs = epochs->intValue;
+  }
+  if (const ast::Expr *minLr = args->get("min_lr")) {
+    if (Error err = checkRange(*minLr, "min_lr", 0.0, true, HUGE_VAL, diags))
+      return err;
+    spec.cosineMinLr = minLr->asDouble();
   }
   return Error::success();
 }
@@ -147,7 +385,7 @@ static Error parseMetrics(const ast::Expr &value, TrainSpec &spec,
 }
 
 /// Does the loss fit the output it is applied to?
-static Error checkLossAgainstOutput(const ast::Expr &loss,
+static Error checkLossAgainstOutput(const ast::Expr &loss, bool fromLogits,
                                     const OutputInfo &output,
                                     const SourceDiagnostics &diags) {
   auto type = llvm::cast<mlir::RankedTensorType>(output.info.value.getType());
@@ -175,14 +413,24 @@ static Error checkLossAgainstOutput(const ast::Expr &loss,
                              describeProducer(producer) +
                              "; remove it (the loss applies softmax itself)",
                          output.loc, noteText);
-  } else if (loss.text == "binary_cross_entropy") {
+  } else if (loss.text == "binary_cross_entropy" && !fromLogits) {
     if (producer != "sigmoid")
       return diags.error(loss.loc,
                          "binary_cross_entropy needs probabilities from a "
                          "sigmoid, but output '" +
                              output.name + "' comes from " +
                              describeProducer(producer) +
-                             "; end the model with activation=sigmoid",
+                             "; end the model with activation=sigmoid, or "
+                             "use binary_cross_entropy(from_logits=true)",
+                         output.loc, noteText);
+  } else if (loss.text == "binary_cross_entropy") {
+    if (producer == "sigmoid")
+      return diags.error(loss.loc,
+                         "binary_cross_entropy(from_logits=true) takes "
+                         "logits, but output '" +
+                             output.name +
+                             "' comes from a sigmoid; remove it (the loss "
+                             "applies the sigmoid itself)",
                          output.loc, noteText);
   }
   return Error::success();
@@ -190,8 +438,9 @@ static Error checkLossAgainstOutput(const ast::Expr &loss,
 
 Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
                                    const ast::ModelDecl &model,
-                                   llvm::ArrayRef<OutputInfo> outputs,
+                                   const ModelEmitter &emitter,
                                    const SourceDiagnostics &diags) {
+  llvm::ArrayRef<OutputInfo> outputs = emitter.getOutputs();
   TrainSpec spec;
   spec.present = true;
   llvm::StringMap<const ast::TrainEntry *> seen;
@@ -202,9 +451,13 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
     StringRef key = entry.key;
     if (!llvm::is_contained(kSettings, key)) {
       std::string hint;
-      if (key == "lr" || key == "learning_rate" || key == "momentum")
+      if (key == "lr" || key == "learning_rate" || key == "momentum" ||
+          key == "weight_decay" || key == "nesterov")
         hint = "; optimizer settings go in the optimizer, as in "
                "adam(lr=0.001) or sgd(lr=0.1, momentum=0.9)";
+      else if (key == "from_logits")
+        hint = "; it is an option of the loss, as in "
+               "loss = binary_cross_entropy(from_logits=true)";
       else if (hint = suggestClosest(key, kSettings); hint.empty())
         hint = "; settings are " + llvm::join(llvm::ArrayRef(kSettings), ", ");
       return diags.error(entry.keyLoc,
@@ -217,9 +470,8 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
 
     const ast::Expr &value = entry.value;
     if (key == "loss") {
-      if (Error err = checkChoice(value, "loss", kLosses, diags))
+      if (Error err = parseLoss(value, spec, diags))
         return err;
-      spec.loss = value.text;
       loss = &value;
     } else if (key == "optimizer") {
       if (Error err = parseOptimizer(value, spec, diags))
@@ -230,11 +482,22 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
       if (!n)
         return n.takeError();
       (key == "batch" ? spec.batchSize : spec.epochs) = *n;
+    } else if (key == "penalties") {
+      if (Error err = parsePenalties(value, emitter, spec, diags))
+        return err;
+    } else if (key == "activity") {
+      if (Error err = parseActivity(value, emitter, spec, diags))
+        return err;
+    } else if (key == "schedule") {
+      if (Error err = parseSchedule(value, spec, diags))
+        return err;
     } else {
       if (Error err = parseMetrics(value, spec, diags))
         return err;
     }
   }
+  if (spec.schedule == "cosine" && spec.cosineEpochs == 0)
+    spec.cosineEpochs = spec.epochs;
 
   if (!loss)
     return diags.error(train.loc, "the train section needs a loss, as in "
@@ -248,12 +511,15 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
                        "supported yet",
                        outputs[1].loc,
                        "model '" + model.name + "' has a second output here");
-  if (Error err = checkLossAgainstOutput(*loss, outputs.front(), diags))
+  if (Error err = checkLossAgainstOutput(*loss, spec.fromLogits,
+                                         outputs.front(), diags))
     return err;
-  if (llvm::is_contained(spec.metrics, "accuracy") && spec.loss == "mse")
+  if (llvm::is_contained(spec.metrics, "accuracy") &&
+      (spec.loss == "mse" || spec.loss == "mae"))
     return diags.error(seen["metrics"]->value.loc,
                        "metric 'accuracy' needs a classification loss "
-                       "(cross_entropy or binary_cross_entropy), not mse");
+                       "(cross_entropy or binary_cross_entropy), not " +
+                           spec.loss);
   return spec;
 }
 

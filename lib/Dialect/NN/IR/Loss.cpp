@@ -33,6 +33,10 @@ LogicalResult MSEOp::verify() {
   return verifySameShape(*this, getInput().getType(), getTarget().getType());
 }
 
+LogicalResult MAEOp::verify() {
+  return verifySameShape(*this, getInput().getType(), getTarget().getType());
+}
+
 LogicalResult BinaryCrossEntropyOp::verify() {
   return verifySameShape(*this, getInput().getType(), getTarget().getType());
 }
@@ -42,6 +46,16 @@ LogicalResult CrossEntropyOp::verify() {
   auto labels = cast<RankedTensorType>(getTarget().getType());
   if (logits.getRank() != 2)
     return emitOpError("expects 2-D logits (batch x classes), got ") << logits;
+  if (isa<FloatType>(labels.getElementType())) {
+    if (!labels.getElementType().isF32())
+      return emitOpError("expects f32 class probabilities, got ") << labels;
+    return verifySameShape(*this, logits, labels);
+  }
+  if (!labels.getElementType().isSignlessInteger(32) &&
+      !labels.getElementType().isSignlessInteger(64))
+    return emitOpError("expects i32/i64 class indices or f32 class "
+                       "probabilities as the target, got ")
+           << labels;
   if (labels.getRank() != 1)
     return emitOpError("expects 1-D integer labels, got ") << labels;
   int64_t a = logits.getDimSize(0), b = labels.getDimSize(0);
@@ -64,11 +78,38 @@ LogicalResult MSEOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
+LogicalResult MAEOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  // d/dp mean(|p - t|) = sign(p - t) / n, 0 where p = t (PyTorch's
+  // subgradient of L1Loss).
+  Location loc = getLoc();
+  Value sign = SignOp::create(b, loc, SubOp::create(b, loc, getInput(),
+                                                    getTarget()));
+  Value scale = DivOp::create(
+      b, loc, resultGrads[0],
+      NumelOp::create(b, loc, getInput(), ArrayRef<int64_t>{}));
+  Value dInput = MulOp::create(b, loc, sign, scale);
+  grads.push_back(dInput);
+  grads.push_back(NegOp::create(b, loc, dInput));
+  return success();
+}
+
 LogicalResult
 BinaryCrossEntropyOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                      SmallVectorImpl<Value> &grads) {
-  // PyTorch's rule: (p - t) / max(p (1 - p), 1e-12) / n
   Location loc = getLoc();
+  if (getFromLogits()) {
+    // BCEWithLogitsLoss: (sigmoid(z) - t) / n
+    Value z = getInput();
+    Value scale = DivOp::create(
+        b, loc, resultGrads[0], NumelOp::create(b, loc, z, ArrayRef<int64_t>{}));
+    Value diff =
+        SubOp::create(b, loc, SigmoidOp::create(b, loc, z), getTarget());
+    grads.push_back(MulOp::create(b, loc, diff, scale));
+    grads.push_back(Value()); // Targets are data.
+    return success();
+  }
+  // PyTorch's rule: (p - t) / max(p (1 - p), 1e-12) / n
   Value p = getInput();
   Value denom = MaximumOp::create(
       b, loc,
@@ -86,16 +127,26 @@ BinaryCrossEntropyOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
 LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b,
                                              ValueRange resultGrads,
                                              SmallVectorImpl<Value> &grads) {
-  // (softmax(x) - onehot(y)) / batch
+  // (softmax(x) - onehot(y)) / batch; with class probabilities t,
+  // (softmax(x) * sum_j t_j - t) / batch, which is the same when the rows
+  // of t sum to 1.
   Location loc = getLoc();
   auto logits = getInput().getType();
   Value probs = SoftmaxOp::create(b, loc, getInput(), /*axis=*/1);
-  Value target = OneHotOp::create(b, loc, getTarget(), logits.getDimSize(1));
+  Value target = getTarget();
+  if (isa<FloatType>(getTarget().getType().getElementType())) {
+    Value mass = ReduceSumOp::create(b, loc, target,
+                                     b.getDenseI64ArrayAttr({1}),
+                                     /*keepdims=*/true);
+    probs = MulOp::create(b, loc, probs, mass);
+  } else {
+    target = OneHotOp::create(b, loc, target, logits.getDimSize(1));
+  }
   Value scale =
       DivOp::create(b, loc, resultGrads[0],
                     NumelOp::create(b, loc, getInput(), ArrayRef<int64_t>{0}));
   grads.push_back(
       MulOp::create(b, loc, SubOp::create(b, loc, probs, target), scale));
-  grads.push_back(Value()); // Integer labels.
+  grads.push_back(Value()); // Targets are data.
   return success();
 }

@@ -19,6 +19,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/Sequence.h"
 
 namespace mlir::nn {
 #define GEN_PASS_DEF_NNAUTODIFF
@@ -71,6 +72,28 @@ private:
   DenseMap<Value, Value> grads;
 };
 
+/// An L1 or L2 penalty from the `penalties` or `activity` option.
+struct Penalty {
+  bool l1 = false;
+  double coefficient = 0.0;
+  /// A parameter or layer name; empty for every weight.
+  std::string target;
+};
+
+/// Parses `l1:COEFF[:NAME]` (NAME is the rest, so it may hold colons).
+static FailureOr<Penalty> parsePenalty(StringRef text) {
+  Penalty p;
+  auto [kind, rest] = text.split(':');
+  auto [coeff, name] = rest.split(':');
+  if (kind != "l1" && kind != "l2")
+    return failure();
+  p.l1 = kind == "l1";
+  if (coeff.getAsDouble(p.coefficient) || !(p.coefficient >= 0.0))
+    return failure();
+  p.target = name.str();
+  return p;
+}
+
 /// What differentiating one copy of `forward` produced.
 struct LossAndGradients {
   Value loss;
@@ -88,6 +111,9 @@ public:
     paramArgs.clear();
     trainableParam.clear();
     usedNames.clear();
+    paramPenalties.clear();
+    activityPenalties.clear();
+    activityValues.clear();
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
     if (!forward) {
@@ -95,7 +121,7 @@ public:
       return signalPassFailure();
     }
     if (failed(checkOptions(forward)) || failed(classifyArguments(forward)) ||
-        failed(checkRandomOps(forward)))
+        failed(checkRandomOps(forward)) || failed(resolvePenalties(forward)))
       return signalPassFailure();
     targetName = freshName("target");
     lrName = freshName("lr");
@@ -112,6 +138,10 @@ private:
   SmallVector<unsigned> inputArgs, paramArgs;
   /// Per entry of paramArgs: false for `nn.trainable = false`.
   SmallVector<bool> trainableParam;
+  /// Parsed `penalties` and `activity`; activity targets resolved to the
+  /// value in `forward` they penalise.
+  SmallVector<Penalty> paramPenalties, activityPenalties;
+  SmallVector<Value> activityValues;
   /// Every name in use, so that generated ones (target, lr, loss, optimizer
   /// state) never shadow a user's: the runtime binds by name.
   llvm::StringSet<> usedNames;
@@ -128,11 +158,40 @@ private:
 
   LogicalResult checkOptions(func::FuncOp forward) {
     if (loss != "cross_entropy" && loss != "binary_cross_entropy" &&
-        loss != "mse")
+        loss != "mse" && loss != "mae")
       return forward.emitError("nn-autodiff: unknown loss '") << loss << "'";
-    if (optimizer != "sgd" && optimizer != "adam")
+    if (fromLogits && loss != "binary_cross_entropy")
+      return forward.emitError("nn-autodiff: from-logits is an option of "
+                               "binary_cross_entropy, not ")
+             << loss;
+    if (softTargets && loss != "cross_entropy")
+      return forward.emitError("nn-autodiff: soft-targets is an option of "
+                               "cross_entropy, not ")
+             << loss;
+    if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw")
       return forward.emitError("nn-autodiff: unknown optimizer '")
              << optimizer << "'";
+    if (nesterov && (optimizer != "sgd" || momentum <= 0.0))
+      return forward.emitError(
+          "nn-autodiff: nesterov needs optimizer=sgd with momentum > 0");
+    if (!(weightDecay >= 0.0))
+      return forward.emitError("nn-autodiff: weight-decay must be >= 0");
+    for (const std::string &text : penalties) {
+      auto p = parsePenalty(text);
+      if (failed(p))
+        return forward.emitError("nn-autodiff: bad penalty '")
+               << text << "' (expected l1:COEFF, l2:COEFF or l1:COEFF:PARAM "
+               << "with COEFF >= 0)";
+      paramPenalties.push_back(*p);
+    }
+    for (const std::string &text : activity) {
+      auto p = parsePenalty(text);
+      if (failed(p) || p->target.empty())
+        return forward.emitError("nn-autodiff: bad activity penalty '")
+               << text << "' (expected l1:COEFF:LAYER or l2:COEFF:LAYER "
+               << "with COEFF >= 0)";
+      activityPenalties.push_back(*p);
+    }
     if (forward.getNumResults() < 1)
       return forward.emitError("nn-autodiff: forward has no result");
     auto pred = dyn_cast<RankedTensorType>(forward.getResultTypes()[0]);
@@ -197,13 +256,38 @@ private:
     return RankedTensorType::get({2}, IntegerType::get(&getContext(), 64));
   }
 
+  /// Checks parameter names and finds each activity penalty's layer: the
+  /// op of `forward` whose location is `NameLoc` LAYER.
+  LogicalResult resolvePenalties(func::FuncOp forward) {
+    for (const Penalty &p : paramPenalties)
+      if (!p.target.empty() && llvm::none_of(paramArgs, [&](unsigned i) {
+            return argName(forward, i) == p.target;
+          }))
+        return forward.emitError("nn-autodiff: penalty on '")
+               << p.target << "', which is not a parameter of forward";
+    for (const Penalty &p : activityPenalties) {
+      Value found;
+      forward.walk([&](Operation *op) {
+        auto name = dyn_cast<NameLoc>(op->getLoc());
+        if (!found && name && name.getName() == p.target &&
+            op->getNumResults() == 1)
+          found = op->getResult(0);
+      });
+      if (!found)
+        return forward.emitError("nn-autodiff: activity penalty on '")
+               << p.target << "': no op of forward is located at that name";
+      activityValues.push_back(found);
+    }
+    return success();
+  }
+
   StringRef argName(func::FuncOp f, unsigned i) {
     return f.getArgAttrOfType<StringAttr>(i, kName).getValue();
   }
 
   Type targetType(func::FuncOp forward) {
     auto pred = cast<RankedTensorType>(forward.getResultTypes()[0]);
-    if (loss == "cross_entropy")
+    if (loss == "cross_entropy" && !softTargets)
       return RankedTensorType::get({pred.getDimSize(0)},
                                    IntegerType::get(&getContext(), 64));
     return pred;
@@ -251,13 +335,20 @@ private:
     Value prediction = map.lookup(ret.getOperand(0));
 
     Operation *lossOp;
-    if (loss == "cross_entropy")
+    if (loss == "cross_entropy") {
       lossOp = CrossEntropyOp::create(b, loc, prediction, target);
-    else if (loss == "binary_cross_entropy")
-      lossOp = BinaryCrossEntropyOp::create(b, loc, prediction, target);
-    else
+    } else if (loss == "binary_cross_entropy") {
+      auto bce = BinaryCrossEntropyOp::create(b, loc, prediction, target);
+      bce.setFromLogits(fromLogits);
+      lossOp = bce;
+    } else if (loss == "mae") {
+      lossOp = MAEOp::create(b, loc, prediction, target);
+    } else {
       lossOp = MSEOp::create(b, loc, prediction, target);
+    }
     tape.push_back(lossOp);
+    Value objective =
+        addPenalties(b, loc, forward, map, lossOp->getResult(0), tape);
 
     // Only ops downstream of a parameter need a gradient.
     llvm::SmallPtrSet<Value, 32> active;
@@ -269,8 +360,7 @@ private:
         active.insert(op->result_begin(), op->result_end());
 
     Adjoints adjoints(b);
-    adjoints.accumulate(loc, lossOp->getResult(0),
-                        ConstantOp::createScalar(b, loc, 1.0f));
+    adjoints.accumulate(loc, objective, ConstantOp::createScalar(b, loc, 1.0f));
     for (Operation *op : llvm::reverse(tape)) {
       if (!llvm::any_of(op->getResults(),
                         [&](Value r) { return adjoints.lookup(r); }))
@@ -297,13 +387,53 @@ private:
           adjoints.accumulate(op->getLoc(), operand, g);
     }
 
-    LossAndGradients result{lossOp->getResult(0), prediction, {}};
+    LossAndGradients result{objective, prediction, {}};
     for (unsigned i : paramArgs) {
       Value p = map.lookup(forward.getArgument(i));
       Value g = adjoints.lookup(p);
       result.paramGrads.push_back(g ? g : adjoints.zerosLike(loc, p));
     }
     return result;
+  }
+
+  /// `loss` plus every penalty, built from differentiable nn ops recorded
+  /// on `tape` so that the reverse walk differentiates them too.
+  Value addPenalties(OpBuilder &b, Location loc, func::FuncOp forward,
+                     IRMapping &map, Value loss,
+                     SmallVectorImpl<Operation *> &tape) {
+    auto track = [&](Operation *op) {
+      tape.push_back(op);
+      return op->getResult(0);
+    };
+    // coefficient * reduce(|v| or v^2) over every axis.
+    auto term = [&](Value v, const Penalty &p, bool mean) -> Value {
+      Value t = p.l1 ? track(AbsOp::create(b, loc, v))
+                     : track(MulOp::create(b, loc, v, v));
+      int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+      if (rank > 0) {
+        auto axes = b.getDenseI64ArrayAttr(
+            llvm::to_vector(llvm::seq<int64_t>(0, rank)));
+        t = mean ? track(ReduceMeanOp::create(b, loc, t, axes, false))
+                 : track(ReduceSumOp::create(b, loc, t, axes, false));
+      }
+      return track(MulOp::create(
+          b, loc, ConstantOp::createScalar(b, loc, float(p.coefficient)), t));
+    };
+    Value total = loss;
+    auto add = [&](Value t) { total = track(AddOp::create(b, loc, total, t)); };
+    for (const Penalty &p : paramPenalties)
+      for (unsigned i : paramArgs) {
+        Value param = forward.getArgument(i);
+        bool chosen =
+            p.target.empty()
+                ? cast<RankedTensorType>(param.getType()).getRank() >= 2
+                : argName(forward, i) == p.target;
+        if (chosen)
+          add(term(map.lookup(param), p, /*mean=*/false));
+      }
+    for (auto [p, v] : llvm::zip(activityPenalties, activityValues))
+      add(term(map.lookup(v), p, /*mean=*/true));
+    return total;
   }
 
   LogicalResult buildGradientsFunction(func::FuncOp forward) {
@@ -349,7 +479,7 @@ private:
   LogicalResult buildTrainStepFunction(func::FuncOp forward) {
     MLIRContext *ctx = &getContext();
     Type scalar = RankedTensorType::get({}, Float32Type::get(ctx));
-    bool adam = optimizer == "adam";
+    bool adam = optimizer == "adam" || optimizer == "adamw";
     bool momentumSgd = !adam && momentum != 0.0;
 
     SmallVector<Slot> args, results;
@@ -433,16 +563,27 @@ private:
             b, loc, p, g, stateArgs[2 * slot], stateArgs[2 * slot + 1], lr,
             step,
             b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
-            b.getF32FloatAttr(epsilon));
+            b.getF32FloatAttr(epsilon), b.getF32FloatAttr(weightDecay),
+            optimizer == "adamw" ? b.getUnitAttr() : UnitAttr());
         newParams.push_back(upd.getNewParam());
         newState.push_back(upd.getNewM());
         newState.push_back(upd.getNewV());
       } else if (momentumSgd) {
         auto upd = SGDUpdateOp::create(b, loc, p, g, stateArgs[slot], lr,
-                                       b.getF32FloatAttr(momentum));
+                                       b.getF32FloatAttr(momentum),
+                                       nesterov ? b.getUnitAttr() : UnitAttr(),
+                                       b.getF32FloatAttr(weightDecay));
         newParams.push_back(upd.getNewParam());
         newState.push_back(upd.getNewVelocity());
       } else {
+        // Plain SGD needs no state: p - lr (g + weight_decay p), which
+        // elementwise fusion turns into one loop.
+        if (weightDecay != 0.0)
+          g = AddOp::create(
+              b, loc, g,
+              MulOp::create(b, loc, p,
+                            ConstantOp::createScalar(b, loc,
+                                                     float(weightDecay))));
         newParams.push_back(
             SubOp::create(b, loc, p, MulOp::create(b, loc, g, lr)));
       }

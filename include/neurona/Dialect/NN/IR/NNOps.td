@@ -638,27 +638,56 @@ def NN_MSEOp : NN_LossOp<"mse"> {
   let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$target);
 }
 
-def NN_BinaryCrossEntropyOp : NN_LossOp<"binary_cross_entropy"> {
-  let summary = "Mean binary cross-entropy of probabilities against 0/1 targets";
+def NN_MAEOp : NN_LossOp<"mae"> {
+  let summary = "Mean absolute error over all elements (PyTorch's L1Loss)";
   let description = [{
-    `input` holds probabilities (after a sigmoid). Logarithms are clamped at
-    -100 as in PyTorch, so a saturated sigmoid gives a large finite loss.
+    `mean(|input - target|)` over every element, as `torch.nn.L1Loss` with
+    `reduction='mean'`. The gradient is `sign(input - target) / n`, 0 where
+    the two are equal (PyTorch's subgradient).
     ```mlir
-    %l = nn.binary_cross_entropy %p, %y : tensor<?x1xf32>, tensor<?x1xf32>
+    %l = nn.mae %pred, %y : tensor<?x1xf32>, tensor<?x1xf32>
     ```
   }];
   let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$target);
 }
 
-def NN_CrossEntropyOp : NN_LossOp<"cross_entropy"> {
-  let summary = "Mean softmax cross-entropy of logits against integer labels";
+def NN_BinaryCrossEntropyOp : NN_LossOp<"binary_cross_entropy"> {
+  let summary = "Mean binary cross-entropy against targets in [0, 1]";
   let description = [{
-    `input` is `BxC` logits, `target` is `B` class indices in `[0, C)`.
+    Without `from_logits`, `input` holds probabilities p (after a sigmoid):
+    `mean(-(t log p + (1 - t) log(1 - p)))`, logarithms clamped at -100 as
+    in PyTorch's BCELoss, so a saturated sigmoid gives a large finite loss;
+    the gradient is PyTorch's `(p - t) / max(p (1 - p), 1e-12) / n`.
+
+    With `from_logits`, `input` holds logits z, as PyTorch's
+    BCEWithLogitsLoss: `mean(max(z, 0) - z t + log(1 + e^-|z|))`, which
+    neither overflows nor loses precision for large |z|; the gradient is
+    `(sigmoid(z) - t) / n`.
     ```mlir
-    %l = nn.cross_entropy %logits, %labels : tensor<?x10xf32>, tensor<?xi64>
+    %l = nn.binary_cross_entropy %p, %y : tensor<?x1xf32>, tensor<?x1xf32>
+    %m = nn.binary_cross_entropy %z, %y {from_logits} : tensor<?x1xf32>, tensor<?x1xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$input, NN_IndexTensor:$target);
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$target,
+                       UnitAttr:$from_logits);
+}
+
+def NN_CrossEntropyOp : NN_LossOp<"cross_entropy"> {
+  let summary = "Mean softmax cross-entropy of logits against labels or "
+                "class probabilities";
+  let description = [{
+    `input` is `BxC` logits. `target` is either `B` integer class indices in
+    `[0, C)` (loss `mean_i(logsumexp(x_i) - x_i[y_i])`) or `BxC` float class
+    probabilities, one-hot or soft (loss
+    `mean_i(sum_j t_ij (logsumexp(x_i) - x_ij))`), as PyTorch's
+    CrossEntropyLoss with class-index or probability targets. The gradient
+    is `(softmax(x) - onehot(y)) / B`, or `(softmax(x) sum_j t_ij - t) / B`.
+    ```mlir
+    %l = nn.cross_entropy %logits, %labels : tensor<?x10xf32>, tensor<?xi64>
+    %m = nn.cross_entropy %logits, %probs : tensor<?x10xf32>, tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, AnyRankedTensor:$target);
 }
 
 //===----------------------------------------------------------------------===//
@@ -754,28 +783,42 @@ def NN_RandomUniformOp : NN_RandomOp<"random_uniform",
 
 def NN_SGDUpdateOp : NN_Op<"sgd_update", [Pure, AllTypesMatch<["param",
     "grad", "velocity", "new_param", "new_velocity"]>]> {
-  let summary = "SGD with momentum (PyTorch convention)";
+  let summary = "SGD with momentum, Nesterov and weight decay (PyTorch's SGD)";
   let description = [{
-    `v' = momentum * v + g`, `p' = p - lr * v'` (with momentum 0, `p' = p - lr * g`).
+    As `torch.optim.SGD` with `dampening = 0`: `g' = g + weight_decay * p`
+    (coupled L2), `v' = momentum * v + g'`, then `p' = p - lr * v'`, or with
+    `nesterov` `p' = p - lr * (g' + momentum * v')` (Sutskever et al. 2013
+    in PyTorch's formulation). PyTorch starts the buffer at `g'` on the
+    first step, which is the same as `v = 0` here.
     ```mlir
     %p1, %v1 = nn.sgd_update %p, %g, %v, %lr {momentum = 0.9 : f32} : tensor<784x128xf32>
+    %p2, %v2 = nn.sgd_update %p, %g, %v, %lr {momentum = 0.9 : f32, nesterov, weight_decay = 1.0e-4 : f32} : tensor<128xf32>
     ```
   }];
   let arguments = (ins NN_FloatTensor:$param, NN_FloatTensor:$grad,
                        NN_FloatTensor:$velocity, NN_FloatScalar:$lr,
-                       DefaultValuedAttr<F32Attr, "0.0f">:$momentum);
+                       DefaultValuedAttr<F32Attr, "0.0f">:$momentum,
+                       UnitAttr:$nesterov,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$weight_decay);
+  let hasVerifier = 1;
   let results = (outs NN_FloatTensor:$new_param, NN_FloatTensor:$new_velocity);
   let assemblyFormat = "$param `,` $grad `,` $velocity `,` $lr attr-dict `:` type($param)";
 }
 
 def NN_AdamUpdateOp : NN_Op<"adam_update", [Pure, AllTypesMatch<["param",
     "grad", "m", "v", "new_param", "new_m", "new_v"]>]> {
-  let summary = "Adam with bias correction (Kingma & Ba; PyTorch convention)";
+  let summary = "Adam and AdamW with bias correction (Kingma & Ba; "
+                "Loshchilov & Hutter; PyTorch convention)";
   let description = [{
     With `t` the 1-based step: `m' = b1 m + (1-b1) g`, `v' = b2 v + (1-b2) g^2`,
     `p' = p - lr * (m' / (1-b1^t)) / (sqrt(v' / (1-b2^t)) + eps)`.
+    `weight_decay` is coupled L2 as in `torch.optim.Adam` (`g` becomes
+    `g + weight_decay * p` before the moments), or with `decoupled` the
+    decay of AdamW (`torch.optim.AdamW`): `p` becomes
+    `p (1 - lr weight_decay)` before the Adam step, outside the moments.
     ```mlir
     %p1, %m1, %v1 = nn.adam_update %p, %g, %m, %v, %lr, %t : tensor<128xf32>
+    %p2, %m2, %v2 = nn.adam_update %p, %g, %m, %v, %lr, %t {decoupled, weight_decay = 0.01 : f32} : tensor<128xf32>
     ```
   }];
   let arguments = (ins NN_FloatTensor:$param, NN_FloatTensor:$grad,
@@ -783,7 +826,10 @@ def NN_AdamUpdateOp : NN_Op<"adam_update", [Pure, AllTypesMatch<["param",
                        NN_FloatScalar:$lr, NN_FloatScalar:$step,
                        DefaultValuedAttr<F32Attr, "0.9f">:$beta1,
                        DefaultValuedAttr<F32Attr, "0.999f">:$beta2,
-                       DefaultValuedAttr<F32Attr, "1.0e-8f">:$epsilon);
+                       DefaultValuedAttr<F32Attr, "1.0e-8f">:$epsilon,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$weight_decay,
+                       UnitAttr:$decoupled);
+  let hasVerifier = 1;
   let results = (outs NN_FloatTensor:$new_param, NN_FloatTensor:$new_m,
                       NN_FloatTensor:$new_v);
   let assemblyFormat = [{

@@ -31,13 +31,37 @@ def NNAutodiff : Pass<"nn-autodiff", "::mlir::ModuleOp"> {
     summed. The optimizer update is one `nn.sgd_update` or `nn.adam_update`
     per parameter. Every new argument and result is tagged with `nn.role` and
     `nn.name`, which is all the runtime needs to bind buffers.
+
+    Penalties are added to the loss before differentiating, so `loss` in
+    both functions is the objective: data loss + penalties (as Keras reports
+    it). `penalties` entries are `l1:COEFF` or `l2:COEFF` for every
+    parameter of rank 2 or more (weights; biases are rank 1), or
+    `l1:COEFF:NAME` for parameter NAME: l1 adds `COEFF * sum |p|`, l2
+    `COEFF * sum p^2` (Keras's regularizers; l2 is `weight_decay = 2 COEFF`
+    in gradient terms). `activity` entries `l1:COEFF:LAYER` (or l2) add
+    `COEFF * mean |a|` (or `mean a^2`) over every element of the value of
+    the op located at `NameLoc` LAYER in `forward` (the DSL names the last
+    op of each layer so).
   }];
   let dependentDialects = ["::mlir::nn::NNDialect", "::mlir::func::FuncDialect"];
   let options = [
     Option<"loss", "loss", "std::string", "\"cross_entropy\"",
-           "cross_entropy | binary_cross_entropy | mse">,
-    Option<"optimizer", "optimizer", "std::string", "\"adam\"", "sgd | adam">,
+           "cross_entropy | binary_cross_entropy | mse | mae">,
+    Option<"fromLogits", "from-logits", "bool", "false",
+           "binary_cross_entropy takes logits (BCEWithLogitsLoss)">,
+    Option<"softTargets", "soft-targets", "bool", "false",
+           "cross_entropy takes f32 class probabilities [batch, classes] "
+           "instead of integer labels">,
+    Option<"optimizer", "optimizer", "std::string", "\"adam\"",
+           "sgd | adam | adamw">,
     Option<"momentum", "momentum", "double", "0.0", "SGD momentum">,
+    Option<"nesterov", "nesterov", "bool", "false", "SGD Nesterov momentum">,
+    Option<"weightDecay", "weight-decay", "double", "0.0",
+           "Weight decay: coupled L2 for sgd and adam, decoupled for adamw">,
+    ListOption<"penalties", "penalties", "std::string",
+               "l1:COEFF | l2:COEFF (every weight) | l1:COEFF:PARAM">,
+    ListOption<"activity", "activity", "std::string",
+               "l1:COEFF:LAYER | l2:COEFF:LAYER">,
     Option<"beta1", "beta1", "double", "0.9", "Adam beta1">,
     Option<"beta2", "beta2", "double", "0.999", "Adam beta2">,
     Option<"epsilon", "epsilon", "double", "1e-8", "Adam epsilon">,
