@@ -114,11 +114,41 @@ resolveReshape(const NodeContext &node, RankedTensorType input,
     }
   }
 
+  // With a dynamic batch N the result may only keep N as its leading
+  // dimension (`nn` has one dynamic dimension, the batch, and a reshape
+  // keeps it in place): a 0 or a -1 at index 0 that comes out as exactly N.
   if (dynamicBatch) {
-    if (shape.empty() || (!ShapedType::isDynamic(shape[0]) && inferred != 0))
-      return fail("the dynamic batch dimension must stay the first dimension "
-                  "(use 0 or -1 there)");
-    // Index 0 is the batch (copied with 0, or the -1 that must equal it).
+    if (shape.empty())
+      return fail("a scalar cannot hold a batch of any size");
+    if (!ShapedType::isDynamic(shape[0]) && inferred != 0)
+      return fail(llvm::formatv(
+          "the leading dimension is fixed to {0} but the input has a "
+          "dynamic batch; keep the batch first with 0 or -1",
+          shape[0]));
+    if (inferred == 0) {
+      // -1 in front: N times whatever the other dimensions leave over.
+      int64_t rest = 1;
+      for (int64_t dim : llvm::drop_begin(shape))
+        if (llvm::MulOverflow(rest, dim, rest) || rest > (int64_t(1) << 62))
+          return fail("the target shape is impossibly large");
+      if (rest == 0 || (available % rest != 0 && rest % available != 0))
+        return fail(llvm::formatv("{0} elements per batch row do not divide "
+                                  "into the given dimensions",
+                                  available));
+      if (available % rest != 0)
+        return fail(llvm::formatv(
+            "the -1 at index 0 would be N/{0} (the dynamic batch divided "
+            "by {0}); only the batch itself may be dynamic",
+            rest / available));
+      if (available != rest)
+        return fail(llvm::formatv(
+            "the -1 at index 0 would be {0}N ({0} times the dynamic batch "
+            "N); the nn dialect carries one dynamic dimension, the batch, "
+            "which a reshape keeps unchanged, so a leading dimension that "
+            "is a multiple of the batch is not supported",
+            available / rest));
+    }
+    // Index 0 is the batch (copied with 0, or the -1 that equals it).
     shape[0] = ShapedType::kDynamic;
     if (inferred == 0)
       inferred = -1;
