@@ -303,6 +303,16 @@ def main():
              helper.make_node("Relu", ["b"], ["c"]),
              helper.make_node("LSTM", ["c", "w", "r"], ["y"], name="foo")],
             [x], [f32("y", None)]),
+        "unsupported_many": lambda: model(
+            [helper.make_node("Relu", ["x"], ["a"]),
+             helper.make_node("Foo", ["a"], ["b"], name="first"),
+             helper.make_node("Relu", ["b"], ["c"]),
+             helper.make_node("Bar", ["c"], ["d"]),
+             helper.make_node("Fused", ["d"], ["y"], name="ms",
+                              domain="com.microsoft")],
+            [x], [f32("y", None)],
+            opsets=[helper.make_opsetid("", 13),
+                    helper.make_opsetid("com.microsoft", 1)]),
         "int_input": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])],
             [helper.make_tensor_value_info("x", TensorProto.INT64, ["N", 4])],
