@@ -447,7 +447,82 @@ static Error importSlice(NodeContext &node) {
           unitSteps ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr(outSteps)));
 }
 
+/// Squeeze (unsqueeze = false) or Unsqueeze: axes from the attribute before
+/// opset 13, from a constant input after; a reshape either way. Squeeze
+/// without axes drops every static 1.
+template <bool Unsqueeze> static Error importSqueeze(NodeContext &node) {
+  if (Error err = node.checkSignature({"axes"}, 1, 2))
+    return err;
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  auto type = cast<RankedTensorType>(input->getType());
+  SmallVector<int64_t> axes;
+  bool given = false;
+  if (node.opset() >= 13) {
+    if (node.findAttribute("axes"))
+      return node.error("from opset 13 the axes are an input, not an "
+                        "attribute");
+    if (node.hasInput(1)) {
+      auto constant = node.constantInput(1);
+      if (!constant)
+        return constant.takeError();
+      if ((*constant)->isFloat() || (*constant)->dims.size() > 1)
+        return node.error("axes must be a 1-D integer constant");
+      axes.assign((*constant)->ints.begin(), (*constant)->ints.end());
+      given = true;
+    }
+  } else {
+    if (node.hasInput(1))
+      return node.error("before opset 13 the axes are an attribute, not an "
+                        "input");
+    if (const onnx::AttributeProto *attr = node.findAttribute("axes")) {
+      axes.assign(attr->ints().begin(), attr->ints().end());
+      given = true;
+    }
+  }
+  if (Unsqueeze && !given)
+    return node.error("needs axes");
+
+  llvm::ArrayRef<int64_t> dims = type.getShape();
+  int64_t rank = type.getRank() + (Unsqueeze ? axes.size() : 0);
+  SmallVector<bool> marked(rank, false);
+  for (int64_t axis : axes) {
+    int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank || marked[a])
+      return node.error(llvm::formatv("axis {0} is out of range or repeated "
+                                      "for {1}",
+                                      axis, formatShape(type)));
+    marked[a] = true;
+  }
+  SmallVector<int64_t> shape;
+  if (Unsqueeze) {
+    auto next = dims.begin();
+    for (int64_t i = 0; i < rank; ++i)
+      shape.push_back(marked[i] ? 1 : *next++);
+  } else {
+    for (auto [i, d] : llvm::enumerate(dims)) {
+      bool drop = given ? marked[i] : d == 1;
+      if (drop && d != 1)
+        return node.error(llvm::formatv("cannot squeeze axis {0} of {1}: "
+                                        "its size is not 1",
+                                        i, formatShape(type)));
+      if (!drop)
+        shape.push_back(d);
+    }
+  }
+  bool batchIn = type.getRank() > 0 && type.isDynamicDim(0);
+  bool batchOut = !shape.empty() && ShapedType::isDynamic(shape[0]);
+  if (batchIn != batchOut)
+    return node.error("the result " + formatShape(shape) +
+                      " would move the dynamic batch dimension of " +
+                      formatShape(type) + " away from the front");
+  return reshapeTo(node, *input, shape);
+}
+
 void registerShapeOps(OpTable &table) {
+  table["Squeeze"] = importSqueeze<false>;
+  table["Unsqueeze"] = importSqueeze<true>;
   table["Flatten"] = importFlatten;
   table["Reshape"] = importReshape;
   table["Constant"] = importConstant;
