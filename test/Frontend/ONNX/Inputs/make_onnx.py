@@ -313,6 +313,10 @@ def main():
             [x], [f32("y", None)],
             opsets=[helper.make_opsetid("", 13),
                     helper.make_opsetid("com.microsoft", 1)]),
+        "overridable_shape": lambda: model(
+            [helper.make_node("Reshape", ["x", "s"], ["y"], name="r")],
+            [x, helper.make_tensor_value_info("s", TensorProto.INT64, [2])],
+            [f32("y", ["N", 784])], [init("s", np.array([0, -1], np.int64))]),
         "int_input": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])],
             [helper.make_tensor_value_info("x", TensorProto.INT64, ["N", 4])],
