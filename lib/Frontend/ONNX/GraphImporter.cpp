@@ -43,6 +43,9 @@ struct Slot {
   std::optional<TensorValue> constant;
   /// A parameter was made of the initializer; its data moved to the spec.
   bool isParam = false;
+  /// The initializer is also a graph input of an IR >= 4 model: only a
+  /// default the caller may override, so it is never a constant.
+  bool overridable = false;
 };
 
 using FailFn = llvm::function_ref<Error(const llvm::Twine &)>;
@@ -63,6 +66,10 @@ public:
   /// The slot's tensor known at import time.
   Expected<const TensorValue *> constantOf(StringRef name, Slot &slot,
                                            FailFn fail);
+  /// The slot's tensor known at import time; an overridable initializer's
+  /// only when it is not read `asConstant` (but to make its parameter).
+  Expected<const TensorValue *> contentsOf(StringRef name, Slot &slot,
+                                           FailFn fail, bool asConstant);
   /// The slot as an f32 IR value, creating the parameter or constant.
   Expected<Value> valueOf(StringRef name, Slot &slot, FailFn fail);
   Error define(StringRef name, std::shared_ptr<Slot> slot, FailFn fail);
@@ -85,6 +92,9 @@ public:
 private:
   int64_t randomStreams = 0;
   Error importInputs();
+  /// One error listing every node whose op has no handler (or lives in
+  /// another domain), so a model's whole gap shows at once.
+  Error checkSupportedOps() const;
   Error importNode(const onnx::NodeProto &node, unsigned index);
   Error importOutputs();
   Error fileError(const llvm::Twine &message) const {
@@ -150,10 +160,22 @@ Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,
 
 Expected<const TensorValue *>
 GraphImporter::constantOf(StringRef name, Slot &slot, FailFn fail) {
+  return contentsOf(name, slot, fail, /*asConstant=*/true);
+}
+
+Expected<const TensorValue *> GraphImporter::contentsOf(StringRef name,
+                                                        Slot &slot,
+                                                        FailFn fail,
+                                                        bool asConstant) {
   if (slot.isParam)
     return fail("'" + name +
                 "' is a trainable FLOAT parameter and cannot "
                 "also be read as a constant");
+  if (slot.overridable && asConstant)
+    return fail("'" + name +
+                "' is a graph input with an initializer, i.e. a default "
+                "the caller may override (IR version >= 4), so it cannot be "
+                "read as a constant");
   if (!slot.constant && slot.initializer) {
     auto decoded = decodeTensor(*slot.initializer, model);
     if (!decoded)
@@ -172,7 +194,7 @@ Expected<Value> GraphImporter::valueOf(StringRef name, Slot &slot,
                                        FailFn fail) {
   if (slot.value)
     return slot.value;
-  auto constant = constantOf(name, slot, fail);
+  auto constant = contentsOf(name, slot, fail, /*asConstant=*/false);
   if (!constant)
     return constant.takeError();
   const TensorValue &tensor = **constant;
@@ -182,7 +204,7 @@ Expected<Value> GraphImporter::valueOf(StringRef name, Slot &slot,
   auto type = f32Tensor(context, tensor.dims);
   // A scalar initializer is a fixed hyperparameter (a scale, an epsilon),
   // never a weight; Constant nodes are fixed by definition.
-  if (!slot.initializer || tensor.dims.empty()) {
+  if (!slot.initializer || (tensor.dims.empty() && !slot.overridable)) {
     auto attr = DenseElementsAttr::get(type, llvm::ArrayRef(tensor.floats));
     slot.value = nn::ConstantOp::create(builder(), fileLoc(), attr);
     return slot.value;
@@ -255,9 +277,16 @@ Error GraphImporter::importInputs() {
 
   for (const onnx::ValueInfoProto &input : graph.input()) {
     const std::string &name = input.name();
-    // IR versions before 4 list initializers among the inputs as well.
-    if (values.count(name) && values[name]->initializer)
+    // IR versions before 4 list every initializer among the inputs as well,
+    // and it is a constant. From IR version 4 an initializer listed as an
+    // input is a default the caller may override (onnxruntime's reading):
+    // it becomes a parameter initialised from the initializer, whatever its
+    // size, which the caller overrides like any parameter (--params,
+    // nr_model_load_params) and which is never folded into the code.
+    if (values.count(name) && values[name]->initializer) {
+      values[name]->overridable = model.proto.ir_version() >= 4;
       continue;
+    }
     auto inputError = [&](const llvm::Twine &message) {
       return fileError("graph input '" + name + "' " + message);
     };
@@ -310,6 +339,44 @@ static std::string nodeLabel(const onnx::NodeProto &node, unsigned index) {
   if (!node.name().empty())
     label += " '" + node.name() + "'";
   return label + " (" + node.op_type() + ")";
+}
+
+/// The version of `domain` ("" and "ai.onnx" are the default set) that the
+/// model imports, or -1 when it imports none.
+static int64_t importedVersion(const onnx::ModelProto &proto,
+                               StringRef domain) {
+  bool isDefault = domain.empty() || domain == "ai.onnx";
+  for (const onnx::OperatorSetIdProto &opset : proto.opset_import()) {
+    StringRef d = opset.domain();
+    if (isDefault ? (d.empty() || d == "ai.onnx") : d == domain)
+      return opset.version();
+  }
+  return -1;
+}
+
+Error GraphImporter::checkSupportedOps() const {
+  std::string list;
+  unsigned count = 0;
+  for (auto [index, node] : llvm::enumerate(model.proto.graph().node())) {
+    StringRef domain = node.domain();
+    bool isDefault = domain.empty() || domain == "ai.onnx";
+    if (isDefault && table.count(node.op_type()))
+      continue;
+    ++count;
+    int64_t version = importedVersion(model.proto, domain);
+    list += "\n  " + nodeLabel(node, index) + ": op " + node.op_type() +
+            ", domain '" + (isDefault ? "ai.onnx" : domain.str()) + "' " +
+            (version < 0 ? std::string("(not imported)")
+                         : "version " + std::to_string(version));
+  }
+  if (count == 0)
+    return Error::success();
+  return fileError(llvm::formatv("{0} node{1} {2} an op that Neurona does not "
+                                 "support:",
+                                 count, count == 1 ? "" : "s",
+                                 count == 1 ? "uses" : "use")
+                       .str() +
+                   list);
 }
 
 Error GraphImporter::importNode(const onnx::NodeProto &node, unsigned index) {
@@ -397,6 +464,8 @@ Error GraphImporter::importOutputs() {
 }
 
 Expected<ImportedModel> GraphImporter::run() {
+  if (Error err = checkSupportedOps())
+    return err;
   if (Error err = importInputs())
     return err;
   for (auto [index, node] : llvm::enumerate(model.proto.graph().node()))

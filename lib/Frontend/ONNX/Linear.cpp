@@ -105,6 +105,23 @@ static Error importGemm(NodeContext &node) {
   return node.setOutput(0, result);
 }
 
+/// `value` reshaped to `shape` (nothing emitted when it already has it).
+static Value reshaped(NodeContext &node, Value value,
+                      llvm::ArrayRef<int64_t> shape) {
+  auto type = f32Tensor(value.getContext(), shape);
+  if (type == value.getType())
+    return value;
+  return nn::ReshapeOp::create(node.builder(), node.loc(), type, value);
+}
+
+/// MatMul with numpy's semantics: a 1-D A is promoted to [1, K] and a 1-D B
+/// to [K, 1], the promoted dimension being removed from the result again
+/// (1-D x 1-D is a rank-0 dot product); dimensions before the last two are
+/// batch dimensions that broadcast. Two matrices become one `nn.matmul`;
+/// anything with batch dimensions becomes A[..., M, K, 1] * B[..., 1, K, N]
+/// summed over K, which keeps a dynamic batch in front where a reshape to
+/// one big matrix could not (the `nn` dialect never merges the batch
+/// dimension with another).
 static Error importMatMul(NodeContext &node) {
   if (Error err = node.checkSignature({}, 2, 2))
     return err;
@@ -112,10 +129,83 @@ static Error importMatMul(NodeContext &node) {
   if (!ab)
     return ab.takeError();
   auto [a, b] = *ab;
-  if (Error err = checkContraction(node, a, b, false, false))
-    return err;
-  return node.setOutput(0,
-                        nn::MatmulOp::create(node.builder(), node.loc(), a, b));
+  auto aType = cast<RankedTensorType>(a.getType());
+  auto bType = cast<RankedTensorType>(b.getType());
+  if (aType.getRank() == 0 || bType.getRank() == 0)
+    return node.error("MatMul needs operands of rank 1 or more; A is " +
+                      formatShape(aType) + " and B is " + formatShape(bType));
+  SmallVector<int64_t> aShape(aType.getShape()), bShape(bType.getShape());
+  bool aVector = aShape.size() == 1, bVector = bShape.size() == 1;
+  if (aVector)
+    aShape.insert(aShape.begin(), 1);
+  if (bVector)
+    bShape.push_back(1);
+  // A dynamic dimension is the batch; as K, M or N of a promoted vector it
+  // would move away from the front.
+  auto dynamicAt = [](llvm::ArrayRef<int64_t> shape, size_t from) {
+    for (size_t i = from; i < shape.size(); ++i)
+      if (ShapedType::isDynamic(shape[i]))
+        return true;
+    return false;
+  };
+  int64_t kA = aShape.back(), kB = bShape[bShape.size() - 2];
+  if (ShapedType::isDynamic(kA) || ShapedType::isDynamic(kB) || dynamicAt(aShape, 1) ||
+      dynamicAt(bShape, 1) || (aVector && dynamicAt(aShape, 0)))
+    return node.error("A " + formatShape(aType) + " and B " +
+                      formatShape(bType) +
+                      ": only a leading (batch) dimension may be dynamic, "
+                      "and it cannot be the contracted dimension");
+  if (kA != kB)
+    return node.error(llvm::formatv(
+        "shape mismatch: A is {0} and B is {1}, so the inner dimensions are "
+        "{2} and {3}",
+        formatShape(aType), formatShape(bType), kA, kB));
+  int64_t m = aShape[aShape.size() - 2], n = bShape.back();
+  SmallVector<int64_t> aBatch(aShape.begin(), aShape.end() - 2);
+  SmallVector<int64_t> bBatch(bShape.begin(), bShape.end() - 2);
+  auto batch = nn::broadcastShapes(aBatch, bBatch);
+  if (!batch)
+    return node.error("the batch dimensions of A " + formatShape(aType) +
+                      " and B " + formatShape(bType) + " do not broadcast");
+  if (dynamicAt(*batch, 1) ||
+      (!batch->empty() && ShapedType::isDynamic(m)))
+    return node.error("A " + formatShape(aType) + " and B " +
+                      formatShape(bType) +
+                      " would move the dynamic batch dimension away from "
+                      "the front");
+
+  OpBuilder &builder = node.builder();
+  Location loc = node.loc();
+  Value product;
+  if (batch->empty()) {
+    Value lhs = reshaped(node, a, aShape), rhs = reshaped(node, b, bShape);
+    if (Error err = checkContraction(node, lhs, rhs, false, false))
+      return err;
+    product = nn::MatmulOp::create(builder, loc, lhs, rhs);
+  } else {
+    SmallVector<int64_t> lhsShape(aShape), rhsShape(bShape);
+    lhsShape.push_back(1);
+    rhsShape.insert(rhsShape.end() - 2, 1);
+    Value lhs = reshaped(node, a, lhsShape), rhs = reshaped(node, b, rhsShape);
+    if (Error err = node.checkInference(
+            [&](std::optional<Location> l, SmallVectorImpl<Type> &types) {
+              return nn::inferBroadcast(l, lhs.getType(), rhs.getType(),
+                                        types);
+            }))
+      return err;
+    Value terms = nn::MulOp::create(builder, loc, lhs, rhs);
+    int64_t rank = cast<RankedTensorType>(terms.getType()).getRank();
+    product = nn::ReduceSumOp::create(builder, loc, terms,
+                                      builder.getDenseI64ArrayAttr({rank - 2}),
+                                      /*keepdims=*/false);
+  }
+  // Remove the dimensions the promotion added.
+  SmallVector<int64_t> resultShape(*batch);
+  if (!aVector)
+    resultShape.push_back(m);
+  if (!bVector)
+    resultShape.push_back(n);
+  return node.setOutput(0, reshaped(node, product, resultShape));
 }
 
 void registerLinearOps(OpTable &table) {

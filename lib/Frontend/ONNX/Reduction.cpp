@@ -50,7 +50,54 @@ reductionAxes(NodeContext &node, int64_t axesInputOpset) {
   return axes;
 }
 
-template <typename OpTy, int64_t AxesInputOpset>
+/// Builds a reduction of `input` over `axes` (normalised, non-empty).
+using ReduceBuilder = Value (*)(OpBuilder &, Location, Value,
+                                DenseI64ArrayAttr, bool);
+
+template <typename OpTy>
+static Value buildReduce(OpBuilder &b, Location loc, Value input,
+                         DenseI64ArrayAttr axes, bool keepdims) {
+  return OpTy::create(b, loc, input, axes, keepdims);
+}
+
+/// ReduceSumSquare: sum(x * x).
+static Value buildSumSquare(OpBuilder &b, Location loc, Value input,
+                            DenseI64ArrayAttr axes, bool keepdims) {
+  Value square = nn::MulOp::create(b, loc, input, input);
+  return nn::ReduceSumOp::create(b, loc, square, axes, keepdims);
+}
+
+/// ReduceL1: sum(|x|).
+static Value buildL1(OpBuilder &b, Location loc, Value input,
+                     DenseI64ArrayAttr axes, bool keepdims) {
+  Value magnitude = nn::AbsOp::create(b, loc, input);
+  return nn::ReduceSumOp::create(b, loc, magnitude, axes, keepdims);
+}
+
+/// ReduceL2: sqrt(sum(x * x)).
+static Value buildL2(OpBuilder &b, Location loc, Value input,
+                     DenseI64ArrayAttr axes, bool keepdims) {
+  return nn::SqrtOp::create(b, loc,
+                            buildSumSquare(b, loc, input, axes, keepdims));
+}
+
+/// ReduceLogSumExp, computed stably: m + log(sum(exp(x - m))) with m the
+/// maximum over the axes (a -inf maximum, all elements -inf, gives NaN as
+/// x - m does in any stable form; finite inputs never do).
+static Value buildLogSumExp(OpBuilder &b, Location loc, Value input,
+                            DenseI64ArrayAttr axes, bool keepdims) {
+  Value max = nn::ReduceMaxOp::create(b, loc, input, axes, /*keepdims=*/true);
+  Value shifted = nn::SubOp::create(b, loc, input, max);
+  Value sum = nn::ReduceSumOp::create(
+      b, loc, nn::ExpOp::create(b, loc, shifted), axes, keepdims);
+  Value log = nn::LogOp::create(b, loc, sum);
+  Value offset = max;
+  if (!keepdims)
+    offset = nn::ReduceMaxOp::create(b, loc, input, axes, /*keepdims=*/false);
+  return nn::AddOp::create(b, loc, log, offset);
+}
+
+template <ReduceBuilder Build, int64_t AxesInputOpset>
 static Error importReduce(NodeContext &node) {
   if (Error err = node.checkSignature(
           {"axes", "keepdims", "noop_with_empty_axes"}, 1, 2))
@@ -79,17 +126,44 @@ static Error importReduce(NodeContext &node) {
             return nn::inferReduce(loc, type, *axes, *keepdims != 0, types);
           }))
     return err;
+  auto normalized = nn::normalizeAxes(*axes, type.getRank());
   OpBuilder &b = node.builder();
-  return node.setOutput(0, OpTy::create(b, node.loc(), *input,
-                                        b.getDenseI64ArrayAttr(*axes),
-                                        *keepdims != 0));
+  return node.setOutput(0, Build(b, node.loc(), *input,
+                                 b.getDenseI64ArrayAttr(*normalized),
+                                 *keepdims != 0));
+}
+
+/// GlobalMaxPool: the maximum over every spatial position, kept as 1s.
+static Error importGlobalMaxPool(NodeContext &node) {
+  if (Error err = node.checkSignature({}, 1, 1))
+    return err;
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  auto type = cast<RankedTensorType>(input->getType());
+  if (type.getRank() < 3)
+    return node.error("expects an N x C x D1 x ... input, got " +
+                      formatShape(type));
+  SmallVector<int64_t> axes;
+  for (int64_t d = 2; d < type.getRank(); ++d)
+    axes.push_back(d);
+  OpBuilder &b = node.builder();
+  return node.setOutput(0, nn::ReduceMaxOp::create(
+                               b, node.loc(), *input,
+                               b.getDenseI64ArrayAttr(axes), true));
 }
 
 void registerReductionOps(OpTable &table) {
-  table["ReduceSum"] = importReduce<nn::ReduceSumOp, 13>;
-  table["ReduceMean"] = importReduce<nn::ReduceMeanOp, 18>;
-  table["ReduceMax"] = importReduce<nn::ReduceMaxOp, 18>;
-  table["ReduceMin"] = importReduce<nn::ReduceMinOp, 18>;
+  // The opset from which each op takes its axes as an input.
+  table["ReduceSum"] = importReduce<buildReduce<nn::ReduceSumOp>, 13>;
+  table["ReduceMean"] = importReduce<buildReduce<nn::ReduceMeanOp>, 18>;
+  table["ReduceMax"] = importReduce<buildReduce<nn::ReduceMaxOp>, 18>;
+  table["ReduceMin"] = importReduce<buildReduce<nn::ReduceMinOp>, 18>;
+  table["ReduceSumSquare"] = importReduce<buildSumSquare, 18>;
+  table["ReduceL1"] = importReduce<buildL1, 18>;
+  table["ReduceL2"] = importReduce<buildL2, 18>;
+  table["ReduceLogSumExp"] = importReduce<buildLogSumExp, 18>;
+  table["GlobalMaxPool"] = importGlobalMaxPool;
 }
 
 } // namespace neurona::onnx_import

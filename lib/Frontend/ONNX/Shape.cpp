@@ -114,11 +114,41 @@ resolveReshape(const NodeContext &node, RankedTensorType input,
     }
   }
 
+  // With a dynamic batch N the result may only keep N as its leading
+  // dimension (`nn` has one dynamic dimension, the batch, and a reshape
+  // keeps it in place): a 0 or a -1 at index 0 that comes out as exactly N.
   if (dynamicBatch) {
-    if (shape.empty() || (!ShapedType::isDynamic(shape[0]) && inferred != 0))
-      return fail("the dynamic batch dimension must stay the first dimension "
-                  "(use 0 or -1 there)");
-    // Index 0 is the batch (copied with 0, or the -1 that must equal it).
+    if (shape.empty())
+      return fail("a scalar cannot hold a batch of any size");
+    if (!ShapedType::isDynamic(shape[0]) && inferred != 0)
+      return fail(llvm::formatv(
+          "the leading dimension is fixed to {0} but the input has a "
+          "dynamic batch; keep the batch first with 0 or -1",
+          shape[0]));
+    if (inferred == 0) {
+      // -1 in front: N times whatever the other dimensions leave over.
+      int64_t rest = 1;
+      for (int64_t dim : llvm::drop_begin(shape))
+        if (llvm::MulOverflow(rest, dim, rest) || rest > (int64_t(1) << 62))
+          return fail("the target shape is impossibly large");
+      if (rest == 0 || (available % rest != 0 && rest % available != 0))
+        return fail(llvm::formatv("{0} elements per batch row do not divide "
+                                  "into the given dimensions",
+                                  available));
+      if (available % rest != 0)
+        return fail(llvm::formatv(
+            "the -1 at index 0 would be N/{0} (the dynamic batch divided "
+            "by {0}); only the batch itself may be dynamic",
+            rest / available));
+      if (available != rest)
+        return fail(llvm::formatv(
+            "the -1 at index 0 would be {0}N ({0} times the dynamic batch "
+            "N); the nn dialect carries one dynamic dimension, the batch, "
+            "which a reshape keeps unchanged, so a leading dimension that "
+            "is a multiple of the batch is not supported",
+            available / rest));
+    }
+    // Index 0 is the batch (copied with 0, or the -1 that equals it).
     shape[0] = ShapedType::kDynamic;
     if (inferred == 0)
       inferred = -1;
@@ -417,7 +447,82 @@ static Error importSlice(NodeContext &node) {
           unitSteps ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr(outSteps)));
 }
 
+/// Squeeze (unsqueeze = false) or Unsqueeze: axes from the attribute before
+/// opset 13, from a constant input after; a reshape either way. Squeeze
+/// without axes drops every static 1.
+template <bool Unsqueeze> static Error importSqueeze(NodeContext &node) {
+  if (Error err = node.checkSignature({"axes"}, 1, 2))
+    return err;
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  auto type = cast<RankedTensorType>(input->getType());
+  SmallVector<int64_t> axes;
+  bool given = false;
+  if (node.opset() >= 13) {
+    if (node.findAttribute("axes"))
+      return node.error("from opset 13 the axes are an input, not an "
+                        "attribute");
+    if (node.hasInput(1)) {
+      auto constant = node.constantInput(1);
+      if (!constant)
+        return constant.takeError();
+      if ((*constant)->isFloat() || (*constant)->dims.size() > 1)
+        return node.error("axes must be a 1-D integer constant");
+      axes.assign((*constant)->ints.begin(), (*constant)->ints.end());
+      given = true;
+    }
+  } else {
+    if (node.hasInput(1))
+      return node.error("before opset 13 the axes are an attribute, not an "
+                        "input");
+    if (const onnx::AttributeProto *attr = node.findAttribute("axes")) {
+      axes.assign(attr->ints().begin(), attr->ints().end());
+      given = true;
+    }
+  }
+  if (Unsqueeze && !given)
+    return node.error("needs axes");
+
+  llvm::ArrayRef<int64_t> dims = type.getShape();
+  int64_t rank = type.getRank() + (Unsqueeze ? axes.size() : 0);
+  SmallVector<bool> marked(rank, false);
+  for (int64_t axis : axes) {
+    int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank || marked[a])
+      return node.error(llvm::formatv("axis {0} is out of range or repeated "
+                                      "for {1}",
+                                      axis, formatShape(type)));
+    marked[a] = true;
+  }
+  SmallVector<int64_t> shape;
+  if (Unsqueeze) {
+    auto next = dims.begin();
+    for (int64_t i = 0; i < rank; ++i)
+      shape.push_back(marked[i] ? 1 : *next++);
+  } else {
+    for (auto [i, d] : llvm::enumerate(dims)) {
+      bool drop = given ? marked[i] : d == 1;
+      if (drop && d != 1)
+        return node.error(llvm::formatv("cannot squeeze axis {0} of {1}: "
+                                        "its size is not 1",
+                                        i, formatShape(type)));
+      if (!drop)
+        shape.push_back(d);
+    }
+  }
+  bool batchIn = type.getRank() > 0 && type.isDynamicDim(0);
+  bool batchOut = !shape.empty() && ShapedType::isDynamic(shape[0]);
+  if (batchIn != batchOut)
+    return node.error("the result " + formatShape(shape) +
+                      " would move the dynamic batch dimension of " +
+                      formatShape(type) + " away from the front");
+  return reshapeTo(node, *input, shape);
+}
+
 void registerShapeOps(OpTable &table) {
+  table["Squeeze"] = importSqueeze<false>;
+  table["Unsqueeze"] = importSqueeze<true>;
   table["Flatten"] = importFlatten;
   table["Reshape"] = importReshape;
   table["Constant"] = importConstant;

@@ -303,6 +303,20 @@ def main():
              helper.make_node("Relu", ["b"], ["c"]),
              helper.make_node("LSTM", ["c", "w", "r"], ["y"], name="foo")],
             [x], [f32("y", None)]),
+        "unsupported_many": lambda: model(
+            [helper.make_node("Relu", ["x"], ["a"]),
+             helper.make_node("Foo", ["a"], ["b"], name="first"),
+             helper.make_node("Relu", ["b"], ["c"]),
+             helper.make_node("Bar", ["c"], ["d"]),
+             helper.make_node("Fused", ["d"], ["y"], name="ms",
+                              domain="com.microsoft")],
+            [x], [f32("y", None)],
+            opsets=[helper.make_opsetid("", 13),
+                    helper.make_opsetid("com.microsoft", 1)]),
+        "overridable_shape": lambda: model(
+            [helper.make_node("Reshape", ["x", "s"], ["y"], name="r")],
+            [x, helper.make_tensor_value_info("s", TensorProto.INT64, [2])],
+            [f32("y", ["N", 784])], [init("s", np.array([0, -1], np.int64))]),
         "int_input": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])],
             [helper.make_tensor_value_info("x", TensorProto.INT64, ["N", 4])],
@@ -319,6 +333,9 @@ def main():
         "old_opset": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])], [x],
             [f32("y", ["N", 784])], opset=5),
+        "new_opset": lambda: model(
+            [helper.make_node("Relu", ["x"], ["y"])], [x],
+            [f32("y", ["N", 784])], opset=28),
         "dynamic_dim": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])], [f32("x", ["N", "features"])],
             [f32("y", ["N", "features"])]),
