@@ -1,5 +1,5 @@
-"""The dense and denoising autoencoders (models/autoencoder.nn,
-models/denoising_autoencoder.nn) train from their data sections with the
+"""The dense, denoising and sparse autoencoders (models/autoencoder.nn,
+models/denoising_autoencoder.nn, models/sparse_autoencoder.nn) train from their data sections with the
 input as the target, and `neurona eval --reconstructions` draws a PNG.
 
 On the 10,000 MNIST test digits of ../shared (linked as a training set):
@@ -119,4 +119,14 @@ run([args.neurona, "train", model, "--data", digits, "--epochs", "2",
 after = loss_of(run([args.neurona, "eval", model, "--data", digits,
                      "--params", f"{w}/dae.npz"]).stdout)
 print(f"denoising autoencoder: MSE per pixel {after:.4f} on clean digits")
+assert after < 0.5 * before, (before, after)
+
+# The sparse autoencoder's objective adds an L1 penalty on its code; the
+# reconstruction still learns.
+model = os.path.join(args.models, "sparse_autoencoder.nn")
+run([args.neurona, "train", model, "--data", digits, "--epochs", "1",
+     "--quiet", "--save", f"{w}/sae.npz"])
+after = loss_of(run([args.neurona, "eval", model, "--data", digits,
+                     "--params", f"{w}/sae.npz"]).stdout)
+print(f"sparse autoencoder: MSE per pixel {after:.4f} after 1 epoch")
 assert after < 0.5 * before, (before, after)

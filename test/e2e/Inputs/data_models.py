@@ -2,7 +2,8 @@
 sections (models/houses.nn, models/sentiment_logreg.nn) on the real files in
 ../shared/data, against references that do not go through Neurona:
 
-* houses: the CSV parsed by Python's csv module gives the same feature rows
+* houses (and its L1 and L2 variants, which must shrink the weights): the
+  CSV parsed by Python's csv module gives the same feature rows
   and prices as `neurona data` exports, split 80/20 with every row in one
   set; the exported statistics are numpy's mean and population std of the
   training rows; and SGD's test RMSE is within 1% of the closed-form least
@@ -67,6 +68,23 @@ out = run([args.neurona, "eval", model, "--data", houses_csv, "--params",
 rmse = np.sqrt(metric(out, "loss"))
 print(f"houses: test RMSE {rmse:.0f} (closed form {closed:.0f})")
 assert abs(rmse - closed) / closed < 0.01, (rmse, closed)
+
+# The L1 and L2 variants shrink the weights (their norm falls below the plain
+# model's) and stay within 2% of the closed form.
+plain = np.load(f"{w}/houses.npz")["dense0.weight"]
+for variant, norm in (("l1", lambda v: np.abs(v).sum()),
+                      ("l2", lambda v: np.sqrt((v ** 2).sum()))):
+    model = os.path.join(args.models, f"houses_{variant}.nn")
+    run([args.neurona, "train", model, "--data", houses_csv, "--quiet",
+         "--save", f"{w}/houses_{variant}.npz"])
+    out = run([args.neurona, "eval", model, "--data", houses_csv, "--params",
+               f"{w}/houses_{variant}.npz"]).stdout
+    weights = np.load(f"{w}/houses_{variant}.npz")["dense0.weight"]
+    rmse = np.sqrt(metric(out, "loss"))
+    print(f"houses {variant}: test RMSE {rmse:.0f}, weight norm "
+          f"{norm(weights):.0f} (plain {norm(plain):.0f})")
+    assert norm(weights) < 0.97 * norm(plain), (norm(weights), norm(plain))
+    assert abs(rmse - closed) / closed < 0.02, (rmse, closed)
 
 # --- Sentiment: the text pipeline and logistic regression -------------------
 files = [os.path.join(data, "sentiment", f + "_labelled.txt")
