@@ -108,6 +108,10 @@ struct EpochStats {
   double accuracy = 0;
   double testLoss = 0;
   double testAccuracy = 0;
+  /// exp(loss) and exp(test loss) with `metrics = [perplexity]` (a
+  /// cross-entropy model), else NaN.
+  double perplexity = 0;
+  double testPerplexity = 0;
   double seconds = 0;
 };
 

@@ -30,7 +30,7 @@ static const StringRef kSettings[] = {"loss", "optimizer", "batch", "epochs",
 static const StringRef kLosses[] = {"cross_entropy", "binary_cross_entropy",
                                     "mse"};
 static const StringRef kOptimizers[] = {"sgd", "adam"};
-static const StringRef kMetrics[] = {"accuracy"};
+static const StringRef kMetrics[] = {"accuracy", "perplexity"};
 
 /// How the producer of an output reads in messages.
 static std::string describeProducer(StringRef producer) {
@@ -254,6 +254,11 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
     return diags.error(seen["metrics"]->value.loc,
                        "metric 'accuracy' needs a classification loss "
                        "(cross_entropy or binary_cross_entropy), not mse");
+  if (llvm::is_contained(spec.metrics, "perplexity") &&
+      spec.loss != "cross_entropy")
+    return diags.error(seen["metrics"]->value.loc,
+                       "metric 'perplexity' (exp of the mean cross-entropy) "
+                       "needs loss = cross_entropy, not " + spec.loss);
   return spec;
 }
 
