@@ -482,6 +482,13 @@ TEST(TrainerTest, FormatsEpochLines) {
                                    "(12.3 s)");
   s.accuracy = s.testLoss = s.testAccuracy = std::nan("");
   EXPECT_EQ(formatEpochLine(s, 5), "epoch 3/5  loss 0.4123  (12.3 s)");
+  // metrics = [perplexity]: exp of the losses beside them.
+  s.perplexity = 1.5;
+  s.testLoss = 0.45;
+  s.testPerplexity = 1.568;
+  EXPECT_EQ(formatEpochLine(s, 5), "epoch 3/5  loss 0.4123  ppl 1.5000  "
+                                   "test_loss 0.4500  test_ppl 1.5680  "
+                                   "(12.3 s)");
 }
 
 TEST(LossesTest, MatchTheirDefinitions) {

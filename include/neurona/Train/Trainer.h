@@ -38,6 +38,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -110,8 +111,8 @@ struct EpochStats {
   double testAccuracy = 0;
   /// exp(loss) and exp(test loss) with `metrics = [perplexity]` (a
   /// cross-entropy model), else NaN.
-  double perplexity = 0;
-  double testPerplexity = 0;
+  double perplexity = std::numeric_limits<double>::quiet_NaN();
+  double testPerplexity = std::numeric_limits<double>::quiet_NaN();
   double seconds = 0;
 };
 
