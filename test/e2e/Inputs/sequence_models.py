@@ -89,4 +89,16 @@ msg = proc.stderr + proc.stdout
 if proc.returncode == 0 or "id 10000 of sample 1 (position 3) is out of range " \
         "(expected an id in [0, 10000))" not in msg:
     raise SystemExit("out-of-range ids were not refused: " + msg)
+# Same seed, 1 or 2 threads: bit-identical parameters (no sum's order
+# depends on the thread count).
+saved = []
+for threads in ("1", "2"):
+    path = os.path.join(args.workdir, f"threads{threads}.npz")
+    env = dict(os.environ, OMP_NUM_THREADS=threads, NEURONA_NUM_THREADS=threads)
+    run([args.neurona, "train", os.path.join(args.models, "sentiment_lstm.nn"),
+         "--epochs", "1", "--seed", "3", "--quiet", "--save", path,
+         *sum((["--data", f] for f in rt), [])], env=env)
+    saved.append(open(path, "rb").read())
+if saved[0] != saved[1]:
+    raise SystemExit("parameters differ between 1 and 2 threads")
 print("sequence models ok")
