@@ -52,11 +52,11 @@ def train(model, files, extra=()):
     return stats
 
 
-rt = [subset("rt-polarity.neg", 400), subset("rt-polarity.pos", 400)]
+rt = [subset("rt-polarity.neg", 250), subset("rt-polarity.pos", 250)]
 s = train("sentiment_lstm", rt)
 assert "acc" in s[1] and "test_acc" in s[1], s
 
-uci = [subset(n, 250) for n in ("amazon_cells_labelled.txt",
+uci = [subset(n, 150) for n in ("amazon_cells_labelled.txt",
                                 "imdb_labelled.txt", "yelp_labelled.txt")]
 for cell in ("nextword_rnn", "nextword_lstm"):
     s = train(cell, uci)
