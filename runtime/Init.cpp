@@ -81,6 +81,8 @@ double neurona::runtime::initBound(nr_init init,
     return std::sqrt(6.0 / (fanIn + fanOut));
   case NR_INIT_HE_UNIFORM:
     return std::sqrt(6.0 / fanIn);
+  case NR_INIT_SMALL_UNIFORM:
+    return 0.05;
   default:
     return 0;
   }
@@ -94,7 +96,8 @@ static void fill(nr_init init, double bound, Rng &rng, T *out, int64_t count) {
       out[i] = T(1);
       break;
     case NR_INIT_GLOROT_UNIFORM:
-    case NR_INIT_HE_UNIFORM: {
+    case NR_INIT_HE_UNIFORM:
+    case NR_INIT_SMALL_UNIFORM: {
       // Rounding to f32 can land exactly on the bound; redraw to keep the
       // interval open, as the documented U(-a, a) promises.
       T v;
@@ -111,11 +114,82 @@ static void fill(nr_init init, double bound, Rng &rng, T *out, int64_t count) {
   }
 }
 
+/// A [rows, cols] matrix with orthonormal columns (rows >= cols) or rows:
+/// modified Gram-Schmidt, in double, of a standard normal draw (Box-Muller
+/// of the stream's uniforms). A column that collapses is redrawn.
+static std::vector<double> orthogonal(const std::vector<int64_t> &shape,
+                                      Rng &rng) {
+  int64_t rows = shape[0], cols = shape[1];
+  bool byColumns = rows >= cols;
+  int64_t len = byColumns ? rows : cols, count = byColumns ? cols : rows;
+  std::vector<double> q(size_t(len * count)); // vector v at q[v * len]
+  auto normal = [&] {
+    double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  };
+  for (int64_t v = 0; v < count; ++v) {
+    double *x = q.data() + v * len;
+    for (int attempt = 0;; ++attempt) {
+      for (int64_t i = 0; i < len; ++i)
+        x[i] = normal();
+      for (int64_t u = 0; u < v; ++u) {
+        const double *y = q.data() + u * len;
+        double dot = 0;
+        for (int64_t i = 0; i < len; ++i)
+          dot += x[i] * y[i];
+        for (int64_t i = 0; i < len; ++i)
+          x[i] -= dot * y[i];
+      }
+      double norm = 0;
+      for (int64_t i = 0; i < len; ++i)
+        norm += x[i] * x[i];
+      norm = std::sqrt(norm);
+      if (norm > 1e-6 || attempt > 16) {
+        for (int64_t i = 0; i < len; ++i)
+          x[i] /= norm;
+        break;
+      }
+    }
+  }
+  std::vector<double> out(size_t(rows * cols));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      out[size_t(r * cols + c)] =
+          byColumns ? q[size_t(c * len + r)] : q[size_t(r * len + c)];
+  return out;
+}
+
+template <typename T>
+static void fillValues(const std::vector<double> &values, T *out,
+                       int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = T(values[size_t(i)]);
+}
+
 void neurona::runtime::initializeValues(nr_init init, nr_dtype dtype,
                                         const std::vector<int64_t> &shape,
                                         uint64_t seed, const std::string &name,
                                         void *data, int64_t count) {
   Rng rng(paramStreamSeed(seed, name));
+  if ((init == NR_INIT_ORTHOGONAL && shape.size() == 2) ||
+      init == NR_INIT_LSTM_BIAS) {
+    std::vector<double> values;
+    if (init == NR_INIT_ORTHOGONAL) {
+      values = orthogonal(shape, rng);
+    } else {
+      // Gate blocks of H in ONNX order i, o, f, c: Wb's f block is the
+      // third of the eight.
+      values.assign(size_t(count), 0.0);
+      int64_t h = count / 8;
+      for (int64_t i = 2 * h; i < 3 * h; ++i)
+        values[size_t(i)] = 1.0;
+    }
+    if (dtype == NR_F32)
+      fillValues(values, static_cast<float *>(data), count);
+    else if (dtype == NR_F64)
+      fillValues(values, static_cast<double *>(data), count);
+    return;
+  }
   double bound = initBound(init, shape);
   switch (dtype) {
   case NR_F32:

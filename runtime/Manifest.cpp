@@ -8,6 +8,8 @@
 
 #include "neurona/Runtime/NPY.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <set>
 
 using namespace neurona;
@@ -48,6 +50,13 @@ const std::string *Manifest::findTrain(const std::string &key) const {
   return nullptr;
 }
 
+int64_t Manifest::findBound(const std::string &name) const {
+  for (const auto &kv : bounds)
+    if (kv.first == name)
+      return kv.second;
+  return -1;
+}
+
 bool runtime::isInputRole(nr_arg_role role) {
   return role == NR_ROLE_INPUT || role == NR_ROLE_TARGET ||
          role == NR_ROLE_HYPER || role == NR_ROLE_PARAM ||
@@ -74,7 +83,8 @@ bool runtime::parseRole(const std::string &text, nr_arg_role &out) {
 
 bool runtime::parseInit(const std::string &text, nr_init &out) {
   for (nr_init init : {NR_INIT_ZEROS, NR_INIT_ONES, NR_INIT_GLOROT_UNIFORM,
-                       NR_INIT_HE_UNIFORM, NR_INIT_DATA})
+                       NR_INIT_HE_UNIFORM, NR_INIT_DATA, NR_INIT_SMALL_UNIFORM,
+                       NR_INIT_ORTHOGONAL, NR_INIT_LSTM_BIAS})
     if (text == initName(init)) {
       out = init;
       return true;
@@ -94,6 +104,12 @@ const char *runtime::initName(nr_init init) {
     return "he_uniform";
   case NR_INIT_DATA:
     return "data";
+  case NR_INIT_SMALL_UNIFORM:
+    return "small_uniform";
+  case NR_INIT_ORTHOGONAL:
+    return "orthogonal";
+  case NR_INIT_LSTM_BIAS:
+    return "lstm_bias";
   }
   return "?";
 }
@@ -361,10 +377,21 @@ Status Parser::parseRecord(const std::vector<std::string> &f) {
       return s;
     if (!parseInit(f[4], p.init))
       return fail("unknown initializer '" + f[4] +
-                  "' (expected zeros, ones, glorot_uniform, he_uniform or "
-                  "data)");
-    if ((p.init == NR_INIT_GLOROT_UNIFORM || p.init == NR_INIT_HE_UNIFORM) &&
-        p.type.dtype != NR_F32 && p.type.dtype != NR_F64)
+                  "' (expected zeros, ones, glorot_uniform, he_uniform, "
+                  "small_uniform, orthogonal, lstm_bias or data)");
+    bool random = p.init == NR_INIT_GLOROT_UNIFORM ||
+                  p.init == NR_INIT_HE_UNIFORM ||
+                  p.init == NR_INIT_SMALL_UNIFORM ||
+                  p.init == NR_INIT_ORTHOGONAL;
+    if (p.init == NR_INIT_ORTHOGONAL && p.type.shape.size() != 2)
+      return fail("initializer 'orthogonal' needs a matrix, '" + p.name +
+                  "' is " + p.type.str());
+    if (p.init == NR_INIT_LSTM_BIAS &&
+        (p.type.shape.size() != 1 || p.type.shape[0] % 8 != 0))
+      return fail("initializer 'lstm_bias' needs a vector of 8H elements, '" +
+                  p.name + "' is " + p.type.str());
+    if ((random || p.init == NR_INIT_LSTM_BIAS) && p.type.dtype != NR_F32 &&
+        p.type.dtype != NR_F64)
       return fail("initializer '" + f[4] + "' needs a float param, '" + p.name +
                   "' is " + p.type.str());
     m.params.push_back(std::move(p));
@@ -406,6 +433,20 @@ Status Parser::parseRecord(const std::vector<std::string> &f) {
   }
   if (kind == "arg")
     return parseArg(f);
+  if (kind == "bound") {
+    if (Status s = expectFields(f, 3, "<input> <upper>"); !s)
+      return s;
+    if (Status s = parseName(f[1], "bound"); !s)
+      return s;
+    char *end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(f[2].c_str(), &end, 10);
+    if (errno || !end || *end || v <= 0)
+      return fail("bound of '" + f[1] + "' must be a positive integer, got '" +
+                  f[2] + "'");
+    m.bounds.emplace_back(f[1], int64_t(v));
+    return Status::success();
+  }
   if (kind == "end") {
     if (Status s = expectFields(f, 1, "nothing"); !s)
       return s;

@@ -76,6 +76,9 @@ struct Manifest {
   std::vector<ParamDecl> params;
   std::vector<StateDecl> states;
   std::vector<EntryDecl> entries;
+  /// `bound NAME V`: integer input NAME (in every entry) takes values in
+  /// [0, V), e.g. token ids that index an embedding table.
+  std::vector<std::pair<std::string, int64_t>> bounds;
 
   const EntryDecl *findEntry(const std::string &name) const;
   /// Index of the named param, or -1.
@@ -83,6 +86,8 @@ struct Manifest {
   int64_t findState(const std::string &name) const;
   /// The first value of `key` on the train line, or null.
   const std::string *findTrain(const std::string &key) const;
+  /// The bound of integer input `name`, or -1.
+  int64_t findBound(const std::string &name) const;
 };
 
 /// True for roles the caller supplies (input, target, hyper) or the runtime

@@ -162,6 +162,35 @@ static Status checkLabels(const Manifest &manifest, const EntryDecl &entry,
   return Status::success();
 }
 
+/// Checks integer input `t` of `arg` against its manifest bound: the
+/// compiled embedding reads table rows by these ids, so each must lie in
+/// [0, bound).
+static Status checkIds(const Manifest &manifest, const EntryDecl &entry,
+                       const ArgDecl &arg, const nr_tensor &t) {
+  int64_t bound = manifest.findBound(arg.name);
+  if (bound < 0)
+    return Status::success();
+  size_t perSample = 1;
+  for (int32_t i = 1; i < t.rank; ++i)
+    perSample *= size_t(t.shape[i]);
+  size_t count = tensorBytes(t) / dtypeSize(t.dtype);
+  for (size_t i = 0; i < count; ++i) {
+    int64_t id = t.dtype == NR_I32
+                     ? int64_t(static_cast<const int32_t *>(t.data)[i])
+                     : static_cast<const int64_t *>(t.data)[i];
+    if (id >= 0 && id < bound)
+      continue;
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         "entry '" + entry.name + "': input '" + arg.name +
+                             "': id " + std::to_string(id) + " of sample " +
+                             std::to_string(i / perSample) + " (position " +
+                             std::to_string(i % perSample) +
+                             ") is out of range (expected an id in [0, " +
+                             std::to_string(bound) + "))");
+  }
+  return Status::success();
+}
+
 /// Appends the descriptor words of a rank-R memref over `data` with `shape`:
 /// allocated and aligned pointers, offset 0, sizes, row-major strides.
 static void appendDescriptor(std::vector<int64_t> &words, void *data,
@@ -235,6 +264,10 @@ static nr_status runEntry(nr_model *m, const char *entryName,
     if (arg.role == NR_ROLE_TARGET &&
         (arg.type.dtype == NR_I32 || arg.type.dtype == NR_I64))
       if (Status s = checkLabels(m->manifest, *entry, arg, inputs[i]); !s)
+        return fail(s);
+    if (arg.role == NR_ROLE_INPUT &&
+        (arg.type.dtype == NR_I32 || arg.type.dtype == NR_I64))
+      if (Status s = checkIds(m->manifest, *entry, arg, inputs[i]); !s)
         return fail(s);
   }
   for (size_t i = 0; i < nOutputs; ++i) {

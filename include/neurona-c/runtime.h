@@ -91,7 +91,15 @@ typedef enum nr_init {
   NR_INIT_GLOROT_UNIFORM = 2,
   NR_INIT_HE_UNIFORM = 3,
   /** Values come from the embedded blob or a parameter file. */
-  NR_INIT_DATA = 4
+  NR_INIT_DATA = 4,
+  /** U(-0.05, 0.05): Keras's default for embedding tables. */
+  NR_INIT_SMALL_UNIFORM = 5,
+  /** A matrix [rows, cols] with orthonormal columns (rows >= cols) or rows
+   *  (Gram-Schmidt of a standard normal draw; Keras's recurrent kernels). */
+  NR_INIT_ORTHOGONAL = 6,
+  /** An LSTM bias [8H] in ONNX order (Wb: i, o, f, c, then Rb): 1 on Wb's
+   *  forget-gate block, 0 elsewhere (Keras's unit_forget_bias). */
+  NR_INIT_LSTM_BIAS = 7
 } nr_init;
 
 /** A dense, row-major (C order) tensor. The data is owned by whoever filled

@@ -34,10 +34,14 @@ Status Dataset::validate() const {
   };
   if (numSamples < 0)
     return fail("negative sample count");
-  if (int64_t(features.size()) != numSamples * featureSize())
-    return fail(std::to_string(features.size()) + " feature values for " +
+  const size_t count = integerFeatures ? ids.size() : features.size();
+  if (int64_t(count) != numSamples * featureSize())
+    return fail(std::to_string(count) +
+                (integerFeatures ? " ids for " : " feature values for ") +
                 std::to_string(numSamples) + " samples of shape " +
                 formatShape(featureShape));
+  if (integerFeatures && !features.empty())
+    return fail("integer features with float feature values beside them");
   if (targetKind == TargetKind::Labels) {
     if (int64_t(labels.size()) != numSamples)
       return fail(std::to_string(labels.size()) + " labels for " +

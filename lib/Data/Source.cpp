@@ -40,10 +40,17 @@ Dataset neurona::data::selectSamples(const Dataset &set,
   out.targetKind = set.targetKind;
   out.targetShape = set.targetShape;
   int64_t f = set.featureSize(), t = set.targetSize();
-  out.features.reserve(indices.size() * size_t(f));
+  out.integerFeatures = set.integerFeatures;
+  (set.integerFeatures ? out.ids.reserve(indices.size() * size_t(f))
+                       : out.features.reserve(indices.size() * size_t(f)));
   for (int64_t i : indices) {
-    const float *x = set.sampleFeatures(i);
-    out.features.insert(out.features.end(), x, x + f);
+    if (set.integerFeatures) {
+      const int64_t *x = set.sampleIds(i);
+      out.ids.insert(out.ids.end(), x, x + f);
+    } else {
+      const float *x = set.sampleFeatures(i);
+      out.features.insert(out.features.end(), x, x + f);
+    }
     if (set.targetKind == TargetKind::Labels)
       out.labels.push_back(set.labels[size_t(i)]);
     else
@@ -172,7 +179,49 @@ static Status vectorizeTexts(const DataSpec &spec, const LabelledTexts &texts,
       !s)
     return s.withContext(what);
 
+  // Next-word samples: the text each window came from.
+  std::vector<int64_t> origins;
   auto build = [&](const std::vector<int64_t> &indices, Dataset &set) {
+    set.targetKind = TargetKind::Labels;
+    origins.clear();
+    if (spec.textForm == DataSpec::TextForm::Sequences) {
+      int64_t length = spec.length;
+      set.numSamples = int64_t(indices.size());
+      set.featureShape = {length};
+      set.integerFeatures = true;
+      set.ids.assign(indices.size() * size_t(length), Vocabulary::kPad);
+      for (size_t k = 0; k < indices.size(); ++k) {
+        idSequence(tokens[size_t(indices[k])], out.vocabulary, length,
+                   set.ids.data() + k * size_t(length));
+        set.labels.push_back(texts.labels[size_t(indices[k])]);
+      }
+      return;
+    }
+    if (spec.textForm == DataSpec::TextForm::NextWord) {
+      // Windows are cut within each sentence of the set, so no window
+      // spans two sentences or the train/test boundary.
+      int64_t window = spec.length;
+      set.numSamples = 0;
+      set.featureShape = {window};
+      set.integerFeatures = true;
+      for (int64_t i : indices) {
+        const std::vector<std::string> &words = tokens[size_t(i)];
+        std::vector<int64_t> sentence;
+        for (const std::string &w : words)
+          sentence.push_back(out.vocabulary.id(w));
+        for (size_t p = 1; p < sentence.size(); ++p) {
+          size_t start = p > size_t(window) ? p - size_t(window) : 0;
+          size_t pad = size_t(window) - (p - start);
+          set.ids.insert(set.ids.end(), pad, Vocabulary::kPad);
+          set.ids.insert(set.ids.end(), sentence.begin() + long(start),
+                         sentence.begin() + long(p));
+          set.labels.push_back(sentence[p]);
+          origins.push_back(i);
+          ++set.numSamples;
+        }
+      }
+      return;
+    }
     int64_t width = out.vocabulary.capacity();
     set.numSamples = int64_t(indices.size());
     set.featureShape = {width};
@@ -184,11 +233,14 @@ static Status vectorizeTexts(const DataSpec &spec, const LabelledTexts &texts,
       set.labels.push_back(texts.labels[size_t(indices[k])]);
     }
   };
+  bool windows = spec.textForm == DataSpec::TextForm::NextWord;
   build(train, out.train);
-  out.trainIndices = train;
+  out.trainIndices = windows ? origins : train;
   out.testIndices = test;
   if (!test.empty()) {
     build(test, out.test);
+    if (windows)
+      out.testIndices = origins;
     out.hasTest = true;
   }
   return Status::success();

@@ -59,6 +59,13 @@ Value ForwardBuilder::addInput(StringRef name, RankedTensorType type,
   return asFunc(function).getBody().front().addArgument(type, loc);
 }
 
+void ForwardBuilder::setInputBound(unsigned index, int64_t bound) {
+  assert(index < argAttrs.size() && "no such input");
+  mlir::NamedAttrList attrs(argAttrs[index]);
+  attrs.set("nn.bound", opBuilder.getI64IntegerAttr(bound));
+  argAttrs[index] = attrs.getDictionary(opBuilder.getContext());
+}
+
 Value ForwardBuilder::addParam(StringRef name, RankedTensorType type,
                                Location loc, bool trainable) {
   ++numParams;

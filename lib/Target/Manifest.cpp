@@ -80,11 +80,14 @@ neurona::collectEntries(ModuleOp module) {
       sig.args.push_back(std::move(arg));
       return llvm::Error::success();
     };
-    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
       if (auto err = add(fn.getArgumentTypes()[i],
                          fn.getArgAttrOfType<StringAttr>(i, "nn.role"),
                          fn.getArgAttrOfType<StringAttr>(i, "nn.name"), false))
         return std::move(err);
+      if (auto bound = fn.getArgAttrOfType<IntegerAttr>(i, "nn.bound"))
+        sig.args.back().bound = bound.getInt();
+    }
     for (unsigned r = 0; r < fn.getNumResults(); ++r)
       if (auto err =
               add(fn.getResultTypes()[r],
@@ -180,6 +183,12 @@ std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
       if (a.role == "state" && states.insert(a.name).second)
         os << "state " << a.name << " " << a.dtype << " " << shapeText(a.shape)
            << "\n";
+  // Bounds of integer inputs (token ids), once per input name.
+  llvm::StringSet<> bounded;
+  for (const EntrySignature &e : entries)
+    for (const EntryArg &a : e.args)
+      if (a.bound >= 0 && bounded.insert(a.name).second)
+        os << "bound " << a.name << " " << a.bound << "\n";
   for (const EntrySignature &e : entries) {
     os << "entry " << e.name << "\n";
     for (const EntryArg &a : e.args)

@@ -60,6 +60,20 @@ static bool configValue(const nr_model *model, const char *key,
   return true;
 }
 
+/// Whether the manifest's train line lists `metric=<name>`.
+static bool hasMetric(const nr_model *model, const char *name) {
+  size_t count = 0;
+  if (nr_model_num_train_config(model, &count) != NR_OK)
+    return false;
+  for (size_t i = 0; i < count; ++i) {
+    const char *key = nullptr, *value = nullptr;
+    if (nr_model_train_config_at(model, i, &key, &value) == NR_OK &&
+        std::strcmp(key, "metric") == 0 && std::strcmp(value, name) == 0)
+      return true;
+  }
+  return false;
+}
+
 static Status configInt(const nr_model *model, const char *key,
                         int64_t fallback, int64_t &out) {
   std::string text;
@@ -225,11 +239,18 @@ static Status makePlan(nr_model *model, const char *entry, const Dataset &ds,
                          where + ": input '" + in.name + "' (" +
                              typeString(in) +
                              ") has no dynamic batch dimension");
-  if (!isFloat(in.dtype))
+  if (!isFloat(in.dtype) && in.dtype != NR_I64 && in.dtype != NR_I32)
     return Status::error(NR_ERROR_INVALID_ARGUMENT,
                          where + ": input '" + in.name + "' is " +
                              typeString(in) +
-                             "; the trainer feeds float features");
+                             "; the trainer feeds float features or integer "
+                             "ids");
+  if (ds.integerFeatures && isFloat(in.dtype))
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         where + ": input '" + in.name + "' is " +
+                             typeString(in) +
+                             " but the dataset holds integer ids; declare "
+                             "the input as 'ids[...]'");
   plan.featureCount = perSample(in);
   if (plan.featureCount != ds.featureSize())
     return Status::error(NR_ERROR_INVALID_ARGUMENT,
@@ -329,6 +350,16 @@ static Status makePlan(nr_model *model, const char *entry, const Dataset &ds,
 static void fillFeatures(const Dataset &ds, const int64_t *indices, int64_t n,
                          int64_t featureCount, BatchBuffer &buf) {
   for (int64_t b = 0; b < n; ++b) {
+    if (ds.integerFeatures) {
+      const int64_t *src = ds.sampleIds(indices[b]);
+      if (buf.tensor.dtype == NR_I64)
+        std::memcpy(static_cast<int64_t *>(buf.tensor.data) + b * featureCount,
+                    src, size_t(featureCount) * sizeof(int64_t));
+      else
+        for (int64_t j = 0; j < featureCount; ++j)
+          buf.set(b * featureCount + j, double(src[j]));
+      continue;
+    }
     const float *src = ds.sampleFeatures(indices[b]);
     if (buf.tensor.dtype == NR_F32) {
       std::memcpy(static_cast<float *>(buf.tensor.data) + b * featureCount, src,
@@ -462,10 +493,12 @@ std::string neurona::train::formatEpochLine(const EpochStats &stats,
   field("acc", stats.accuracy);
   field("rmse", stats.rmse);
   field("mae", stats.mae);
+  field("ppl", stats.perplexity);
   field("test_loss", stats.testLoss);
   field("test_acc", stats.testAccuracy);
   field("test_rmse", stats.testRmse);
   field("test_mae", stats.testMae);
+  field("test_ppl", stats.testPerplexity);
   std::snprintf(buf, sizeof(buf), "  (%.1f s)", stats.seconds);
   return line + buf;
 }
@@ -678,6 +711,7 @@ Status Loop::run() {
   bool trainAccuracy = !regression && plan.hasOutput;
   bool trainErrors = regression && plan.hasOutput;
   bool testAccuracy = !regression;
+  bool perplexity = hasMetric(model, "perplexity");
   Progress progress(!options.quiet && isatty(fileno(stderr)));
   std::vector<int64_t> order(size_t(trainSet.numSamples));
   int64_t batches = (trainSet.numSamples + batchSize - 1) / batchSize;
@@ -753,6 +787,8 @@ Status Loop::run() {
     stats.learningRate = epochLr;
     stats.testLoss = stats.testAccuracy = std::nan("");
     stats.testRmse = stats.testMae = std::nan("");
+    stats.perplexity = perplexity ? std::exp(stats.loss) : std::nan("");
+    stats.testPerplexity = std::nan("");
     if (options.testSet) {
       if (stopRequested())
         return stopped(epoch, "before the test set");
@@ -765,6 +801,8 @@ Status Loop::run() {
       stats.testAccuracy = testAccuracy ? eval.accuracy : std::nan("");
       stats.testRmse = eval.rmse;
       stats.testMae = eval.mae;
+      if (perplexity)
+        stats.testPerplexity = std::exp(eval.loss);
     }
     stats.seconds = std::chrono::duration<double>(
                         std::chrono::steady_clock::now() - started)

@@ -422,8 +422,12 @@ static Status writeSet(const std::string &dir, const std::string &name,
     return s;
   std::vector<int64_t> shape = {set.numSamples};
   shape.insert(shape.end(), set.featureShape.begin(), set.featureShape.end());
-  if (Status s = writeNpy(dir + "/" + name + "_x.npy", NR_F32, shape.data(),
-                          shape.size(), set.features.data());
+  if (Status s = set.integerFeatures
+                     ? writeNpy(dir + "/" + name + "_x.npy", NR_I64,
+                                shape.data(), shape.size(), set.ids.data())
+                     : writeNpy(dir + "/" + name + "_x.npy", NR_F32,
+                                shape.data(), shape.size(),
+                                set.features.data());
       !s)
     return s;
   std::string targets = dir + "/" + name + "_y.npy";

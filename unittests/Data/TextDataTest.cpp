@@ -297,4 +297,52 @@ TEST(Source, BagOfWordsFromTrainingSplitOnly) {
   EXPECT_TRUE(contains(s.getMessage(), "needs a vocabulary size"));
 }
 
+TEST(Source, IdSequencesPaddedAtTheEnd) {
+  TempDir dir;
+  writeBytes(dir.path("neg"), "bad bad plot\nbad\n");
+  writeBytes(dir.path("pos"), "good good good film\ngood\n");
+  DataSpec spec;
+  spec.kind = DataSpec::Kind::TextFiles;
+  spec.paths = {dir.path("neg"), dir.path("pos")};
+  spec.vocabularySize = 16;
+  spec.textForm = DataSpec::TextForm::Sequences;
+  spec.length = 3;
+  PreparedData data;
+  ASSERT_TRUE(prepareData(spec, true, data).ok());
+  ASSERT_TRUE(data.train.validate().ok());
+  EXPECT_TRUE(data.train.integerFeatures);
+  EXPECT_TRUE(data.train.features.empty());
+  EXPECT_EQ(data.train.featureShape, std::vector<int64_t>{3});
+  int64_t good = data.vocabulary.id("good"), bad = data.vocabulary.id("bad");
+  int64_t plot = data.vocabulary.id("plot"), film = data.vocabulary.id("film");
+  EXPECT_EQ(data.train.ids,
+            (std::vector<int64_t>{bad, bad, plot, bad, 0, 0, good, good, good,
+                                  good, 0, 0}));
+  EXPECT_NE(film, Vocabulary::kUnknown); // cut at 3, but in the vocabulary
+  EXPECT_EQ(data.train.labels, (std::vector<int64_t>{0, 0, 1, 1}));
+}
+
+TEST(Source, NextWordWindowsStayInsideSentences) {
+  TempDir dir;
+  writeBytes(dir.path("a"), "a b c d\t0\ne f\t1\n");
+  DataSpec spec;
+  spec.kind = DataSpec::Kind::LabelledSentences;
+  spec.paths = {dir.path("a")};
+  spec.vocabularySize = 16;
+  spec.textForm = DataSpec::TextForm::NextWord;
+  spec.length = 2;
+  PreparedData data;
+  ASSERT_TRUE(prepareData(spec, true, data).ok());
+  ASSERT_TRUE(data.train.validate().ok());
+  auto id = [&](const char *w) { return data.vocabulary.id(w); };
+  // a b c d -> (_ a | b), (a b | c), (b c | d); e f -> (_ e | f).
+  EXPECT_EQ(data.train.numSamples, 4);
+  EXPECT_EQ(data.train.ids,
+            (std::vector<int64_t>{0, id("a"), id("a"), id("b"), id("b"),
+                                  id("c"), 0, id("e")}));
+  EXPECT_EQ(data.train.labels,
+            (std::vector<int64_t>{id("b"), id("c"), id("d"), id("f")}));
+  EXPECT_EQ(data.trainIndices, (std::vector<int64_t>{0, 0, 0, 1}));
+}
+
 } // namespace

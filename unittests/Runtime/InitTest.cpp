@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -98,4 +99,57 @@ TEST(InitTest, IsDeterministicPerSeedAndName) {
   // (a reproducibility promise to users), so a change here is deliberate.
   Rng rng(0);
   EXPECT_EQ(rng.next(), 0x99ec5f36cb75f2b4ULL);
+}
+
+// orthogonal: a tall [4H, H] matrix (an LSTM's R) has orthonormal columns,
+// a wide one orthonormal rows, a square one both; reproducible per seed.
+TEST(InitTest, OrthogonalHasOrthonormalColumnsOrRows) {
+  for (std::vector<int64_t> shape : {std::vector<int64_t>{32, 8},
+                                     std::vector<int64_t>{8, 32},
+                                     std::vector<int64_t>{16, 16}}) {
+    int64_t rows = shape[0], cols = shape[1];
+    std::vector<float> w(size_t(rows * cols));
+    initializeValues(NR_INIT_ORTHOGONAL, NR_F32, shape, 7, "lstm0.R", w.data(),
+                     rows * cols);
+    bool byColumns = rows >= cols;
+    int64_t count = byColumns ? cols : rows, len = byColumns ? rows : cols;
+    auto at = [&](int64_t v, int64_t i) {
+      return double(byColumns ? w[size_t(i * cols + v)] : w[size_t(v * cols + i)]);
+    };
+    for (int64_t a = 0; a < count; ++a)
+      for (int64_t b = 0; b < count; ++b) {
+        double dot = 0;
+        for (int64_t i = 0; i < len; ++i)
+          dot += at(a, i) * at(b, i);
+        EXPECT_NEAR(dot, a == b ? 1.0 : 0.0, 1e-5) << rows << "x" << cols;
+      }
+    std::vector<float> again(w.size());
+    initializeValues(NR_INIT_ORTHOGONAL, NR_F32, shape, 7, "lstm0.R",
+                     again.data(), rows * cols);
+    EXPECT_EQ(w, again);
+  }
+}
+
+// lstm_bias: 1 on Wb's forget block (the third of i, o, f, c), 0 elsewhere.
+TEST(InitTest, LstmBiasOpensTheForgetGate) {
+  const int64_t h = 3;
+  std::vector<float> b(8 * h, -1.0f);
+  initializeValues(NR_INIT_LSTM_BIAS, NR_F32, {8 * h}, 0, "lstm0.B", b.data(),
+                   8 * h);
+  for (int64_t i = 0; i < 8 * h; ++i)
+    EXPECT_EQ(b[size_t(i)], i >= 2 * h && i < 3 * h ? 1.0f : 0.0f) << i;
+}
+
+// small_uniform: U(-0.05, 0.05), Keras's embedding default.
+TEST(InitTest, SmallUniformStaysWithinFiveHundredths) {
+  std::vector<float> t(10000);
+  initializeValues(NR_INIT_SMALL_UNIFORM, NR_F32, {100, 100}, 1,
+                   "embedding0.weight", t.data(), 10000);
+  double sum = 0;
+  for (float v : t) {
+    EXPECT_LT(std::fabs(v), 0.05f);
+    sum += v;
+  }
+  EXPECT_NEAR(sum / 10000, 0.0, 0.002);
+  EXPECT_GT(*std::max_element(t.begin(), t.end()), 0.049f);
 }

@@ -499,6 +499,14 @@ TEST(TrainerTest, FormatsEpochLines) {
   EXPECT_EQ(formatEpochLine(s, 5), "epoch 3/5  loss 0.4123  rmse 0.2000  "
                                    "mae 0.1500  test_loss 0.0500  test_rmse "
                                    "0.2500  test_mae 0.1250  (12.3 s)");
+  // metrics = [perplexity]: exp of the losses beside them.
+  s.rmse = s.mae = s.testRmse = s.testMae = std::nan("");
+  s.perplexity = 1.5;
+  s.testLoss = 0.45;
+  s.testPerplexity = 1.568;
+  EXPECT_EQ(formatEpochLine(s, 5), "epoch 3/5  loss 0.4123  ppl 1.5000  "
+                                   "test_loss 0.4500  test_ppl 1.5680  "
+                                   "(12.3 s)");
 }
 
 TEST(LossesTest, MatchTheirDefinitions) {

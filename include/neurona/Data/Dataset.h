@@ -37,8 +37,12 @@ struct Dataset {
   int64_t numSamples = 0;
   /// Shape of one sample, e.g. {784} or {28, 28}.
   std::vector<int64_t> featureShape;
-  /// numSamples * featureSize() values, sample-major.
+  /// numSamples * featureSize() values, sample-major (float features).
   std::vector<float> features;
+  /// Integer features instead (token ids): numSamples * featureSize() ids,
+  /// sample-major, in `ids`, and `features` is empty.
+  bool integerFeatures = false;
+  std::vector<int64_t> ids;
 
   TargetKind targetKind = TargetKind::Labels;
   /// One per sample when targetKind is Labels.
@@ -53,6 +57,9 @@ struct Dataset {
   int64_t targetSize() const;
   const float *sampleFeatures(int64_t i) const {
     return features.data() + i * featureSize();
+  }
+  const int64_t *sampleIds(int64_t i) const {
+    return ids.data() + i * featureSize();
   }
   /// Checks that the vectors agree with numSamples and the shapes.
   Status validate() const;

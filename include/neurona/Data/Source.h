@@ -49,6 +49,15 @@ struct DataSpec {
   /// `vocabularySize` elements (binary, or counts) over a vocabulary built
   /// from the training split.
   TextOptions text;
+  /// What a text becomes: a bag of words (float [vocabularySize]), a
+  /// sequence of ids padded or cut at the end to `length` (Keras's
+  /// pad_sequences with "post"), or next-word samples: every position p >= 1
+  /// of every sentence gives the ids of the `length` tokens before it
+  /// (padded with 0 at the start) and the id of token p as the label; the
+  /// test split is drawn by sentence before the windows are cut.
+  enum class TextForm { BagOfWords, Sequences, NextWord };
+  TextForm textForm = TextForm::BagOfWords;
+  int64_t length = 0;
   int64_t vocabularySize = 0;
   int64_t minCount = 1;
   bool binary = true;

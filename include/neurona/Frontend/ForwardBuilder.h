@@ -51,6 +51,9 @@ public:
   /// Appends a data input. All inputs must come before the first parameter.
   mlir::Value addInput(llvm::StringRef name, mlir::RankedTensorType type,
                        mlir::Location loc);
+  /// Marks data input `index` as integer ids in [0, `bound`) (`nn.bound`),
+  /// which the runtime checks before running the compiled code.
+  void setInputBound(unsigned index, int64_t bound);
   /// Appends a parameter; `trainable = false` marks it `nn.trainable =
   /// false`.
   mlir::Value addParam(llvm::StringRef name, mlir::RankedTensorType type,

@@ -37,6 +37,9 @@ namespace neurona {
 struct EntryArg {
   std::string role, name, dtype;
   std::vector<int64_t> shape; // -1 for the dynamic batch dimension
+  /// Integer inputs with `nn.bound`: values must lie in [0, bound); -1
+  /// when unbounded.
+  int64_t bound = -1;
 };
 
 struct EntrySignature {

@@ -156,6 +156,10 @@ struct EpochStats {
   double testMae = std::numeric_limits<double>::quiet_NaN();
   /// The learning rate of the epoch's steps (after the schedule).
   double learningRate = 0;
+  /// exp(loss) and exp(test loss) with `metrics = [perplexity]` (a
+  /// cross-entropy model), else NaN.
+  double perplexity = std::numeric_limits<double>::quiet_NaN();
+  double testPerplexity = std::numeric_limits<double>::quiet_NaN();
   double seconds = 0;
 };
 

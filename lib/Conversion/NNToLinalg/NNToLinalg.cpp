@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -31,6 +32,8 @@ void mlir::nn::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateNNLossToLinalgPatterns(patterns);
   populateNNOptimizerToLinalgPatterns(patterns);
   populateNNRandomToLinalgPatterns(patterns);
+  populateNNEmbeddingToLinalgPatterns(patterns);
+  populateNNRecurrentToLinalgPatterns(patterns);
 }
 
 namespace {
@@ -41,7 +44,8 @@ struct ConvertNNToLinalgPass
     ConversionTarget target(*ctx);
     target.addIllegalDialect<nn::NNDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
+                           math::MathDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
     nn::populateNNToLinalgPatterns(patterns);

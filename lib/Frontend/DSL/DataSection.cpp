@@ -27,7 +27,8 @@ static const StringRef kSettings[] = {"source", "text", "test_split",
                                       "split_seed", "standardize", "target"};
 static const StringRef kSources[] = {"idx", "csv", "labelled_sentences",
                                      "text_files"};
-static const StringRef kTextForms[] = {"bag_of_words"};
+static const StringRef kTextForms[] = {"bag_of_words", "sequences",
+                                       "next_word"};
 
 /// A string argument's value, or the strings of a list.
 static std::vector<std::string> strings(const ast::Expr &value) {
@@ -128,17 +129,51 @@ static Error parseText(const ast::Expr &value, data::DataSpec &spec,
   if (Error err = checkCallOf(value, "text form", kTextForms,
                               "bag_of_words(vocab=2000)", diags))
     return err;
-  static const ParamDecl params[] = {
+  static const ParamDecl bagParams[] = {
       {"vocab", ArgKind::Integer, true}, {"binary", ArgKind::Bool},
       {"min_count", ArgKind::Integer},   {"lowercase", ArgKind::Bool},
       {"filter", ArgKind::Bool},         {"stem", ArgKind::String}};
+  // sequences(length, vocab, ...) and next_word(window, vocab, ...).
+  static const ParamDecl sequenceParams[] = {
+      {"length", ArgKind::Integer, true}, {"vocab", ArgKind::Integer, true},
+      {"min_count", ArgKind::Integer},    {"lowercase", ArgKind::Bool},
+      {"filter", ArgKind::Bool},          {"stem", ArgKind::String}};
+  static const ParamDecl windowParams[] = {
+      {"window", ArgKind::Integer, true}, {"vocab", ArgKind::Integer, true},
+      {"min_count", ArgKind::Integer},    {"lowercase", ArgKind::Bool},
+      {"filter", ArgKind::Bool},          {"stem", ArgKind::String}};
+  StringRef form = value.text;
+  llvm::ArrayRef<ParamDecl> params = bagParams;
+  StringRef lengthKey;
+  if (form == "sequences") {
+    params = sequenceParams;
+    lengthKey = "length";
+    spec.textForm = data::DataSpec::TextForm::Sequences;
+  } else if (form == "next_word") {
+    params = windowParams;
+    lengthKey = "window";
+    spec.textForm = data::DataSpec::TextForm::NextWord;
+  }
   auto args = bindArguments(value, params, diags);
   if (!args)
     return args.takeError();
+  if (!lengthKey.empty()) {
+    const ast::Expr *length = args->get(lengthKey);
+    if (!length)
+      return diags.error(value.loc, form + " needs its " + lengthKey +
+                                        ", as in " + form + "(" + lengthKey +
+                                        "=20, vocab=5000)");
+    if (length->intValue < 1 || length->intValue > (int64_t(1) << 20))
+      return diags.error(length->loc,
+                         llvm::formatv("{0} must lie in [1, 2^20], got {1}",
+                                       lengthKey, length->intValue));
+    spec.length = length->intValue;
+  }
   const ast::Expr *vocab = args->get("vocab");
   if (!vocab)
-    return diags.error(value.loc, "bag_of_words needs the vocabulary size, "
-                                  "as in bag_of_words(vocab=2000)");
+    return diags.error(value.loc, form + " needs the vocabulary size, "
+                                         "as in " +
+                                      form + "(vocab=2000)");
   if (vocab->intValue < 3 || vocab->intValue > (int64_t(1) << 24))
     return diags.error(vocab->loc,
                        llvm::formatv("vocab must lie in [3, 2^24] (two ids "
@@ -241,8 +276,18 @@ Expected<data::DataSpec> buildDataSpec(const ast::TrainDecl &section,
       input = in;
   if (!input)
     return spec; // The model reports its missing input itself.
-  if (textSource &&
-      (input->dims.size() != 1 || input->dims[0] != spec.vocabularySize))
+  if (textSource && spec.textForm != data::DataSpec::TextForm::BagOfWords) {
+    if (input->kind != "ids" || input->dims.size() != 1 ||
+        input->dims[0] != spec.length)
+      return diags.error(text->value.loc,
+                         llvm::formatv("{0} of {1} ids needs the input "
+                                       "'ids[{1}]'",
+                                       text->value.text, spec.length),
+                         input->loc,
+                         "input '" + input->name + "' is declared here");
+  } else if (textSource && (input->dims.size() != 1 ||
+                            input->dims[0] != spec.vocabularySize ||
+                            !input->kind.empty()))
     return diags.error(text->value.loc,
                        llvm::formatv("a bag of words over {0} ids needs the "
                                      "input [{0}]",

@@ -85,10 +85,22 @@ Error ModelEmitter::emitInput(const ast::InputStmt &stmt) {
                                 "elements per example)");
     shape.push_back(dim);
   }
+  bool ids = !stmt.kind.empty();
+  if (ids && stmt.kind != "ids")
+    return diags.error(stmt.kindLoc,
+                       "unknown input kind '" + stmt.kind +
+                           "'; write 'ids[dims]' for integer token ids or "
+                           "'[dims]' for float features" +
+                           suggestClosest(stmt.kind, {"ids"}));
+  if (ids && standardize)
+    return diags.error(stmt.kindLoc,
+                       "an ids input cannot be standardized (the data "
+                       "section sets 'standardize = true')");
   input = stmt;
+  Type element = ids ? Type(IntegerType::get(context, 64))
+                     : Type(Float32Type::get(context));
   current.value = forward.addInput(
-      stmt.name, RankedTensorType::get(shape, Float32Type::get(context)),
-      loc(stmt.nameLoc));
+      stmt.name, RankedTensorType::get(shape, element), loc(stmt.nameLoc));
   current.producer = "input";
   if (standardize) {
     // Names of the statistics cannot clash with layers': those have no dot.
@@ -124,6 +136,18 @@ Error ModelEmitter::emitLayer(const ast::LayerStmt &stmt) {
                        "applying a layer to named values is not supported "
                        "yet; each layer takes the output of the statement "
                        "before it");
+
+  bool idsIn = !cast<RankedTensorType>(current.value.getType())
+                    .getElementType()
+                    .isF32();
+  if (idsIn && call.text != "embedding")
+    return diags.error(call.loc, "'" + call.text + "' takes float values, "
+                                 "but '" + input->name +
+                                     "' holds integer ids; put "
+                                     "embedding(vocab, dim) before it");
+  if (!idsIn && call.text == "embedding")
+    return diags.error(call.loc, "'embedding' takes integer ids; declare "
+                                 "the input as 'input NAME: ids[length]'");
 
   // Automatic names count every layer of the kind, named or not, so naming
   // one layer never renames the others.

@@ -108,6 +108,10 @@ llvm::Error checkChoice(const ast::Expr &value, llvm::StringRef what,
 struct ValueInfo {
   mlir::Value value;
   std::string producer;
+  /// Sequences [N, T, ...] from an embedding with a padding id: the mask of
+  /// valid steps [N, T] (1 valid, 0 padded) that recurrent layers take, as
+  /// Keras propagates `mask_zero`. Null otherwise.
+  mlir::Value mask;
 };
 
 struct OutputInfo {
@@ -168,6 +172,13 @@ public:
   /// A random-number stream of its own for the next random layer (0, 1, ...
   /// in the order of the layers), so that layers draw independent numbers.
   int64_t takeRandomStream() { return randomStreams++; }
+  /// Records that the ids input takes values in [0, bound) (an embedding's
+  /// vocabulary), for the runtime's check of raw ids.
+  void setInputBound(int64_t bound) { forward.setInputBound(0, bound); }
+  /// The input's name, for messages.
+  llvm::StringRef inputName() const {
+    return input ? llvm::StringRef(input->name) : llvm::StringRef();
+  }
 
   // Used by the train section.
   llvm::ArrayRef<ParamSpec> getParams() const { return params; }

@@ -550,6 +550,130 @@ static Expected<ValueInfo> emitRandomLayer(LayerContext &ctx) {
   return ValueInfo{y, ctx.call.text};
 }
 
+//===----------------------------------------------------------------------===//
+// Sequences
+//===----------------------------------------------------------------------===//
+
+static Expected<ValueInfo> emitEmbedding(LayerContext &ctx) {
+  static const ParamDecl params[] = {
+      {"vocab", ArgKind::Integer, /*positional=*/true},
+      {"dim", ArgKind::Integer, /*positional=*/true},
+      {"padding_idx", ArgKind::Integer},
+  };
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  auto args = bindArguments(ctx.call, params, diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *vocab = args->get("vocab"), *dim = args->get("dim");
+  if (!vocab || !dim)
+    return diags.error(ctx.call.loc, "'embedding' needs its vocabulary size "
+                                     "and dimension, as in "
+                                     "embedding(10000, 100)");
+  if (vocab->intValue < 2)
+    return diags.error(vocab->loc,
+                       llvm::formatv("the vocabulary needs at least 2 ids "
+                                     "(padding and one word), got {0}",
+                                     vocab->intValue));
+  if (dim->intValue <= 0)
+    return diags.error(dim->loc, llvm::formatv("the embedding dimension must "
+                                               "be positive, got {0}",
+                                               dim->intValue));
+  if (dim->intValue > kMaxTensorElements / vocab->intValue)
+    return diags.error(dim->loc, "the embedding table is too large (more "
+                                 "than 2^40 elements)");
+  int64_t padding = args->getInt("padding_idx", 0);
+  if (padding < -1 || padding >= vocab->intValue)
+    return diags.error(args->get("padding_idx")->loc,
+                       llvm::formatv("padding_idx must be an id in [0, {0}) "
+                                     "or -1 for none, got {1}",
+                                     vocab->intValue, padding));
+  auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
+  if (inputType.getRank() != 2)
+    return diags.error(ctx.call.loc,
+                       "'embedding' needs ids [batch, steps], but its input "
+                       "is " + formatShape(inputType) +
+                           "; declare 'input NAME: ids[steps]'");
+  ctx.emitter.setInputBound(vocab->intValue);
+  OpBuilder &b = ctx.emitter.builder();
+  Value table = ctx.emitter.addParam(ctx.name + ".weight",
+                                     {vocab->intValue, dim->intValue},
+                                     "small_uniform", ctx.call.loc);
+  IntegerAttr paddingAttr =
+      padding >= 0 ? b.getI64IntegerAttr(padding) : IntegerAttr();
+  ValueInfo out;
+  out.value = nn::EmbeddingOp::create(b, ctx.loc, ctx.input.value, table,
+                                      paddingAttr);
+  out.producer = "embedding";
+  if (padding >= 0)
+    out.mask = nn::SequenceMaskOp::create(b, ctx.loc, ctx.input.value,
+                                          b.getI64IntegerAttr(padding));
+  return out;
+}
+
+/// `rnn(units, return_sequences=false)` and `lstm(...)`.
+static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
+  static const ParamDecl params[] = {
+      {"units", ArgKind::Integer, /*positional=*/true},
+      {"return_sequences", ArgKind::Bool},
+  };
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  StringRef kind = ctx.call.text;
+  bool lstm = kind == "lstm";
+  auto args = bindArguments(ctx.call, params, diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *units = args->get("units");
+  if (!units)
+    return diags.error(ctx.call.loc, "'" + kind.str() +
+                                         "' needs its number of units, as "
+                                         "in " +
+                                         kind.str() + "(128)");
+  if (units->intValue <= 0)
+    return diags.error(units->loc,
+                       llvm::formatv("the number of units must be positive, "
+                                     "got {0}",
+                                     units->intValue));
+  auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
+  if (inputType.getRank() != 3)
+    return diags.error(
+        ctx.call.loc,
+        "'" + kind.str() +
+            "' needs a sequence input [batch, steps, features], but its "
+            "input is " +
+            formatShape(inputType) +
+            (inputType.getRank() == 2
+                 ? "; put embedding() or an rnn/lstm with "
+                   "return_sequences=true before it"
+                 : ""));
+  int64_t gates = lstm ? 4 : 1, h = units->intValue;
+  int64_t f = inputType.getDimSize(2);
+  if (h > kMaxTensorElements / (gates * (f + h)))
+    return diags.error(units->loc, "the layer's weights are too large (more "
+                                   "than 2^40 elements)");
+  OpBuilder &b = ctx.emitter.builder();
+  Value w = ctx.emitter.addParam(ctx.name + ".W", {gates * h, f},
+                                 "glorot_uniform", ctx.call.loc);
+  Value r = ctx.emitter.addParam(ctx.name + ".R", {gates * h, h}, "orthogonal",
+                                 ctx.call.loc);
+  Value bias = ctx.emitter.addParam(ctx.name + ".B", {2 * gates * h},
+                                    lstm ? "lstm_bias" : "zeros", ctx.call.loc);
+  Value mask = ctx.input.mask;
+  Operation *op =
+      lstm ? nn::LSTMOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask)
+                 .getOperation()
+           : nn::RNNOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask)
+                 .getOperation();
+  ValueInfo out;
+  out.producer = kind.str();
+  if (args->getBool("return_sequences", false)) {
+    out.value = op->getResult(0);
+    out.mask = mask;
+  } else {
+    out.value = op->getResult(1);
+  }
+  return out;
+}
+
 static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"dense", emitDense},
     {"flatten", emitFlatten},
@@ -571,6 +695,9 @@ static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"global_avg_pool2d", emitGlobalAvgPool2d},
     {"dropout", emitRandomLayer},
     {"gaussian_noise", emitRandomLayer},
+    {"embedding", emitEmbedding},
+    {"rnn", emitRecurrent},
+    {"lstm", emitRecurrent},
 };
 
 LayerFn lookupLayer(StringRef name) {
@@ -591,8 +718,7 @@ llvm::ArrayRef<StringRef> layerNames() {
 }
 
 bool isPlannedLayer(StringRef name) {
-  static const StringRef planned[] = {"embedding", "rnn", "lstm", "gru",
-                                      "batch_norm"};
+  static const StringRef planned[] = {"gru", "batch_norm"};
   return llvm::is_contained(planned, name);
 }
 

@@ -203,6 +203,12 @@ Error Parser::parseInput(ast::ModelDecl &model) {
   consume();
   if (Error err = expect(TokenKind::Colon, "after the input's name"))
     return err;
+  if (tok.is(TokenKind::Identifier)) {
+    // An element kind before the dimensions: `ids[40]`.
+    input.kind = tok.spelling.str();
+    input.kindLoc = tok.loc;
+    consume();
+  }
   SourceLoc open = tok.loc;
   if (!consumeIf(TokenKind::LBracket))
     return unexpected("'[' to start the input's dimensions");

@@ -32,7 +32,7 @@ static const StringRef kSettings[] = {"loss",      "optimizer", "batch",
 static const StringRef kLosses[] = {"cross_entropy", "binary_cross_entropy",
                                     "mse", "mae"};
 static const StringRef kOptimizers[] = {"sgd", "adam", "adamw"};
-static const StringRef kMetrics[] = {"accuracy"};
+static const StringRef kMetrics[] = {"accuracy", "perplexity"};
 static const StringRef kPenalties[] = {"l1", "l2"};
 static const StringRef kSchedules[] = {"step", "cosine"};
 static const StringRef kTargets[] = {"labels", "probabilities"};
@@ -520,6 +520,11 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
                        "metric 'accuracy' needs a classification loss "
                        "(cross_entropy or binary_cross_entropy), not " +
                            spec.loss);
+  if (llvm::is_contained(spec.metrics, "perplexity") &&
+      spec.loss != "cross_entropy")
+    return diags.error(seen["metrics"]->value.loc,
+                       "metric 'perplexity' (exp of the mean cross-entropy) "
+                       "needs loss = cross_entropy, not " + spec.loss);
   return spec;
 }
 

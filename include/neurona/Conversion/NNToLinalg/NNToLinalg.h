@@ -39,6 +39,8 @@ void populateNNShapeToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNLossToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNOptimizerToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNRandomToLinalgPatterns(RewritePatternSet &patterns);
+void populateNNEmbeddingToLinalgPatterns(RewritePatternSet &patterns);
+void populateNNRecurrentToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNToLinalgPatterns(RewritePatternSet &patterns);
 } // namespace nn
 } // namespace mlir

@@ -64,6 +64,10 @@ struct InputStmt {
   SourceLoc nameLoc;
   std::vector<int64_t> dims;
   std::vector<SourceLoc> dimLocs;
+  /// `input NAME: ids[dims]`: integer token ids (i64) rather than floats;
+  /// `kind` is the word before '[' ("ids"), empty for floats.
+  std::string kind;
+  SourceLoc kindLoc;
 };
 
 /// `[NAME =] layer(args)` and, reserved for non-sequential models,

@@ -54,6 +54,26 @@ LogicalResult inferRandomLike(std::optional<Location> loc, Type like,
 LogicalResult inferOneHot(std::optional<Location> loc, Type labels,
                           int64_t depth, SmallVectorImpl<Type> &types);
 
+/// Sequences (Sequence.cpp): embedding lookups, the mask of padded steps
+/// and recurrent layers with `gates` gate blocks and `acts` saved
+/// activations of H per step.
+LogicalResult inferEmbedding(std::optional<Location> loc, Type ids, Type table,
+                             SmallVectorImpl<Type> &types);
+LogicalResult inferEmbeddingBackward(std::optional<Location> loc, Type grad,
+                                     Type ids, Type table,
+                                     SmallVectorImpl<Type> &types);
+LogicalResult inferSequenceMask(std::optional<Location> loc, Type ids,
+                                SmallVectorImpl<Type> &types);
+LogicalResult inferRecurrent(std::optional<Location> loc, int64_t gates,
+                             int64_t acts, Type input, Type w, Type r, Type b,
+                             Type mask, SmallVectorImpl<Type> &types);
+LogicalResult inferRecurrentBackward(std::optional<Location> loc,
+                                     int64_t gates, int64_t acts,
+                                     Type gradSequence, Type gradLast,
+                                     Type input, Type w, Type r,
+                                     Type activations, Type mask,
+                                     SmallVectorImpl<Type> &types);
+
 LogicalResult inferConv2d(std::optional<Location> loc, Type input, Type weight,
                           Type bias, ArrayRef<int64_t> strides,
                           ArrayRef<int64_t> padding,

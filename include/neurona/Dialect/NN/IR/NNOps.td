@@ -778,6 +778,124 @@ def NN_RandomUniformOp : NN_RandomOp<"random_uniform",
 }
 
 //===----------------------------------------------------------------------===//
+// Sequences: embeddings and recurrent layers (batch first, [N, T, ...])
+//===----------------------------------------------------------------------===//
+
+def NN_EmbeddingOp : NN_DifferentiableOp<"embedding", "inferEmbedding(loc, adaptor.getIds().getType(), adaptor.getTable().getType(), types)"> {
+  let summary = "Rows of `table` [V, D] picked by integer `ids` [N, T]: [N, T, D]";
+  let description = [{
+    An id outside [0, V) reads the nearest valid row (the runtime rejects
+    such ids before a compiled model sees them). `padding_idx`, when set,
+    names the row that gets no gradient (PyTorch's `padding_idx`). The
+    table's gradient is `nn.embedding_backward`, a scatter-add in sample
+    order.
+    ```mlir
+    %e = nn.embedding %ids, %table padding_idx = 0
+        : tensor<?x40xi64>, tensor<10000x100xf32>
+    ```
+  }];
+  let arguments = (ins NN_IndexTensor:$ids, NN_FloatTensor:$table,
+                       OptionalAttr<I64Attr>:$padding_idx);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$ids `,` $table (`padding_idx` `=` $padding_idx^)? attr-dict `:` type($ids) `,` type($table)";
+}
+
+def NN_EmbeddingBackwardOp : NN_InferredOp<"embedding_backward", "inferEmbeddingBackward(loc, adaptor.getGrad().getType(), adaptor.getIds().getType(), adaptor.getTable().getType(), types)"> {
+  let summary = "Gradient of embedding's table: grad rows summed into their ids' rows";
+  let description = [{
+    `result[v] = sum of grad[n, t] over ids[n, t] == v`, added in row-major
+    order of (n, t) whatever the thread count; the `padding_idx` row stays
+    zero. `table` only gives the result type.
+    ```mlir
+    %dt = nn.embedding_backward %g, %ids, %table padding_idx = 0
+        : tensor<?x40x100xf32>, tensor<?x40xi64>, tensor<10000x100xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$grad, NN_IndexTensor:$ids,
+                       NN_FloatTensor:$table, OptionalAttr<I64Attr>:$padding_idx);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$grad `,` $ids `,` $table (`padding_idx` `=` $padding_idx^)? attr-dict `:` type($grad) `,` type($ids) `,` type($table)";
+}
+
+def NN_SequenceMaskOp : NN_InferredOp<"sequence_mask", "inferSequenceMask(loc, adaptor.getIds().getType(), types)"> {
+  let summary = "1.0 where ids [N, T] differ from `padding_idx`, else 0.0";
+  let description = [{
+    The mask of padded steps that recurrent layers take (Keras's
+    `mask_zero`). Not differentiable.
+    ```mlir
+    %m = nn.sequence_mask %ids padding_idx = 0 : tensor<?x40xi64>
+    ```
+  }];
+  let arguments = (ins NN_IndexTensor:$ids, I64Attr:$padding_idx);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$ids `padding_idx` `=` $padding_idx attr-dict `:` type($ids)";
+}
+
+// A recurrent layer over whole sequences x [N, T, F] (batch first) with
+// ONNX's weight layout: W [G*H, F], R [G*H, H], B [2*G*H] (Wb then Rb),
+// G = `gates`. The optional mask [N, T] (1 valid, 0 padded) keeps the state
+// across padded steps, whose outputs are zero (Keras masking). Results: the
+// outputs [N, T, H], the last state [N, H] and the per-step activations the
+// backward pass reads ([N, T, A*H]; no gradient flows through them).
+class NN_RecurrentOp<string mnemonic, int gates, int acts>
+    : NN_DifferentiableOp<mnemonic, "inferRecurrent(loc, " # gates # ", " # acts # ", adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getB().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$w,
+                       NN_FloatTensor:$r, NN_FloatTensor:$b,
+                       Optional<NN_FloatTensor>:$mask);
+  let results = (outs NN_FloatTensor:$sequence, NN_FloatTensor:$last,
+                      NN_FloatTensor:$activations);
+  let assemblyFormat = "$input `,` $w `,` $r `,` $b (`mask` $mask^)? attr-dict `:` type($input) `,` type($w) `,` type($r) `,` type($b) (`,` type($mask)^)?";
+}
+
+def NN_RNNOp : NN_RecurrentOp<"rnn", 1, 1> {
+  let summary = "Elman RNN: h_t = tanh(x_t W^T + h_{t-1} R^T + Wb + Rb)";
+  let description = [{
+    ONNX's RNN (one direction, tanh) over batch-first sequences, h_0 = 0.
+    The activations are the states h_t [N, T, H].
+    ```mlir
+    %y, %h, %acts = nn.rnn %x, %w, %r, %b mask %m : tensor<?x40x100xf32>,
+        tensor<64x100xf32>, tensor<64x64xf32>, tensor<128xf32>, tensor<?x40xf32>
+    ```
+  }];
+}
+
+def NN_LSTMOp : NN_RecurrentOp<"lstm", 4, 6> {
+  let summary = "LSTM with ONNX's gate order i, o, f, c (no peepholes)";
+  let description = [{
+    z = x_t W^T + h_{t-1} R^T + Wb + Rb split into i, o, f, c blocks of H;
+    i, o, f = sigmoid, c~ = tanh; c_t = f c_{t-1} + i c~; h_t = o tanh(c_t);
+    h_0 = c_0 = 0. The activations per step are (i, o, f, c~, c_t, h_t)
+    [N, T, 6H]. PyTorch's layout orders the gates i, f, g, o.
+    ```mlir
+    %y, %h, %acts = nn.lstm %x, %w, %r, %b : tensor<?x40x100xf32>,
+        tensor<512x100xf32>, tensor<512x128xf32>, tensor<1024xf32>
+    ```
+  }];
+}
+
+// The gradients of a recurrent op (backpropagation through time) from the
+// gradients of its outputs and last state and its saved activations:
+// d input, d W, d R, d B.
+class NN_RecurrentBackwardOp<string mnemonic, int gates, int acts>
+    : NN_InferredOp<mnemonic, "inferRecurrentBackward(loc, " # gates # ", " # acts # ", adaptor.getGradSequence().getType(), adaptor.getGradLast().getType(), adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getActivations().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {
+  let arguments = (ins NN_FloatTensor:$grad_sequence, NN_FloatTensor:$grad_last,
+                       NN_FloatTensor:$input, NN_FloatTensor:$w,
+                       NN_FloatTensor:$r, NN_FloatTensor:$activations,
+                       Optional<NN_FloatTensor>:$mask);
+  let results = (outs NN_FloatTensor:$d_input, NN_FloatTensor:$d_w,
+                      NN_FloatTensor:$d_r, NN_FloatTensor:$d_b);
+  let assemblyFormat = "$grad_sequence `,` $grad_last `,` $input `,` $w `,` $r `,` $activations (`mask` $mask^)? attr-dict `:` type($grad_sequence) `,` type($grad_last) `,` type($input) `,` type($w) `,` type($r) `,` type($activations) (`,` type($mask)^)?";
+}
+
+def NN_RNNBackwardOp : NN_RecurrentBackwardOp<"rnn_backward", 1, 1> {
+  let summary = "Backpropagation through time of nn.rnn";
+}
+
+def NN_LSTMBackwardOp : NN_RecurrentBackwardOp<"lstm_backward", 4, 6> {
+  let summary = "Backpropagation through time of nn.lstm";
+}
+
+//===----------------------------------------------------------------------===//
 // Optimizer updates (one fused elementwise kernel per parameter)
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,68 @@
+// RUN: %neurona-opt %s -split-input-file -convert-nn-to-linalg | FileCheck %s
+
+// An embedding is one gather generic reading the table with clamped ids.
+// CHECK-LABEL: func.func @embedding
+// CHECK:         linalg.generic
+// CHECK:           arith.index_cast
+// CHECK:           arith.maxsi
+// CHECK:           arith.minsi
+// CHECK:           tensor.extract %arg1
+func.func @embedding(%ids: tensor<?x6xi64>, %t: tensor<10x4xf32>) -> tensor<?x6x4xf32> {
+  %e = nn.embedding %ids, %t padding_idx = 0 : tensor<?x6xi64>, tensor<10x4xf32>
+  return %e : tensor<?x6x4xf32>
+}
+
+// -----
+
+// The table gradient is a sequential scatter-add over (n, t) that skips
+// the padding id: no parallel loop, so sums never depend on threads.
+// CHECK-LABEL: func.func @embedding_backward
+// CHECK:         linalg.fill
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             arith.cmpi eq
+// CHECK:             scf.if
+// CHECK:               scf.for
+// CHECK:                 tensor.extract
+// CHECK:                 arith.addf
+// CHECK:                 tensor.insert
+// CHECK-NOT:     scf.forall
+func.func @embedding_backward(%g: tensor<?x6x4xf32>, %ids: tensor<?x6xi64>, %t: tensor<10x4xf32>) -> tensor<10x4xf32> {
+  %d = nn.embedding_backward %g, %ids, %t padding_idx = 0 : tensor<?x6x4xf32>, tensor<?x6xi64>, tensor<10x4xf32>
+  return %d : tensor<10x4xf32>
+}
+
+// -----
+
+// An LSTM step: [x_t | h] (a copy), one matmul with [W | R]^T built before
+// the loop, and one generic with seven results (i, o, f, c~, c_t, h_t, y)
+// for the gates, the cell and the mask; the step is inserted into the
+// sequence and the saved activations.
+// CHECK-LABEL: func.func @lstm
+// CHECK:         linalg.generic {{.+}} outs(%{{.+}} : tensor<7x12xf32>)
+// CHECK:         scf.for %{{.+}} = %c0{{.*}} to %c6 step %c1 iter_args
+// CHECK:           linalg.generic {{.+}} outs(%{{.+}} : tensor<?x7xf32>)
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x7xf32>, tensor<7x12xf32>)
+// CHECK:           %{{.+}}:7 = linalg.generic
+// CHECK-COUNT-2:     math.tanh
+// CHECK:           tensor.insert_slice %{{.+}}#6 into %{{.+}}[0, %{{.+}}, 0] [%{{.+}}, 1, 3] [1, 1, 1] : tensor<?x3xf32> into tensor<?x6x3xf32>
+// CHECK:           scf.yield
+func.func @lstm(%x: tensor<?x6x4xf32>, %w: tensor<12x4xf32>, %r: tensor<12x3xf32>, %b: tensor<24xf32>, %m: tensor<?x6xf32>) -> tensor<?x3xf32> {
+  %s, %h, %a = nn.lstm %x, %w, %r, %b mask %m : tensor<?x6x4xf32>, tensor<12x4xf32>, tensor<12x3xf32>, tensor<24xf32>, tensor<?x6xf32>
+  return %h : tensor<?x3xf32>
+}
+
+// -----
+
+// BPTT walks the steps backwards (t = 5 - s): dz x [W | R] gives dx_t and
+// dh, xh^T x dz accumulates the weight gradient, a reduction the bias's.
+// CHECK-LABEL: func.func @rnn_backward
+// CHECK:         scf.for %[[S:[^ ]+]] = %c0{{.*}} to %c6 step %c1 iter_args
+// CHECK:           arith.subi %c5, %[[S]]
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x3xf32>, tensor<3x7xf32>)
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<7x?xf32>, tensor<?x3xf32>)
+// CHECK:           iterator_types = ["reduction", "parallel"]
+func.func @rnn_backward(%g: tensor<?x6x3xf32>, %gl: tensor<?x3xf32>, %x: tensor<?x6x4xf32>, %w: tensor<3x4xf32>, %r: tensor<3x3xf32>, %a: tensor<?x6x3xf32>) -> (tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<6xf32>) {
+  %dx, %dw, %dr, %db = nn.rnn_backward %g, %gl, %x, %w, %r, %a : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<?x6x3xf32>
+  return %dx, %dw, %dr, %db : tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<6xf32>
+}

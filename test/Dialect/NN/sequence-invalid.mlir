@@ -1,0 +1,63 @@
+// RUN: %neurona-opt %s -split-input-file -verify-diagnostics
+
+func.func @embedding_rank(%ids: tensor<?xi64>, %t: tensor<10x4xf32>) {
+  // expected-error @+1 {{expects ids [N, T] with a static T, got 'tensor<?xi64>'}}
+  %0 = nn.embedding %ids, %t : tensor<?xi64>, tensor<10x4xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_float_ids(%ids: tensor<?x5xf32>, %t: tensor<10x4xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %0 = nn.embedding %ids, %t : tensor<?x5xf32>, tensor<10x4xf32>
+  return
+}
+
+// -----
+
+func.func @lstm_needs_sequence(%x: tensor<?x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x4xf32>, %b: tensor<32xf32>) {
+  // expected-error @+1 {{expects a sequence input [N, T, F] with static T and F, got 'tensor<?x8xf32>'}}
+  %s, %h, %a = nn.lstm %x, %w, %r, %b : tensor<?x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @lstm_weight(%x: tensor<?x5x8xf32>, %w: tensor<16x7xf32>, %r: tensor<16x4xf32>, %b: tensor<32xf32>) {
+  // expected-error @+1 {{expects W [4*H, 8], got 'tensor<16x7xf32>'}}
+  %s, %h, %a = nn.lstm %x, %w, %r, %b : tensor<?x5x8xf32>, tensor<16x7xf32>, tensor<16x4xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @lstm_recurrent(%x: tensor<?x5x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x5xf32>, %b: tensor<32xf32>) {
+  // expected-error @+1 {{expects R [16, 4], got 'tensor<16x5xf32>'}}
+  %s, %h, %a = nn.lstm %x, %w, %r, %b : tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x5xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @rnn_bias(%x: tensor<?x5x8xf32>, %w: tensor<4x8xf32>, %r: tensor<4x4xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{expects B [8] (Wb then Rb), got 'tensor<4xf32>'}}
+  %s, %h, %a = nn.rnn %x, %w, %r, %b : tensor<?x5x8xf32>, tensor<4x8xf32>, tensor<4x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @rnn_mask(%x: tensor<?x5x8xf32>, %w: tensor<4x8xf32>, %r: tensor<4x4xf32>, %b: tensor<8xf32>, %m: tensor<?x6xf32>) {
+  // expected-error @+1 {{expects a mask [N, 5] like the input's steps, got 'tensor<?x6xf32>'}}
+  %s, %h, %a = nn.rnn %x, %w, %r, %b mask %m : tensor<?x5x8xf32>, tensor<4x8xf32>, tensor<4x4xf32>, tensor<8xf32>, tensor<?x6xf32>
+  return
+}
+
+// -----
+
+func.func @backward_activations(%g: tensor<?x5x4xf32>, %gl: tensor<?x4xf32>, %x: tensor<?x5x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x4xf32>, %a: tensor<?x5x16xf32>) {
+  // expected-error @+1 {{expects gradients 'tensor<?x5x4xf32>' and 'tensor<?x4xf32>' and activations 'tensor<?x5x24xf32>'}}
+  %dx, %dw, %dr, %db = nn.lstm_backward %g, %gl, %x, %w, %r, %a : tensor<?x5x4xf32>, tensor<?x4xf32>, tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<?x5x16xf32>
+  return
+}

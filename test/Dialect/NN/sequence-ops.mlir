@@ -1,0 +1,21 @@
+// RUN: %neurona-opt %s | %neurona-opt | FileCheck %s
+
+// The sequence ops round-trip; result types are inferred.
+// CHECK-LABEL: func.func @sequence
+// CHECK: nn.embedding %{{.+}}, %{{.+}} padding_idx = 0 : tensor<?x6xi64>, tensor<10x4xf32>
+// CHECK: nn.sequence_mask %{{.+}} padding_idx = 0 : tensor<?x6xi64>
+// CHECK: nn.lstm %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} mask %{{.+}} : tensor<?x6x4xf32>, tensor<12x4xf32>, tensor<12x3xf32>, tensor<24xf32>, tensor<?x6xf32>
+// CHECK: nn.rnn %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<?x6x3xf32>, tensor<5x3xf32>, tensor<5x5xf32>, tensor<10xf32>
+// CHECK: nn.embedding_backward
+// CHECK: nn.lstm_backward
+// CHECK: nn.rnn_backward
+func.func @sequence(%ids: tensor<?x6xi64>, %t: tensor<10x4xf32>, %w: tensor<12x4xf32>, %r: tensor<12x3xf32>, %b: tensor<24xf32>, %w2: tensor<5x3xf32>, %r2: tensor<5x5xf32>, %b2: tensor<10xf32>) -> (tensor<?x5xf32>, tensor<10x4xf32>, tensor<?x6x4xf32>, tensor<5x3xf32>) {
+  %e = nn.embedding %ids, %t padding_idx = 0 : tensor<?x6xi64>, tensor<10x4xf32>
+  %m = nn.sequence_mask %ids padding_idx = 0 : tensor<?x6xi64>
+  %s, %h, %a = nn.lstm %e, %w, %r, %b mask %m : tensor<?x6x4xf32>, tensor<12x4xf32>, tensor<12x3xf32>, tensor<24xf32>, tensor<?x6xf32>
+  %s2, %h2, %a2 = nn.rnn %s, %w2, %r2, %b2 : tensor<?x6x3xf32>, tensor<5x3xf32>, tensor<5x5xf32>, tensor<10xf32>
+  %ge = nn.embedding_backward %e, %ids, %t padding_idx = 0 : tensor<?x6x4xf32>, tensor<?x6xi64>, tensor<10x4xf32>
+  %dx, %dw, %dr, %db = nn.lstm_backward %s, %h, %e, %w, %r, %a mask %m : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<12x4xf32>, tensor<12x3xf32>, tensor<?x6x18xf32>, tensor<?x6xf32>
+  %dx2, %dw2, %dr2, %db2 = nn.rnn_backward %s2, %h2, %s, %w2, %r2, %a2 : tensor<?x6x5xf32>, tensor<?x5xf32>, tensor<?x6x3xf32>, tensor<5x3xf32>, tensor<5x5xf32>, tensor<?x6x5xf32>
+  return %h2, %ge, %dx, %dw2 : tensor<?x5xf32>, tensor<10x4xf32>, tensor<?x6x4xf32>, tensor<5x3xf32>
+}
