@@ -131,35 +131,43 @@ static int64_t classCount(const Manifest &manifest, std::string &outputName) {
   return -1;
 }
 
-/// Checks the integer labels `t` given for target `arg` of `entry`: the
+/// The first integer of `t` (i32 or i64) outside [0, bound): its flat
+/// index in `index`, its value in `value` and the elements per sample in
+/// `perSample`; false when every value is in range.
+static bool findOutOfRange(const nr_tensor &t, int64_t bound, size_t &index,
+                           int64_t &value, size_t &perSample) {
+  perSample = 1;
+  for (int32_t i = 1; i < t.rank; ++i)
+    perSample *= size_t(t.shape[i]);
+  size_t count = tensorBytes(t) / dtypeSize(t.dtype);
+  for (index = 0; index < count; ++index) {
+    value = t.dtype == NR_I32
+                ? int64_t(static_cast<const int32_t *>(t.data)[index])
+                : static_cast<const int64_t *>(t.data)[index];
+    if (value < 0 || value >= bound)
+      return true;
+  }
+  return false;
+}
+
+/// Checks integer target `t` of `arg` against the class count: the
 /// compiled loss indexes the prediction with them unchecked, so each must be
 /// a class in [0, C).
 static Status checkLabels(const Manifest &manifest, const EntryDecl &entry,
                           const ArgDecl &arg, const nr_tensor &t) {
   std::string outputName;
   int64_t classes = classCount(manifest, outputName);
-  if (classes < 0)
+  size_t i, perSample;
+  int64_t label;
+  if (classes < 0 || !findOutOfRange(t, classes, i, label, perSample))
     return Status::success();
-  size_t perSample = 1;
-  for (int32_t i = 1; i < t.rank; ++i)
-    perSample *= size_t(t.shape[i]);
-  size_t count = tensorBytes(t) / dtypeSize(t.dtype);
-  for (size_t i = 0; i < count; ++i) {
-    int64_t label = t.dtype == NR_I32
-                        ? int64_t(static_cast<const int32_t *>(t.data)[i])
-                        : static_cast<const int64_t *>(t.data)[i];
-    if (label >= 0 && label < classes)
-      continue;
-    return Status::error(NR_ERROR_INVALID_ARGUMENT,
-                         "entry '" + entry.name + "': target '" + arg.name +
-                             "': label " + std::to_string(label) +
-                             " of sample " + std::to_string(i / perSample) +
-                             " is out of range (expected a class in [0, " +
-                             std::to_string(classes) +
-                             "), the width of output '" + outputName +
-                             "' of entry 'forward')");
-  }
-  return Status::success();
+  return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                       "entry '" + entry.name + "': target '" + arg.name +
+                           "': label " + std::to_string(label) +
+                           " of sample " + std::to_string(i / perSample) +
+                           " is out of range (expected a class in [0, " +
+                           std::to_string(classes) + "), the width of output '" +
+                           outputName + "' of entry 'forward')");
 }
 
 /// Checks integer input `t` of `arg` against its manifest bound: the
@@ -168,27 +176,17 @@ static Status checkLabels(const Manifest &manifest, const EntryDecl &entry,
 static Status checkIds(const Manifest &manifest, const EntryDecl &entry,
                        const ArgDecl &arg, const nr_tensor &t) {
   int64_t bound = manifest.findBound(arg.name);
-  if (bound < 0)
+  size_t i, perSample;
+  int64_t id;
+  if (bound < 0 || !findOutOfRange(t, bound, i, id, perSample))
     return Status::success();
-  size_t perSample = 1;
-  for (int32_t i = 1; i < t.rank; ++i)
-    perSample *= size_t(t.shape[i]);
-  size_t count = tensorBytes(t) / dtypeSize(t.dtype);
-  for (size_t i = 0; i < count; ++i) {
-    int64_t id = t.dtype == NR_I32
-                     ? int64_t(static_cast<const int32_t *>(t.data)[i])
-                     : static_cast<const int64_t *>(t.data)[i];
-    if (id >= 0 && id < bound)
-      continue;
-    return Status::error(NR_ERROR_INVALID_ARGUMENT,
-                         "entry '" + entry.name + "': input '" + arg.name +
-                             "': id " + std::to_string(id) + " of sample " +
-                             std::to_string(i / perSample) + " (position " +
-                             std::to_string(i % perSample) +
-                             ") is out of range (expected an id in [0, " +
-                             std::to_string(bound) + "))");
-  }
-  return Status::success();
+  return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                       "entry '" + entry.name + "': input '" + arg.name +
+                           "': id " + std::to_string(id) + " of sample " +
+                           std::to_string(i / perSample) + " (position " +
+                           std::to_string(i % perSample) +
+                           ") is out of range (expected an id in [0, " +
+                           std::to_string(bound) + "))");
 }
 
 /// Appends the descriptor words of a rank-R memref over `data` with `shape`:

@@ -6,6 +6,8 @@
 
 #include "neurona/Train/Schedule.h"
 
+#include "Config.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -32,21 +34,12 @@ double LRSchedule::at(double lr, int64_t epoch) const {
   return lr;
 }
 
-static bool configText(const nr_model *model, const char *key,
-                       std::string &out) {
-  const char *value;
-  if (nr_model_train_config(model, key, &value) != NR_OK)
-    return false;
-  out = value;
-  return true;
-}
-
 /// Reads a number setting that must satisfy `ok`; `fallback` when absent.
 template <typename T, typename Check>
 static Status readNumber(const nr_model *model, const char *key, T fallback,
                          Check ok, const char *expected, T &out) {
   std::string text;
-  if (!configText(model, key, text)) {
+  if (!configValue(model, key, text)) {
     out = fallback;
     return Status::success();
   }
@@ -66,7 +59,7 @@ Status neurona::train::scheduleFromModel(const nr_model *model,
                                          LRSchedule &out) {
   out = LRSchedule();
   std::string kind;
-  if (!configText(model, "schedule", kind))
+  if (!configValue(model, "schedule", kind))
     return Status::success();
   auto positive = [](double v) { return v > 0; };
   auto nonNegative = [](double v) { return v >= 0; };

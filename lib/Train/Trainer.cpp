@@ -7,6 +7,7 @@
 #include "neurona/Train/Trainer.h"
 
 #include "Checkpoint.h"
+#include "Config.h"
 #include "Curves.h"
 #include "Losses.h"
 
@@ -51,14 +52,6 @@ static int64_t perSample(const nr_arg_info &a) {
 // Train config
 //===----------------------------------------------------------------------===//
 
-static bool configValue(const nr_model *model, const char *key,
-                        std::string &out) {
-  const char *value;
-  if (nr_model_train_config(model, key, &value) != NR_OK)
-    return false;
-  out = value;
-  return true;
-}
 
 /// Whether the manifest's train line lists `metric=<name>`.
 static bool hasMetric(const nr_model *model, const char *name) {
