@@ -6,8 +6,9 @@ sections (models/houses.nn, models/sentiment_logreg.nn) on the real files in
   CSV parsed by Python's csv module gives the same feature rows
   and prices as `neurona data` exports, split 80/20 with every row in one
   set; the exported statistics are numpy's mean and population std of the
-  training rows; and SGD's test RMSE is within 1% of the closed-form least
-  squares solution (numpy lstsq in float64) on the same split.
+  training rows; SGD's test RMSE is within 1% of the closed-form least
+  squares solution (numpy lstsq in float64) on the same split; and the
+  model compiled to an executable takes the raw columns and gives that RMSE.
 * sentiment: a Python re-implementation of the documented text pipeline
   (Keras filters, C1 controls, lowercase, whitespace split; vocabulary by
   count then byte order, from the training split only) gives exactly the
@@ -68,6 +69,18 @@ out = run([args.neurona, "eval", model, "--data", houses_csv, "--params",
 rmse = np.sqrt(metric(out, "loss"))
 print(f"houses: test RMSE {rmse:.0f} (closed form {closed:.0f})")
 assert abs(rmse - closed) / closed < 0.01, (rmse, closed)
+
+# Deployed: an executable compiled with the trained parameters takes the raw
+# columns (the statistics are inside it) and gives the RMSE `eval` reports.
+np.save(f"{w}/raw_test_x.npy", X[te])
+run([args.neurona, "compile", model, "--params", f"{w}/houses.npz", "--emit=exe",
+     "-o", f"{w}/houses_exe"])
+run([f"{w}/houses_exe", "--input", f"{w}/raw_test_x.npy", "--output",
+     f"{w}/exe_y.npy"])
+pred = np.load(f"{w}/exe_y.npy")[:, 0].astype(np.float64)
+deployed = np.sqrt(np.mean((pred - y[te]) ** 2))
+print(f"houses deployed: test RMSE {deployed:.0f}")
+assert abs(deployed - rmse) / rmse < 1e-4, (deployed, rmse)
 
 # The L1 and L2 variants shrink the weights (their norm falls below the plain
 # model's) and stay within 2% of the closed form.
