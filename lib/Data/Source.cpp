@@ -74,7 +74,8 @@ static void splitIndices(int64_t n, double fraction, uint64_t seed,
   std::sort(test.begin(), test.end());
 }
 
-static std::string joinPath(const std::string &dir, const std::string &name) {
+std::string neurona::data::idxFile(const std::string &dir,
+                                  const std::string &name) {
   std::string path = dir.empty() || dir.back() == '/' ? dir + name
                                                       : dir + "/" + name;
   struct stat st;
@@ -99,19 +100,35 @@ static Status checkSplit(const DataSpec &spec, int64_t n,
   return Status::success();
 }
 
+/// The sample numbers of each set of `n` samples: the spec's seeded test
+/// split (splitIndices), or every sample in training and none in test.
+static Status chooseSamples(const DataSpec &spec, int64_t n,
+                            const std::string &what,
+                            std::vector<int64_t> &train,
+                            std::vector<int64_t> &test) {
+  if (Status s = checkSplit(spec, n, what); !s)
+    return s;
+  if (spec.testSplit > 0) {
+    splitIndices(n, spec.testSplit, spec.splitSeed, train, test);
+    return Status::success();
+  }
+  train.resize(size_t(n));
+  std::iota(train.begin(), train.end(), 0);
+  test.clear();
+  return Status::success();
+}
+
 /// Splits a whole dataset into out.train and out.test by the spec.
 static Status splitDataset(const DataSpec &spec, Dataset all,
                            const std::string &what, PreparedData &out) {
-  if (Status s = checkSplit(spec, all.numSamples, what); !s)
+  if (Status s = chooseSamples(spec, all.numSamples, what, out.trainIndices,
+                               out.testIndices);
+      !s)
     return s;
-  if (spec.testSplit == 0) {
-    out.trainIndices.resize(size_t(all.numSamples));
-    std::iota(out.trainIndices.begin(), out.trainIndices.end(), 0);
+  if (out.testIndices.empty()) {
     out.train = std::move(all);
     return Status::success();
   }
-  splitIndices(all.numSamples, spec.testSplit, spec.splitSeed,
-               out.trainIndices, out.testIndices);
   out.train = selectSamples(all, out.trainIndices);
   out.test = selectSamples(all, out.testIndices);
   out.hasTest = true;
@@ -122,20 +139,19 @@ static Status loadIdxSource(const DataSpec &spec, bool flatten,
                             PreparedData &out) {
   const std::string &dir = spec.paths.at(0);
   Dataset all;
-  if (Status s = loadIdx(joinPath(dir, "train-images-idx3-ubyte"),
-                         joinPath(dir, "train-labels-idx1-ubyte"), flatten,
+  if (Status s = loadIdx(idxFile(dir, "train-images-idx3-ubyte"),
+                         idxFile(dir, "train-labels-idx1-ubyte"), flatten,
                          all);
       !s)
     return s;
+  if (Status s = splitDataset(spec, std::move(all), dir, out); !s)
+    return s;
   if (spec.testSplit > 0)
-    return splitDataset(spec, std::move(all), dir, out);
-  out.trainIndices.resize(size_t(all.numSamples));
-  std::iota(out.trainIndices.begin(), out.trainIndices.end(), 0);
-  out.train = std::move(all);
-  std::string testImages = joinPath(dir, "t10k-images-idx3-ubyte");
+    return Status::success();
+  std::string testImages = idxFile(dir, "t10k-images-idx3-ubyte");
   struct stat st;
   if (::stat(testImages.c_str(), &st) == 0) {
-    if (Status s = loadIdx(testImages, joinPath(dir, "t10k-labels-idx1-ubyte"),
+    if (Status s = loadIdx(testImages, idxFile(dir, "t10k-labels-idx1-ubyte"),
                            flatten, out.test);
         !s)
       return s;
@@ -155,15 +171,9 @@ static Status vectorizeTexts(const DataSpec &spec, const LabelledTexts &texts,
                          what + ": text needs a vocabulary size "
                                 "(bag_of_words(vocab=N))");
   int64_t n = int64_t(texts.texts.size());
-  if (Status s = checkSplit(spec, n, what); !s)
-    return s;
   std::vector<int64_t> train, test;
-  if (spec.testSplit > 0) {
-    splitIndices(n, spec.testSplit, spec.splitSeed, train, test);
-  } else {
-    train.resize(size_t(n));
-    std::iota(train.begin(), train.end(), 0);
-  }
+  if (Status s = chooseSamples(spec, n, what, train, test); !s)
+    return s;
 
   std::unique_ptr<Tokenizer> tokenizer;
   if (Status s = Tokenizer::create(spec.text, tokenizer); !s)

@@ -11,6 +11,7 @@
 #include "Curves.h"
 #include "Losses.h"
 
+#include "neurona/Data/Source.h"
 #include "neurona/Runtime/NPY.h"
 #include "neurona/Train/Interrupt.h"
 #include "neurona/Train/Schedule.h"
@@ -21,7 +22,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <unistd.h>
 
 using namespace neurona;
@@ -534,38 +534,18 @@ private:
   std::chrono::steady_clock::time_point last{};
 };
 
-/// Reproducible shuffling: mt19937_64's output is fixed by the standard,
-/// but std::uniform_int_distribution is not, so the index draw is done here.
-/// Each epoch shuffles the identity with its own engine, seeded from (seed,
-/// epoch) through splitmix64, so an epoch's order does not depend on the
-/// epochs before it and a resumed run sees the same batches.
-class Shuffler {
-public:
-  static uint64_t mix(uint64_t x) {
+/// The seed of epoch `epoch`'s shuffle, from (seed, epoch) through
+/// splitmix64: an epoch's order (data::permutation of this seed) does not
+/// depend on the epochs before it, so a resumed run sees the same batches.
+static uint64_t epochSeed(uint64_t seed, int64_t epoch) {
+  auto mix = [](uint64_t x) {
     x += 0x9e3779b97f4a7c15ULL;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
-  }
-  Shuffler(uint64_t seed, int64_t epoch)
-      : engine(mix(seed ^ mix(uint64_t(epoch)))) {}
-  void shuffle(std::vector<int64_t> &v) {
-    for (size_t i = v.size(); i > 1; --i)
-      std::swap(v[i - 1], v[below(i)]);
-  }
-
-private:
-  size_t below(size_t n) {
-    // Rejection sampling removes modulo bias.
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x;
-    do
-      x = engine();
-    while (x >= limit);
-    return size_t(x % n);
-  }
-  std::mt19937_64 engine;
-};
+  };
+  return mix(seed ^ mix(uint64_t(epoch)));
+}
 
 /// Closes a FILE on every exit path.
 struct FileCloser {
@@ -713,10 +693,12 @@ Status Loop::run() {
 
   for (int64_t epoch = firstEpoch; epoch <= epochs; ++epoch) {
     auto started = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < order.size(); ++i)
-      order[i] = int64_t(i);
-    if (options.shuffle)
-      Shuffler(seed, epoch).shuffle(order);
+    if (options.shuffle) {
+      order = permutation(trainSet.numSamples, epochSeed(seed, epoch));
+    } else {
+      for (size_t i = 0; i < order.size(); ++i)
+        order[i] = int64_t(i);
+    }
     double epochLr = schedule.at(lr, epoch - 1);
     double lossSum = 0, squared = 0, absolute = 0;
     int64_t seen = 0, correct = 0;

@@ -7,6 +7,7 @@
 #include "Driver.h"
 
 #include "neurona/Data/Dataset.h"
+#include "neurona/Data/Source.h"
 #include "neurona/Runtime/NPY.h"
 #include "neurona/Runtime/FileIO.h"
 #include "neurona/Train/Interrupt.h"
@@ -98,15 +99,6 @@ static cl::opt<std::string> dataOut("out",
                                     cl::desc("Folder for the prepared sets"),
                                     cl::value_desc("dir"), cl::Required,
                                     cl::sub(dataCommand));
-
-/// Finds `<dir>/<stem>` or `<dir>/<stem>.gz`.
-static std::string findIdx(llvm::StringRef dir, llvm::StringRef stem) {
-  llvm::SmallString<256> path(dir);
-  llvm::sys::path::append(path, stem);
-  if (llvm::sys::fs::exists(path))
-    return std::string(path);
-  return (path + ".gz").str();
-}
 
 /// Whether the model's first `forward` input is flat ([batch, features]).
 static bool wantsFlatInput(nr_model *model) {
@@ -270,10 +262,10 @@ int driver::runTrain() {
     std::string trainX = trainData, trainY = trainLabels, testX = testData,
                 testY = testLabels;
     if (!dataDir.empty()) {
-      trainX = findIdx(dataDir, "train-images-idx3-ubyte");
-      trainY = findIdx(dataDir, "train-labels-idx1-ubyte");
-      testX = findIdx(dataDir, "t10k-images-idx3-ubyte");
-      testY = findIdx(dataDir, "t10k-labels-idx1-ubyte");
+      trainX = data::idxFile(dataDir, "train-images-idx3-ubyte");
+      trainY = data::idxFile(dataDir, "train-labels-idx1-ubyte");
+      testX = data::idxFile(dataDir, "t10k-images-idx3-ubyte");
+      testY = data::idxFile(dataDir, "t10k-labels-idx1-ubyte");
     }
     if (auto err = loadSet(trainX, trainY, flatten, trainSet))
       return failed(std::move(err));
@@ -388,8 +380,8 @@ int driver::runEval() {
   } else {
     std::string x = testData, y = testLabels;
     if (!dataDir.empty()) {
-      x = findIdx(dataDir, "t10k-images-idx3-ubyte");
-      y = findIdx(dataDir, "t10k-labels-idx1-ubyte");
+      x = data::idxFile(dataDir, "t10k-images-idx3-ubyte");
+      y = data::idxFile(dataDir, "t10k-labels-idx1-ubyte");
     }
     if (auto err = loadSet(x, y, wantsFlatInput(model), set))
       return fail(std::move(err));

@@ -111,6 +111,10 @@ Status prepareData(const DataSpec &spec, bool flattenImages,
 /// is not fixed by the standard), so it is the same on every platform.
 std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 
+/// `<dir>/<name>`, or `<dir>/<name>.gz` when the first does not exist (an
+/// MNIST-style IDX file, compressed or not).
+std::string idxFile(const std::string &dir, const std::string &name);
+
 /// The samples of `set` at `indices`, in that order.
 Dataset selectSamples(const Dataset &set, const std::vector<int64_t> &indices);
 
