@@ -75,6 +75,8 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
       tiling.registerTileM = options.registerTileM;
     if (options.registerTileN)
       tiling.registerTileN = options.registerTileN;
+    if (options.packBytes >= 0)
+      tiling.packBytes = options.packBytes;
     // Two register tiles of rows per thread: 64 rows make 5 chunks and a
     // short one, which two cores share within a chunk of each other.
     if (options.threads)

@@ -33,7 +33,10 @@ def CPUTileContractions
     matmul's, transposed operands included) is rewritten into
 
     1. cache tiles (`cache-tile-m/n/k`) when its operands do not fit the
-       core's L2 cache;
+       core's L2 cache; with enough static rows, B is first packed into
+       `N / register-tile-n` contiguous strips of `K x register-tile-n`
+       (`pack-bytes`), so a register tile streams its B strip from
+       consecutive cache lines instead of rows N floats apart;
     2. a register tile of `register-tile-m` rows by `register-tile-n`
        columns stepping one `k` at a time, innermost. The `m` and `n` loops
        are peeled, so full tiles are static and only the last partial tile
@@ -76,6 +79,11 @@ def CPUTileContractions
            "Reduction depth of a cache tile">,
     Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"524288",
            "Operand bytes (B panel) above which contractions are cache tiled">,
+    Option<"packBytes", "pack-bytes", "int64_t", /*default=*/"524288",
+           "B panel bytes above which B is copied once per call into "
+           "contiguous strips one register tile wide (0: never)">,
+    Option<"packMinRows", "pack-min-rows", "int64_t", /*default=*/"24",
+           "Fewest (static) rows that amortize packing B">,
     Option<"parallelRows", "parallel-rows", "int64_t", /*default=*/"0",
            "Rows of the chunks an scf.forall hands to threads (0: no "
            "thread level); fixed, so results do not depend on the thread "

@@ -38,6 +38,11 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       *this, "register-tile-n",
       llvm::cl::desc("Columns of the register tile (0: two registers)"),
       llvm::cl::init(0)};
+  Option<int64_t> packBytes{
+      *this, "pack-bytes",
+      llvm::cl::desc("B panel bytes above which B is packed into strips "
+                     "(-1: the pass's default, 0: never)"),
+      llvm::cl::init(-1)};
 };
 
 /// f32 lanes of the host CPU's widest vector registers with FMA: 16 with

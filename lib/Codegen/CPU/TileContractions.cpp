@@ -97,8 +97,6 @@ struct Tiled {
   SmallVector<scf::ForOp> loops; // outermost first
 };
 
-/// Tiles `op` by `sizes` with the loops generated m, n, k from the outside
-/// in, and replaces it. The tiled op is the one inside the new loops.
 /// Tiles `op` with `options` and replaces it with the tiled loops.
 FailureOr<scf::SCFTilingResult>
 tileAndReplace(RewriterBase &rewriter, Operation *op,
@@ -115,11 +113,17 @@ tileAndReplace(RewriterBase &rewriter, Operation *op,
   return result;
 }
 
+/// Tiles `op` by `sizes` (per loop) with the tile loops generated m, n, k
+/// from the outside in, or n, k, m with `rowsInnermost`, and replaces it.
 FailureOr<Tiled> tile(RewriterBase &rewriter, linalg::LinalgOp op,
-                      const ContractionLoops &loops, ArrayRef<int64_t> sizes) {
+                      const ContractionLoops &loops, ArrayRef<int64_t> sizes,
+                      bool rowsInnermost = false) {
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
-  options.setInterchange({loops.m, loops.n, loops.k});
+  if (rowsInnermost)
+    options.setInterchange({loops.n, loops.k, loops.m});
+  else
+    options.setInterchange({loops.m, loops.n, loops.k});
   FailureOr<scf::SCFTilingResult> result =
       tileAndReplace(rewriter, op, options);
   if (failed(result))
@@ -147,6 +151,93 @@ linalg::LinalgOp peelLastTile(RewriterBase &rewriter, scf::ForOp loop) {
 /// Rounds `size` up to a multiple of `multiple`.
 int64_t alignTo(int64_t size, int64_t multiple) {
   return (size + multiple - 1) / multiple * multiple;
+}
+
+/// Copies the static K x N tensor `rhs` into N / `width` contiguous strips
+/// of K x `width` (tensor<N/width x K x width>), one vector per row of a
+/// strip, before `before`. A register tile `width` columns wide then reads
+/// its B operand from consecutive cache lines: rows of B stored N floats
+/// apart map a power-of-two N onto a few cache sets (at N = 1024 every row
+/// of a strip falls in the same L1 set and 16 of L2's, and a k step touches
+/// a new 4 KiB page).
+Value packStrips(RewriterBase &rewriter, Operation *before, Value rhs,
+                 int64_t width) {
+  Location loc = before->getLoc();
+  auto type = cast<RankedTensorType>(rhs.getType());
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+  Type f32 = type.getElementType();
+  rewriter.setInsertionPoint(before);
+  Value init = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<int64_t>{n / width, k, width}, f32);
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  Value strips = arith::ConstantIndexOp::create(rewriter, loc, n / width);
+  Value depth = arith::ConstantIndexOp::create(rewriter, loc, k);
+  Value lanes = arith::ConstantIndexOp::create(rewriter, loc, width);
+  Value pad = arith::ConstantOp::create(rewriter, loc, f32,
+                                        rewriter.getZeroAttr(f32));
+  auto vectorType = VectorType::get({width}, f32);
+  auto outer = scf::ForOp::create(
+      rewriter, loc, zero, strips, one, ValueRange{init},
+      [&](OpBuilder &b, Location l, Value strip, ValueRange stripArgs) {
+        Value column = arith::MulIOp::create(b, l, strip, lanes);
+        auto inner = scf::ForOp::create(
+            b, l, zero, depth, one, stripArgs,
+            [&](OpBuilder &b2, Location l2, Value row, ValueRange rowArgs) {
+              Value v = vector::TransferReadOp::create(
+                  b2, l2, vectorType, rhs, ValueRange{row, column}, pad,
+                  ArrayRef<bool>{true});
+              Value packed = vector::TransferWriteOp::create(
+                                 b2, l2, v, rowArgs[0],
+                                 ValueRange{strip, row, zero},
+                                 ArrayRef<bool>{true})
+                                 .getResult();
+              scf::YieldOp::create(b2, l2, packed);
+            });
+        scf::YieldOp::create(b, l, inner.getResult(0));
+      });
+  return outer.getResult(0);
+}
+
+/// Points the B operand of `tile`, a slice (through any chain of unit-stride
+/// `tensor.extract_slice`s) of `rhs` at most `width` columns wide within one
+/// strip, at the same elements of `packed` (see `packStrips`).
+LogicalResult readPackedStrip(RewriterBase &rewriter, linalg::LinalgOp tile,
+                              Value rhs, Value packed, int64_t width) {
+  OpOperand *operand = tile.getDpsInputOperand(1);
+  auto tileType = cast<RankedTensorType>(operand->get().getType());
+  if (!tileType.hasStaticShape() || tileType.getDimSize(1) > width)
+    return failure();
+  MLIRContext *ctx = tile->getContext();
+  Location loc = tile.getLoc();
+  rewriter.setInsertionPoint(tile);
+  AffineExpr d0, d1;
+  bindDims(ctx, d0, d1);
+  OpFoldResult row = rewriter.getIndexAttr(0), column = row;
+  for (Value v = operand->get(); v != rhs;) {
+    auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || slice.getSourceType().getRank() != 2 ||
+        !slice.hasUnitStride())
+      return failure();
+    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+    row = affine::makeComposedFoldedAffineApply(rewriter, loc, d0 + d1,
+                                                {row, offsets[0]});
+    column = affine::makeComposedFoldedAffineApply(rewriter, loc, d0 + d1,
+                                                   {column, offsets[1]});
+    v = slice.getSource();
+  }
+  // The tile starts at a strip boundary: columns are tiled by `width`.
+  OpFoldResult strip = affine::makeComposedFoldedAffineApply(
+      rewriter, loc, d0.floorDiv(width), {column});
+  SmallVector<OpFoldResult> offsets = {strip, row, rewriter.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {
+      rewriter.getIndexAttr(1), rewriter.getIndexAttr(tileType.getDimSize(0)),
+      rewriter.getIndexAttr(tileType.getDimSize(1))};
+  SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(rewriter, loc, tileType, packed,
+                                               offsets, sizes, strides);
+  rewriter.modifyOpInPlace(tile, [&] { operand->set(slice); });
+  return success();
 }
 
 /// Replaces the masks the vectorizer put on tiles narrower than their
@@ -198,6 +289,8 @@ private:
   /// Tiles the rows into blocks of `rows` (vectorized `rows` x `cols`),
   /// peeling the last partial block, whose rows then run one at a time
   /// `leftoverCols` wide, as do all rows when there are fewer than `rows`.
+  /// With static rows, the leftover rows (2 or more) are split off first
+  /// and form one block `cols` wide.
   void tileRowBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
                      const ContractionLoops &loops, int64_t rows, int64_t cols,
                      int64_t leftoverCols, int64_t kStep = 1);
@@ -321,9 +414,29 @@ void CPUTileContractionsPass::tileRowBlocks(
     RewriterBase &rewriter, linalg::LinalgOp op, const ContractionLoops &loops,
     int64_t rows, int64_t cols, int64_t leftoverCols, int64_t kStep) {
   int64_t m = op.getStaticLoopRanges()[loops.m];
+  // A static count of leftover rows (64 rows leave 4 below 6) is one block
+  // of that many rows, `cols` wide: per k step a broadcast per row and the
+  // loads of B once for all of them, where rows one at a time load B for
+  // every FMA.
   if (!ShapedType::isDynamic(m) && m < rows) {
-    tileRows(rewriter, op, loops, leftoverCols, kStep);
+    if (kStep == 1 && m > 1)
+      tileColumns(rewriter, op, loops, m, cols, kStep);
+    else
+      tileRows(rewriter, op, loops, leftoverCols, kStep);
     return;
+  }
+  if (!ShapedType::isDynamic(m) && m % rows > 1 && kStep == 1) {
+    rewriter.setInsertionPoint(op);
+    auto [full, rest] = linalg::splitOp(
+        rewriter, cast<TilingInterface>(op.getOperation()), loops.m,
+        rewriter.getIndexAttr(m - m % rows));
+    if (full && rest) {
+      tileRowBlocks(rewriter, cast<linalg::LinalgOp>(full.getOperation()),
+                    loops, rows, cols, leftoverCols, kStep);
+      tileColumns(rewriter, cast<linalg::LinalgOp>(rest.getOperation()),
+                  loops, m % rows, cols, kStep);
+      return;
+    }
   }
   FailureOr<Tiled> blocks =
       tile(rewriter, op, loops, perLoop(loops, rows, 0, 0));
@@ -417,7 +530,46 @@ void CPUTileContractionsPass::tileContraction(RewriterBase &rewriter,
       return;
     op = transposeRhs(rewriter, generic, loops);
   }
+
+  // B packed into strips one register tile wide, once per call and before
+  // the thread chunks (which share it), when it is large and the rows are
+  // enough to amortize the copy (about as many operations as 4 rows of the
+  // product).
+  Value rhs = op.getDpsInputOperand(1)->get(), packed;
+  if (packBytes && !ShapedType::isDynamic(k) && n % registerTileN == 0 &&
+      n * k * 4 > packBytes && !ShapedType::isDynamic(m) && m >= packMinRows)
+    packed = packStrips(rewriter, op, rhs, registerTileN);
   op = splitAmongThreads(rewriter, op, loops);
+  size_t firstTile = toVectorize.size();
+
+  if (packed) {
+    // Blocks of K x N packed B (cacheTileK x cacheTileN, half of L2) stay
+    // in L2 while every row block passes over them; row blocks are whole
+    // register tiles, and a register tile's strip (cacheTileK x one tile,
+    // 16 KiB with AVX2) stays in L1 across the row block.
+    int64_t rows = !ShapedType::isDynamic(m) && m <= 4 * cacheTileM
+                       ? 0
+                       : std::max(cacheTileM / registerTileM, int64_t(1)) *
+                             registerTileM;
+    int64_t tn = n > cacheTileN && n % cacheTileN == 0 ? cacheTileN : 0;
+    int64_t tk = k <= cacheTileK ? 0 : cacheTileK;
+    if (rows || tn || tk) {
+      FailureOr<Tiled> cache = tile(rewriter, op, loops,
+                                    perLoop(loops, rows, tn, tk),
+                                    /*rowsInnermost=*/true);
+      if (failed(cache))
+        return;
+      op = cache->op;
+    }
+    // Leftover rows read the packed strips as well: one tile wide.
+    tileRowBlocks(rewriter, op, loops, registerTileM, registerTileN,
+                  registerTileN);
+    for (size_t i = firstTile; i < toVectorize.size(); ++i)
+      if (failed(readPackedStrip(rewriter, toVectorize[i].first, rhs, packed,
+                                 registerTileN)))
+        return signalPassFailure();
+    return;
+  }
 
   // Cache tiles when the B panel (K x N) does not stay in L2. A column tile
   // must divide N so that register tiles inside it stay static; the depth

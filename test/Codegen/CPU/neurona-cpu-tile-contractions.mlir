@@ -78,15 +78,25 @@ func.func @weight_gradient(%x: tensor<?x784xf32>, %dy: tensor<?x128xf32>,
 
 // -----
 
-// A B panel larger than L2 is cache tiled (64 x 128 x 256) around the
-// register tiles.
+// A B panel larger than L2, with rows enough to amortize a copy: B is packed
+// once into 32 strips of 1024 x 32 (one register tile wide), so a register
+// tile reads its row of B from consecutive lines rather than 4 KiB apart.
+// Then blocks of 128 x 256 of packed B stay in L2 while 64-row blocks of A
+// pass over them, and each 8 x 32 tile reads its strip.
 // CHECK-LABEL: func.func @large
-// CHECK:         scf.for {{.+}} step %c64
-// CHECK:           scf.for {{.+}} step %c128
-// CHECK:             scf.for {{.+}} step %c256
+// CHECK:         %[[EMPTY:.+]] = tensor.empty() : tensor<32x1024x32xf32>
+// CHECK:         %[[PACKED:.+]] = scf.for %[[S:.+]] = %c0 to %c32 step %c1 iter_args(%{{.+}} = %[[EMPTY]])
+// CHECK:           scf.for %[[R:.+]] = %c0 to %c1024 step %c1
+// CHECK:             %[[ROW:.+]] = vector.transfer_read %{{.+}}[%[[R]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1024x1024xf32>, vector<32xf32>
+// CHECK:             vector.transfer_write %[[ROW]], %{{.+}}[%[[S]], %[[R]], %c0] {in_bounds = [true]} : vector<32xf32>, tensor<32x1024x32xf32>
+// CHECK:         scf.for {{.+}} step %c128
+// CHECK:           scf.for {{.+}} step %c256
+// CHECK:             scf.for {{.+}} step %c64
 // CHECK:               scf.for {{.+}} step %c8
 // CHECK:                 scf.for {{.+}} step %c32
 // CHECK:                   scf.for {{.+}} -> (vector<8x32xf32>)
+// CHECK:                     tensor.extract_slice %[[PACKED]][{{.+}}] [1, 1, 32] [1, 1, 1] : tensor<32x1024x32xf32> to tensor<1x32xf32>
+// CHECK:                     vector.contract {{.+}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 func.func @large(%a: tensor<1024x1024xf32>, %b: tensor<1024x1024xf32>,
                  %c: tensor<1024x1024xf32>) -> tensor<1024x1024xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<1024x1024xf32>, tensor<1024x1024xf32>)
@@ -175,4 +185,23 @@ func.func @rhs_transposed_short_k(%x: tensor<?x10xf32>, %w: tensor<128x10xf32>,
     linalg.yield %s : f32
   } -> tensor<?x128xf32>
   return %r : tensor<?x128xf32>
+}
+
+// -----
+
+// Static rows that leave some below the register tile (20 = 2 x 8 + 4):
+// the last 4 are split off and computed as one 4 x 32 block (one load of B
+// per 4 broadcasts), not one row at a time.
+// CHECK-LABEL: func.func @leftover_rows
+// CHECK:         scf.for {{.+}} = %c0 to %c16 step %c8
+// CHECK:           scf.for {{.+}} -> (vector<8x32xf32>)
+// CHECK:         scf.for {{.+}} = %c0 to %c64 step %c32
+// CHECK:           scf.for {{.+}} -> (vector<4x32xf32>)
+// CHECK:             vector.contract {{.+}} : vector<4x1xf32>, vector<1x32xf32> into vector<4x32xf32>
+// CHECK-NOT:     vector<1x128xf32>
+func.func @leftover_rows(%a: tensor<20x128xf32>, %b: tensor<128x64xf32>,
+                         %c: tensor<20x64xf32>) -> tensor<20x64xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<20x128xf32>, tensor<128x64xf32>)
+                     outs(%c : tensor<20x64xf32>) -> tensor<20x64xf32>
+  return %r : tensor<20x64xf32>
 }
