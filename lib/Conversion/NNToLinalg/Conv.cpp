@@ -84,24 +84,44 @@ Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs) {
       .getResult(0);
 }
 
-/// A 2-D generic copying `source` into a fresh tensor of `shape` through
-/// `read`, a map from (row, col) to `source`'s indices; `dynSize` is the
-/// size of its dynamic dimension, if any.
+/// A copy of `source` into a fresh tensor of `shape` (`dynSize`: its dynamic
+/// dimension, if any) as a generic over the source's own dimensions: `read`
+/// maps the loops to `source`'s indices and `write` to the result's, with
+/// the row and column groupings as linear expressions (n * OH * OW + oh * OW
+/// + ow) instead of the floordiv/mod of iterating over the result, which
+/// costs a few divisions by constants per element in the inner loop. Loops
+/// that `read` does not index alone take their extent from `window`, an
+/// operand whose elements are never read.
 ///
-/// Every im2col-style regrouping of dimensions here is such a copy with
-/// floordiv/mod in its map rather than a tensor.collapse_shape or
-/// expand_shape: the elementwise-fusion pass propagates reshapes through
-/// the linalg ops next to them, which would turn the 2-D contractions into
-/// 6- and 7-D generics that the tiling pass does not recognize.
-Value regroup(OpBuilder &b, Location loc, Value source, ArrayRef<int64_t> shape,
-              Value dynSize, AffineMap read) {
+/// Every im2col-style regrouping of dimensions here is such a copy rather
+/// than a tensor.collapse_shape or expand_shape: the elementwise-fusion pass
+/// propagates reshapes through the linalg ops next to them, which would turn
+/// the 2-D contractions into 6- and 7-D generics that the tiling pass does
+/// not recognize.
+Value scatterCopy(OpBuilder &b, Location loc, Value source,
+                  ArrayRef<int64_t> shape, Value dynSize, AffineMap read,
+                  AffineMap write, ArrayRef<int64_t> window = {},
+                  AffineMap windowMap = {}) {
   auto type = RankedTensorType::get(shape, b.getF32Type());
   SmallVector<Value> dynSizes;
   if (!type.hasStaticShape())
     dynSizes.push_back(dynSize);
-  return buildGeneric(
-      b, loc, type, dynSizes, source, read,
-      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  Value init = emptyTensor(b, loc, type, dynSizes);
+  SmallVector<Value> inputs = {source};
+  SmallVector<AffineMap> maps = {read};
+  if (!window.empty()) {
+    inputs.push_back(tensor::EmptyOp::create(b, loc, window, b.getF32Type()));
+    maps.push_back(windowMap);
+  }
+  maps.push_back(write);
+  SmallVector<utils::IteratorType> iterators(read.getNumDims(),
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, type, inputs, init, maps, iterators,
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, args[0]);
+             })
+      .getResult(0);
 }
 
 /// N * OH * OW for an NCHW `value` whose batch is dynamic, else null.
@@ -122,23 +142,28 @@ int64_t staticRows(Value value, const ConvShape &s) {
 
 /// The patches of the NCHW `image` as rows: Col[(n,oh,ow), (c,kh,kw)],
 /// gathered from the zero-padded image through an affine map, so without
-/// bounds checks.
+/// bounds checks. The loops run over (n, oh, ow, c, kh, kw), the patch
+/// innermost: consecutive writes, reads along rows of the image.
 Value im2col(OpBuilder &b, Location loc, Value image, const ConvShape &s) {
   MLIRContext *ctx = b.getContext();
   Value padded = padImage(b, loc, image, {s.padding[0], s.padding[1]},
                           {s.padding[2], s.padding[3]}, 0.0);
-  AffineExpr m = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
-  AffineExpr n = m.floorDiv(s.oh * s.ow), oh = (m.floorDiv(s.ow)) % s.oh,
-             ow = m % s.ow;
-  AffineExpr c = k.floorDiv(s.kh * s.kw), kh = (k.floorDiv(s.kw)) % s.kh,
-             kw = k % s.kw;
+  AffineExpr n = getAffineDimExpr(0, ctx), oh = getAffineDimExpr(1, ctx),
+             ow = getAffineDimExpr(2, ctx), c = getAffineDimExpr(3, ctx),
+             kh = getAffineDimExpr(4, ctx), kw = getAffineDimExpr(5, ctx);
   AffineMap read =
-      AffineMap::get(2, 0,
+      AffineMap::get(6, 0,
                      {n, c, oh * s.strides[0] + kh * s.dilations[0],
                       ow * s.strides[1] + kw * s.dilations[1]},
                      ctx);
-  return regroup(b, loc, padded, {staticRows(image, s), s.patch()},
-                 rowCount(b, loc, image, s), read);
+  AffineMap write = AffineMap::get(
+      6, 0,
+      {n * (s.oh * s.ow) + oh * s.ow + ow, c * s.window() + kh * s.kw + kw},
+      ctx);
+  AffineMap window = AffineMap::get(6, 0, {oh, ow, kh, kw}, ctx);
+  return scatterCopy(b, loc, padded, {staticRows(image, s), s.patch()},
+                     rowCount(b, loc, image, s), read, write,
+                     {s.oh, s.ow, s.kh, s.kw}, window);
 }
 
 /// The OIHW weight as the block-diagonal matrix [o, (c,kh,kw)] over all
@@ -177,20 +202,24 @@ Value flattenWeight(OpBuilder &b, Location loc, Value weight,
 }
 
 /// Rows of an NCHW output-shaped `grad`: [(n,oh,ow), oc], or with
-/// `transpose` [oc, (n,oh,ow)].
+/// `transpose` [oc, (n,oh,ow)]; the loops run over (n, oc, oh, ow), or
+/// (oc, n, oh, ow), so that the image is read along its rows.
 Value gradRows(OpBuilder &b, Location loc, Value grad, const ConvShape &s,
                bool transpose) {
   MLIRContext *ctx = b.getContext();
-  AffineExpr m = getAffineDimExpr(transpose ? 1 : 0, ctx);
+  AffineExpr n = getAffineDimExpr(transpose ? 1 : 0, ctx);
   AffineExpr oc = getAffineDimExpr(transpose ? 0 : 1, ctx);
-  AffineMap read = AffineMap::get(
-      2, 0, {m.floorDiv(s.oh * s.ow), oc, (m.floorDiv(s.ow)) % s.oh, m % s.ow},
+  AffineExpr oh = getAffineDimExpr(2, ctx), ow = getAffineDimExpr(3, ctx);
+  AffineExpr m = n * (s.oh * s.ow) + oh * s.ow + ow;
+  AffineMap read = AffineMap::get(4, 0, {n, oc, oh, ow}, ctx);
+  AffineMap write = AffineMap::get(
+      4, 0, transpose ? ArrayRef<AffineExpr>{oc, m} : ArrayRef<AffineExpr>{m, oc},
       ctx);
   int64_t rows = staticRows(grad, s);
-  return regroup(b, loc, grad,
-                 transpose ? ArrayRef<int64_t>{s.allOut(), rows}
-                           : ArrayRef<int64_t>{rows, s.allOut()},
-                 rowCount(b, loc, grad, s), read);
+  return scatterCopy(b, loc, grad,
+                     transpose ? ArrayRef<int64_t>{s.allOut(), rows}
+                               : ArrayRef<int64_t>{rows, s.allOut()},
+                     rowCount(b, loc, grad, s), read, write);
 }
 
 struct Conv2dLowering : OpConversionPattern<Conv2dOp> {

@@ -76,6 +76,61 @@ Value mlir::nn::lowering::buildWindowScatter(
   SmallVector<Value> dynSizes;
   if (resultType.isDynamicDim(0))
     dynSizes.push_back(tensor::DimOp::create(b, loc, like, 0));
+
+  // Windows that tile the image without overlap or padding (pooling with
+  // stride = kernel, the usual 2x2): a position lies in at most one window,
+  // at offset (h mod stride, w mod stride) of window (h / stride, w /
+  // stride). One all-parallel loop over the image, without the kernel loops
+  // and their divisibility tests; the value is the one share itself (the
+  // general form adds it to zeros).
+  bool tiles = true;
+  for (int64_t d = 0; d < 2; ++d)
+    tiles &= kernel[d] == strides[d] && dilations[d] == 1 &&
+             padding[d] == 0 && padding[d + 2] == 0;
+  if (tiles) {
+    Value init = emptyTensor(b, loc, resultType, dynSizes);
+    SmallVector<utils::IteratorType> parallel(4,
+                                              utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, resultType, ValueRange{}, init,
+               ArrayRef<AffineMap>{b.getMultiDimIdentityMap(4)}, parallel,
+               [&](OpBuilder &nb, Location l, ValueRange) {
+                 auto cst = [&](int64_t v) {
+                   return arith::ConstantIndexOp::create(nb, l, v).getResult();
+                 };
+                 SmallVector<Value> idx;
+                 for (int64_t i = 0; i < 4; ++i)
+                   idx.push_back(linalg::IndexOp::create(nb, l, i));
+                 Value valid;
+                 SmallVector<Value> offsets, windowPos;
+                 for (int64_t d = 0; d < 2; ++d) {
+                   Value stride = cst(strides[d]);
+                   Value q = arith::DivUIOp::create(nb, l, idx[2 + d], stride);
+                   Value ok = arith::CmpIOp::create(
+                       nb, l, arith::CmpIPredicate::ult, q, cst(outSize[d]));
+                   valid = valid ? arith::AndIOp::create(nb, l, valid, ok)
+                                       .getResult()
+                                 : ok;
+                   // Rows and columns past the last window (a floor-mode
+                   // remainder) read window 0 and are discarded.
+                   windowPos.push_back(q);
+                   offsets.push_back(
+                       arith::RemUIOp::create(nb, l, idx[2 + d], stride));
+                 }
+                 Value zero = cst(0);
+                 for (Value &pos : windowPos)
+                   pos = arith::SelectOp::create(nb, l, valid, pos, zero);
+                 Value share = contribution(nb, l, ValueRange(idx), offsets[0],
+                                            offsets[1], windowPos[0],
+                                            windowPos[1]);
+                 linalg::YieldOp::create(
+                     nb, l,
+                     Value(arith::SelectOp::create(nb, l, valid, share,
+                                                   f32(nb, l, 0.0))));
+               })
+        .getResult(0);
+  }
+
   Value acc = filledTensor(b, loc, resultType, dynSizes, 0.0);
   // The kernel's extent only enters through this operand's shape; its
   // elements are never read.

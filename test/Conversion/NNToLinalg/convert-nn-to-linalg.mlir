@@ -292,12 +292,17 @@ func.func @reduce_min(%x: tensor<?x3xf32>) -> tensor<?xf32> {
 // -----
 
 // im2col + one 2-D contraction: W^T [(c,kh,kw), oc] and the patches
-// [(n,oh,ow), (c,kh,kw)] are copies through floordiv/mod maps (no reshapes,
-// which fusion would push through the contraction), the contraction is a
-// linalg.matmul with the dynamic rows as M and the static OC as N, and the
-// result goes back to NCHW with the bias in one loop.
+// [(n,oh,ow), (c,kh,kw)] are copies (no reshapes, which fusion would push
+// through the contraction), the contraction is a linalg.matmul with the
+// dynamic rows as M and the static OC as N, and the result goes back to
+// NCHW with the bias in one loop. The patches are gathered over
+// (n, oh, ow, c, kh, kw) and written through linear maps, without divisions
+// in the loops; the extents of oh, ow, kh and kw come from an operand that
+// is never read.
 // CHECK-DAG: #[[WT:.+]] = affine_map<(d0, d1) -> (d1, (d0 floordiv 9) mod 3, (d0 floordiv 3) mod 3, d0 mod 3)>
-// CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1) -> (d0 floordiv 64, d1 floordiv 9, (d0 floordiv 8) mod 8 + (d1 floordiv 3) mod 3, d0 mod 8 + d1 mod 3)>
+// CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
+// CHECK-DAG: #[[EXTENT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d2, d4, d5)>
+// CHECK-DAG: #[[ROWS:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0 * 64 + d1 * 8 + d2, d3 * 9 + d4 * 3 + d5)>
 // CHECK-DAG: #[[NCHW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0 * 64 + d2 * 8 + d3, d1)>
 // CHECK-LABEL: func.func @conv2d
 // CHECK-SAME: %[[X:.+]]: tensor<?x3x8x8xf32>, %[[W:.+]]: tensor<16x3x3x3xf32>, %[[B:.+]]: tensor<16xf32>
@@ -306,7 +311,7 @@ func.func @reduce_min(%x: tensor<?x3xf32>) -> tensor<?xf32> {
 // CHECK:      %[[PAD:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<?x3x10x10xf32>)
 // CHECK:        tensor.extract %[[X]]
 // CHECK:        arith.select
-// CHECK:      %[[COLV:.+]] = linalg.generic {indexing_maps = [#[[COL]], #{{.+}}]{{.+}} ins(%[[PAD]] : tensor<?x3x10x10xf32>) outs(%{{.+}} : tensor<?x27xf32>)
+// CHECK:      %[[COLV:.+]] = linalg.generic {indexing_maps = [#[[COL]], #[[EXTENT]], #[[ROWS]]]{{.+}} ins(%[[PAD]], %{{.+}} : tensor<?x3x10x10xf32>, tensor<8x8x3x3xf32>) outs(%{{.+}} : tensor<?x27xf32>)
 // CHECK:      %[[OUT:.+]] = linalg.matmul ins(%[[COLV]], %[[WTV]] : tensor<?x27xf32>, tensor<27x16xf32>) outs(%{{.+}} : tensor<?x16xf32>)
 // CHECK:      linalg.generic {indexing_maps = [#[[NCHW]], #{{.+}}, #{{.+}}]{{.+}} ins(%[[OUT]], %[[B]] : tensor<?x16xf32>, tensor<16xf32>) outs(%{{.+}} : tensor<?x16x8x8xf32>)
 // CHECK:        arith.addf
@@ -322,8 +327,14 @@ func.func @conv2d(%x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<
 // M = OC and N = C*KH*KW static); dInput contracts dOut rows with the
 // weight's rows and scatters the patches back (col2im) in one generic over
 // (n, c, h, w, kh, kw) that reads the patch matrix with tensor.extract.
+// The rows of dOut (transposed for dWeight) are read over the NCHW image
+// and written through linear maps.
+// CHECK-DAG: #[[DOUTT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 * 64 + d2 * 8 + d3)>
+// CHECK-DAG: #[[DOUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0 * 64 + d2 * 8 + d3, d1)>
 // CHECK-LABEL: func.func @conv2d_backward
+// CHECK:      linalg.generic {indexing_maps = [#{{.+}}, #[[DOUTT]]]{{.+}} outs(%{{.+}} : tensor<16x?xf32>)
 // CHECK:      linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<16x?xf32>, tensor<?x27xf32>) outs(%{{.+}} : tensor<16x27xf32>)
+// CHECK:      linalg.generic {indexing_maps = [#{{.+}}, #[[DOUT]]]{{.+}} outs(%{{.+}} : tensor<?x16xf32>)
 // CHECK:      %[[DCOL:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x16xf32>, tensor<16x27xf32>) outs(%{{.+}} : tensor<?x27xf32>)
 // CHECK:      linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.+}} outs(%{{.+}} : tensor<?x3x8x8xf32>)
 // CHECK:        arith.remsi
@@ -354,4 +365,23 @@ func.func @pools(%x: tensor<?x3x4x4xf32>) -> (tensor<?x3x2x2xf32>, tensor<?x3x2x
   %0 = nn.max_pool2d %x kernel = [2, 2] strides = [2, 2] : tensor<?x3x4x4xf32>
   %1 = nn.avg_pool2d %x kernel = [3, 3] strides = [2, 2] padding = [1, 1, 1, 1] : tensor<?x3x4x4xf32>
   return %0, %1 : tensor<?x3x2x2xf32>, tensor<?x3x2x2xf32>
+}
+
+// -----
+
+// The gradient of a pool whose windows tile the image (stride = kernel, no
+// padding) is one all-parallel loop over the image: each position lies in
+// one window, at offset (h mod 2, w mod 2). Overlapping windows keep the
+// general scatter with its kernel reduction loops.
+// CHECK-LABEL: func.func @pool_backward
+// CHECK:      linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]{{.+}} outs(%{{.+}} : tensor<?x3x4x4xf32>)
+// CHECK:        arith.divui
+// CHECK:        arith.remui
+// CHECK:        arith.cmpi eq
+// CHECK:      linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.+}} outs(%{{.+}} : tensor<?x3x4x4xf32>)
+// CHECK-NOT:  nn.
+func.func @pool_backward(%g: tensor<?x3x2x2xf32>, %x: tensor<?x3x4x4xf32>, %ga: tensor<?x3x2x2xf32>) -> (tensor<?x3x4x4xf32>, tensor<?x3x4x4xf32>) {
+  %0 = nn.max_pool2d_backward %g, %x kernel = [2, 2] strides = [2, 2] : tensor<?x3x2x2xf32>, tensor<?x3x4x4xf32>
+  %1 = nn.avg_pool2d_backward %ga, %x kernel = [3, 3] strides = [2, 2] padding = [1, 1, 1, 1] : tensor<?x3x2x2xf32>, tensor<?x3x4x4xf32>
+  return %0, %1 : tensor<?x3x4x4xf32>, tensor<?x3x4x4xf32>
 }
