@@ -222,6 +222,65 @@ Value gradRows(OpBuilder &b, Location loc, Value grad, const ConvShape &s,
                      rowCount(b, loc, grad, s), read, write);
 }
 
+/// col2im, the adjoint of `im2col`: the NCHW `resultType` tensor (dynamic
+/// batch from `like`) in which each position sums the entries of the patch
+/// matrix `dcol` [(n,oh,ow), (c,kh,kw)] that were read from it. The patch
+/// entries are added, in the order of the patch matrix, into a zero padded
+/// image through the same linear maps as `im2col` (each (oh, kh) lands on
+/// oh * stride + kh * dilation), and the inside is then copied out. Summing
+/// per position over the kernel offsets instead needs a division by the
+/// stride, a remainder and two bounds tests per offset and position.
+Value col2im(OpBuilder &b, Location loc, Value dcol, Value like,
+             RankedTensorType resultType, const ConvShape &s) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> dynSizes;
+  if (resultType.isDynamicDim(0))
+    dynSizes.push_back(tensor::DimOp::create(b, loc, like, 0));
+  SmallVector<int64_t> shape(resultType.getShape());
+  shape[2] += s.padding[0] + s.padding[2];
+  shape[3] += s.padding[1] + s.padding[3];
+  auto paddedType = RankedTensorType::get(shape, resultType.getElementType());
+  Value acc = filledTensor(b, loc, paddedType, dynSizes, 0.0);
+
+  AffineExpr n = getAffineDimExpr(0, ctx), c = getAffineDimExpr(1, ctx),
+             oh = getAffineDimExpr(2, ctx), ow = getAffineDimExpr(3, ctx),
+             kh = getAffineDimExpr(4, ctx), kw = getAffineDimExpr(5, ctx);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0,
+                     {n * (s.oh * s.ow) + oh * s.ow + ow,
+                      c * s.window() + kh * s.kw + kw},
+                     ctx),
+      AffineMap::get(6, 0, {oh, ow, kh, kw}, ctx),
+      AffineMap::get(6, 0,
+                     {n, c, oh * s.strides[0] + kh * s.dilations[0],
+                      ow * s.strides[1] + kw * s.dilations[1]},
+                     ctx)};
+  Value extents = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{s.oh, s.ow, s.kh, s.kw}, b.getF32Type());
+  SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
+  iterators.append(4, utils::IteratorType::reduction);
+  Value padded =
+      linalg::GenericOp::create(
+          b, loc, paddedType, ValueRange{dcol, extents}, acc, maps, iterators,
+          [](OpBuilder &nb, Location l, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, l,
+                Value(arith::AddFOp::create(nb, l, args[2], args[0])));
+          })
+          .getResult(0);
+  if (paddedType == resultType)
+    return padded;
+  AffineMap inside = AffineMap::get(
+      4, 0,
+      {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx),
+       getAffineDimExpr(2, ctx) + s.padding[0],
+       getAffineDimExpr(3, ctx) + s.padding[1]},
+      ctx);
+  return buildGeneric(
+      b, loc, resultType, dynSizes, padded, inside,
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+}
+
 struct Conv2dLowering : OpConversionPattern<Conv2dOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -278,22 +337,7 @@ struct Conv2dBackwardDataLowering : OpConversionPattern<Conv2dBackwardDataOp> {
     Value dcol = contract(rewriter, loc,
                           gradRows(rewriter, loc, adaptor.getGrad(), s, false),
                           flattenWeight(rewriter, loc, w, s, false));
-    Value dx = buildWindowScatter(
-        rewriter, loc, op.getType(), x, {s.kh, s.kw}, s.strides, s.padding,
-        s.dilations, {s.oh, s.ow},
-        [&](OpBuilder &b, Location l, ValueRange nchw, Value kh, Value kw,
-            Value oh, Value ow) -> Value {
-          auto cst = [&](int64_t v) {
-            return arith::ConstantIndexOp::create(b, l, v).getResult();
-          };
-          auto mulAdd = [&](Value a, int64_t scale, Value c) {
-            return arith::AddIOp::create(
-                b, l, arith::MulIOp::create(b, l, a, cst(scale)), c);
-          };
-          Value m = mulAdd(mulAdd(nchw[0], s.oh, oh), s.ow, ow);
-          Value k = mulAdd(mulAdd(nchw[1], s.kh, kh), s.kw, kw);
-          return tensor::ExtractOp::create(b, l, dcol, ValueRange{m, k});
-        });
+    Value dx = col2im(rewriter, loc, dcol, x, op.getType(), s);
     rewriter.replaceOp(op, dx);
     return success();
   }

@@ -325,20 +325,26 @@ func.func @conv2d(%x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<
 
 // The gradients: dWeight contracts over the batch-derived rows (K dynamic,
 // M = OC and N = C*KH*KW static); dInput contracts dOut rows with the
-// weight's rows and scatters the patches back (col2im) in one generic over
-// (n, c, h, w, kh, kw) that reads the patch matrix with tensor.extract.
+// weight's rows and scatters the patches back (col2im): one generic over
+// (n, c, oh, ow, kh, kw) adds each patch entry into a zero padded image
+// through the linear maps of im2col (no divisions or bounds tests), and the
+// inside is copied out.
 // The rows of dOut (transposed for dWeight) are read over the NCHW image
 // and written through linear maps.
 // CHECK-DAG: #[[DOUTT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 * 64 + d2 * 8 + d3)>
+// CHECK-DAG: #[[PATCH:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0 * 64 + d2 * 8 + d3, d1 * 9 + d4 * 3 + d5)>
+// CHECK-DAG: #[[IMAGE:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
+// CHECK-DAG: #[[INSIDE:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 + 1, d3 + 1)>
 // CHECK-DAG: #[[DOUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0 * 64 + d2 * 8 + d3, d1)>
 // CHECK-LABEL: func.func @conv2d_backward
 // CHECK:      linalg.generic {indexing_maps = [#{{.+}}, #[[DOUTT]]]{{.+}} outs(%{{.+}} : tensor<16x?xf32>)
 // CHECK:      linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<16x?xf32>, tensor<?x27xf32>) outs(%{{.+}} : tensor<16x27xf32>)
 // CHECK:      linalg.generic {indexing_maps = [#{{.+}}, #[[DOUT]]]{{.+}} outs(%{{.+}} : tensor<?x16xf32>)
 // CHECK:      %[[DCOL:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x16xf32>, tensor<16x27xf32>) outs(%{{.+}} : tensor<?x27xf32>)
-// CHECK:      linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.+}} outs(%{{.+}} : tensor<?x3x8x8xf32>)
-// CHECK:        arith.remsi
-// CHECK:        tensor.extract %[[DCOL]]
+// CHECK:      %[[ZEROS:.+]] = linalg.fill {{.+}} -> tensor<?x3x10x10xf32>
+// CHECK:      %[[SUMS:.+]] = linalg.generic {indexing_maps = [#[[PATCH]], #{{.+}}, #[[IMAGE]]], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]} ins(%[[DCOL]], %{{.+}} : tensor<?x27xf32>, tensor<8x8x3x3xf32>) outs(%[[ZEROS]] : tensor<?x3x10x10xf32>)
+// CHECK:        arith.addf
+// CHECK:      linalg.generic {indexing_maps = [#[[INSIDE]], #{{.+}}]{{.+}} ins(%[[SUMS]] : tensor<?x3x10x10xf32>) outs(%{{.+}} : tensor<?x3x8x8xf32>)
 // CHECK-NOT:  nn.
 func.func @conv2d_backward(%g: tensor<?x16x8x8xf32>, %x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>) -> (tensor<16x3x3x3xf32>, tensor<?x3x8x8xf32>) {
   %dw = nn.conv2d_backward_filter %g, %x, %w padding = [1, 1, 1, 1] : tensor<?x16x8x8xf32>, tensor<?x3x8x8xf32>, tensor<16x3x3x3xf32>
