@@ -87,6 +87,10 @@ llvm::Error neurona::prepareModule(ImportedModel &model,
   for (const PenaltySpec &p : t.activity)
     for (const std::string &layer : p.targets)
       ad.activity.push_back(encode(p, layer));
+  for (const PenaltySpec &p : t.kl)
+    for (const std::string &layer : p.targets)
+      ad.kl.push_back(exactNumber(p.coefficient) + ":" + layer);
+  ad.reduction = t.reduction;
   ad.beta1 = t.beta1;
   ad.beta2 = t.beta2;
   ad.epsilon = t.epsilon;

@@ -120,6 +120,18 @@ Status neurona::train::lossSpecFromModel(const nr_model *model, LossSpec &out) {
                            "train setting from_logits=" + logits +
                                " is not true or false");
   }
+  std::string reduction;
+  if (configValue(model, "reduction", reduction)) {
+    if (reduction != "mean" && reduction != "sum")
+      return Status::error(NR_ERROR_FORMAT,
+                           "train setting reduction=" + reduction +
+                               " is not mean or sum");
+    if (reduction == "sum" && spec.kind == LossKind::CrossEntropy)
+      return Status::error(NR_ERROR_FORMAT,
+                           "train setting reduction=sum does not apply to "
+                           "cross_entropy");
+    spec.sumPerSample = reduction == "sum";
+  }
   out = spec;
   return Status::success();
 }
@@ -403,7 +415,8 @@ static SampleTarget sampleTarget(const Dataset &ds, int64_t i) {
 static Status evaluateWith(nr_model *model, const Dataset &ds,
                            const LossSpec &spec, const Plan &plan,
                            int64_t batchSize, EvalResult &result) {
-  bool hasAccuracy = !isRegression(spec.kind);
+  // A per-sample sum (a VAE) reconstructs values: errors, not accuracy.
+  bool hasAccuracy = !isRegression(spec.kind) && !spec.sumPerSample;
   BatchBuffer in, out;
   double squared = 0, absolute = 0;
   std::vector<int64_t> indices(size_t(std::min(batchSize, ds.numSamples)));
@@ -680,7 +693,7 @@ Status Loop::run() {
                           "section; test_loss, rmse and mae do not\n");
     std::fflush(summary);
   }
-  bool regression = isRegression(spec.kind);
+  bool regression = isRegression(spec.kind) || spec.sumPerSample;
   bool trainAccuracy = !regression && plan.hasOutput;
   bool trainErrors = regression && plan.hasOutput;
   bool testAccuracy = !regression;

@@ -80,8 +80,10 @@ static cl::opt<std::string> resume(
     cl::value_desc("checkpoint.npz"), cl::sub(trainCommand));
 static cl::opt<uint64_t> seed("seed",
                               cl::desc("Seed for initialisation, shuffling "
-                                       "and random layers (dropout, noise)"),
-                              cl::init(0), cl::sub(trainCommand));
+                                       "and random layers (dropout, noise); "
+                                       "for eval, of the codes of --samples"),
+                              cl::init(0), cl::sub(trainCommand),
+                              cl::sub(evalCommand));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(trainCommand));
 static cl::opt<std::string> reconstructions(
@@ -89,6 +91,15 @@ static cl::opt<std::string> reconstructions(
     cl::desc("Also write the first 16 test samples beside the model's "
              "outputs for them as a PNG (autoencoders)"),
     cl::value_desc("file.png"), cl::sub(evalCommand));
+static cl::opt<std::string> samples(
+    "samples",
+    cl::desc("Also decode 64 codes drawn from N(0, I) (--seed) with the "
+             "model's 'decode' entry and write them as a PNG (VAEs)"),
+    cl::value_desc("file.png"), cl::sub(evalCommand));
+static cl::opt<std::string> samplesCodes(
+    "samples-codes",
+    cl::desc("Write the codes behind --samples here (.npy)"),
+    cl::value_desc("file.npy"), cl::sub(evalCommand));
 static cl::list<std::string>
     dataFiles("data",
               cl::desc("Replace the files of the model's `data` section "
@@ -388,6 +399,11 @@ int driver::runEval() {
   }
   if (!reconstructions.empty())
     if (auto err = writeReconstructions(model, set, reconstructions))
+      return fail(std::move(err));
+  if (!samplesCodes.empty() && samples.empty())
+    return fail("--samples-codes goes with --samples");
+  if (!samples.empty())
+    if (auto err = writeSamples(model, seed, samples, samplesCodes))
       return fail(std::move(err));
   train::EvalResult result;
   if (Status s = train::evaluate(

@@ -72,11 +72,14 @@ struct LossSpec {
   LossKind kind = LossKind::CrossEntropy;
   /// Predictions are logits (true) or probabilities (false).
   bool fromLogits = true;
+  /// `reduction=sum`: the element-wise losses are summed over each sample
+  /// (then averaged over samples) instead of averaged over its elements.
+  bool sumPerSample = false;
 };
 
-/// Reads `loss` (required) and `from_logits` (optional; the default is true
-/// for cross_entropy, false for binary_cross_entropy) from the model's train
-/// config.
+/// Reads `loss` (required), `from_logits` (optional; the default is true
+/// for cross_entropy, false for binary_cross_entropy) and `reduction`
+/// (mean or sum; optional, mean by default) from the model's train config.
 Status lossSpecFromModel(const nr_model *model, LossSpec &out);
 
 struct TrainOptions {

@@ -114,6 +114,7 @@ public:
     paramPenalties.clear();
     activityPenalties.clear();
     activityValues.clear();
+    klTerms.clear();
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
     if (!forward) {
@@ -142,6 +143,14 @@ private:
   /// value in `forward` they penalise.
   SmallVector<Penalty> paramPenalties, activityPenalties;
   SmallVector<Value> activityValues;
+  /// Parsed `kl`: the coefficient, the layer, and its mean and log-variance
+  /// in `forward`.
+  struct KLTerm {
+    double coefficient;
+    std::string layer;
+    Value mu, logvar;
+  };
+  SmallVector<KLTerm> klTerms;
   /// Every name in use, so that generated ones (target, lr, loss, optimizer
   /// state) never shadow a user's: the runtime binds by name.
   llvm::StringSet<> usedNames;
@@ -191,6 +200,22 @@ private:
                << text << "' (expected l1:COEFF:LAYER or l2:COEFF:LAYER "
                << "with COEFF >= 0)";
       activityPenalties.push_back(*p);
+    }
+    if (reduction != "mean" && reduction != "sum")
+      return forward.emitError("nn-autodiff: unknown reduction '")
+             << reduction << "' (expected mean or sum)";
+    if (reduction == "sum" && loss == "cross_entropy")
+      return forward.emitError("nn-autodiff: reduction=sum is for "
+                               "binary_cross_entropy, mse and mae; "
+                               "cross_entropy is one value per sample");
+    for (const std::string &text : kl) {
+      auto [coeff, layer] = StringRef(text).split(':');
+      KLTerm term{0.0, layer.str(), {}, {}};
+      if (coeff.getAsDouble(term.coefficient) || !(term.coefficient >= 0.0) ||
+          layer.empty())
+        return forward.emitError("nn-autodiff: bad kl term '")
+               << text << "' (expected COEFF:LAYER with COEFF >= 0)";
+      klTerms.push_back(term);
     }
     if (forward.getNumResults() < 1)
       return forward.emitError("nn-autodiff: forward has no result");
@@ -278,6 +303,31 @@ private:
                << p.target << "': no op of forward is located at that name";
       activityValues.push_back(found);
     }
+    for (KLTerm &term : klTerms) {
+      auto find = [&](StringRef part) {
+        Value found;
+        std::string want = term.layer + "." + part.str();
+        forward.walk([&](Operation *op) {
+          auto name = dyn_cast<NameLoc>(op->getLoc());
+          if (!found && name && name.getName() == want &&
+              op->getNumResults() == 1)
+            found = op->getResult(0);
+        });
+        return found;
+      };
+      term.mu = find("mu");
+      term.logvar = find("logvar");
+      if (!term.mu || !term.logvar)
+        return forward.emitError("nn-autodiff: kl term of '")
+               << term.layer << "': forward has no ops located at '"
+               << term.layer << ".mu' and '" << term.layer << ".logvar'";
+      auto muType = cast<RankedTensorType>(term.mu.getType());
+      if (muType != term.logvar.getType() || muType.getRank() != 2)
+        return forward.emitError("nn-autodiff: kl term of '")
+               << term.layer << "': the mean " << muType
+               << " and the log-variance " << term.logvar.getType()
+               << " must be [batch, units] of one type";
+    }
     return success();
   }
 
@@ -347,8 +397,21 @@ private:
       lossOp = MSEOp::create(b, loc, prediction, target);
     }
     tape.push_back(lossOp);
-    Value objective =
-        addPenalties(b, loc, forward, map, lossOp->getResult(0), tape);
+    Value dataLoss = lossOp->getResult(0);
+    if (reduction == "sum") {
+      // The mean over every element times the elements of one sample: each
+      // sample's sum, averaged over the batch.
+      int64_t perSample = 1;
+      for (int64_t d : cast<RankedTensorType>(prediction.getType())
+                           .getShape()
+                           .drop_front())
+        perSample *= d;
+      auto scale = MulOp::create(
+          b, loc, ConstantOp::createScalar(b, loc, float(perSample)), dataLoss);
+      tape.push_back(scale);
+      dataLoss = scale.getResult();
+    }
+    Value objective = addPenalties(b, loc, forward, map, dataLoss, tape);
 
     // Only ops downstream of a parameter need a gradient.
     llvm::SmallPtrSet<Value, 32> active;
@@ -433,6 +496,22 @@ private:
       }
     for (auto [p, v] : llvm::zip(activityPenalties, activityValues))
       add(term(map.lookup(v), p, /*mean=*/true));
+    // -0.5 * coeff * mean over the batch of the sum over the units of
+    // (1 + logvar - mu^2 - exp(logvar)).
+    for (const KLTerm &kl : klTerms) {
+      Value mu = map.lookup(kl.mu), logvar = map.lookup(kl.logvar);
+      Value t = track(AddOp::create(b, loc, ConstantOp::createScalar(b, loc, 1.0f),
+                                    logvar));
+      t = track(SubOp::create(b, loc, t, track(MulOp::create(b, loc, mu, mu))));
+      t = track(SubOp::create(b, loc, t, track(ExpOp::create(b, loc, logvar))));
+      t = track(ReduceSumOp::create(b, loc, t, b.getDenseI64ArrayAttr({1}),
+                                    false));
+      t = track(ReduceMeanOp::create(b, loc, t, b.getDenseI64ArrayAttr({0}),
+                                     false));
+      add(track(MulOp::create(
+          b, loc, ConstantOp::createScalar(b, loc, float(-0.5 * kl.coefficient)),
+          t)));
+    }
     return total;
   }
 

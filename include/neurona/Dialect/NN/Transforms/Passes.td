@@ -42,6 +42,16 @@ def NNAutodiff : Pass<"nn-autodiff", "::mlir::ModuleOp"> {
     `COEFF * mean |a|` (or `mean a^2`) over every element of the value of
     the op located at `NameLoc` LAYER in `forward` (the DSL names the last
     op of each layer so).
+
+    `reduction=sum` scales the loss by the elements of one sample of the
+    prediction, so that binary_cross_entropy, mse and mae are summed over
+    each sample and averaged over the batch (a VAE's per-image
+    reconstruction loss). `kl` entries `COEFF:LAYER` add `COEFF` times the
+    KL divergence of N(mu, exp(logvar)) from N(0, I), summed over the
+    latent units and averaged over the batch:
+    `-0.5 * sum(1 + logvar - mu^2 - exp(logvar))` (Kingma & Welling 2014,
+    appendix B), with `mu` and `logvar` the values of the ops located at
+    `LAYER.mu` and `LAYER.logvar` (the DSL's `gaussian` layer).
   }];
   let dependentDialects = ["::mlir::nn::NNDialect", "::mlir::func::FuncDialect"];
   let options = [
@@ -62,6 +72,10 @@ def NNAutodiff : Pass<"nn-autodiff", "::mlir::ModuleOp"> {
                "l1:COEFF | l2:COEFF (every weight) | l1:COEFF:PARAM">,
     ListOption<"activity", "activity", "std::string",
                "l1:COEFF:LAYER | l2:COEFF:LAYER">,
+    Option<"reduction", "reduction", "std::string", "\"mean\"",
+           "mean | sum (per sample, averaged over the batch)">,
+    ListOption<"kl", "kl", "std::string",
+               "COEFF:LAYER: the KL term of a gaussian layer">,
     Option<"beta1", "beta1", "double", "0.9", "Adam beta1">,
     Option<"beta2", "beta2", "double", "0.999", "Adam beta2">,
     Option<"epsilon", "epsilon", "double", "1e-8", "Adam epsilon">,
