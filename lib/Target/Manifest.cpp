@@ -138,6 +138,9 @@ std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
       os << " from_logits=true";
     if (train.softTargets)
       os << " targets=probabilities";
+    if (!train.generator.empty())
+      os << " generator=" << train.generator
+         << " discriminator=" << train.discriminator;
     if (train.reduction != "mean")
       os << " reduction=" << train.reduction;
     if (train.optimizer == "sgd") {

@@ -10,6 +10,7 @@
 #include "Config.h"
 #include "Curves.h"
 #include "Losses.h"
+#include "Shuffle.h"
 
 #include "neurona/Data/Source.h"
 #include "neurona/Runtime/NPY.h"
@@ -546,19 +547,6 @@ private:
   bool enabled;
   std::chrono::steady_clock::time_point last{};
 };
-
-/// The seed of epoch `epoch`'s shuffle, from (seed, epoch) through
-/// splitmix64: an epoch's order (data::permutation of this seed) does not
-/// depend on the epochs before it, so a resumed run sees the same batches.
-static uint64_t epochSeed(uint64_t seed, int64_t epoch) {
-  auto mix = [](uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  };
-  return mix(seed ^ mix(uint64_t(epoch)));
-}
 
 /// Closes a FILE on every exit path.
 struct FileCloser {

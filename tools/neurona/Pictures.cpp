@@ -118,13 +118,18 @@ llvm::Error driver::writeReconstructions(nr_model *model,
 llvm::Error driver::writeSamples(nr_model *model, uint64_t seed,
                                  const std::string &path,
                                  const std::string &codesPath) {
-  const char *entry = "decode";
-  int hasDecode = 0;
-  nr_model_has_entry(model, entry, &hasDecode);
-  if (!hasDecode)
+  // A VAE's decoder or a GAN's generator.
+  const char *entry = nullptr;
+  for (const char *name : {"decode", "generate"}) {
+    int has = 0;
+    nr_model_has_entry(model, name, &has);
+    if (has && !entry)
+      entry = name;
+  }
+  if (!entry)
     return llvm::createStringError(
         "--samples needs a model with a 'decode' entry (a VAE: a gaussian "
-        "layer followed by its decoder)");
+        "layer followed by its decoder) or a 'generate' entry (a GAN)");
   size_t numArgs = 0;
   nr_model_num_args(model, entry, &numArgs);
   std::vector<nr_arg_info> ins, outs;
@@ -139,8 +144,8 @@ llvm::Error driver::writeSamples(nr_model *model, uint64_t seed,
   if (ins.size() != 1 || ins[0].rank != 2 || ins[0].dtype != NR_F32 ||
       outs.empty() || outs[0].dtype != NR_F32)
     return llvm::createStringError(
-        "--samples: entry 'decode' must take one f32 code [batch, units] and "
-        "return f32 images");
+        std::string("--samples: entry '") + entry +
+        "' must take one f32 code [batch, units] and return f32 images");
   std::vector<int64_t> sampleShape(outs[0].shape + 1,
                                    outs[0].shape + outs[0].rank);
   int64_t rows = 0, cols = 0;

@@ -80,6 +80,9 @@ struct TrainSpec {
   /// averaged over the batch, times `coefficient` (kind "kl", one target:
   /// the layer).
   std::vector<PenaltySpec> kl;
+  /// A GAN's two models (`generator = G`, `discriminator = D`), whose
+  /// names prefix their parameters; empty for other models.
+  std::string generator, discriminator;
   /// Learning-rate schedule applied by the trainer per epoch: "" (constant),
   /// "step" (lr * gamma^floor(epoch / every)) or "cosine" (from lr down to
   /// minLr over `scheduleEpochs`).

@@ -163,6 +163,9 @@ struct EpochStats {
   /// cross-entropy model), else NaN.
   double perplexity = std::numeric_limits<double>::quiet_NaN();
   double testPerplexity = std::numeric_limits<double>::quiet_NaN();
+  /// GANs (trainGAN): `loss` is the discriminator's and this the
+  /// generator's mean loss of the epoch; NaN otherwise.
+  double generatorLoss = std::numeric_limits<double>::quiet_NaN();
   double seconds = 0;
 };
 
@@ -207,6 +210,20 @@ Status train(nr_model *model, const data::Dataset &trainSet,
 Status train(nr_model *model, const data::Dataset &trainSet,
              const TrainOptions &options,
              std::vector<EpochStats> *history = nullptr);
+
+/// Trains a GAN: a model with entries `d_train_step` (inputs: real samples
+/// and noise) and `g_train_step` (input: noise), as `neurona compile`
+/// builds them from a train section with `generator` and `discriminator`.
+/// Every batch of shuffled real samples runs one discriminator step, then
+/// one generator step, each on noise drawn from N(0, I) on the host
+/// (Philox normals of the seed and the global step, streams 0 and 1), so a
+/// run is bit-reproducible for a seed. Epochs, batch size, learning rate
+/// (with its schedule) and the seed come as for train(); the curves are a
+/// CSV of epoch,d_loss,g_loss,lr,seconds. Checkpoints, resuming and test
+/// sets are refused. `result.history` holds each epoch's mean discriminator
+/// loss (`loss`) and generator loss (`generatorLoss`).
+Status trainGAN(nr_model *model, const data::Dataset &trainSet,
+                const TrainOptions &options, TrainResult &result);
 
 /// Evaluates `model` on `dataset` in batches of `batchSize` (0 = "batch" from
 /// the train config, else 256) through `forward`.

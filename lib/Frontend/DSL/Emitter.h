@@ -216,6 +216,14 @@ private:
   SourceLoc latentLoc;
 };
 
+/// Composes a GAN named `name` from its two emitted models: the entries
+/// generate, discriminate, d_objective and g_objective with the parameters
+/// renamed `<model>.<name>` (GAN.cpp). The shapes have been checked.
+llvm::Expected<ImportedModel> composeGAN(llvm::StringRef name,
+                                         ImportedModel &generator,
+                                         ImportedModel &discriminator,
+                                         const TrainSpec &spec);
+
 /// Adds `func.func @decode` to `module`: the ops of `forward` downstream of
 /// the value of the op located at NameLoc `layer`, with that value as its
 /// input (named `layer`), the parameters those ops read and the results of

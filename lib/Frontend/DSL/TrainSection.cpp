@@ -29,7 +29,8 @@ namespace neurona::dsl {
 static const StringRef kSettings[] = {"loss",      "optimizer", "batch",
                                       "epochs",    "metrics",   "penalties",
                                       "activity",  "schedule",
-                                      "kl",        "kl_weight"};
+                                      "kl",        "kl_weight",
+                                      "generator", "discriminator"};
 static const StringRef kLosses[] = {"cross_entropy", "binary_cross_entropy",
                                     "mse", "mae"};
 static const StringRef kOptimizers[] = {"sgd", "adam", "adamw"};
@@ -510,7 +511,10 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
                          it->second->keyLoc, "first set here");
 
     const ast::Expr &value = entry.value;
-    if (key == "loss") {
+    if (key == "generator" || key == "discriminator") {
+      // A GAN's models: resolved by the importer (Import.cpp).
+      (key == "generator" ? spec.generator : spec.discriminator) = value.text;
+    } else if (key == "loss") {
       if (Error err = parseLoss(value, spec, diags))
         return err;
       loss = &value;

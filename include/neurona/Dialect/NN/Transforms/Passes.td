@@ -52,11 +52,29 @@ def NNAutodiff : Pass<"nn-autodiff", "::mlir::ModuleOp"> {
     `-0.5 * sum(1 + logvar - mu^2 - exp(logvar))` (Kingma & Welling 2014,
     appendix B), with `mu` and `logvar` the values of the ops located at
     `LAYER.mu` and `LAYER.logvar` (the DSL's `gaussian` layer).
+
+    Models that train several networks (GANs) run the pass once per step:
+    `function` names the function to differentiate instead of `forward`,
+    `prefix` names the new ones (`d_gradients`, `d_train_step`), `wrt`
+    keeps gradients, optimizer state and param_out to the parameters whose
+    names start with one of its entries (the others are read like
+    `nn.trainable = false` ones, and no gradient flows towards them), and
+    `loss=objective` takes the function's first result, a scalar, as the
+    loss: there is no target argument and no prediction result.
   }];
   let dependentDialects = ["::mlir::nn::NNDialect", "::mlir::func::FuncDialect"];
   let options = [
     Option<"loss", "loss", "std::string", "\"cross_entropy\"",
-           "cross_entropy | binary_cross_entropy | mse | mae">,
+           "cross_entropy | binary_cross_entropy | mse | mae | objective "
+           "(the function's first result is the scalar to minimise)">,
+    Option<"function", "function", "std::string", "\"forward\"",
+           "The function to differentiate">,
+    Option<"prefix", "prefix", "std::string", "\"\"",
+           "Prefix of the generated functions' names (<prefix>gradients, "
+           "<prefix>train_step) and of Adam's step counter">,
+    ListOption<"wrt", "wrt", "std::string",
+               "Differentiate and update only the parameters whose names "
+               "start with one of these (all when empty)">,
     Option<"fromLogits", "from-logits", "bool", "false",
            "binary_cross_entropy takes logits (BCEWithLogitsLoss)">,
     Option<"softTargets", "soft-targets", "bool", "false",
