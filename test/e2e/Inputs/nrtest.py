@@ -214,3 +214,20 @@ def read_png(path):
             out[x] = (line[x] + pred) & 0xFF
         img[y], prev = out, out
     return img.astype(np.uint8)
+
+
+def write_digits(shared, folder, train, test):
+    """An IDX folder of the first `train` MNIST test digits as the training
+    set and the next `test` as the test set (labels all 0), for short
+    end-to-end runs."""
+    import gzip
+    os.makedirs(folder, exist_ok=True)
+    mnist = os.path.join(os.path.abspath(shared), "data", "mnist")
+    with gzip.open(os.path.join(mnist, "t10k-images-idx3-ubyte.gz")) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    for split, part in (("train", images[:train]),
+                        ("t10k", images[train:train + test])):
+        with open(os.path.join(folder, f"{split}-images-idx3-ubyte"), "wb") as f:
+            f.write(struct.pack(">IIII", 2051, len(part), 28, 28) + part.tobytes())
+        with open(os.path.join(folder, f"{split}-labels-idx1-ubyte"), "wb") as f:
+            f.write(struct.pack(">II", 2049, len(part)) + bytes(len(part)))

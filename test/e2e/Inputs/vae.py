@@ -18,16 +18,14 @@ the train section's `kl` and `reduction=sum`).
 
 import argparse
 import csv
-import gzip
 import os
 import re
-import struct
 
 import numpy as np
 import torch
 
 from nrtest import (central_differences, close, close_gradients, normals,
-                    read_png, run)
+                    read_png, run, write_digits)
 
 p = argparse.ArgumentParser()
 p.add_argument("--neurona", required=True)
@@ -111,18 +109,17 @@ print("VAE gradients (BCE summed per sample + KL, reparameterised) match "
 
 # --- training models/vae.nn on 512 digits ----------------------------------
 digits = path("digits")
-os.makedirs(digits, exist_ok=True)
-mnist = os.path.join(os.path.abspath(args.shared), "data", "mnist")
-with gzip.open(os.path.join(mnist, "t10k-images-idx3-ubyte.gz")) as f:
-    images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
-for split, part in (("train", images[:512]), ("t10k", images[512:768])):
-    with open(os.path.join(digits, f"{split}-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 2051, len(part), 28, 28) + part.tobytes())
-    with open(os.path.join(digits, f"{split}-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 2049, len(part)) + bytes(len(part)))
+write_digits(args.shared, digits, 512, 256)
 
-model = os.path.join(args.models, "vae.nn")
-run([args.neurona, "train", model, "--data", digits, "--epochs", "3",
+# Compiled once with its training entries and used from the library (each
+# `neurona` command on a .nn file compiles it again).
+source = os.path.join(args.models, "vae.nn")
+run([args.neurona, "compile", source, "--training", "--emit=lib", "-o",
+     path("vae.so")])
+header = open(path("vae.so.h")).read()
+assert "vae_decode" in header and "vae_train_step" in header, header
+model = path("vae.so")
+run([args.neurona, "train", model, "--data-dir", digits, "--epochs", "3",
      "--batch-size", "32", "--quiet", "--save", path("vae.npz"), "--curves",
      path("vae.csv")])
 losses = [float(r["loss"]) for r in csv.DictReader(open(path("vae.csv")))]
@@ -131,7 +128,7 @@ assert len(losses) == 3 and all(np.isfinite(losses)), losses
 assert losses[0] > losses[1] > losses[2], losses
 assert losses[-1] < 0.75 * 543.4, losses  # 784 ln 2: a uniform guess
 
-out = run([args.neurona, "eval", model, "--data", digits, "--params",
+out = run([args.neurona, "eval", model, "--data-dir", digits, "--params",
            path("vae.npz"), "--reconstructions", path("r.png"), "--samples",
            path("s.png"), "--samples-codes", path("z.npy"), "--seed",
            "7"]).stdout
@@ -156,13 +153,10 @@ for i in range(64):
 
 # The deployable executable exposes decode and gives the same images.
 exe = path("vae")
-run([args.neurona, "compile", model, "--params", path("vae.npz"),
+run([args.neurona, "compile", source, "--params", path("vae.npz"),
      "--emit=exe", "-o", exe])
 info = run([exe, "--info"]).stdout
 assert "entry decode" in info, info
 run([exe, "--entry", "decode", "-i", path("z.npy"), "-o", path("e.npy")])
 close("executable's decode", np.load(path("e.npy")), d, rtol=1e-6, atol=1e-6)
-run([args.neurona, "compile", model, "--emit=lib", "-o", path("vae.so")])
-header = open(path("vae.so.h")).read()
-assert "vae_decode" in header, header
 print(f"VAE: test loss {test_loss:.1f} per image; samples and decode agree")
