@@ -317,6 +317,9 @@ int driver::runTrain() {
     if (auto err = setStatistics(model, loaded.dataSpec(),
                                  trainSet.featureShape, prepared))
       return failed(std::move(err));
+  // A GAN has no test loss: its data are the discriminator's real samples.
+  if (isGAN)
+    haveTest = false;
   options.testSet = haveTest ? &testSet : nullptr;
   options.curvesPath = curves.empty() ? "" : partialPath(curves);
   options.checkpointPath = checkpoint.empty() ? "" : partialPath(checkpoint);
@@ -331,8 +334,6 @@ int driver::runTrain() {
                          : std::string())
                  << "\n";
   llvm::outs().flush();
-  if (isGAN)
-    options.testSet = nullptr;
   Status status = isGAN ? train::trainGAN(model, trainSet, options, result)
                         : train::train(model, trainSet, options, result);
   if (!status) {
