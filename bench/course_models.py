@@ -166,7 +166,7 @@ def torch_vae(d, seed, epochs=10, batch=128):
             loss = vae_loss(xb, *net(xb))
             loss.backward()
             opt.step()
-            total += float(loss)
+            total += loss.item()
     seconds = time.perf_counter() - start
     net.eval()
     with torch.no_grad():
