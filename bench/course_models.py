@@ -20,6 +20,7 @@ is linked to the reference BLAS and its times mean nothing.
 """
 
 import argparse
+import csv
 import os
 import re
 import subprocess
@@ -123,6 +124,133 @@ RECIPES = {
 }
 
 
+class VAE(nn.Module):
+    """models/vae.nn: 784-400-(mu, logvar: 16)-400-784, PyTorch's VAE
+    example with a 16-number code."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = dense([784, 400, 400])[:2]
+        self.mu, self.logvar = dense([400, 16]), dense([400, 16])
+        self.dec = dense([16, 400, 784], out=nn.Sigmoid)
+
+    def forward(self, x):
+        h = self.enc(x)
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) \
+            if self.training else mu
+        return self.dec(z), mu, logvar
+
+
+def vae_loss(x, recon, mu, logvar):
+    """Summed over the batch: BCE over the pixels + KL (Kingma & Welling,
+    appendix B), as the PyTorch example; divided by the samples it is the
+    per-image figure."""
+    bce = nn.functional.binary_cross_entropy(recon, x, reduction="sum")
+    return bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def torch_vae(d, seed, epochs=10, batch=128):
+    torch.manual_seed(seed)
+    net = VAE()
+    opt = torch.optim.Adam(net.parameters(), lr=0.001)
+    x, xt = torch.from_numpy(d["train_x"]), torch.from_numpy(d["test_x"])
+    gen = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        total = 0.0
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch):
+            xb = x[order[i:i + batch]]
+            opt.zero_grad()
+            loss = vae_loss(xb, *net(xb))
+            loss.backward()
+            opt.step()
+            total += loss.item()
+    seconds = time.perf_counter() - start
+    net.eval()
+    with torch.no_grad():
+        recon = net(xt)[0]
+        test = float(nn.functional.binary_cross_entropy(
+            recon, xt, reduction="sum")) / len(xt)
+    return total / len(x), test, seconds
+
+
+def torch_gan(d, seed, epochs=3, batch=64):
+    """models/gan.nn: G 64-256-784 (leaky_relu 0.2, sigmoid), D 784-256-1
+    (leaky_relu 0.2, logits); Adam(2e-4, betas=(0.5, 0.999)); per batch
+    one D step on real and generated samples, then one G step on fresh
+    noise (non-saturating loss). Returns each epoch's mean D and G loss."""
+    torch.manual_seed(seed)
+    G = dense([64, 256, 784], act=lambda: nn.LeakyReLU(0.2), out=nn.Sigmoid)
+    D = dense([784, 256, 1], act=lambda: nn.LeakyReLU(0.2))
+    og = torch.optim.Adam(G.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    od = torch.optim.Adam(D.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    bce = nn.BCEWithLogitsLoss()
+    x = torch.from_numpy(d["train_x"])
+    gen = torch.Generator().manual_seed(seed)
+    history = []
+    start = time.perf_counter()
+    for _ in range(epochs):
+        dsum = gsum = 0.0
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch):
+            xb = x[order[i:i + batch]]
+            n = len(xb)
+            od.zero_grad()
+            real, fake = D(xb), D(G(torch.randn(n, 64)).detach())
+            errd = bce(real, torch.ones_like(real)) + \
+                bce(fake, torch.zeros_like(fake))
+            errd.backward()
+            od.step()
+            og.zero_grad()
+            score = D(G(torch.randn(n, 64)))
+            errg = bce(score, torch.ones_like(score))
+            errg.backward()
+            og.step()
+            dsum += float(errd) * n
+            gsum += float(errg) * n
+        history.append((dsum / len(x), gsum / len(x)))
+    return history, time.perf_counter() - start
+
+
+def generative_row(name, neurona, threads, seed):
+    """The rows of the VAE (train loss per image, last epoch; test
+    reconstruction BCE per image) and the GAN (D and G losses, first and
+    last epoch): one seed, both systems."""
+    model = os.path.join(ROOT, "models", name + ".nn")
+    env = dict(os.environ, NEURONA_NUM_THREADS=str(threads),
+               OMP_NUM_THREADS=str(threads))
+    with tempfile.TemporaryDirectory() as work:
+        run([neurona, "data", model, "--out", work])
+        d = {f[:-4]: np.load(os.path.join(work, f))
+             for f in os.listdir(work) if f.endswith(".npy")}
+        params, curves = (os.path.join(work, f) for f in ("p.npz", "c.csv"))
+        start = time.perf_counter()
+        run([neurona, "train", model, "--seed", str(seed), "--quiet", "--save",
+             params, "--curves", curves], env)
+        seconds = time.perf_counter() - start
+        rows = list(csv.DictReader(open(curves)))
+        if name == "vae":
+            out = run([neurona, "eval", model, "--params", params], env)
+            test = float(re.search(r"loss ([0-9.e+-]+)", out).group(1))
+            ours = "%.1f (test %.1f)" % (float(rows[-1]["loss"]), test)
+            loss, test, tseconds = torch_vae(d, seed)
+            theirs = "%.1f (test %.1f)" % (loss, test)
+            metric = "loss per image, last epoch"
+        else:
+            ours = "D %.2f -> %.2f, G %.2f -> %.2f" % (
+                float(rows[0]["d_loss"]), float(rows[-1]["d_loss"]),
+                float(rows[0]["g_loss"]), float(rows[-1]["g_loss"]))
+            history, tseconds = torch_gan(d, seed)
+            theirs = "D %.2f -> %.2f, G %.2f -> %.2f" % (
+                history[0][0], history[-1][0], history[0][1], history[-1][1])
+            metric = "losses, epoch 1 -> last"
+    print("| %s | %s (seed %d) | %s | %.1f | %s | %.1f |" % (
+        name, metric, seed, ours, seconds, theirs, tseconds))
+    sys.stdout.flush()
+
+
 def run(cmd, env=None):
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode:
@@ -196,7 +324,7 @@ def torch_run(recipe, d, seed):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--neurona", default=os.path.join(ROOT, "build/bin/neurona"))
-    p.add_argument("--models", default=",".join(RECIPES))
+    p.add_argument("--models", default=",".join(list(RECIPES) + ["vae", "gan"]))
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
@@ -207,6 +335,9 @@ def main():
     print("| model | metric | Neurona | s/run | PyTorch | s/run |")
     print("|---|---|---|---|---|---|")
     for name in args.models.split(","):
+        if name in ("vae", "gan"):
+            generative_row(name, args.neurona, args.threads, seeds[0])
+            continue
         recipe = RECIPES[name]
         metric = recipe[5]
         model = os.path.join(ROOT, "models", name + ".nn")

@@ -600,6 +600,22 @@ nr_model_train_step(nr_model *model, const nr_tensor *inputs, size_t n_inputs,
   });
 }
 
+extern "C" nr_status nr_model_train_step_entry(
+    nr_model *model, const char *entry, const nr_tensor *inputs,
+    size_t n_inputs, const nr_tensor *targets, size_t n_targets,
+    double learning_rate, double *out_loss, nr_tensor *out_outputs,
+    size_t n_outputs) {
+  return guarded("nr_model_train_step_entry", [&] {
+    if (!entry)
+      return fail(NR_ERROR_INVALID_ARGUMENT,
+                  "nr_model_train_step_entry: entry must not be NULL");
+    return runConvenience(model, "nr_model_train_step_entry", entry, inputs,
+                          n_inputs, targets, n_targets, &learning_rate,
+                          out_loss, out_outputs, n_outputs, NR_ROLE_OUTPUT,
+                          true);
+  });
+}
+
 extern "C" nr_status
 nr_model_gradients(nr_model *model, const nr_tensor *inputs, size_t n_inputs,
                    const nr_tensor *targets, size_t n_targets, double *out_loss,

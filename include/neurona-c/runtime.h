@@ -330,6 +330,18 @@ nr_status nr_model_train_step(nr_model *model, const nr_tensor *inputs,
                               double *out_loss, nr_tensor *out_outputs,
                               size_t n_outputs);
 
+/** nr_model_train_step through entry `entry`, for models with several
+ *  training entries (a GAN's "d_train_step" and "g_train_step", each
+ *  updating one network's parameters). Parameters that several entries
+ *  read are one buffer: an update by one entry is what the next entry of
+ *  any kind reads. Entries without target arguments take n_targets = 0;
+ *  entries without output results take NULL and 0 for out_outputs. */
+nr_status nr_model_train_step_entry(nr_model *model, const char *entry,
+                                    const nr_tensor *inputs, size_t n_inputs,
+                                    const nr_tensor *targets, size_t n_targets,
+                                    double learning_rate, double *out_loss,
+                                    nr_tensor *out_outputs, size_t n_outputs);
+
 /** Loss and parameter gradients through entry "gradients". `out_grads` are
  *  the entry's grad results in manifest order (caller-allocated). Its `rng`
  *  hyper argument, if any, receives the model's seed and step as in

@@ -87,11 +87,31 @@ llvm::Error neurona::prepareModule(ImportedModel &model,
   for (const PenaltySpec &p : t.activity)
     for (const std::string &layer : p.targets)
       ad.activity.push_back(encode(p, layer));
+  for (const PenaltySpec &p : t.kl)
+    for (const std::string &layer : p.targets)
+      ad.kl.push_back(exactNumber(p.coefficient) + ":" + layer);
+  ad.reduction = t.reduction;
   ad.beta1 = t.beta1;
   ad.beta2 = t.beta2;
   ad.epsilon = t.epsilon;
   mlir::PassManager pm(model.module->getContext());
-  pm.addPass(mlir::nn::createNNAutodiff(ad));
+  if (t.generator.empty()) {
+    pm.addPass(mlir::nn::createNNAutodiff(ad));
+  } else {
+    // A GAN: one step per network, each differentiating its objective
+    // with respect to its own parameters only (docs/design.md).
+    ad.loss = "objective";
+    ad.fromLogits = false; // built into the objectives (GAN.cpp)
+    ad.reduction = "mean";
+    for (auto [net, stepPrefix] : {std::pair{t.discriminator, "d_"},
+                                   std::pair{t.generator, "g_"}}) {
+      mlir::nn::NNAutodiffOptions step = ad;
+      step.function = std::string(stepPrefix) + "objective";
+      step.prefix = stepPrefix;
+      step.wrt = {net + "."};
+      pm.addPass(mlir::nn::createNNAutodiff(step));
+    }
+  }
   return runPasses(pm, *model.module, "gradient generation (nn-autodiff)");
 }
 

@@ -138,6 +138,11 @@ std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
       os << " from_logits=true";
     if (train.softTargets)
       os << " targets=probabilities";
+    if (!train.generator.empty())
+      os << " generator=" << train.generator
+         << " discriminator=" << train.discriminator;
+    if (train.reduction != "mean")
+      os << " reduction=" << train.reduction;
     if (train.optimizer == "sgd") {
       os << " momentum=" << exact(train.momentum);
       if (train.nesterov)
@@ -163,6 +168,9 @@ std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
     for (const PenaltySpec &p : train.activity)
       for (const std::string &t : p.targets)
         penalty("activity", p, t);
+    for (const PenaltySpec &p : train.kl)
+      for (const std::string &t : p.targets)
+        os << " kl=" << exact(p.coefficient) << ":" << t;
     if (train.schedule == "step")
       os << " schedule=step schedule_every=" << train.stepEvery
          << " schedule_gamma=" << exact(train.stepGamma);

@@ -79,14 +79,14 @@ double neurona::train::sampleLoss(const LossSpec &spec, const double *pred,
         sum -= t * clampedLog(pred[j]) + (1 - t) * clampedLog(1 - pred[j]);
       }
     }
-    return sum / double(width);
+    return spec.sumPerSample ? sum : sum / double(width);
   }
   case LossKind::MeanSquaredError:
   case LossKind::MeanAbsoluteError: {
     double squared = 0, absolute = 0;
     addSampleErrors(pred, width, target, squared, absolute);
-    return (spec.kind == LossKind::MeanSquaredError ? squared : absolute) /
-           double(width);
+    double sum = spec.kind == LossKind::MeanSquaredError ? squared : absolute;
+    return spec.sumPerSample ? sum : sum / double(width);
   }
   }
   return 0;

@@ -10,6 +10,7 @@
 #include "Config.h"
 #include "Curves.h"
 #include "Losses.h"
+#include "Shuffle.h"
 
 #include "neurona/Data/Source.h"
 #include "neurona/Runtime/NPY.h"
@@ -119,6 +120,18 @@ Status neurona::train::lossSpecFromModel(const nr_model *model, LossSpec &out) {
       return Status::error(NR_ERROR_FORMAT,
                            "train setting from_logits=" + logits +
                                " is not true or false");
+  }
+  std::string reduction;
+  if (configValue(model, "reduction", reduction)) {
+    if (reduction != "mean" && reduction != "sum")
+      return Status::error(NR_ERROR_FORMAT,
+                           "train setting reduction=" + reduction +
+                               " is not mean or sum");
+    if (reduction == "sum" && spec.kind == LossKind::CrossEntropy)
+      return Status::error(NR_ERROR_FORMAT,
+                           "train setting reduction=sum does not apply to "
+                           "cross_entropy");
+    spec.sumPerSample = reduction == "sum";
   }
   out = spec;
   return Status::success();
@@ -403,7 +416,8 @@ static SampleTarget sampleTarget(const Dataset &ds, int64_t i) {
 static Status evaluateWith(nr_model *model, const Dataset &ds,
                            const LossSpec &spec, const Plan &plan,
                            int64_t batchSize, EvalResult &result) {
-  bool hasAccuracy = !isRegression(spec.kind);
+  // A per-sample sum (a VAE) reconstructs values: errors, not accuracy.
+  bool hasAccuracy = !isRegression(spec.kind) && !spec.sumPerSample;
   BatchBuffer in, out;
   double squared = 0, absolute = 0;
   std::vector<int64_t> indices(size_t(std::min(batchSize, ds.numSamples)));
@@ -533,19 +547,6 @@ private:
   bool enabled;
   std::chrono::steady_clock::time_point last{};
 };
-
-/// The seed of epoch `epoch`'s shuffle, from (seed, epoch) through
-/// splitmix64: an epoch's order (data::permutation of this seed) does not
-/// depend on the epochs before it, so a resumed run sees the same batches.
-static uint64_t epochSeed(uint64_t seed, int64_t epoch) {
-  auto mix = [](uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  };
-  return mix(seed ^ mix(uint64_t(epoch)));
-}
 
 /// Closes a FILE on every exit path.
 struct FileCloser {
@@ -680,7 +681,7 @@ Status Loop::run() {
                           "section; test_loss, rmse and mae do not\n");
     std::fflush(summary);
   }
-  bool regression = isRegression(spec.kind);
+  bool regression = isRegression(spec.kind) || spec.sumPerSample;
   bool trainAccuracy = !regression && plan.hasOutput;
   bool trainErrors = regression && plan.hasOutput;
   bool testAccuracy = !regression;

@@ -74,6 +74,15 @@ llvm::Error loadParamValues(ImportedModel &model, llvm::StringRef npzPath);
 llvm::Error writeReconstructions(nr_model *model, const data::Dataset &set,
                                  const std::string &path);
 
+/// Runs entry `decode` (a VAE's decoder) or `generate` (a GAN's generator)
+/// on 64 codes drawn from N(0, I)
+/// (Philox normals of `seed`, stream 0, step 0) and writes its first output
+/// as an 8 x 8 PNG grid; the codes also go to `codesPath` (.npy) unless it
+/// is empty, so that `neurona run --entry decode` can reproduce the grid.
+llvm::Error writeSamples(nr_model *model, uint64_t seed,
+                         const std::string &path,
+                         const std::string &codesPath);
+
 /// The folder holding libneurona_runtime.a and neurona_exe_main.o.
 std::string runtimeDirectory();
 

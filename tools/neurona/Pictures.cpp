@@ -7,6 +7,7 @@
 #include "Driver.h"
 
 #include "neurona/Runtime/NPY.h"
+#include "neurona/Runtime/Philox.h"
 #include "neurona/Train/Images.h"
 
 #include <algorithm>
@@ -108,6 +109,91 @@ llvm::Error driver::writeReconstructions(nr_model *model,
   }
   if (Status s = train::writeImageGrid(path, grid.data(),
                                        int64_t(grid.size()) / pixels, rows,
+                                       cols, kPerRow);
+      !s)
+    return llvm::createStringError(s.getMessage());
+  return llvm::Error::success();
+}
+
+llvm::Error driver::writeSamples(nr_model *model, uint64_t seed,
+                                 const std::string &path,
+                                 const std::string &codesPath) {
+  // A VAE's decoder or a GAN's generator.
+  const char *entry = nullptr;
+  for (const char *name : {"decode", "generate"}) {
+    int has = 0;
+    nr_model_has_entry(model, name, &has);
+    if (has && !entry)
+      entry = name;
+  }
+  if (!entry)
+    return llvm::createStringError(
+        "--samples needs a model with a 'decode' entry (a VAE: a gaussian "
+        "layer followed by its decoder) or a 'generate' entry (a GAN)");
+  size_t numArgs = 0;
+  nr_model_num_args(model, entry, &numArgs);
+  std::vector<nr_arg_info> ins, outs;
+  for (size_t i = 0; i < numArgs; ++i) {
+    nr_arg_info info;
+    nr_model_arg_info(model, entry, i, &info);
+    if (info.role == NR_ROLE_INPUT)
+      ins.push_back(info);
+    else if (info.role == NR_ROLE_OUTPUT)
+      outs.push_back(info);
+  }
+  if (ins.size() != 1 || ins[0].rank != 2 || ins[0].dtype != NR_F32 ||
+      outs.empty() || outs[0].dtype != NR_F32)
+    return llvm::createStringError(
+        std::string("--samples: entry '") + entry +
+        "' must take one f32 code [batch, units] and return f32 images");
+  std::vector<int64_t> sampleShape(outs[0].shape + 1,
+                                   outs[0].shape + outs[0].rank);
+  int64_t rows = 0, cols = 0;
+  if (!imageSize(sampleShape, rows, cols))
+    return llvm::createStringError(
+        "--samples needs a decoder of images ([H, W], [1, H, W] or a square "
+        "[H*W]), not " +
+        formatShape(sampleShape));
+  constexpr int64_t kPerRow = 8, kCount = 64;
+  int64_t units = ins[0].shape[1];
+
+  // Codes from the prior N(0, I): Philox normals of the seed, stream 0 at
+  // step 0, element by element as the compiled random_normal draws them.
+  std::vector<float> codes(size_t(kCount * units));
+  for (size_t i = 0; i < codes.size(); ++i)
+    codes[i] = philox::normal(philox::draw(seed, 0, 0, i));
+  nr_tensor code = nr_tensor();
+  code.dtype = NR_F32;
+  code.rank = 2;
+  code.shape[0] = kCount;
+  code.shape[1] = units;
+  code.data = codes.data();
+
+  std::vector<std::vector<float>> buffers;
+  std::vector<nr_tensor> outputs;
+  for (const nr_arg_info &info : outs) {
+    nr_tensor t = nr_tensor();
+    t.dtype = info.dtype;
+    t.rank = info.rank;
+    int64_t n = 1;
+    for (int32_t d = 0; d < info.rank; ++d) {
+      t.shape[d] = d == 0 ? kCount : info.shape[d];
+      n *= t.shape[d];
+    }
+    buffers.emplace_back(size_t(n));
+    outputs.push_back(t);
+  }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    outputs[i].data = buffers[i].data();
+  if (nr_status s = nr_model_run(model, entry, &code, 1, outputs.data(),
+                                 outputs.size()))
+    return llvm::createStringError(llvm::Twine(nr_status_string(s)) + ": " +
+                                   nr_last_error());
+  if (!codesPath.empty())
+    if (Status s = writeNpy(codesPath, NR_F32, code.shape, 2, codes.data());
+        !s)
+      return llvm::createStringError(s.getMessage());
+  if (Status s = train::writeImageGrid(path, buffers[0].data(), kCount, rows,
                                        cols, kPerRow);
       !s)
     return llvm::createStringError(s.getMessage());

@@ -80,8 +80,10 @@ static cl::opt<std::string> resume(
     cl::value_desc("checkpoint.npz"), cl::sub(trainCommand));
 static cl::opt<uint64_t> seed("seed",
                               cl::desc("Seed for initialisation, shuffling "
-                                       "and random layers (dropout, noise)"),
-                              cl::init(0), cl::sub(trainCommand));
+                                       "and random layers (dropout, noise); "
+                                       "for eval, of the codes of --samples"),
+                              cl::init(0), cl::sub(trainCommand),
+                              cl::sub(evalCommand));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(trainCommand));
 static cl::opt<std::string> reconstructions(
@@ -89,6 +91,15 @@ static cl::opt<std::string> reconstructions(
     cl::desc("Also write the first 16 test samples beside the model's "
              "outputs for them as a PNG (autoencoders)"),
     cl::value_desc("file.png"), cl::sub(evalCommand));
+static cl::opt<std::string> samples(
+    "samples",
+    cl::desc("Also decode 64 codes drawn from N(0, I) (--seed) with the "
+             "model's 'decode' entry and write them as a PNG (VAEs)"),
+    cl::value_desc("file.png"), cl::sub(evalCommand), cl::sub(trainCommand));
+static cl::opt<std::string> samplesCodes(
+    "samples-codes",
+    cl::desc("Write the codes behind --samples here (.npy)"),
+    cl::value_desc("file.npy"), cl::sub(evalCommand), cl::sub(trainCommand));
 static cl::list<std::string>
     dataFiles("data",
               cl::desc("Replace the files of the model's `data` section "
@@ -239,9 +250,13 @@ int driver::runTrain() {
   if (auto err = loaded.load(modelPath, /*training=*/true))
     return failed(std::move(err));
   nr_model *model = loaded.get();
-  int hasTrainStep = 0;
+  int hasTrainStep = 0, isGAN = 0;
   nr_model_has_entry(model, "train_step", &hasTrainStep);
-  if (!hasTrainStep)
+  nr_model_has_entry(model, "d_train_step", &isGAN);
+  if (isGAN && (!checkpoint.empty() || !resume.empty()))
+    return failed("--checkpoint and --resume are not supported for GANs "
+                  "yet");
+  if (!hasTrainStep && !isGAN)
     return failed(modelPath + " has no train_step entry: compile it with "
                               "--training");
 
@@ -302,6 +317,9 @@ int driver::runTrain() {
     if (auto err = setStatistics(model, loaded.dataSpec(),
                                  trainSet.featureShape, prepared))
       return failed(std::move(err));
+  // A GAN has no test loss: its data are the discriminator's real samples.
+  if (isGAN)
+    haveTest = false;
   options.testSet = haveTest ? &testSet : nullptr;
   options.curvesPath = curves.empty() ? "" : partialPath(curves);
   options.checkpointPath = checkpoint.empty() ? "" : partialPath(checkpoint);
@@ -316,7 +334,8 @@ int driver::runTrain() {
                          : std::string())
                  << "\n";
   llvm::outs().flush();
-  Status status = train::train(model, trainSet, options, result);
+  Status status = isGAN ? train::trainGAN(model, trainSet, options, result)
+                        : train::train(model, trainSet, options, result);
   if (!status) {
     int code = failed(status);
     // Interrupted: the shell's convention for a signal (130 for SIGINT).
@@ -340,6 +359,11 @@ int driver::runTrain() {
   }
   if (nr_status s = nr_model_save_params(model, saveTemp.c_str()))
     return failed(llvm::Twine(nr_status_string(s)) + ": " + nr_last_error());
+  if (!samplesCodes.empty() && samples.empty())
+    return failed("--samples-codes goes with --samples");
+  if (!samples.empty())
+    if (auto err = writeSamples(model, seed, samples, samplesCodes))
+      return failed(std::move(err));
   if (!checkpoint.empty())
     outputs.promote(options.checkpointPath, checkpoint);
   if (!curves.empty())
@@ -365,6 +389,17 @@ int driver::runEval() {
   if (!params.empty())
     if (nr_status s = nr_model_load_params(model, params.c_str()))
       return failRuntime(s);
+  int hasForward = 0;
+  nr_model_has_entry(model, "forward", &hasForward);
+  if (!hasForward) {
+    // A GAN: nothing to score on a test set, only samples to draw.
+    if (samples.empty())
+      return fail(modelPath + " has no forward entry to evaluate (a GAN); "
+                              "draw its samples with --samples FILE.png");
+    if (auto err = writeSamples(model, seed, samples, samplesCodes))
+      return fail(std::move(err));
+    return 0;
+  }
   data::Dataset set;
   if (useDataSection(loaded)) {
     // The test split of the model's own data; the statistics and weights
@@ -388,6 +423,11 @@ int driver::runEval() {
   }
   if (!reconstructions.empty())
     if (auto err = writeReconstructions(model, set, reconstructions))
+      return fail(std::move(err));
+  if (!samplesCodes.empty() && samples.empty())
+    return fail("--samples-codes goes with --samples");
+  if (!samples.empty())
+    if (auto err = writeSamples(model, seed, samples, samplesCodes))
       return fail(std::move(err));
   train::EvalResult result;
   if (Status s = train::evaluate(

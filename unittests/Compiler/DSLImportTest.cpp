@@ -226,8 +226,8 @@ TEST_F(DSLImport, SemanticErrors) {
        "error: several train sections are not supported yet"},
       {"model m { input x: [2] dense(2) output y } train { loss = "
        "mse(weight=2) optimizer = sgd }",
-       "1:63: error: 'mse' has no argument 'weight'; it takes no "
-       "arguments"},
+       "1:63: error: 'mse' has no argument 'weight'; it takes "
+       "reduction"},
       {"model m { input x: [2] dense(2) output y } train { loss = "
        "[mse] optimizer = sgd }",
        "error: loss must be a name or a call such as "

@@ -60,6 +60,10 @@ struct TrainSpec {
   bool fromLogits = false;
   /// cross_entropy against f32 class probabilities instead of labels.
   bool softTargets = false;
+  /// "mean" (over every element, PyTorch's default) or "sum" (summed over
+  /// each sample's elements, then averaged over the batch: a VAE's
+  /// per-image reconstruction loss) for binary_cross_entropy, mse and mae.
+  std::string reduction = "mean";
   std::string optimizer; // sgd | adam | adamw
   double learningRate = 0.01;
   double momentum = 0.0;
@@ -72,6 +76,13 @@ struct TrainSpec {
   std::vector<std::string> metrics;
   std::vector<PenaltySpec> penalties;
   std::vector<PenaltySpec> activity;
+  /// The KL divergence of a `gaussian` layer's posterior from N(0, I),
+  /// averaged over the batch, times `coefficient` (kind "kl", one target:
+  /// the layer).
+  std::vector<PenaltySpec> kl;
+  /// A GAN's two models (`generator = G`, `discriminator = D`), whose
+  /// names prefix their parameters; empty for other models.
+  std::string generator, discriminator;
   /// Learning-rate schedule applied by the trainer per epoch: "" (constant),
   /// "step" (lr * gamma^floor(epoch / every)) or "cosine" (from lr down to
   /// minLr over `scheduleEpochs`).

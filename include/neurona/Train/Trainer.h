@@ -72,11 +72,14 @@ struct LossSpec {
   LossKind kind = LossKind::CrossEntropy;
   /// Predictions are logits (true) or probabilities (false).
   bool fromLogits = true;
+  /// `reduction=sum`: the element-wise losses are summed over each sample
+  /// (then averaged over samples) instead of averaged over its elements.
+  bool sumPerSample = false;
 };
 
-/// Reads `loss` (required) and `from_logits` (optional; the default is true
-/// for cross_entropy, false for binary_cross_entropy) from the model's train
-/// config.
+/// Reads `loss` (required), `from_logits` (optional; the default is true
+/// for cross_entropy, false for binary_cross_entropy) and `reduction`
+/// (mean or sum; optional, mean by default) from the model's train config.
 Status lossSpecFromModel(const nr_model *model, LossSpec &out);
 
 struct TrainOptions {
@@ -160,6 +163,9 @@ struct EpochStats {
   /// cross-entropy model), else NaN.
   double perplexity = std::numeric_limits<double>::quiet_NaN();
   double testPerplexity = std::numeric_limits<double>::quiet_NaN();
+  /// GANs (trainGAN): `loss` is the discriminator's and this the
+  /// generator's mean loss of the epoch; NaN otherwise.
+  double generatorLoss = std::numeric_limits<double>::quiet_NaN();
   double seconds = 0;
 };
 
@@ -204,6 +210,20 @@ Status train(nr_model *model, const data::Dataset &trainSet,
 Status train(nr_model *model, const data::Dataset &trainSet,
              const TrainOptions &options,
              std::vector<EpochStats> *history = nullptr);
+
+/// Trains a GAN: a model with entries `d_train_step` (inputs: real samples
+/// and noise) and `g_train_step` (input: noise), as `neurona compile`
+/// builds them from a train section with `generator` and `discriminator`.
+/// Every batch of shuffled real samples runs one discriminator step, then
+/// one generator step, each on noise drawn from N(0, I) on the host
+/// (Philox normals of the seed and the global step, streams 0 and 1), so a
+/// run is bit-reproducible for a seed. Epochs, batch size, learning rate
+/// (with its schedule) and the seed come as for train(); the curves are a
+/// CSV of epoch,d_loss,g_loss,lr,seconds. Checkpoints, resuming and test
+/// sets are refused. `result.history` holds each epoch's mean discriminator
+/// loss (`loss`) and generator loss (`generatorLoss`).
+Status trainGAN(nr_model *model, const data::Dataset &trainSet,
+                const TrainOptions &options, TrainResult &result);
 
 /// Evaluates `model` on `dataset` in batches of `batchSize` (0 = "batch" from
 /// the train config, else 256) through `forward`.

@@ -246,10 +246,24 @@ Error ModelEmitter::emitBody() {
   return Error::success();
 }
 
+Error ModelEmitter::setLatentLayer(const std::string &name, SourceLoc where) {
+  if (!latentLayer.empty())
+    return diags.error(where,
+                       "a model has at most one 'gaussian' layer (its decoder "
+                       "becomes the 'decode' entry)",
+                       latentLoc, "the first one is here");
+  latentLayer = name;
+  latentLoc = where;
+  return Error::success();
+}
+
 Expected<ImportedModel> ModelEmitter::finish() {
   auto module = forward.finish("");
   if (!module)
     return module.takeError();
+  if (!latentLayer.empty())
+    if (Error err = addDecoderEntry(**module, latentLayer))
+      return std::move(err);
   ImportedModel result;
   result.module = std::move(*module);
   result.name = model.name;

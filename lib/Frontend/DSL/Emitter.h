@@ -175,6 +175,9 @@ public:
   /// Records that the ids input takes values in [0, bound) (an embedding's
   /// vocabulary), for the runtime's check of raw ids.
   void setInputBound(int64_t bound) { forward.setInputBound(0, bound); }
+  /// Records the model's `gaussian` layer (a VAE's latent code), whose
+  /// following layers become the `decode` entry; a second one is an error.
+  llvm::Error setLatentLayer(const std::string &name, SourceLoc where);
   /// The input's name, for messages.
   llvm::StringRef inputName() const {
     return input ? llvm::StringRef(input->name) : llvm::StringRef();
@@ -208,7 +211,25 @@ private:
   ValueInfo current;
   bool standardize = false;
   int64_t randomStreams = 0;
+  /// The `gaussian` layer, if any, and where it is.
+  std::string latentLayer;
+  SourceLoc latentLoc;
 };
+
+/// Composes a GAN named `name` from its two emitted models: the entries
+/// generate, discriminate, d_objective and g_objective with the parameters
+/// renamed `<model>.<name>` (GAN.cpp). The shapes have been checked.
+llvm::Expected<ImportedModel> composeGAN(llvm::StringRef name,
+                                         ImportedModel &generator,
+                                         ImportedModel &discriminator,
+                                         const TrainSpec &spec);
+
+/// Adds `func.func @decode` to `module`: the ops of `forward` downstream of
+/// the value of the op located at NameLoc `layer`, with that value as its
+/// input (named `layer`), the parameters those ops read and the results of
+/// `forward` they compute. A VAE's decoder, for sampling from the prior.
+/// Does nothing when no result of `forward` depends on the layer.
+llvm::Error addDecoderEntry(mlir::ModuleOp module, llvm::StringRef layer);
 
 //===----------------------------------------------------------------------===//
 // Training and data

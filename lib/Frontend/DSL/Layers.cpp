@@ -550,6 +550,64 @@ static Expected<ValueInfo> emitRandomLayer(LayerContext &ctx) {
   return ValueInfo{y, ctx.call.text};
 }
 
+/// gaussian(units, init=glorot_uniform): a VAE's latent layer (Kingma &
+/// Welling 2014). Two dense heads of the input, the mean `mu` and the
+/// log-variance `logvar` ([?, units] each; parameters `<name>.mu.weight`,
+/// `<name>.mu.bias`, `<name>.logvar.weight`, `<name>.logvar.bias`), and the
+/// reparameterised sample z = mu + exp(0.5 logvar) * eps with eps ~ N(0, 1)
+/// from `nn.random_normal`. In `forward` eps is its expectation 0, so z is
+/// the mean; in training it is drawn. The heads' ops are located at
+/// `<name>.mu` and `<name>.logvar` for the train section's `kl`, and the
+/// layers after this one become the `decode` entry.
+static Expected<ValueInfo> emitGaussian(LayerContext &ctx) {
+  static const ParamDecl params[] = {
+      {"units", ArgKind::Integer, /*positional=*/true},
+      {"init", ArgKind::Identifier},
+  };
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  auto args = bindArguments(ctx.call, params, diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *units = args->get("units");
+  if (!units)
+    return diags.error(ctx.call.loc, "'gaussian' needs the size of its latent "
+                                     "code, as in gaussian(16)");
+  if (Error err = checkDenseLike(ctx, *args, {{units, "units"}}))
+    return err;
+  if (Error err = ctx.emitter.setLatentLayer(ctx.name, ctx.call.loc))
+    return err;
+  auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
+  int64_t in = inputType.getDimSize(1), out = units->intValue;
+  if (out > kMaxTensorElements / in)
+    return diags.error(units->loc, llvm::formatv("a weight of {0}x{1} is too "
+                                                 "large (more than 2^40 "
+                                                 "elements)",
+                                                 in, out));
+  OpBuilder &b = ctx.emitter.builder();
+  auto head = [&](StringRef part) {
+    std::string prefix = ctx.name + "." + part.str();
+    Value w = ctx.emitter.addParam(
+        prefix + ".weight", {in, out},
+        args->getIdentifier("init", "glorot_uniform"), ctx.call.loc);
+    Value bias =
+        ctx.emitter.addParam(prefix + ".bias", {out}, "zeros", ctx.call.loc);
+    Location at = NameLoc::get(b.getStringAttr(prefix), ctx.loc);
+    Value y = nn::MatmulOp::create(b, ctx.loc, ctx.input.value, w);
+    return Value(nn::AddOp::create(b, at, y, bias));
+  };
+  Value mu = head("mu");
+  Value logvar = head("logvar");
+  Value eps = nn::RandomNormalOp::create(
+      b, ctx.loc, mu, Value(),
+      b.getI64IntegerAttr(ctx.emitter.takeRandomStream()));
+  Value half = nn::ConstantOp::createScalar(b, ctx.loc, 0.5f);
+  Value stddev =
+      nn::ExpOp::create(b, ctx.loc, nn::MulOp::create(b, ctx.loc, half, logvar));
+  Value z = nn::AddOp::create(b, ctx.loc, mu,
+                              nn::MulOp::create(b, ctx.loc, stddev, eps));
+  return ValueInfo{z, "gaussian"};
+}
+
 //===----------------------------------------------------------------------===//
 // Sequences
 //===----------------------------------------------------------------------===//
@@ -695,6 +753,7 @@ static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"global_avg_pool2d", emitGlobalAvgPool2d},
     {"dropout", emitRandomLayer},
     {"gaussian_noise", emitRandomLayer},
+    {"gaussian", emitGaussian},
     {"embedding", emitEmbedding},
     {"rnn", emitRecurrent},
     {"lstm", emitRecurrent},

@@ -28,7 +28,9 @@ namespace neurona::dsl {
 
 static const StringRef kSettings[] = {"loss",      "optimizer", "batch",
                                       "epochs",    "metrics",   "penalties",
-                                      "activity",  "schedule"};
+                                      "activity",  "schedule",
+                                      "kl",        "kl_weight",
+                                      "generator", "discriminator"};
 static const StringRef kLosses[] = {"cross_entropy", "binary_cross_entropy",
                                     "mse", "mae"};
 static const StringRef kOptimizers[] = {"sgd", "adam", "adamw"};
@@ -36,6 +38,7 @@ static const StringRef kMetrics[] = {"accuracy", "perplexity"};
 static const StringRef kPenalties[] = {"l1", "l2"};
 static const StringRef kSchedules[] = {"step", "cosine"};
 static const StringRef kTargets[] = {"labels", "probabilities"};
+static const StringRef kReductions[] = {"mean", "sum"};
 
 /// How the producer of an output reads in messages.
 static std::string describeProducer(StringRef producer) {
@@ -102,13 +105,18 @@ static Error parseLoss(const ast::Expr &value, TrainSpec &spec,
                                   diags))
     return err;
   spec.loss = value.text;
-  static const ParamDecl bceParams[] = {{"from_logits", ArgKind::Bool}};
+  static const ParamDecl bceParams[] = {{"from_logits", ArgKind::Bool},
+                                       {"reduction", ArgKind::Identifier}};
   static const ParamDecl ceParams[] = {{"targets", ArgKind::Identifier}};
+  static const ParamDecl regressionParams[] = {
+      {"reduction", ArgKind::Identifier}};
   llvm::ArrayRef<ParamDecl> params;
   if (spec.loss == "binary_cross_entropy")
     params = bceParams;
   else if (spec.loss == "cross_entropy")
     params = ceParams;
+  else
+    params = regressionParams;
   auto args = bindCall(value, params, diags);
   if (!args)
     return args.takeError();
@@ -117,6 +125,11 @@ static Error parseLoss(const ast::Expr &value, TrainSpec &spec,
     if (Error err = checkChoice(*targets, "targets", kTargets, diags))
       return err;
     spec.softTargets = targets->text == "probabilities";
+  }
+  if (const ast::Expr *reduction = args->get("reduction")) {
+    if (Error err = checkChoice(*reduction, "reduction", kReductions, diags))
+      return err;
+    spec.reduction = reduction->text;
   }
   return Error::success();
 }
@@ -307,6 +320,35 @@ static Error parseActivity(const ast::Expr &value, const ModelEmitter &model,
   return Error::success();
 }
 
+/// `kl = LAYER`: the KL term of `gaussian` layer LAYER.
+static Error parseKL(const ast::Expr &value, const ModelEmitter &model,
+                     TrainSpec &spec, const SourceDiagnostics &diags) {
+  if (value.kind != ast::Expr::Kind::Identifier &&
+      value.kind != ast::Expr::Kind::String)
+    return diags.error(value.loc, "kl names the model's gaussian layer, as in "
+                                  "kl = z, not " +
+                                      describeExpr(value));
+  const ValueInfo *info = model.findLayer(value.text);
+  if (!info) {
+    auto names = model.getLayerNames();
+    return diags.error(value.loc, "the model has no layer named '" +
+                                      value.text + "'" +
+                                      suggestClosest(value.text, names));
+  }
+  if (info->producer != "gaussian")
+    return diags.error(value.loc, "kl needs a gaussian layer (a VAE's "
+                                  "latent code, as in z = gaussian(16)), but "
+                                  "layer '" +
+                                      value.text + "' is " +
+                                      describeProducer(info->producer));
+  PenaltySpec kl;
+  kl.kind = "kl";
+  kl.coefficient = 1.0;
+  kl.targets.push_back(value.text);
+  spec.kl.push_back(std::move(kl));
+  return Error::success();
+}
+
 static Error parseSchedule(const ast::Expr &value, TrainSpec &spec,
                            const SourceDiagnostics &diags) {
   if (Error err = checkNameOrCall(value, "schedule", kSchedules,
@@ -469,7 +511,10 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
                          it->second->keyLoc, "first set here");
 
     const ast::Expr &value = entry.value;
-    if (key == "loss") {
+    if (key == "generator" || key == "discriminator") {
+      // A GAN's models: resolved by the importer (Import.cpp).
+      (key == "generator" ? spec.generator : spec.discriminator) = value.text;
+    } else if (key == "loss") {
       if (Error err = parseLoss(value, spec, diags))
         return err;
       loss = &value;
@@ -491,6 +536,17 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
     } else if (key == "schedule") {
       if (Error err = parseSchedule(value, spec, diags))
         return err;
+    } else if (key == "kl") {
+      if (Error err = parseKL(value, emitter, spec, diags))
+        return err;
+    } else if (key == "kl_weight") {
+      if (value.kind != ast::Expr::Kind::Integer &&
+          value.kind != ast::Expr::Kind::Float)
+        return diags.error(value.loc, "kl_weight must be a number, not " +
+                                          describeExpr(value));
+      if (Error err =
+              checkRange(value, "kl_weight", 0.0, false, HUGE_VAL, diags))
+        return err;
     } else {
       if (Error err = parseMetrics(value, spec, diags))
         return err;
@@ -498,6 +554,24 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
   }
   if (spec.schedule == "cosine" && spec.cosineEpochs == 0)
     spec.cosineEpochs = spec.epochs;
+  if (seen.count("kl_weight")) {
+    if (spec.kl.empty())
+      return diags.error(seen["kl_weight"]->keyLoc,
+                         "kl_weight weighs the kl term; set kl = LAYER too");
+    spec.kl.front().coefficient = seen["kl_weight"]->value.asDouble();
+  }
+  if (spec.kl.empty())
+    for (llvm::StringRef name : emitter.getLayerNames())
+      if (const ValueInfo *info = emitter.findLayer(name);
+          info && info->producer == "gaussian")
+        return diags.error(train.loc,
+                           "model '" + model.name + "' has gaussian layer '" +
+                               name.str() +
+                               "' but the train section has no kl term; add "
+                               "kl = " +
+                               name.str() +
+                               " (its KL divergence from N(0, 1), as a VAE "
+                               "needs)");
 
   if (!loss)
     return diags.error(train.loc, "the train section needs a loss, as in "

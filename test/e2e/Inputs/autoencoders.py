@@ -13,12 +13,10 @@ them (to one grey level)."""
 import argparse
 import os
 import re
-import struct
-import zlib
 
 import numpy as np
 
-from nrtest import run
+from nrtest import read_png, run
 
 p = argparse.ArgumentParser()
 p.add_argument("--neurona", required=True)
@@ -43,46 +41,6 @@ for split in ("train", "t10k"):
 
 def loss_of(out):
     return float(re.search(r"loss ([0-9.e+-]+)", out).group(1))
-
-
-def read_png(path):
-    """An 8-bit greyscale PNG as a uint8 array, decoded by the spec."""
-    data = open(path, "rb").read()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat = 8, b""
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, color = struct.unpack(">IIBB", body[:10])
-            assert (depth, color) == (8, 0), (depth, color)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    raw = zlib.decompress(idat)
-    img = np.zeros((height, width), np.int32)
-    prev = np.zeros(width, np.int32)
-    for y in range(height):
-        f = raw[y * (width + 1)]
-        line = np.frombuffer(raw, np.uint8, width, y * (width + 1) + 1).astype(np.int32)
-        out = np.zeros(width, np.int32)
-        for x in range(width):
-            a = out[x - 1] if x else 0
-            b, c = prev[x], (prev[x - 1] if x else 0)
-            if f == 0:
-                pred = 0
-            elif f == 1:
-                pred = a
-            elif f == 2:
-                pred = b
-            elif f == 3:
-                pred = (a + b) // 2
-            else:
-                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-            out[x] = (line[x] + pred) & 0xFF
-        img[y], prev = out, out
-    return img.astype(np.uint8)
 
 
 model = os.path.join(args.models, "autoencoder.nn")

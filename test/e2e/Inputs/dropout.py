@@ -22,7 +22,8 @@ import subprocess
 
 import numpy as np
 
-from nrtest import central_differences, close, run
+from nrtest import (blocks, central_differences, close, normals,
+                    philox4x32_10, run)
 
 p = argparse.ArgumentParser()
 p.add_argument("--neurona", required=True)
@@ -30,25 +31,6 @@ p.add_argument("--workdir", required=True)
 args = p.parse_args()
 W = args.workdir
 os.makedirs(W, exist_ok=True)
-M32 = np.uint64(0xFFFFFFFF)
-
-
-def philox4x32_10(ctr, key):
-    """Vectorised Philox-4x32-10: ctr is 4 uint64 arrays of 32-bit words,
-    key 2 such words; returns the 4 output words."""
-    c = [np.asarray(w, np.uint64) & M32 for w in ctr]
-    k0, k1 = np.uint64(key[0]) & M32, np.uint64(key[1]) & M32
-    for r in range(10):
-        if r:
-            k0 = (k0 + np.uint64(0x9E3779B9)) & M32
-            k1 = (k1 + np.uint64(0xBB67AE85)) & M32
-        p0 = np.uint64(0xD2511F53) * c[0]
-        p1 = np.uint64(0xCD9E8D57) * c[2]
-        c = [(p1 >> np.uint64(32)) ^ c[1] ^ k0, p1 & M32,
-             (p0 >> np.uint64(32)) ^ c[3] ^ k1, p0 & M32]
-    return c
-
-
 KATS = [((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
         ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2,
          (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
@@ -60,27 +42,10 @@ for ctr, key, want in KATS:
 print("numpy Philox-4x32-10 matches Random123's known answers")
 
 
-def blocks(seed, step, stream, shape):
-    """Neurona's draw: key = seed words, counter = (index lo, index hi,
-    stream, step lo) for the row-major index of each element."""
-    idx = np.arange(int(np.prod(shape)), dtype=np.uint64)
-    w = philox4x32_10([idx & M32, idx >> np.uint64(32),
-                       np.full_like(idx, stream), np.full_like(idx, step & 0xFFFFFFFF)],
-                      (seed & 0xFFFFFFFF, seed >> 32))
-    return [x.reshape(shape) for x in w]
-
-
 def keep_mask(seed, step, stream, shape, rate):
     u = (blocks(seed, step, stream, shape)[0] >> np.uint64(8)).astype(np.float32) \
         * np.float32(2.0 ** -24)
     return u >= np.float32(rate)
-
-
-def normals(seed, step, stream, shape):
-    w = blocks(seed, step, stream, shape)
-    u1 = (w[0] >> np.uint64(8)).astype(np.float64) * 2.0 ** -24 + 2.0 ** -24
-    u2 = (w[1] >> np.uint64(8)).astype(np.float64) * 2.0 ** -24
-    return np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
 
 
 def write_model(name, text):

@@ -6,8 +6,10 @@ float64 finite differences, PyTorch autograd) never go through Neurona.
 """
 
 import os
+import struct
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import onnx
@@ -134,3 +136,98 @@ def close_gradients(tag, ours, fd, auto, cross_check=True):
         if cross_check:
             close(f"{tag} d{n} (fd vs autograd)", fd[n], auto[n],
                   rtol=1e-6, atol=1e-7)
+
+
+# --- Philox-4x32-10 as the compiled random ops draw it (docs/design.md) ---
+
+M32 = np.uint64(0xFFFFFFFF)
+
+
+def philox4x32_10(ctr, key):
+    """Vectorised Philox-4x32-10: ctr is 4 uint64 arrays of 32-bit words,
+    key 2 such words; returns the 4 output words."""
+    c = [np.asarray(w, np.uint64) & M32 for w in ctr]
+    k0, k1 = np.uint64(key[0]) & M32, np.uint64(key[1]) & M32
+    for r in range(10):
+        if r:
+            k0 = (k0 + np.uint64(0x9E3779B9)) & M32
+            k1 = (k1 + np.uint64(0xBB67AE85)) & M32
+        p0 = np.uint64(0xD2511F53) * c[0]
+        p1 = np.uint64(0xCD9E8D57) * c[2]
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ k0, p1 & M32,
+             (p0 >> np.uint64(32)) ^ c[3] ^ k1, p0 & M32]
+    return c
+
+
+def blocks(seed, step, stream, shape):
+    """Neurona's draw: key = seed words, counter = (index lo, index hi,
+    stream, step lo) for the row-major index of each element."""
+    idx = np.arange(int(np.prod(shape)), dtype=np.uint64)
+    w = philox4x32_10([idx & M32, idx >> np.uint64(32),
+                       np.full_like(idx, stream), np.full_like(idx, step & 0xFFFFFFFF)],
+                      (seed & 0xFFFFFFFF, seed >> 32))
+    return [x.reshape(shape) for x in w]
+
+
+def normals(seed, step, stream, shape):
+    w = blocks(seed, step, stream, shape)
+    u1 = (w[0] >> np.uint64(8)).astype(np.float64) * 2.0 ** -24 + 2.0 ** -24
+    u2 = (w[1] >> np.uint64(8)).astype(np.float64) * 2.0 ** -24
+    return np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
+
+
+def read_png(path):
+    """An 8-bit greyscale PNG as a uint8 array, decoded by the spec."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat = 8, b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color = struct.unpack(">IIBB", body[:10])
+            assert (depth, color) == (8, 0), (depth, color)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    img = np.zeros((height, width), np.int32)
+    prev = np.zeros(width, np.int32)
+    for y in range(height):
+        f = raw[y * (width + 1)]
+        line = np.frombuffer(raw, np.uint8, width, y * (width + 1) + 1).astype(np.int32)
+        out = np.zeros(width, np.int32)
+        for x in range(width):
+            a = out[x - 1] if x else 0
+            b, c = prev[x], (prev[x - 1] if x else 0)
+            if f == 0:
+                pred = 0
+            elif f == 1:
+                pred = a
+            elif f == 2:
+                pred = b
+            elif f == 3:
+                pred = (a + b) // 2
+            else:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            out[x] = (line[x] + pred) & 0xFF
+        img[y], prev = out, out
+    return img.astype(np.uint8)
+
+
+def write_digits(shared, folder, train, test):
+    """An IDX folder of the first `train` MNIST test digits as the training
+    set and the next `test` as the test set (labels all 0), for short
+    end-to-end runs."""
+    import gzip
+    os.makedirs(folder, exist_ok=True)
+    mnist = os.path.join(os.path.abspath(shared), "data", "mnist")
+    with gzip.open(os.path.join(mnist, "t10k-images-idx3-ubyte.gz")) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    for split, part in (("train", images[:train]),
+                        ("t10k", images[train:train + test])):
+        with open(os.path.join(folder, f"{split}-images-idx3-ubyte"), "wb") as f:
+            f.write(struct.pack(">IIII", 2051, len(part), 28, 28) + part.tobytes())
+        with open(os.path.join(folder, f"{split}-labels-idx1-ubyte"), "wb") as f:
+            f.write(struct.pack(">II", 2049, len(part)) + bytes(len(part)))

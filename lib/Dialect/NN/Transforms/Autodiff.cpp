@@ -114,16 +114,19 @@ public:
     paramPenalties.clear();
     activityPenalties.clear();
     activityValues.clear();
+    klTerms.clear();
     ModuleOp module = getOperation();
-    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    auto forward = module.lookupSymbol<func::FuncOp>(function);
     if (!forward) {
-      module.emitError("nn-autodiff: no `func.func @forward` to differentiate");
+      module.emitError("nn-autodiff: no `func.func @")
+          << function << "` to differentiate";
       return signalPassFailure();
     }
     if (failed(checkOptions(forward)) || failed(classifyArguments(forward)) ||
         failed(checkRandomOps(forward)) || failed(resolvePenalties(forward)))
       return signalPassFailure();
-    targetName = freshName("target");
+    objective = loss == "objective";
+    targetName = objective ? std::string() : freshName("target");
     lrName = freshName("lr");
     // Only models that draw random numbers take the (seed, step) pair, so
     // the entries of every other model keep their arguments.
@@ -142,11 +145,22 @@ private:
   /// value in `forward` they penalise.
   SmallVector<Penalty> paramPenalties, activityPenalties;
   SmallVector<Value> activityValues;
+  /// Parsed `kl`: the coefficient, the layer, and its mean and log-variance
+  /// in `forward`.
+  struct KLTerm {
+    double coefficient;
+    std::string layer;
+    Value mu, logvar;
+  };
+  SmallVector<KLTerm> klTerms;
   /// Every name in use, so that generated ones (target, lr, loss, optimizer
   /// state) never shadow a user's: the runtime binds by name.
   llvm::StringSet<> usedNames;
   std::string targetName, lrName, rngName, lossName;
   bool hasRandomOps = false;
+  /// `loss=objective`: the function's first result is the scalar to
+  /// minimise; there is no target and no prediction.
+  bool objective = false;
 
   std::string freshName(StringRef base) {
     std::string name = base.str();
@@ -158,7 +172,7 @@ private:
 
   LogicalResult checkOptions(func::FuncOp forward) {
     if (loss != "cross_entropy" && loss != "binary_cross_entropy" &&
-        loss != "mse" && loss != "mae")
+        loss != "mse" && loss != "mae" && loss != "objective")
       return forward.emitError("nn-autodiff: unknown loss '") << loss << "'";
     if (fromLogits && loss != "binary_cross_entropy")
       return forward.emitError("nn-autodiff: from-logits is an option of "
@@ -192,6 +206,22 @@ private:
                << "with COEFF >= 0)";
       activityPenalties.push_back(*p);
     }
+    if (reduction != "mean" && reduction != "sum")
+      return forward.emitError("nn-autodiff: unknown reduction '")
+             << reduction << "' (expected mean or sum)";
+    if (reduction == "sum" && loss == "cross_entropy")
+      return forward.emitError("nn-autodiff: reduction=sum is for "
+                               "binary_cross_entropy, mse and mae; "
+                               "cross_entropy is one value per sample");
+    for (const std::string &text : kl) {
+      auto [coeff, layer] = StringRef(text).split(':');
+      KLTerm term{0.0, layer.str(), {}, {}};
+      if (coeff.getAsDouble(term.coefficient) || !(term.coefficient >= 0.0) ||
+          layer.empty())
+        return forward.emitError("nn-autodiff: bad kl term '")
+               << text << "' (expected COEFF:LAYER with COEFF >= 0)";
+      klTerms.push_back(term);
+    }
     if (forward.getNumResults() < 1)
       return forward.emitError("nn-autodiff: forward has no result");
     auto pred = dyn_cast<RankedTensorType>(forward.getResultTypes()[0]);
@@ -199,6 +229,10 @@ private:
       return forward.emitError("nn-autodiff: the prediction must be an f32 "
                                "tensor, got ")
              << forward.getResultTypes()[0];
+    if (loss == "objective" && pred.getRank() != 0)
+      return forward.emitError("nn-autodiff: loss=objective needs a scalar "
+                               "first result (the value to minimise), got ")
+             << pred;
     if (loss == "cross_entropy" && pred.getRank() != 2)
       return forward.emitError("nn-autodiff: cross_entropy needs a 2-D "
                                "(batch x classes) prediction, got ")
@@ -212,7 +246,16 @@ private:
       if (role && role.getValue() == "param") {
         paramArgs.push_back(i);
         auto trainable = forward.getArgAttrOfType<BoolAttr>(i, kTrainable);
-        trainableParam.push_back(!trainable || trainable.getValue());
+        // `wrt` narrows training to the parameters it names (or whose
+        // names start with one of its entries): one GAN step updates one
+        // network and reads the other's parameters as constants.
+        auto name = forward.getArgAttrOfType<StringAttr>(i, kName);
+        bool chosen = wrt.empty() ||
+                      (name && llvm::any_of(wrt, [&](const std::string &w) {
+                         return name.getValue().starts_with(w);
+                       }));
+        trainableParam.push_back((!trainable || trainable.getValue()) &&
+                                 chosen);
       } else if (!role || role.getValue() == "input")
         inputArgs.push_back(i);
       else
@@ -278,6 +321,31 @@ private:
                << p.target << "': no op of forward is located at that name";
       activityValues.push_back(found);
     }
+    for (KLTerm &term : klTerms) {
+      auto find = [&](StringRef part) {
+        Value found;
+        std::string want = term.layer + "." + part.str();
+        forward.walk([&](Operation *op) {
+          auto name = dyn_cast<NameLoc>(op->getLoc());
+          if (!found && name && name.getName() == want &&
+              op->getNumResults() == 1)
+            found = op->getResult(0);
+        });
+        return found;
+      };
+      term.mu = find("mu");
+      term.logvar = find("logvar");
+      if (!term.mu || !term.logvar)
+        return forward.emitError("nn-autodiff: kl term of '")
+               << term.layer << "': forward has no ops located at '"
+               << term.layer << ".mu' and '" << term.layer << ".logvar'";
+      auto muType = cast<RankedTensorType>(term.mu.getType());
+      if (muType != term.logvar.getType() || muType.getRank() != 2)
+        return forward.emitError("nn-autodiff: kl term of '")
+               << term.layer << "': the mean " << muType
+               << " and the log-variance " << term.logvar.getType()
+               << " must be [batch, units] of one type";
+    }
     return success();
   }
 
@@ -334,8 +402,10 @@ private:
     auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
     Value prediction = map.lookup(ret.getOperand(0));
 
-    Operation *lossOp;
-    if (loss == "cross_entropy") {
+    Operation *lossOp = nullptr;
+    if (objective) {
+      // The function computed its own loss.
+    } else if (loss == "cross_entropy") {
       lossOp = CrossEntropyOp::create(b, loc, prediction, target);
     } else if (loss == "binary_cross_entropy") {
       auto bce = BinaryCrossEntropyOp::create(b, loc, prediction, target);
@@ -346,14 +416,31 @@ private:
     } else {
       lossOp = MSEOp::create(b, loc, prediction, target);
     }
-    tape.push_back(lossOp);
-    Value objective =
-        addPenalties(b, loc, forward, map, lossOp->getResult(0), tape);
+    Value dataLoss = prediction;
+    if (lossOp) {
+      tape.push_back(lossOp);
+      dataLoss = lossOp->getResult(0);
+    }
+    if (reduction == "sum") {
+      // The mean over every element times the elements of one sample: each
+      // sample's sum, averaged over the batch.
+      int64_t perSample = 1;
+      for (int64_t d : cast<RankedTensorType>(prediction.getType())
+                           .getShape()
+                           .drop_front())
+        perSample *= d;
+      auto scale = MulOp::create(
+          b, loc, ConstantOp::createScalar(b, loc, float(perSample)), dataLoss);
+      tape.push_back(scale);
+      dataLoss = scale.getResult();
+    }
+    Value objective = addPenalties(b, loc, forward, map, dataLoss, tape);
 
-    // Only ops downstream of a parameter need a gradient.
+    // Only ops downstream of a trained parameter need a gradient.
     llvm::SmallPtrSet<Value, 32> active;
-    for (unsigned i : paramArgs)
-      active.insert(map.lookup(forward.getArgument(i)));
+    for (auto [k, i] : llvm::enumerate(paramArgs))
+      if (trainableParam[k])
+        active.insert(map.lookup(forward.getArgument(i)));
     for (Operation *op : tape)
       if (llvm::any_of(op->getOperands(),
                        [&](Value v) { return active.contains(v); }))
@@ -433,6 +520,22 @@ private:
       }
     for (auto [p, v] : llvm::zip(activityPenalties, activityValues))
       add(term(map.lookup(v), p, /*mean=*/true));
+    // -0.5 * coeff * mean over the batch of the sum over the units of
+    // (1 + logvar - mu^2 - exp(logvar)).
+    for (const KLTerm &kl : klTerms) {
+      Value mu = map.lookup(kl.mu), logvar = map.lookup(kl.logvar);
+      Value t = track(AddOp::create(b, loc, ConstantOp::createScalar(b, loc, 1.0f),
+                                    logvar));
+      t = track(SubOp::create(b, loc, t, track(MulOp::create(b, loc, mu, mu))));
+      t = track(SubOp::create(b, loc, t, track(ExpOp::create(b, loc, logvar))));
+      t = track(ReduceSumOp::create(b, loc, t, b.getDenseI64ArrayAttr({1}),
+                                    false));
+      t = track(ReduceMeanOp::create(b, loc, t, b.getDenseI64ArrayAttr({0}),
+                                     false));
+      add(track(MulOp::create(
+          b, loc, ConstantOp::createScalar(b, loc, float(-0.5 * kl.coefficient)),
+          t)));
+    }
     return total;
   }
 
@@ -441,7 +544,8 @@ private:
     for (unsigned i : inputArgs)
       args.push_back(
           {forward.getArgumentTypes()[i], "input", argName(forward, i).str()});
-    args.push_back({targetType(forward), "target", targetName});
+    if (!objective)
+      args.push_back({targetType(forward), "target", targetName});
     if (hasRandomOps)
       args.push_back({rngType(), "hyper", rngName});
     for (unsigned i : paramArgs)
@@ -454,13 +558,14 @@ private:
         results.push_back(
             {forward.getArgumentTypes()[i], "grad", argName(forward, i).str()});
 
-    func::FuncOp fn = createFunction(forward, "gradients", args, results);
+    func::FuncOp fn =
+        createFunction(forward, prefix + "gradients", args, results);
     OpBuilder b = OpBuilder::atBlockEnd(&fn.getBody().front());
     IRMapping map;
     unsigned next = 0;
     for (unsigned i : inputArgs)
       map.map(forward.getArgument(i), fn.getArgument(next++));
-    Value target = fn.getArgument(next++);
+    Value target = objective ? Value() : fn.getArgument(next++);
     Value rng = hasRandomOps ? fn.getArgument(next++) : Value();
     for (unsigned i : paramArgs)
       map.map(forward.getArgument(i), fn.getArgument(next++));
@@ -486,7 +591,8 @@ private:
     for (unsigned i : inputArgs)
       args.push_back(
           {forward.getArgumentTypes()[i], "input", argName(forward, i).str()});
-    args.push_back({targetType(forward), "target", targetName});
+    if (!objective)
+      args.push_back({targetType(forward), "target", targetName});
     args.push_back({scalar, "hyper", lrName});
     if (hasRandomOps)
       args.push_back({rngType(), "hyper", rngName});
@@ -508,16 +614,17 @@ private:
       }
     }
     if (adam)
-      state.push_back({scalar, "state", freshName("adam.step")});
+      state.push_back({scalar, "state", freshName(prefix + "adam.step")});
     llvm::append_range(args, state);
 
     results.push_back({scalar, "loss", lossName});
-    results.push_back({forward.getResultTypes()[0], "output",
-                       forward.getResultAttrOfType<StringAttr>(0, kName)
-                           ? forward.getResultAttrOfType<StringAttr>(0, kName)
-                                 .getValue()
-                                 .str()
-                           : std::string("output")});
+    if (!objective)
+      results.push_back({forward.getResultTypes()[0], "output",
+                         forward.getResultAttrOfType<StringAttr>(0, kName)
+                             ? forward.getResultAttrOfType<StringAttr>(0, kName)
+                                   .getValue()
+                                   .str()
+                             : std::string("output")});
     for (auto [k, i] : llvm::enumerate(paramArgs))
       if (trainableParam[k])
         results.push_back({forward.getArgumentTypes()[i], "param_out",
@@ -525,14 +632,15 @@ private:
     for (const Slot &s : state)
       results.push_back({s.type, "state_out", s.name});
 
-    func::FuncOp fn = createFunction(forward, "train_step", args, results);
+    func::FuncOp fn =
+        createFunction(forward, prefix + "train_step", args, results);
     OpBuilder b = OpBuilder::atBlockEnd(&fn.getBody().front());
     Location loc = forward.getLoc();
     IRMapping map;
     unsigned next = 0;
     for (unsigned i : inputArgs)
       map.map(forward.getArgument(i), fn.getArgument(next++));
-    Value target = fn.getArgument(next++);
+    Value target = objective ? Value() : fn.getArgument(next++);
     Value lr = fn.getArgument(next++);
     Value rng = hasRandomOps ? fn.getArgument(next++) : Value();
     SmallVector<Value> params;
@@ -591,7 +699,9 @@ private:
     if (adam)
       newState.push_back(step);
 
-    SmallVector<Value> rets{diff->loss, diff->prediction};
+    SmallVector<Value> rets{diff->loss};
+    if (!objective)
+      rets.push_back(diff->prediction);
     llvm::append_range(rets, newParams);
     llvm::append_range(rets, newState);
     func::ReturnOp::create(b, loc, rets);
