@@ -61,6 +61,11 @@ void neurona::buildCUDAPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(neurona::createGPUMergeModules());
+  // Kernels, allocations and frees queue on one stream per call, in program
+  // order; the host waits once, before it returns (and before host code
+  // that would need a result, which the passes above leave none of).
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
 
   // Host and device to the LLVM dialect (upstream's NVVM pipeline, with the
   // toolkit path for libdevice and the host conversions of the CPU side).

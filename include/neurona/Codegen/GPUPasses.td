@@ -72,4 +72,16 @@ def GPUDeviceAllocations
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def GPUMergeModules : Pass<"neurona-gpu-merge-modules", "::mlir::ModuleOp"> {
+  let summary = "Put every outlined kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` gives each kernel a module of its own, which
+    would make one PTX text, one driver JIT compilation and one module load
+    per kernel. All kernels move into the first module, each renamed after
+    the module it came from (names are unique there), and every
+    `gpu.launch_func` is redirected: an artifact carries one PTX module.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // NEURONA_CODEGEN_GPUPASSES_TD
