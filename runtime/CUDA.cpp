@@ -66,11 +66,23 @@ struct Driver {
   CUcontext context = nullptr;
 };
 
-Driver driver;
-Status loadStatus;
-std::once_flag loadOnce;
+Driver driver; // constant-initialized: usable before any constructor runs
 thread_local bool contextCurrent = false;
-thread_local Status pendingError;
+
+// An executable's model loads its kernels from a constructor that may run
+// before this file's constructors (priority 123, ahead of C++'s default)
+// and unloads them from a destructor that runs after this file's: nothing
+// here is constructed before first use or destroyed at exit.
+struct Loader {
+  std::once_flag once;
+  Status status;
+};
+Loader &loader() {
+  static Loader *instance = new Loader; // never destroyed, see above
+  return *instance;
+}
+/// This thread's first unreported error; null when there is none.
+thread_local Status *pendingError = nullptr;
 
 /// "cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)".
 Status driverError(const char *call, CUresult result) {
@@ -172,14 +184,14 @@ Status load() {
 
 /// Records `status` as this thread's pending error unless one is pending.
 void keep(Status status) {
-  if (pendingError.ok() && !status.ok())
-    pendingError = std::move(status);
+  if (!pendingError && !status.ok())
+    pendingError = new Status(std::move(status));
 }
 
 /// Whether an mgpu* function may call the driver: loaded, context current,
 /// and no earlier error on this thread.
 bool ready() {
-  if (!pendingError.ok())
+  if (pendingError)
     return false;
   Status s = runtime::cuda::ensureDriver();
   keep(s);
@@ -196,9 +208,10 @@ bool check(const char *call, CUresult result) {
 } // namespace
 
 Status runtime::cuda::ensureDriver() {
-  std::call_once(loadOnce, [] { loadStatus = load(); });
-  if (!loadStatus.ok())
-    return loadStatus;
+  Loader &l = loader();
+  std::call_once(l.once, [&l] { l.status = load(); });
+  if (!l.status.ok())
+    return l.status;
   if (!contextCurrent) {
     if (CUresult r = driver.cuCtxSetCurrent(driver.context); r != CUDA_SUCCESS)
       return driverError("cuCtxSetCurrent", r);
@@ -208,8 +221,11 @@ Status runtime::cuda::ensureDriver() {
 }
 
 Status runtime::cuda::takePendingError() {
-  Status s = std::move(pendingError);
-  pendingError = Status::success();
+  if (!pendingError)
+    return Status::success();
+  Status s = std::move(*pendingError);
+  delete pendingError;
+  pendingError = nullptr;
   return s;
 }
 
