@@ -433,6 +433,15 @@ Status Parser::parseRecord(const std::vector<std::string> &f) {
   }
   if (kind == "arg")
     return parseArg(f);
+  if (kind == "target") {
+    if (Status s = expectFields(f, 3, "<kind> <device>"); !s)
+      return s;
+    if (f[1] != "cuda")
+      return fail("unknown target '" + f[1] + "' (this runtime knows cuda)");
+    m.targetKind = f[1];
+    m.targetChip = f[2];
+    return Status::success();
+  }
   if (kind == "bound") {
     if (Status s = expectFields(f, 3, "<input> <upper>"); !s)
       return s;

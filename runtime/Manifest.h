@@ -79,7 +79,11 @@ struct Manifest {
   /// `bound NAME V`: integer input NAME (in every entry) takes values in
   /// [0, V), e.g. token ids that index an embedding table.
   std::vector<std::pair<std::string, int64_t>> bounds;
+  /// `target cuda sm_90`: the entries take device memory and launch PTX
+  /// kernels; empty for CPU artifacts.
+  std::string targetKind, targetChip;
 
+  bool isCUDA() const { return targetKind == "cuda"; }
   const EntryDecl *findEntry(const std::string &name) const;
   /// Index of the named param, or -1.
   int64_t findParam(const std::string &name) const;

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CUDA.h"
 #include "Model.h"
 
 #include "Allocator.h"
@@ -179,6 +180,17 @@ static nr_status openModel(const char *path, nr_model **out) {
     return fail(NR_ERROR_FORMAT,
                 m->origin + ": manifest names model '" + m->manifest.prefix +
                     "' but neurona_model_prefix is '" + prefix + "'");
+  // A CUDA artifact loaded its kernels while it was opened (its
+  // constructor calls mgpuModuleLoadJIT): report what that met.
+  if (m->manifest.isCUDA()) {
+    Status s = cuda::takePendingError();
+    if (s)
+      s = cuda::ensureDriver();
+    if (!s)
+      return fail(s.withContext(m->origin + ": model '" + prefix +
+                                "' was compiled for CUDA (" +
+                                m->manifest.targetChip + ")"));
+  }
   for (const EntryDecl &e : m->manifest.entries) {
     void *fn;
     if (Status s = lookup(*m, prefix + "_" + e.name, fn); !s)

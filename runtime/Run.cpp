@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CUDA.h"
 #include "Model.h"
 
 #include <cmath>
@@ -214,6 +215,20 @@ static double readScalar(const nr_tensor &t) {
   return double(*static_cast<const float *>(t.data));
 }
 
+namespace {
+/// Device buffers of one call, freed when it returns.
+struct DeviceStaging {
+  std::vector<void *> buffers;
+  DeviceStaging() = default;
+  DeviceStaging(const DeviceStaging &) = delete;
+  DeviceStaging &operator=(const DeviceStaging &) = delete;
+  ~DeviceStaging() {
+    for (void *buffer : buffers)
+      cuda::deviceFree(buffer);
+  }
+};
+} // namespace
+
 /// The body of nr_model_run. `lossOut`, if given, receives the first loss
 /// result (also when it is not finite).
 static nr_status runEntry(nr_model *m, const char *entryName,
@@ -292,6 +307,34 @@ static nr_status runEntry(nr_model *m, const char *entryName,
     }
   }
 
+  // A CUDA model's code works on device memory: every argument is copied
+  // to a device buffer of its own for the call, and the results back.
+  // (Parameters and optimizer state are copied each call as well; keeping
+  // them resident on the device is the next step.)
+  bool onDevice = m->manifest.isCUDA();
+  DeviceStaging staging;
+  struct Download {
+    void *host;
+    const void *device;
+    size_t bytes;
+  };
+  std::vector<Download> downloads;
+  auto place = [&](void *host, size_t bytes, bool upload,
+                   void *&where) -> Status {
+    where = host;
+    if (!onDevice)
+      return Status::success();
+    void *device = nullptr;
+    if (Status s = cuda::deviceAlloc(bytes, &device); !s)
+      return s;
+    staging.buffers.push_back(device);
+    where = device;
+    if (upload)
+      return cuda::copyToDevice(device, host, bytes);
+    downloads.push_back({host, device, bytes});
+    return Status::success();
+  };
+
   // Descriptor words for all arguments; sized up front so that pointers
   // into the vector stay valid.
   size_t totalWords = 0;
@@ -308,14 +351,20 @@ static nr_status runEntry(nr_model *m, const char *entryName,
     case NR_ROLE_TARGET:
     case NR_ROLE_HYPER: {
       const nr_tensor &t = inputs[nextIn++];
-      appendDescriptor(words, t.data, t.shape, a.type.shape.size());
+      void *data = nullptr;
+      if (Status s = place(t.data, tensorBytes(t), true, data); !s)
+        return fail(s.withContext(where + "input '" + a.name + "'"));
+      appendDescriptor(words, data, t.shape, a.type.shape.size());
       break;
     }
     case NR_ROLE_OUTPUT:
     case NR_ROLE_LOSS:
     case NR_ROLE_GRAD: {
       const nr_tensor &t = outputs[nextOut++];
-      appendDescriptor(words, t.data, t.shape, a.type.shape.size());
+      void *data = nullptr;
+      if (Status s = place(t.data, tensorBytes(t), false, data); !s)
+        return fail(s.withContext(where + "result '" + a.name + "'"));
+      appendDescriptor(words, data, t.shape, a.type.shape.size());
       break;
     }
     case NR_ROLE_PARAM:
@@ -327,8 +376,10 @@ static nr_status runEntry(nr_model *m, const char *entryName,
                     where + "param '" + a.name +
                         "' has no value (init=data and the model embeds no "
                         "parameters); load or set parameters first");
-      appendDescriptor(words, buf.current.data(), a.type.shape.data(),
-                       a.type.shape.size());
+      void *data = nullptr;
+      if (Status s = place(buf.current.data(), buf.bytes, true, data); !s)
+        return fail(s.withContext(where + "param '" + a.name + "'"));
+      appendDescriptor(words, data, a.type.shape.data(), a.type.shape.size());
       break;
     }
     case NR_ROLE_PARAM_OUT:
@@ -337,8 +388,10 @@ static nr_status runEntry(nr_model *m, const char *entryName,
           a.role == NR_ROLE_PARAM_OUT ? m->params[a.ref] : m->states[a.ref];
       if (!buf.next.data())
         buf.next = AlignedBuffer(buf.bytes);
-      appendDescriptor(words, buf.next.data(), a.type.shape.data(),
-                       a.type.shape.size());
+      void *data = nullptr;
+      if (Status s = place(buf.next.data(), buf.bytes, false, data); !s)
+        return fail(s.withContext(where + "result '" + a.name + "'"));
+      appendDescriptor(words, data, a.type.shape.data(), a.type.shape.size());
       break;
     }
     }
@@ -350,6 +403,13 @@ static nr_status runEntry(nr_model *m, const char *entryName,
     args.push_back(&words[start]);
 
   m->functions[entryIndex](args.data());
+  if (onDevice) {
+    if (Status s = cuda::takePendingError(); !s)
+      return fail(s.withContext(where + "CUDA"));
+    for (const Download &d : downloads)
+      if (Status s = cuda::copyToHost(d.host, d.device, d.bytes); !s)
+        return fail(s.withContext(where + "CUDA"));
+  }
 
   bool updates = false;
   for (const ArgDecl &a : entry->args)

@@ -37,3 +37,14 @@ else:
                     "data sets are UNSUPPORTED" % config.shared_dir)
 if shutil.which("cc"):
     config.available_features.add("cc")
+# The CUDA toolkit (where it is installed): ptxas checks that every model's
+# PTX assembles for sm_90, and its stub libcuda stands in for a driver.
+cuda_root = os.environ.get("CUDA_ROOT", "/usr/local/cuda")
+ptxas = shutil.which("ptxas") or os.path.join(cuda_root, "bin", "ptxas")
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+cuda_stub = os.path.join(cuda_root, "lib64", "stubs", "libcuda.so")
+if os.path.exists(cuda_stub):
+    config.available_features.add("cuda-stub")
+    config.substitutions.append(("%cuda-stub", cuda_stub))

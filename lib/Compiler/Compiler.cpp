@@ -11,6 +11,7 @@
 #include "neurona/Frontend/ONNX/ONNXImporter.h"
 #include "neurona/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -128,6 +129,81 @@ writeOutput(llvm::StringRef path,
   return llvm::Error::success();
 }
 
+/// Parses `text` into pipeline options `parsed`, naming the pipeline in
+/// the error.
+template <typename Options>
+static llvm::Error parsePipelineOptions(llvm::StringRef text,
+                                        llvm::StringRef pipeline,
+                                        Options &parsed) {
+  std::string errors;
+  llvm::raw_string_ostream os(errors);
+  if (mlir::failed(parsed.parseFromString(text, os)))
+    return llvm::createStringError("invalid " + pipeline.str() +
+                                   " options '" + text.str() +
+                                   "': " + errors);
+  return llvm::Error::success();
+}
+
+static llvm::Error lowerForCPU(mlir::ModuleOp module,
+                               const CompileOptions &options, EmitKind kind,
+                               llvm::TargetMachine &target) {
+  CPUPipelineOptions pipelineOptions;
+  // An object promises to need nothing but libc and libm; threads would add
+  // libomp to its link line, so they are opt-in there
+  // (`--cpu-pipeline-options=threads=true`).
+  if (kind == EmitKind::Object)
+    pipelineOptions.threads = false;
+  if (auto err = parsePipelineOptions(options.pipelineOptions,
+                                      "neurona-cpu-pipeline", pipelineOptions))
+    return err;
+  if (!pipelineOptions.vectorWidth)
+    pipelineOptions.vectorWidth = f32VectorWidth(target);
+  mlir::PassManager pm(module.getContext());
+  buildCPUPipeline(pm, pipelineOptions);
+  return runPasses(pm, module, "lowering (neurona-cpu-pipeline)");
+}
+
+static llvm::Error lowerForCUDA(mlir::ModuleOp module,
+                                const CUDAPipelineOptions &cuda) {
+  mlir::PassManager pm(module.getContext());
+  buildCUDAPipeline(pm, cuda);
+  return runPasses(pm, module, "lowering (neurona-cuda-pipeline)");
+}
+
+/// The PTX text of the module's (one) `gpu.binary`.
+static std::string modulePTX(mlir::ModuleOp module) {
+  std::string ptx;
+  for (auto binary : module.getOps<mlir::gpu::BinaryOp>())
+    for (mlir::Attribute attr : binary.getObjects())
+      ptx += mlir::cast<mlir::gpu::ObjectAttr>(attr).getObject().getValue();
+  return ptx;
+}
+
+/// Kernels may call libdevice (powf); when the toolkit's libdevice was not
+/// found, NVPTX leaves them as `.extern .func` declarations that no driver
+/// can resolve. Refuse such PTX here instead of at load time on the GPU.
+static llvm::Error checkPTX(llvm::StringRef ptx, llvm::StringRef cudaPath) {
+  std::string missing;
+  for (size_t at = ptx.find(".extern .func"); at != llvm::StringRef::npos;
+       at = ptx.find(".extern .func", at + 1)) {
+    llvm::StringRef line = ptx.substr(at).take_until(
+        [](char c) { return c == '\n'; });
+    size_t name = line.find("__nv_");
+    if (name != llvm::StringRef::npos)
+      missing += " " + line.substr(name).take_until([](char c) {
+        return c == '(' || c == ' ' || c == ';';
+      }).str();
+  }
+  if (missing.empty())
+    return llvm::Error::success();
+  return llvm::createStringError(
+      "the GPU kernels call libdevice functions (" +
+      llvm::StringRef(missing).ltrim().str() +
+      ") but libdevice was not found under '" + cudaPath.str() +
+      "/nvvm/libdevice'; install the CUDA toolkit or pass "
+      "--cuda-pipeline-options='cuda-path=DIR'");
+}
+
 llvm::Error neurona::emitArtifact(ImportedModel &model,
                                   const CompileOptions &options, EmitKind kind,
                                   llvm::StringRef output) {
@@ -146,7 +222,17 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
   if (!entries)
     return entries.takeError();
   TrainSpec train = options.training ? options.train : model.train;
-  std::string manifest = buildManifest(prefix, model, train, *entries);
+  // The device a CUDA artifact's kernels are for, in its manifest.
+  std::string device;
+  CUDAPipelineOptions cuda;
+  if (options.target == TargetKind::CUDA) {
+    if (auto err = parsePipelineOptions(options.cudaPipelineOptions,
+                                        "neurona-cuda-pipeline", cuda))
+      return err;
+    device = "cuda " + cuda.chip.getValue();
+  }
+  std::string manifest =
+      buildManifest(prefix, model, train, *entries, device);
   auto blob = buildParamsBlob(model.params);
   if (!blob)
     return blob.takeError();
@@ -154,26 +240,21 @@ llvm::Error neurona::emitArtifact(ImportedModel &model,
   auto target = createTargetMachine(options.codegen);
   if (!target)
     return target.takeError();
-  CPUPipelineOptions pipelineOptions;
-  // An object promises to need nothing but libc and libm; threads would add
-  // libomp to its link line, so they are opt-in there
-  // (`--cpu-pipeline-options=threads=true`).
-  if (kind == EmitKind::Object)
-    pipelineOptions.threads = false;
-  std::string optionErrors;
-  llvm::raw_string_ostream optionErrorStream(optionErrors);
-  if (mlir::failed(pipelineOptions.parseFromString(options.pipelineOptions,
-                                                   optionErrorStream)))
-    return llvm::createStringError("invalid neurona-cpu-pipeline options '" +
-                                   options.pipelineOptions +
-                                   "': " + optionErrors);
-  if (!pipelineOptions.vectorWidth)
-    pipelineOptions.vectorWidth = f32VectorWidth(**target);
-
-  mlir::PassManager pm(module.getContext());
-  buildCPUPipeline(pm, pipelineOptions);
-  if (auto err = runPasses(pm, module, "lowering (neurona-cpu-pipeline)"))
+  if (kind == EmitKind::PTX && options.target != TargetKind::CUDA)
+    return llvm::createStringError("--emit=ptx needs --target=cuda");
+  if (options.target == TargetKind::CUDA) {
+    if (auto err = lowerForCUDA(module, cuda))
+      return err;
+    std::string ptx = modulePTX(module);
+    if (ptx.empty())
+      return llvm::createStringError("the model compiled to no GPU kernel");
+    if (auto err = checkPTX(ptx, cuda.cudaPath))
+      return err;
+    if (kind == EmitKind::PTX)
+      return writeOutput(output, [&](llvm::raw_ostream &os) { os << ptx; });
+  } else if (auto err = lowerForCPU(module, options, kind, **target)) {
     return err;
+  }
   bool exportPrefix =
       kind == EmitKind::SharedLibrary || kind == EmitKind::Executable;
   if (mlir::failed(addArtifactSymbols(module, prefix, *entries, manifest, *blob,

@@ -6,6 +6,7 @@
 
 #include "neurona/Pipelines/Pipelines.h"
 
+#include "neurona/Codegen/GPUPasses.h"
 #include "neurona/Codegen/Passes.h"
 #include "neurona/Conversion/Passes.h"
 #include "neurona/Dialect/NN/Transforms/Passes.h"
@@ -45,6 +46,32 @@ int64_t neurona::hostVectorWidth() {
       [&](llvm::StringRef feature) { return features.lookup(feature); });
 }
 
+void neurona::addNNToLinalgPasses(OpPassManager &pm, bool fuseElementwise) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createConvertNNToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  if (fuseElementwise)
+    pm.addPass(neurona::createFuseElementwise());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void neurona::addBufferizationPasses(OpPassManager &pm) {
+  pm.addPass(neurona::createEntryABI());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  // Recurrent layers carry their state through scf.for iter_args; a step
+  // may yield a fresh buffer (the deallocation pipeline frees the old one).
+  bufferize.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+}
+
 void neurona::buildCPUPipeline(OpPassManager &pm,
                                const CPUPipelineOptions &options) {
   // The f32 lanes the pipeline targets: the option, else the host's.
@@ -52,14 +79,7 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
       options.vectorWidth ? options.vectorWidth : neurona::hostVectorWidth();
 
   // nn -> linalg on tensors.
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createConvertNNToLinalg());
-  pm.addPass(createCanonicalizerPass());
-  if (options.fuseElementwise)
-    pm.addPass(neurona::createFuseElementwise());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  addNNToLinalgPasses(pm, options.fuseElementwise);
 
   // Register-blocked, vectorized contractions, still on tensors.
   if (options.tileContractions) {
@@ -86,18 +106,7 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(neurona::createCPUApproximateMath());
 
   // Tensors -> buffers, entries in destination-passing style.
-  pm.addPass(neurona::createEntryABI());
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  // Recurrent layers carry their state through scf.for iter_args; a step
-  // may yield a fresh buffer (the deallocation pipeline frees the old one).
-  bufferize.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
-  bufferization::buildBufferDeallocationPipeline(pm);
+  addBufferizationPasses(pm);
 
   // Buffers -> loops -> LLVM. Chunks of rows become OpenMP work-sharing
   // loops (Debian's libomp at run time).
@@ -142,9 +151,15 @@ void neurona::registerPipelines() {
   mlir::nn::registerNNTransformsPasses();
   mlir::registerNeuronaConversionPasses();
   neurona::registerNeuronaCodegenPasses();
+  neurona::registerNeuronaGPUCodegenPasses();
   neurona::registerNeuronaTargetPasses();
   PassPipelineRegistration<CPUPipelineOptions>(
       "neurona-cpu-pipeline",
       "Lower nn to LLVM dialect for the host CPU (what `neurona compile` runs)",
       buildCPUPipeline);
+  PassPipelineRegistration<CUDAPipelineOptions>(
+      "neurona-cuda-pipeline",
+      "Lower nn to LLVM dialect host code calling PTX kernels for NVIDIA GPUs "
+      "(what `neurona compile --target=cuda` runs)",
+      buildCUDAPipeline);
 }

@@ -123,11 +123,14 @@ static std::string exact(double v) { return exactNumber(v); }
 
 std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
                                    const TrainSpec &train,
-                                   const std::vector<EntrySignature> &entries) {
+                                   const std::vector<EntrySignature> &entries,
+                                   StringRef device) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "neurona-manifest 1\n";
   os << "model " << prefix << "\n";
+  if (!device.empty())
+    os << "target " << device << "\n";
   if (train.present) {
     os << "train loss=" << train.loss;
     if (!train.optimizer.empty())

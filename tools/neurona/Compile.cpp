@@ -27,7 +27,9 @@ static cl::opt<EmitKind> emit(
                clEnumValN(EmitKind::SharedLibrary, "lib",
                           "shared library + C header"),
                clEnumValN(EmitKind::Executable, "exe",
-                          "standalone program reading and writing .npy")),
+                          "standalone program reading and writing .npy"),
+               clEnumValN(EmitKind::PTX, "ptx",
+                          "the PTX kernels alone (--target=cuda)")),
     cl::sub(compileCommand));
 static cl::opt<std::string>
     output("o", cl::desc("Output file ('-' = stdout for text)"),
@@ -43,6 +45,19 @@ static cl::opt<bool>
 static cl::opt<std::string>
     mcpu("mcpu", cl::desc("Target CPU ('native' = this machine's features)"),
          cl::init("native"), cl::sub(compileCommand));
+static cl::opt<TargetKind> target(
+    "target", cl::desc("Where the model runs"), cl::init(TargetKind::CPU),
+    cl::values(clEnumValN(TargetKind::CPU, "cpu", "this CPU (or --mcpu)"),
+               clEnumValN(TargetKind::CUDA, "cuda",
+                          "NVIDIA GPUs: PTX kernels (sm_90 unless "
+                          "--cuda-pipeline-options='chip=...') launched by "
+                          "host code through the runtime")),
+    cl::sub(compileCommand));
+static cl::opt<std::string> cudaPipelineOptions(
+    "cuda-pipeline-options",
+    cl::desc("Options of neurona-cuda-pipeline, e.g. 'chip=sm_80' (see "
+             "neurona-opt --help)"),
+    cl::value_desc("options"), cl::sub(compileCommand));
 static cl::opt<std::string> pipelineOptions(
     "cpu-pipeline-options",
     cl::desc("Options of neurona-cpu-pipeline, e.g. 'register-tile-m=4' "
@@ -56,6 +71,8 @@ static std::string defaultOutput() {
   case EmitKind::LLVMDialect:
   case EmitKind::LLVMIR:
     return "-";
+  case EmitKind::PTX:
+    return (stem + ".ptx").str();
   case EmitKind::Object:
     return (stem + ".o").str();
   case EmitKind::SharedLibrary:
@@ -77,6 +94,8 @@ int driver::runCompile() {
   CompileOptions options;
   options.codegen.cpu = mcpu;
   options.pipelineOptions = pipelineOptions;
+  options.target = target;
+  options.cudaPipelineOptions = cudaPipelineOptions;
   options.runtimeDir = runtimeDirectory();
   if (training) {
     auto spec = resolveTrainSpec(*model);

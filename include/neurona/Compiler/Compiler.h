@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // The one place that strings the layers together: frontend, nn-autodiff,
-// neurona-cpu-pipeline and the target. The `neurona` driver and tests call
+// neurona-cpu-pipeline or neurona-cuda-pipeline, and the target. The `neurona` driver and tests call
 // this; none of it is specific to a command-line.
 //
 //===----------------------------------------------------------------------===//
@@ -27,7 +27,17 @@ enum class EmitKind {
   LLVMIR,
   Object,
   SharedLibrary,
-  Executable
+  Executable,
+  /// The device code alone (CUDA target): the PTX module the artifact embeds.
+  PTX
+};
+
+enum class TargetKind {
+  /// Native code for the host CPU (or `codegen.cpu`).
+  CPU,
+  /// Host code for the CPU that launches PTX kernels through the runtime's
+  /// CUDA driver-API shims.
+  CUDA
 };
 
 struct CompileOptions {
@@ -36,6 +46,9 @@ struct CompileOptions {
   /// Training recipe; when `training`, `loss` and `optimizer` must be set.
   TrainSpec train;
   CodegenOptions codegen;
+  TargetKind target = TargetKind::CPU;
+  /// Options of neurona-cuda-pipeline in its textual form (`chip=sm_90`).
+  std::string cudaPipelineOptions;
   /// Options of neurona-cpu-pipeline in its textual form
   /// (`register-tile-m=4 vector-width=8`); the vector width defaults to the
   /// target CPU's.

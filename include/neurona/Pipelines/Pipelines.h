@@ -45,6 +45,32 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(-1)};
 };
 
+struct CUDAPipelineOptions : mlir::PassPipelineOptions<CUDAPipelineOptions> {
+  Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("GPU architecture of the PTX (sm_90: Hopper)"),
+      llvm::cl::init("sm_90")};
+  Option<std::string> ptxFeatures{
+      *this, "ptx-features",
+      llvm::cl::desc("PTX ISA version of the device code (+ptx80 is the "
+                     "oldest that knows sm_90)"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit whose libdevice is linked into kernels "
+                     "that call math functions"),
+      llvm::cl::init("/usr/local/cuda")};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads of a block of an elementwise or reduction "
+                     "kernel"),
+      llvm::cl::init(256)};
+  Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse producer/consumer elementwise linalg ops"),
+      llvm::cl::init(true)};
+};
+
 /// f32 lanes of the host CPU's widest vector registers with FMA: 16 with
 /// AVX-512, 8 with AVX2, else 4.
 int64_t hostVectorWidth();
@@ -54,6 +80,21 @@ int64_t hostVectorWidth();
 /// loops, and the LLVM conversions. Registered as `neurona-cpu-pipeline`.
 void buildCPUPipeline(mlir::OpPassManager &pm,
                       const CPUPipelineOptions &options);
+
+/// `nn` on tensors -> LLVM dialect host code whose kernels are PTX for
+/// `options.chip`, embedded as a `gpu.binary` that the runtime's driver-API
+/// shims load (docs/design.md, "CUDA"). Registered as
+/// `neurona-cuda-pipeline`.
+void buildCUDAPipeline(mlir::OpPassManager &pm,
+                       const CUDAPipelineOptions &options);
+
+/// The front of both pipelines: canonicalization, `convert-nn-to-linalg`
+/// and (with `fuseElementwise`) elementwise fusion, on tensors.
+void addNNToLinalgPasses(mlir::OpPassManager &pm, bool fuseElementwise);
+
+/// Entries in destination-passing style, one-shot bufferization (loops may
+/// yield fresh buffers) and the buffer-deallocation pipeline.
+void addBufferizationPasses(mlir::OpPassManager &pm);
 
 /// Registers the pipelines and every pass they use by name, for
 /// `neurona-opt` and `--mlir-print-ir-after-all`-style debugging.

@@ -60,9 +60,12 @@ std::string exactNumber(double v);
 /// The text manifest of docs/design.md. The `train` line holds the recipe
 /// (keys in docs/design.md); penalties repeat the key `penalty` (and
 /// `activity`) once per target as KIND:COEFF[:NAME].
+/// `device` ("cuda sm_90") adds a `target` record: the entries' buffers are
+/// device memory.
 std::string buildManifest(llvm::StringRef prefix, const ImportedModel &model,
                           const TrainSpec &train,
-                          const std::vector<EntrySignature> &entries);
+                          const std::vector<EntrySignature> &entries,
+                          llvm::StringRef device = "");
 
 /// Byte offset of each parameter in the embedded blob: manifest order, each
 /// start 64-byte aligned, f32 data.
