@@ -10,12 +10,14 @@ milliseconds), and compared with the test's own tolerances (ONNX's
 defaults, rtol 1e-3 and atol 1e-7, for every test in onnx 1.23; NaNs must
 match NaNs, shapes must match exactly).
 
-Integer graph inputs (axes, shapes, indices, repeats: the operands the
-importer takes only as constants) are baked into the model as initializers
-holding the test's own values, and the test then checks the op's semantics
-with those constant operands; float inputs stay inputs. Every data set of
-such a test has the same integer values (checked), so this loses nothing
-but the "operand computed at run time" case, which Neurona refuses.
+Every test first runs as written: integer and bool inputs are run-time
+inputs like float ones. When the importer refuses it because an operand must
+be known at import time (axes, shapes, pads, repeats: what Neurona resolves
+while importing), the test runs again with its integer inputs baked into the
+model as initializers holding the test's own values, which checks the op's
+semantics with those constant operands. Every data set of such a test has
+the same integer values (checked), so this loses nothing but the "operand
+computed at run time" case, which Neurona refuses.
 
 Each test ends as one of
   passed         ran and matched the reference;
@@ -135,7 +137,15 @@ def compare(got, want, rtol, atol):
 
 def run_case(case, neurona, workdir, timeout):
     """(status, detail) with status in passed / failed / unsupported."""
-    folder = os.path.join(workdir, case.name)
+    status, detail = run_variant(case, neurona, workdir, timeout, False)
+    if status == "unsupported" and "must be a constant" in detail:
+        return run_variant(case, neurona, workdir, timeout, True)
+    return status, detail
+
+
+def run_variant(case, neurona, workdir, timeout, freeze):
+    """Runs `case`, with its integer inputs as initializers if `freeze`."""
+    folder = os.path.join(workdir, case.name + ("-frozen" if freeze else ""))
     os.makedirs(folder, exist_ok=True)
     model_path = os.path.join(folder, "model.onnx")
     model = onnx.ModelProto()
@@ -150,7 +160,7 @@ def run_case(case, neurona, workdir, timeout):
     frozen = []
     for i in range(n_inputs):
         values = [np.asarray(ins[i]) for ins, _ in case.data_sets]
-        if values[0].dtype.kind in "iub" and values[0].dtype != np.bool_:
+        if freeze and values[0].dtype.kind in "iu":
             if any(not np.array_equal(v, values[0]) for v in values):
                 return "unsupported", "integer input %s varies between " \
                     "data sets" % graph_inputs[i].name
