@@ -135,6 +135,16 @@ def compare(got, want, rtol, atol):
     return None
 
 
+def as_array(x):
+    """A data set's value as an array: Cast's generators give some inputs
+    and outputs as TensorProtos."""
+    x = np.asarray(x)
+    if x.dtype == object and x.ndim == 0 and \
+            isinstance(x.item(), onnx.TensorProto):
+        return onnx.numpy_helper.to_array(x.item())
+    return x
+
+
 def run_case(case, neurona, workdir, timeout):
     """(status, detail) with status in passed / failed / unsupported."""
     status, detail = run_variant(case, neurona, workdir, timeout, False)
@@ -169,12 +179,21 @@ def run_variant(case, neurona, workdir, timeout, freeze):
                 onnx.numpy_helper.from_array(values[0], graph_inputs[i].name))
     for i in reversed(frozen):
         model.graph.input.remove(graph_inputs[i])
+    kept = [x for i, x in enumerate(graph_inputs[:n_inputs]) if i not in frozen]
     onnx.save(model, model_path)
     for d, (inputs, outputs) in enumerate(case.data_sets):
         cmd = [neurona, "run", model_path]
         inputs = [x for i, x in enumerate(inputs) if i not in frozen]
         for i, x in enumerate(inputs):
-            x = np.asarray(x)
+            x = as_array(x)
+            if x.dtype == object and kept[i].type.HasField("tensor_type"):
+                # Some generators (Cast's) hold the data as Python objects;
+                # the model declares the element type.
+                try:
+                    x = x.astype(onnx.helper.tensor_dtype_to_np_dtype(
+                        kept[i].type.tensor_type.elem_type))
+                except (TypeError, ValueError, KeyError):
+                    pass
             p = os.path.join(folder, "in%d_%d.npy" % (d, i))
             np.save(p, x)
             cmd += ["--input", p]
@@ -200,7 +219,7 @@ def run_variant(case, neurona, workdir, timeout, freeze):
             return "failed", "exit %d: %s" % (proc.returncode,
                                                err[-400:] or "no message")
         for i, (p, want) in enumerate(zip(outs, outputs)):
-            want = np.asarray(want)
+            want = as_array(want)
             got = np.load(p)
             why = compare(got, want, case.rtol, case.atol)
             if why:

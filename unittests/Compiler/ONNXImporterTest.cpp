@@ -359,7 +359,11 @@ TEST_F(ONNXImport, ModelLevelErrors) {
                                     "than once"),
             std::string::npos);
 
-  EXPECT_NE(importError(makeModel()).find("the graph has no outputs"),
+  onnx::ModelProto noOutputs = makeModel();
+  addValue(noOutputs.mutable_graph()->mutable_input(), "x", {-1, 3});
+  EXPECT_NE(importError(noOutputs).find("the graph has no outputs"),
+            std::string::npos);
+  EXPECT_NE(importError(makeModel()).find("the graph has no inputs"),
             std::string::npos);
 
   llvm::Expected<ImportedModel> folder = importONNXFile(context, dir);

@@ -100,6 +100,11 @@ static Error importShape(NodeContext &node) {
     return std::clamp<int64_t>(v, 0, rank);
   };
   int64_t s = clampIndex(*start), e = clampIndex(*end);
+  if (s >= e)
+    return node.error(llvm::formatv("start {0} and end {1} select no "
+                                    "dimensions of a rank-{2} input; empty "
+                                    "tensors are not supported",
+                                    *start, *end, rank));
   TensorValue out;
   out.dataType = onnx::TensorProto::INT64;
   for (int64_t d = s; d < e; ++d)
