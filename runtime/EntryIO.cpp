@@ -30,6 +30,7 @@ static void convertFrom(nr_dtype from, const void *src, void *dst, int64_t n) {
   case NR_I64:
     return convertAll<int64_t, To>(src, dst, n);
   case NR_U8:
+  case NR_BOOL:
     return convertAll<uint8_t, To>(src, dst, n);
   }
 }
@@ -56,6 +57,10 @@ bool neurona::convertArray(NpyArray &array, nr_dtype dtype) {
     break;
   case NR_U8:
     convertFrom<uint8_t>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  case NR_BOOL:
+    // Any nonzero value is true, stored as the byte 1.
+    convertFrom<bool>(array.dtype, array.data.data(), out.data(), n);
     break;
   }
   array.dtype = dtype;

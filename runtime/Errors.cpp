@@ -71,6 +71,8 @@ extern "C" const char *nr_dtype_name(nr_dtype dtype) {
     return "i64";
   case NR_U8:
     return "u8";
+  case NR_BOOL:
+    return "bool";
   }
   return "?";
 }

@@ -195,6 +195,7 @@ static void printResult(const nr_arg_info &info, const nr_tensor &t) {
       std::printf("%" PRId64, static_cast<const int64_t *>(t.data)[i]);
       break;
     case NR_U8:
+    case NR_BOOL:
       std::printf("%u", unsigned(static_cast<const uint8_t *>(t.data)[i]));
       break;
     }

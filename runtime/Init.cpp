@@ -207,5 +207,13 @@ void neurona::runtime::initializeValues(nr_init init, nr_dtype dtype,
   case NR_U8:
     fill(init, bound, rng, static_cast<uint8_t *>(data), count);
     break;
+  case NR_BOOL: {
+    // Bytes other than 0 and 1 are not bools: any nonzero draw is true.
+    auto *bytes = static_cast<uint8_t *>(data);
+    fill(init, bound, rng, bytes, count);
+    for (int64_t i = 0; i < int64_t(count); ++i)
+      bytes[i] = bytes[i] != 0;
+    break;
+  }
   }
 }

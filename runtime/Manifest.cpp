@@ -182,8 +182,8 @@ Status Parser::parseType(const std::string &dtypeText,
   nr_dtype dtype;
   if (!parseDTypeName(dtypeText, dtype) || dtype == NR_U8)
     return fail("unknown dtype '" + dtypeText +
-                "' (expected f32, f64, i32 "
-                "or i64)");
+                "' (expected f32, f64, i32, "
+                "i64 or bool)");
   out.dtype = dtype;
   out.shape.clear();
   if (shapeText == "scalar")

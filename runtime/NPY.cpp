@@ -47,6 +47,7 @@ size_t neurona::dtypeSize(nr_dtype dtype) {
   case NR_I64:
     return 8;
   case NR_U8:
+  case NR_BOOL:
     return 1;
   }
   return 0;
@@ -60,7 +61,8 @@ bool neurona::parseDTypeName(const std::string &name, nr_dtype &out) {
                {"f64", NR_F64},
                {"i32", NR_I32},
                {"i64", NR_I64},
-               {"u8", NR_U8}};
+               {"u8", NR_U8},
+               {"bool", NR_BOOL}};
   for (const auto &entry : table)
     if (name == entry.name) {
       out = entry.dtype;
@@ -278,6 +280,8 @@ static Status descrToDType(const std::string &descr, nr_dtype &out) {
     out = NR_I64;
   else if (descr == "|u1" || descr == "<u1" || descr == "u1")
     out = NR_U8;
+  else if (descr == "|b1" || descr == "<b1" || descr == "b1")
+    out = NR_BOOL;
   else if (!descr.empty() && descr[0] == '>')
     return Status::error(NR_ERROR_FORMAT, "big-endian data ('" + descr +
                                               "') is not supported; convert "
@@ -287,7 +291,7 @@ static Status descrToDType(const std::string &descr, nr_dtype &out) {
     return Status::error(
         NR_ERROR_FORMAT,
         "unsupported dtype '" + descr +
-            "' (supported: '<f4', '<f8', '<i4', '<i8', '|u1')");
+            "' (supported: '<f4', '<f8', '<i4', '<i8', '|u1', '|b1')");
   return Status::success();
 }
 
@@ -303,6 +307,8 @@ static const char *dtypeDescr(nr_dtype dtype) {
     return "<i8";
   case NR_U8:
     return "|u1";
+  case NR_BOOL:
+    return "|b1";
   }
   return nullptr;
 }
@@ -363,6 +369,14 @@ Status neurona::parseNpy(const void *bytes, size_t size,
   out.data = AlignedBuffer(nbytes);
   if (nbytes)
     std::memcpy(out.data.data(), p + dataStart, nbytes);
+  // A compiled model loads a bool as one bit of its byte: other bytes are
+  // not bools, and are refused rather than misread.
+  if (dtype == NR_BOOL)
+    for (size_t i = 0; i < nbytes; ++i)
+      if (p[dataStart + i] > 1)
+        return fail("bool element " + std::to_string(i) + " is the byte " +
+                    std::to_string(unsigned(p[dataStart + i])) +
+                    "; bools must be 0 or 1");
   return Status::success();
 }
 

@@ -59,13 +59,15 @@ typedef enum nr_status {
   NR_ERROR_INTERNAL = 7
 } nr_status;
 
-/** Element types. NR_U8 appears only in .npy files, never in a manifest. */
+/** Element types. NR_U8 appears only in .npy files, never in a manifest.
+ *  NR_BOOL is one byte per element holding 0 or 1 (numpy's bool, '|b1'). */
 typedef enum nr_dtype {
   NR_F32 = 0,
   NR_F64 = 1,
   NR_I32 = 2,
   NR_I64 = 3,
-  NR_U8 = 4
+  NR_U8 = 4,
+  NR_BOOL = 5
 } nr_dtype;
 
 /** Role of an entry argument, as spelled in the manifest's `arg` lines. The

@@ -77,6 +77,9 @@ static void toFloat(nr_dtype dtype, const void *src, int64_t n, float *dst) {
     case NR_U8:
       dst[i] = float(static_cast<const uint8_t *>(src)[i]) / 255.0f;
       break;
+    case NR_BOOL:
+      dst[i] = float(static_cast<const uint8_t *>(src)[i]);
+      break;
     }
   }
 }

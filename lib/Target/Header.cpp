@@ -36,6 +36,8 @@ static const char *cTypeOf(const std::string &dtype) {
     return "double";
   if (dtype == "i32")
     return "int32_t";
+  if (dtype == "bool")
+    return "uint8_t"; // one byte per element, 0 or 1
   return "int64_t";
 }
 

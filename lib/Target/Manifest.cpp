@@ -27,6 +27,9 @@ static std::string dtypeOf(Type t) {
     return "i32";
   if (t.isInteger(64))
     return "i64";
+  // i1 is stored one byte per element (LLVM's alloc size of i1).
+  if (t.isInteger(1))
+    return "bool";
   return "";
 }
 

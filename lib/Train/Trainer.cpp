@@ -195,6 +195,9 @@ struct BatchBuffer {
     case NR_U8:
       static_cast<uint8_t *>(tensor.data)[i] = uint8_t(v);
       break;
+    case NR_BOOL:
+      static_cast<uint8_t *>(tensor.data)[i] = v != 0;
+      break;
     }
   }
 };

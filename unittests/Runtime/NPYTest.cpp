@@ -75,6 +75,7 @@ TEST(NPYTest, RoundTripsEveryDType) {
   roundTrip<int32_t>(NR_I32, {1, 2, 2}, {1, -2, 3, 2147483647});
   roundTrip<int64_t>(NR_I64, {2}, {-(int64_t(1) << 62), 7});
   roundTrip<uint8_t>(NR_U8, {4}, {0, 1, 254, 255});
+  roundTrip<uint8_t>(NR_BOOL, {2, 2}, {0, 1, 1, 0});
   roundTrip<float>(NR_F32, {}, {42});
   roundTrip<float>(NR_F32, {0, 3}, {});
 }
@@ -118,6 +119,24 @@ TEST(NPYTest, ParsesHeaderVariants) {
   std::string v3 = npyWithHeader(
       "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", data, 3);
   EXPECT_TRUE(parseNpy(v3.data(), v3.size(), "v3.npy", a).ok());
+}
+
+TEST(NPYTest, BoolsAreOneByteZeroOrOne) {
+  std::string header;
+  int64_t shape[] = {3};
+  ASSERT_TRUE(npyHeader(NR_BOOL, shape, 1, header).ok());
+  EXPECT_NE(header.find("'descr': '|b1'"), std::string::npos);
+  // A compiled model reads one bit of each byte: other bytes are refused.
+  std::string bytes = npyWithHeader(
+      "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }",
+      std::string("\x01\x00\x02", 3));
+  NpyArray a;
+  Status s = parseNpy(bytes.data(), bytes.size(), "b.npy", a);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.getMessage().find("bool element 2 is the byte 2; bools must be "
+                                "0 or 1"),
+            std::string::npos)
+      << s.getMessage();
 }
 
 TEST(NPYTest, RejectsBadFilesWithClearMessages) {

@@ -34,22 +34,57 @@ struct ElementwiseLowering : OpConversionPattern<OpTy> {
   ScalarFn fn;
 };
 
+// add, sub, mul, div, maximum, minimum, neg, abs and sign also take
+// integers (ONNX's integer arithmetic): each body picks by element type.
+bool isInt(Value v) { return isa<IntegerType>(v.getType()); }
+Value intConst(OpBuilder &b, Location l, Type t, int64_t v) {
+  return arith::ConstantOp::create(b, l, b.getIntegerAttr(t, v));
+}
+
 Value addBody(OpBuilder &b, Location l, ValueRange x) {
+  if (isInt(x[0]))
+    return arith::AddIOp::create(b, l, x[0], x[1]);
   return arith::AddFOp::create(b, l, x[0], x[1]);
 }
 Value subBody(OpBuilder &b, Location l, ValueRange x) {
+  if (isInt(x[0]))
+    return arith::SubIOp::create(b, l, x[0], x[1]);
   return arith::SubFOp::create(b, l, x[0], x[1]);
 }
 Value mulBody(OpBuilder &b, Location l, ValueRange x) {
+  if (isInt(x[0]))
+    return arith::MulIOp::create(b, l, x[0], x[1]);
   return arith::MulFOp::create(b, l, x[0], x[1]);
 }
 Value divBody(OpBuilder &b, Location l, ValueRange x) {
-  return arith::DivFOp::create(b, l, x[0], x[1]);
+  if (!isInt(x[0]))
+    return arith::DivFOp::create(b, l, x[0], x[1]);
+  // Truncating division. The two cases where the machine instruction traps
+  // (x / 0 and INT_MIN / -1) are steered away from it: x / 0 gives 0 and
+  // x / -1 is computed as the wrapping 0 - x.
+  Type t = x[0].getType();
+  Value zero = intConst(b, l, t, 0), one = intConst(b, l, t, 1);
+  Value minusOne = intConst(b, l, t, -1);
+  Value isZero =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x[1], zero);
+  Value isMinusOne =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x[1], minusOne);
+  Value unsafe = arith::OrIOp::create(b, l, isZero, isMinusOne);
+  Value divisor = arith::SelectOp::create(b, l, unsafe, one, x[1]);
+  Value quotient = arith::DivSIOp::create(b, l, x[0], divisor);
+  Value negated = arith::SubIOp::create(b, l, zero, x[0]);
+  quotient = arith::SelectOp::create(b, l, isMinusOne, negated, quotient);
+  return arith::SelectOp::create(b, l, isZero, zero, quotient);
 }
 Value maximumBody(OpBuilder &b, Location l, ValueRange x) {
+  if (isInt(x[0]))
+    return arith::MaxSIOp::create(b, l, x[0], x[1]);
   return arith::MaximumFOp::create(b, l, x[0], x[1]);
 }
 Value negBody(OpBuilder &b, Location l, ValueRange x) {
+  if (isInt(x[0]))
+    return arith::SubIOp::create(b, l, intConst(b, l, x[0].getType(), 0),
+                                 x[0]);
   return arith::NegFOp::create(b, l, x[0]);
 }
 Value expBody(OpBuilder &b, Location l, ValueRange x) {
@@ -81,6 +116,8 @@ Value stepBody(OpBuilder &b, Location l, ValueRange x) {
 }
 
 Value minimumBody(OpBuilder &b, Location l, ValueRange x) {
+  if (isInt(x[0]))
+    return arith::MinSIOp::create(b, l, x[0], x[1]);
   return arith::MinimumFOp::create(b, l, x[0], x[1]);
 }
 Value powBody(OpBuilder &b, Location l, ValueRange x) {
@@ -88,9 +125,23 @@ Value powBody(OpBuilder &b, Location l, ValueRange x) {
   return math::PowFOp::create(b, l, x[0], x[1]);
 }
 Value absBody(OpBuilder &b, Location l, ValueRange x) {
+  if (isInt(x[0]))
+    return math::AbsIOp::create(b, l, x[0]);
   return math::AbsFOp::create(b, l, x[0]);
 }
 Value signBody(OpBuilder &b, Location l, ValueRange x) {
+  if (isInt(x[0])) {
+    Type t = x[0].getType();
+    Value zero = intConst(b, l, t, 0);
+    Value above =
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt, x[0], zero);
+    Value below =
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x[0], zero);
+    Value negOrZero =
+        arith::SelectOp::create(b, l, below, intConst(b, l, t, -1), zero);
+    return arith::SelectOp::create(b, l, above, intConst(b, l, t, 1),
+                                   negOrZero);
+  }
   // 1 above 0, -1 below; 0, -0 and NaN are their own sign.
   Value zero = f32(b, l, 0.0);
   Value above =

@@ -34,6 +34,7 @@ void mlir::nn::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateNNRandomToLinalgPatterns(patterns);
   populateNNEmbeddingToLinalgPatterns(patterns);
   populateNNRecurrentToLinalgPatterns(patterns);
+  populateNNLogicalToLinalgPatterns(patterns);
 }
 
 namespace {

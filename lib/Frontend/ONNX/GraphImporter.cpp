@@ -146,6 +146,8 @@ GraphImporter::GraphImporter(MLIRContext &context, LoadedModel &model)
   registerActivationOps(table);
   registerConvOps(table);
   registerRandomOps(table);
+  registerLogicalOps(table);
+  registerIndexingOps(table);
 }
 
 Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,
@@ -198,15 +200,24 @@ Expected<Value> GraphImporter::valueOf(StringRef name, Slot &slot,
   if (!constant)
     return constant.takeError();
   const TensorValue &tensor = **constant;
-  if (!tensor.isFloat())
-    return fail("'" + name + "' is an " + dataTypeName(tensor.dataType) +
-                " tensor; only FLOAT tensors can be computed on");
+  if (tensor.isSymbolic())
+    return fail("'" + name +
+                "' holds the dynamic batch size, which is only known at run "
+                "time; it can be used as a shape but not computed on");
   auto type = f32Tensor(context, tensor.dims);
   // A scalar initializer is a fixed hyperparameter (a scale, an epsilon),
-  // never a weight; Constant nodes are fixed by definition.
-  if (!slot.initializer || (tensor.dims.empty() && !slot.overridable)) {
-    auto attr = DenseElementsAttr::get(type, llvm::ArrayRef(tensor.floats));
-    slot.value = nn::ConstantOp::create(builder(), fileLoc(), attr);
+  // never a weight; Constant nodes and folded values are fixed by
+  // definition, and only FLOAT tensors are trained. An overridable integer
+  // default cannot be a parameter (parameters are f32).
+  if (!tensor.isFloat() && slot.overridable)
+    return fail("'" + name + "' is an overridable " +
+                dataTypeName(tensor.dataType) +
+                " initializer (a graph input with a default); only FLOAT "
+                "ones are supported");
+  if (!slot.initializer || !tensor.isFloat() ||
+      (tensor.dims.empty() && !slot.overridable)) {
+    slot.value = nn::ConstantOp::create(builder(), fileLoc(),
+                                        toAttribute(context, tensor));
     return slot.value;
   }
   // Named after the initializer, whichever alias (Identity) reached it.
@@ -275,6 +286,7 @@ Error GraphImporter::importInputs() {
       return err;
   }
 
+  unsigned dataInputs = 0;
   for (const onnx::ValueInfoProto &input : graph.input()) {
     const std::string &name = input.name();
     // IR versions before 4 list every initializer among the inputs as well,
@@ -295,10 +307,12 @@ Error GraphImporter::importInputs() {
     if (!input.type().has_tensor_type())
       return inputError("is not a tensor");
     const onnx::TypeProto::Tensor &tensorType = input.type().tensor_type();
-    if (tensorType.elem_type() != onnx::TensorProto::FLOAT)
+    Type elementType = elementTypeOf(context, tensorType.elem_type());
+    if (!elementType)
       return inputError("has element type " +
                         dataTypeName(tensorType.elem_type()) +
-                        "; only FLOAT inputs are supported");
+                        "; only FLOAT, DOUBLE, INT32, INT64 and BOOL inputs "
+                        "are supported");
     if (!tensorType.has_shape())
       return inputError("has no shape");
     llvm::SmallVector<int64_t> shape;
@@ -324,13 +338,19 @@ Error GraphImporter::importInputs() {
         return inputError("has an impossibly large shape");
       shape.push_back(dim.dim_value());
     }
+    ++dataInputs;
     auto slot = std::make_shared<Slot>();
     slot->value = forward.addInput(
-        name, f32Tensor(context, shape),
+        name, RankedTensorType::get(shape, elementType),
         NameLoc::get(StringAttr::get(context, name), fileLoc()));
     if (Error err = define(name, std::move(slot), fail))
       return err;
   }
+  // A compiled model's entries are found by their data arguments.
+  if (dataInputs == 0)
+    return fileError("the graph has no inputs (every one, if any, has an "
+                     "initializer); a model that only computes constants is "
+                     "not supported");
   return Error::success();
 }
 
@@ -433,11 +453,12 @@ Error GraphImporter::importOutputs() {
     auto computed = cast<RankedTensorType>(value->getType());
     if (output.type().has_tensor_type()) {
       const onnx::TypeProto::Tensor &declared = output.type().tensor_type();
+      int32_t computedType = dataTypeOf(computed.getElementType());
       if (declared.elem_type() != onnx::TensorProto::UNDEFINED &&
-          declared.elem_type() != onnx::TensorProto::FLOAT)
+          declared.elem_type() != computedType)
         return fail("'" + name + "' is declared " +
                     dataTypeName(declared.elem_type()) +
-                    "; only FLOAT outputs are supported");
+                    ", but the graph computes " + dataTypeName(computedType));
       if (declared.has_shape()) {
         bool matches = declared.shape().dim_size() == computed.getRank();
         for (int64_t i = 0; matches && i < computed.getRank(); ++i) {
@@ -571,11 +592,72 @@ Error NodeContext::checkSignature(llvm::ArrayRef<StringRef> known,
 }
 
 Expected<Value> NodeContext::input(unsigned i) {
+  auto value = anyInput(i);
+  if (!value)
+    return value.takeError();
+  Type element = cast<RankedTensorType>(value->getType()).getElementType();
+  if (!element.isF32())
+    return error(llvm::formatv("input #{0} ('{1}') is {2}; {3} takes FLOAT "
+                               "here",
+                               i, nodeProto.input(i),
+                               dataTypeName(dataTypeOf(element)), opType()));
+  return value;
+}
+
+Expected<Value> NodeContext::anyInput(unsigned i) {
   return importer.readInput(*this, i, &GraphImporter::valueOf);
 }
 
-Expected<const TensorValue *> NodeContext::constantInput(unsigned i) {
+const TensorValue *NodeContext::knownInput(unsigned i) {
+  if (!hasInput(i))
+    return nullptr;
+  auto fail = [&](const llvm::Twine &message) { return error(message); };
+  auto slot = importer.lookup(nodeProto.input(i), fail);
+  if (!slot) {
+    llvm::consumeError(slot.takeError());
+    return nullptr;
+  }
+  if ((*slot)->isParam || (*slot)->overridable ||
+      (!(*slot)->constant && !(*slot)->initializer))
+    return nullptr;
+  auto constant = importer.constantOf(nodeProto.input(i), **slot, fail);
+  if (!constant) {
+    llvm::consumeError(constant.takeError());
+    return nullptr;
+  }
+  return *constant;
+}
+
+Expected<const TensorValue *> NodeContext::symbolicInput(unsigned i) {
   return importer.readInput(*this, i, &GraphImporter::constantOf);
+}
+
+Expected<const TensorValue *> NodeContext::constantInput(unsigned i) {
+  auto constant = symbolicInput(i);
+  if (constant && (*constant)->isSymbolic())
+    return error(llvm::formatv(
+        "input #{0} ('{1}') depends on the dynamic batch size, which is only "
+        "known at run time; it must be a constant here",
+        i, nodeProto.input(i)));
+  return constant;
+}
+
+Expected<SmallVector<int64_t>> NodeContext::inputShape(unsigned i) {
+  if (const TensorValue *known = knownInput(i))
+    return known->dims;
+  auto value = anyInput(i);
+  if (!value)
+    return value.takeError();
+  return llvm::to_vector(cast<RankedTensorType>(value->getType()).getShape());
+}
+
+Expected<int32_t> NodeContext::inputDataType(unsigned i) {
+  if (const TensorValue *known = knownInput(i))
+    return known->dataType;
+  auto value = anyInput(i);
+  if (!value)
+    return value.takeError();
+  return dataTypeOf(cast<RankedTensorType>(value->getType()).getElementType());
 }
 
 Error NodeContext::setOutput(unsigned i, Value value) {

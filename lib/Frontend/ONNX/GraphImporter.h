@@ -20,7 +20,9 @@
 #include "neurona/Frontend/ImportedModel.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
@@ -52,23 +54,50 @@ struct LoadedModel {
 /// graph, operator sets).
 llvm::Expected<std::unique_ptr<LoadedModel>> loadModel(llvm::StringRef path);
 
-/// A tensor whose contents are known at import time: an initializer or the
-/// output of a `Constant` node.
+/// A tensor whose contents are known at import time: an initializer, the
+/// output of a `Constant` node, or a value folded from such tensors and from
+/// static shapes (Shape -> Gather -> Concat -> Reshape chains).
 struct TensorValue {
-  /// An `onnx::TensorProto::DataType`: FLOAT, INT32 or INT64.
+  /// An `onnx::TensorProto::DataType`: FLOAT, DOUBLE, INT32, INT64 or BOOL.
   int32_t dataType = 0;
   llvm::SmallVector<int64_t> dims;
   /// Elements of a FLOAT tensor.
   std::vector<float> floats;
-  /// Elements of an INT32 or INT64 tensor, widened.
+  /// Elements of a DOUBLE tensor.
+  std::vector<double> doubles;
+  /// Elements of an INT32, INT64 or BOOL (0 or 1) tensor, widened. An
+  /// element may be kDynamicBatch, the size of a dynamic batch dimension
+  /// read by Shape: it only moves through Gather, Slice, Concat,
+  /// (Un)squeeze and integer Casts, and a Reshape reads it as "keep the
+  /// batch"; anything that needs its value refuses.
   std::vector<int64_t> ints;
 
+  static constexpr int64_t kDynamicBatch = INT64_MIN;
+
   bool isFloat() const { return dataType == onnx::TensorProto::FLOAT; }
+  bool isDouble() const { return dataType == onnx::TensorProto::DOUBLE; }
+  /// INT32, INT64 or BOOL: elements in `ints`.
+  bool isIntegral() const { return !isFloat() && !isDouble(); }
+  bool isBool() const { return dataType == onnx::TensorProto::BOOL; }
+  /// True when an element is the dynamic batch size.
+  bool isSymbolic() const {
+    return llvm::is_contained(ints, kDynamicBatch);
+  }
   int64_t numElements() const {
-    return isFloat() ? static_cast<int64_t>(floats.size())
-                     : static_cast<int64_t>(ints.size());
+    return isFloat()    ? static_cast<int64_t>(floats.size())
+           : isDouble() ? static_cast<int64_t>(doubles.size())
+                        : static_cast<int64_t>(ints.size());
   }
 };
+
+/// The IR element type of an ONNX data type the importer computes on (f32,
+/// f64, i32, i64, i1), or null.
+mlir::Type elementTypeOf(mlir::MLIRContext *context, int32_t dataType);
+/// The ONNX data type of an IR element type, or UNDEFINED.
+int32_t dataTypeOf(mlir::Type elementType);
+/// `value` as an attribute for `nn.constant` (never symbolic).
+mlir::DenseElementsAttr toAttribute(mlir::MLIRContext *context,
+                                    const TensorValue &value);
 
 /// The name of an ONNX element type, for messages ("FLOAT", "INT64", ...).
 std::string dataTypeName(int32_t dataType);
@@ -138,10 +167,20 @@ public:
   llvm::Error checkSignature(llvm::ArrayRef<llvm::StringRef> known,
                              unsigned minInputs, unsigned maxInputs) const;
 
-  /// Input `i` as an f32 tensor value. Initializers become parameters (or a
-  /// constant when they are scalars) and `Constant` outputs `nn.constant`s
-  /// the first time they are used this way.
+  /// Input `i` as an f32 tensor value (an error names the input's type
+  /// otherwise). FLOAT initializers become parameters (or a constant when
+  /// they are scalars), other initializers and `Constant` outputs
+  /// `nn.constant`s, the first time they are used this way.
   llvm::Expected<mlir::Value> input(unsigned i);
+  /// Input `i` as a tensor value of any element type the importer handles.
+  llvm::Expected<mlir::Value> anyInput(unsigned i);
+  /// Input `i`'s contents when they are known at import time (and are not
+  /// an overridable default or a parameter), else null; never fails.
+  const TensorValue *knownInput(unsigned i);
+  /// Input `i`'s shape, without making an initializer a parameter.
+  llvm::Expected<llvm::SmallVector<int64_t>> inputShape(unsigned i);
+  /// Input `i`'s ONNX data type, without making an initializer a parameter.
+  llvm::Expected<int32_t> inputDataType(unsigned i);
   /// Inputs 0 to N-1 as by input(), read in order so that initializers
   /// become parameters in first-use order.
   template <unsigned N> llvm::Expected<std::array<mlir::Value, N>> inputs() {
@@ -154,8 +193,11 @@ public:
     }
     return values;
   }
-  /// Input `i` as a tensor known at import time (for shapes).
+  /// Input `i` as a tensor known at import time (for shapes); an error if
+  /// an element is the dynamic batch size.
   llvm::Expected<const TensorValue *> constantInput(unsigned i);
+  /// As constantInput, but the dynamic batch size may be an element.
+  llvm::Expected<const TensorValue *> symbolicInput(unsigned i);
 
   /// Defines output `i` (ignored when the node leaves it unnamed).
   llvm::Error setOutput(unsigned i, mlir::Value value);
@@ -189,10 +231,29 @@ void registerReductionOps(OpTable &table);
 void registerActivationOps(OpTable &table);
 void registerConvOps(OpTable &table);
 void registerRandomOps(OpTable &table);
+void registerLogicalOps(OpTable &table);
+void registerIndexingOps(OpTable &table);
 
 /// A ranked f32 tensor type.
 mlir::RankedTensorType f32Tensor(mlir::MLIRContext *context,
                                  llvm::ArrayRef<int64_t> shape);
+
+/// Whether `node` can be folded at import: every input is known and
+/// integral (shape arithmetic). Float data is never folded, so graphs
+/// keep computing on it.
+bool allIntegralKnown(NodeContext &node);
+
+/// For each element of a tensor of `shape` (row-major), the linear index of
+/// the element of a tensor of `dims` that numpy broadcasting pairs with it.
+llvm::SmallVector<int64_t> broadcastIndex(llvm::ArrayRef<int64_t> shape,
+                                          llvm::ArrayRef<int64_t> dims);
+
+/// `a` and `b` broadcast elementwise with `fn` into a tensor of
+/// `resultType`; an error when the shapes do not broadcast.
+llvm::Expected<TensorValue>
+foldBroadcast(const NodeContext &node, const TensorValue &a,
+              const TensorValue &b, int32_t resultType,
+              llvm::function_ref<int64_t(int64_t, int64_t)> fn);
 
 /// Result type of an elementwise op on `lhs` and `rhs`, or an error on
 /// `node` when the shapes do not broadcast.

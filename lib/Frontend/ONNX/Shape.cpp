@@ -32,7 +32,8 @@ namespace neurona::onnx_import {
 /// flattening a 2-D tensor is a no-op, as in the DSL).
 static Error reshapeTo(NodeContext &node, Value input,
                        llvm::ArrayRef<int64_t> shape) {
-  auto type = f32Tensor(input.getContext(), shape);
+  auto type = RankedTensorType::get(
+      shape, cast<RankedTensorType>(input.getType()).getElementType());
   if (type == input.getType())
     return node.setOutput(0, input);
   return node.setOutput(
@@ -50,7 +51,7 @@ static int64_t product(llvm::ArrayRef<int64_t> dims) {
 static Error importFlatten(NodeContext &node) {
   if (Error err = node.checkSignature({"axis"}, 1, 1))
     return err;
-  auto input = node.input(0);
+  auto input = node.anyInput(0);
   if (!input)
     return input.takeError();
   auto axisAttr = node.intAttribute("axis", 1);
@@ -181,10 +182,7 @@ static Error importReshape(NodeContext &node) {
   auto allowZero = node.intAttribute("allowzero", 0);
   if (!allowZero)
     return allowZero.takeError();
-  auto input = node.input(0);
-  if (!input)
-    return input.takeError();
-  auto shape = node.constantInput(1);
+  auto shape = node.symbolicInput(1);
   if (!shape)
     return shape.takeError();
   const TensorValue &target = **shape;
@@ -195,8 +193,40 @@ static Error importReshape(NodeContext &node) {
   if (*allowZero && llvm::is_contained(target.ints, 0))
     return node.error("allowzero=1 with a 0 in the shape makes an empty "
                       "tensor, which is not supported");
-  auto resolved = resolveReshape(node, cast<RankedTensorType>(input->getType()),
-                                 target.ints);
+  // Known integers (shape arithmetic) are reshaped at import.
+  if (const TensorValue *known = node.knownInput(0);
+      known && known->isIntegral()) {
+    if (target.isSymbolic())
+      return node.error("the target shape depends on the dynamic batch size");
+    auto resolved = resolveReshape(
+        node, RankedTensorType::get(known->dims, IntegerType::get(
+                                                     node.builder().getContext(),
+                                                     64)),
+        target.ints);
+    if (!resolved)
+      return resolved.takeError();
+    TensorValue out = *known;
+    out.dims = *resolved;
+    return node.setConstantOutput(0, std::move(out));
+  }
+  auto input = node.anyInput(0);
+  if (!input)
+    return input.takeError();
+  auto inputType = cast<RankedTensorType>(input->getType());
+  // A dimension read by Shape from the dynamic batch (x.view(x.size(0),
+  // -1)) keeps the batch: at index 0 of a batched input it is a 0.
+  SmallVector<int64_t> dims(target.ints.begin(), target.ints.end());
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    if (d != TensorValue::kDynamicBatch)
+      continue;
+    if (i != 0 || inputType.getRank() == 0 || !inputType.isDynamicDim(0))
+      return node.error(llvm::formatv(
+          "the target shape has the dynamic batch size at index {0}; only "
+          "index 0 of an input with a dynamic batch may take it",
+          i));
+    d = 0;
+  }
+  auto resolved = resolveReshape(node, inputType, dims);
   if (!resolved)
     return resolved.takeError();
   return reshapeTo(node, *input, *resolved);
@@ -262,7 +292,7 @@ static Error importIdentity(NodeContext &node) {
 static Error importTranspose(NodeContext &node) {
   if (Error err = node.checkSignature({"perm"}, 1, 1))
     return err;
-  auto input = node.input(0);
+  auto input = node.anyInput(0);
   if (!input)
     return input.takeError();
   auto type = cast<RankedTensorType>(input->getType());
@@ -287,6 +317,51 @@ static Error importTranspose(NodeContext &node) {
                                                 b.getDenseI64ArrayAttr(perm)));
 }
 
+/// Concat of known integer tensors (Shape pieces, which may hold the
+/// dynamic batch size).
+static Error foldConcat(NodeContext &node, int64_t axisAttr) {
+  SmallVector<const TensorValue *> parts;
+  for (unsigned i = 0; i < node.numInputs(); ++i) {
+    auto part = node.symbolicInput(i);
+    if (!part)
+      return part.takeError();
+    parts.push_back(*part);
+  }
+  const TensorValue &first = *parts[0];
+  int64_t rank = first.dims.size();
+  int64_t axis = nn::normalizeAxis(axisAttr, rank);
+  if (axis < 0)
+    return node.error(llvm::formatv("axis {0} is out of range for rank {1}",
+                                    axisAttr, rank));
+  TensorValue out;
+  out.dataType = first.dataType;
+  out.dims = first.dims;
+  out.dims[axis] = 0;
+  for (auto [i, part] : llvm::enumerate(parts)) {
+    bool same = part->dataType == first.dataType &&
+                static_cast<int64_t>(part->dims.size()) == rank;
+    for (int64_t d = 0; same && d < rank; ++d)
+      same = d == axis || part->dims[d] == first.dims[d];
+    if (!same)
+      return node.error(llvm::formatv(
+          "input #{0} ({1} {2}) does not match input #0 ({3} {4}) outside "
+          "axis {5}",
+          i, dataTypeName(part->dataType), formatShape(part->dims),
+          dataTypeName(first.dataType), formatShape(first.dims), axisAttr));
+    out.dims[axis] += part->dims[axis];
+  }
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= first.dims[d];
+  for (int64_t o = 0; o < outer; ++o)
+    for (const TensorValue *part : parts) {
+      int64_t block = part->ints.size() / std::max<int64_t>(outer, 1);
+      out.ints.insert(out.ints.end(), part->ints.begin() + o * block,
+                      part->ints.begin() + (o + 1) * block);
+    }
+  return node.setConstantOutput(0, std::move(out));
+}
+
 static Error importConcat(NodeContext &node) {
   unsigned n = node.numInputs();
   if (Error err = node.checkSignature({"axis"}, 1, std::max(n, 1u)))
@@ -296,11 +371,23 @@ static Error importConcat(NodeContext &node) {
   auto axis = node.intAttribute("axis", 0);
   if (!axis)
     return axis.takeError();
+  if (allIntegralKnown(node))
+    return foldConcat(node, *axis);
   SmallVector<Value> inputs;
   for (unsigned i = 0; i < n; ++i) {
-    auto input = node.input(i);
+    auto input = node.anyInput(i);
     if (!input)
       return input.takeError();
+    if (!inputs.empty() &&
+        cast<RankedTensorType>(input->getType()).getElementType() !=
+            cast<RankedTensorType>(inputs[0].getType()).getElementType())
+      return node.error(llvm::formatv(
+          "input #{0} is {1} but input #0 is {2}", i,
+          formatShape(input->getType()) + " " +
+              dataTypeName(dataTypeOf(
+                  cast<RankedTensorType>(input->getType()).getElementType())),
+          dataTypeName(dataTypeOf(
+              cast<RankedTensorType>(inputs[0].getType()).getElementType()))));
     inputs.push_back(*input);
   }
   if (n == 1)
@@ -373,7 +460,37 @@ static Error importSlice(NodeContext &node) {
     return node.error(llvm::formatv(
         "starts, ends, axes and steps differ in length ({0}, {1}, {2}, {3})",
         starts.size(), ends.size(), axes.size(), steps.size()));
-  auto input = node.input(0);
+  // A slice of a known 1-D integer tensor (x.shape[2:]) folds, the dynamic
+  // batch size included.
+  if (const TensorValue *known = node.knownInput(0);
+      known && known->isIntegral() && known->dims.size() == 1 && n == 1) {
+    int64_t rawAxis = axes.empty() ? 0 : axes[0];
+    if (rawAxis != 0 && rawAxis != -1)
+      return node.error(llvm::formatv("axis {0} is out of range for rank 1",
+                                      rawAxis));
+    int64_t size = known->dims[0], step = steps.empty() ? 1 : steps[0];
+    if (step == 0)
+      return node.error("step is 0");
+    int64_t start = starts[0] < 0 ? starts[0] + size : starts[0];
+    int64_t end = ends[0] < 0 ? ends[0] + size : ends[0];
+    if (step > 0) {
+      start = std::clamp<int64_t>(start, 0, size);
+      end = std::clamp<int64_t>(end, 0, size);
+    } else {
+      start = std::clamp<int64_t>(start, 0, size - 1);
+      end = std::clamp<int64_t>(end, -1, size - 1);
+    }
+    TensorValue out;
+    out.dataType = known->dataType;
+    for (int64_t i = start; step > 0 ? i < end : i > end; i += step)
+      out.ints.push_back(known->ints[i]);
+    if (out.ints.empty())
+      return node.error("the slice selects no elements; empty tensors are not "
+                        "supported");
+    out.dims.push_back(static_cast<int64_t>(out.ints.size()));
+    return node.setConstantOutput(0, std::move(out));
+  }
+  auto input = node.anyInput(0);
   if (!input)
     return input.takeError();
   auto type = cast<RankedTensorType>(input->getType());
@@ -453,10 +570,22 @@ static Error importSlice(NodeContext &node) {
 template <bool Unsqueeze> static Error importSqueeze(NodeContext &node) {
   if (Error err = node.checkSignature({"axes"}, 1, 2))
     return err;
-  auto input = node.input(0);
-  if (!input)
-    return input.takeError();
-  auto type = cast<RankedTensorType>(input->getType());
+  // Known integers (a Shape element on its way to a Concat) only change
+  // their dimensions; they stay known.
+  const TensorValue *known = node.knownInput(0);
+  if (known && !known->isIntegral())
+    known = nullptr;
+  Value value;
+  if (!known) {
+    auto input = node.anyInput(0);
+    if (!input)
+      return input.takeError();
+    value = *input;
+  }
+  auto type = known ? RankedTensorType::get(
+                          known->dims,
+                          IntegerType::get(node.builder().getContext(), 64))
+                    : cast<RankedTensorType>(value.getType());
   SmallVector<int64_t> axes;
   bool given = false;
   if (node.opset() >= 13) {
@@ -517,7 +646,12 @@ template <bool Unsqueeze> static Error importSqueeze(NodeContext &node) {
     return node.error("the result " + formatShape(shape) +
                       " would move the dynamic batch dimension of " +
                       formatShape(type) + " away from the front");
-  return reshapeTo(node, *input, shape);
+  if (known) {
+    TensorValue out = *known;
+    out.dims = shape;
+    return node.setConstantOutput(0, std::move(out));
+  }
+  return reshapeTo(node, value, shape);
 }
 
 void registerShapeOps(OpTable &table) {

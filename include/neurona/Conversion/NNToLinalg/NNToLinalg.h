@@ -41,6 +41,7 @@ void populateNNOptimizerToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNRandomToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNEmbeddingToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNRecurrentToLinalgPatterns(RewritePatternSet &patterns);
+void populateNNLogicalToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNToLinalgPatterns(RewritePatternSet &patterns);
 } // namespace nn
 } // namespace mlir

@@ -436,15 +436,44 @@ private:
     }
     Value objective = addPenalties(b, loc, forward, map, dataLoss, tape);
 
-    // Only ops downstream of a trained parameter need a gradient.
+    // Only float values downstream of a trained parameter need a gradient: an
+    // integer or bool result (a cast to int, a comparison, argmax) stops
+    // the gradient there. A loss that depends on a parameter only through
+    // such a result would silently get a zero gradient, so that is an error.
     llvm::SmallPtrSet<Value, 32> active;
-    for (auto [k, i] : llvm::enumerate(paramArgs))
-      if (trainableParam[k])
-        active.insert(map.lookup(forward.getArgument(i)));
-    for (Operation *op : tape)
-      if (llvm::any_of(op->getOperands(),
-                       [&](Value v) { return active.contains(v); }))
-        active.insert(op->result_begin(), op->result_end());
+    auto isFloat = [](Value v) {
+      auto type = dyn_cast<ShapedType>(v.getType());
+      return type && isa<FloatType>(type.getElementType());
+    };
+    for (auto [k, i] : llvm::enumerate(paramArgs)) {
+      if (!trainableParam[k])
+        continue;
+      Value param = map.lookup(forward.getArgument(i));
+      llvm::SmallPtrSet<Value, 32> floats{param}, reached{param};
+      Operation *stop = nullptr;
+      for (Operation *op : tape) {
+        auto in = [&](auto &set) {
+          return llvm::any_of(op->getOperands(),
+                              [&](Value v) { return set.contains(v); });
+        };
+        if (!in(reached))
+          continue;
+        bool viaFloat = in(floats);
+        for (Value r : op->getResults()) {
+          reached.insert(r);
+          if (viaFloat && isFloat(r))
+            floats.insert(r);
+          else if (viaFloat && !stop)
+            stop = op;
+        }
+      }
+      if (reached.contains(objective) && !floats.contains(objective))
+        return stop->emitError("nn-autodiff: the loss depends on parameter '")
+               << argName(forward, i)
+               << "' only through this op's integer result, which has no "
+                  "gradient";
+      active.insert(floats.begin(), floats.end());
+    }
 
     Adjoints adjoints(b);
     adjoints.accumulate(loc, objective, ConstantOp::createScalar(b, loc, 1.0f));

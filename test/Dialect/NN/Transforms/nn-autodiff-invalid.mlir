@@ -46,3 +46,16 @@ func.func @forward(%x: tensor<?x4xf32> {nn.role = "input", nn.name = "x"},
   %0 = nn.sub %x, %m : tensor<?x4xf32>, tensor<4xf32>
   return %0 : tensor<?x4xf32>
 }
+
+// -----
+
+// A loss that reaches a parameter only through an integer (a cast to i64)
+// would silently get a zero gradient.
+func.func @forward(%x: tensor<?x4xf32> {nn.role = "input", nn.name = "x"},
+                   %w: tensor<4xf32> {nn.role = "param", nn.name = "w"}) -> tensor<?x4xf32> {
+  // expected-error @+1 {{nn-autodiff: the loss depends on parameter 'w' only through this op's integer result, which has no gradient}}
+  %i = nn.cast %w : tensor<4xf32> to tensor<4xi64>
+  %f = nn.cast %i : tensor<4xi64> to tensor<4xf32>
+  %y = nn.mul %x, %f : tensor<?x4xf32>, tensor<4xf32>
+  return %y : tensor<?x4xf32>
+}

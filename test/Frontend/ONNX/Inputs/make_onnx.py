@@ -335,7 +335,7 @@ def main():
             [f32("y", ["N", 784])], opset=5),
         "new_opset": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])], [x],
-            [f32("y", ["N", 784])], opset=28),
+            [f32("y", ["N", 784])], opset=29),
         "dynamic_dim": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])], [f32("x", ["N", "features"])],
             [f32("y", ["N", "features"])]),

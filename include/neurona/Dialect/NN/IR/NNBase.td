@@ -33,5 +33,12 @@ def NN_FloatTensor : RankedTensorOf<[F32]>;
 def NN_FloatScalar : 0DTensorOf<[F32]>,
     BuildableType<"::mlir::RankedTensorType::get({}, $_builder.getF32Type())">;
 def NN_IndexTensor : RankedTensorOf<[I32, I64]>;
+// Element types that ONNX's integer arithmetic (Add, Mul, Abs, ...) takes.
+def NN_NumericTensor : RankedTensorOf<[F32, I32, I64]>;
+// Booleans (i1; one byte per element at the ABI) for comparisons and masks.
+def NN_BoolTensor : RankedTensorOf<[I1]>;
+// Every element type that crosses the ABI: what data-movement ops, `where`
+// and `cast` take.
+def NN_DataTensor : RankedTensorOf<[F32, F64, I1, I32, I64]>;
 
 #endif // NEURONA_DIALECT_NN_IR_NNBASE_TD

@@ -57,6 +57,22 @@ LogicalResult inferOneHot(std::optional<Location> loc, Type labels,
 /// Sequences (Sequence.cpp): embedding lookups, the mask of padded steps
 /// and recurrent layers with `gates` gate blocks and `acts` saved
 /// activations of H per step.
+/// Comparison: `lhs` and `rhs` have the same element type and broadcasting
+/// shapes; the result is i1.
+LogicalResult inferCompare(std::optional<Location> loc, Type lhs, Type rhs,
+                           SmallVectorImpl<Type> &types);
+/// `where`: an i1 condition and `x`, `y` of one element type, all three
+/// broadcast together.
+LogicalResult inferWhere(std::optional<Location> loc, Type condition, Type x,
+                         Type y, SmallVectorImpl<Type> &types);
+/// argmax/argmin: `input` without (or with a size-1) `axis`, as i64.
+LogicalResult inferArgReduce(std::optional<Location> loc, Type input,
+                             int64_t axis, bool keepdims,
+                             SmallVectorImpl<Type> &types);
+/// gather: `data[:axis] ++ indices ++ data[axis+1:]`.
+LogicalResult inferGather(std::optional<Location> loc, Type data, Type indices,
+                          int64_t axis, SmallVectorImpl<Type> &types);
+
 LogicalResult inferEmbedding(std::optional<Location> loc, Type ids, Type table,
                              SmallVectorImpl<Type> &types);
 LogicalResult inferEmbeddingBackward(std::optional<Location> loc, Type grad,

@@ -61,10 +61,14 @@ def NN_ConstantOp : NN_InferredOp<"constant", "inferConstant(loc, adaptor.getVal
 // Elementwise (numpy broadcasting; a dynamic dim matches any static dim)
 //===----------------------------------------------------------------------===//
 
-class NN_BinaryOp<string mnemonic, list<Trait> traits = []>
+// `operand` is NN_NumericTensor for the ops ONNX also defines on integers;
+// their gradient rules only ever run on f32 (integer results are never
+// differentiated, see nn-autodiff).
+class NN_BinaryOp<string mnemonic, list<Trait> traits = [],
+                  Type operand = NN_FloatTensor>
     : NN_DifferentiableOp<mnemonic, "inferBroadcast(loc, adaptor.getLhs().getType(), adaptor.getRhs().getType(), types)", traits> {
-  let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs);
-  let results = (outs NN_FloatTensor:$result);
+  let arguments = (ins operand:$lhs, operand:$rhs);
+  let results = (outs operand:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
   let description = [{
     Elementwise with numpy broadcasting: shapes are aligned on the right and a
@@ -76,24 +80,48 @@ class NN_BinaryOp<string mnemonic, list<Trait> traits = []>
   }];
 }
 
-def NN_AddOp : NN_BinaryOp<"add", [Commutative]> { let summary = "a + b"; }
-def NN_SubOp : NN_BinaryOp<"sub"> { let summary = "a - b"; }
-def NN_MulOp : NN_BinaryOp<"mul", [Commutative]> { let summary = "a * b"; }
-def NN_DivOp : NN_BinaryOp<"div"> { let summary = "a / b"; }
-def NN_MaximumOp : NN_BinaryOp<"maximum", [Commutative]> {
+def NN_AddOp : NN_BinaryOp<"add", [Commutative], NN_NumericTensor> {
+  let summary = "a + b (integers wrap around)";
+}
+def NN_SubOp : NN_BinaryOp<"sub", [], NN_NumericTensor> {
+  let summary = "a - b (integers wrap around)";
+}
+def NN_MulOp : NN_BinaryOp<"mul", [Commutative], NN_NumericTensor> {
+  let summary = "a * b (integers wrap around)";
+}
+def NN_DivOp : NN_BinaryOp<"div", [], NN_NumericTensor> {
+  let summary = "a / b; integers truncate toward zero (C, ONNX's reference)";
+}
+def NN_ModOp : NN_BinaryOp<"mod", [], NN_NumericTensor> {
+  let summary = "a mod b: the divisor's sign (Python's %), or the dividend's with `fmod` (C's fmod)";
+  let description = [{
+    ONNX's Mod. Without `fmod` the result is `a - floor(a / b) * b`, with the
+    sign of the divisor (Python's `%`, `numpy.mod`); with `fmod` it is
+    `a - trunc(a / b) * b`, with the sign of the dividend (C's `fmod`).
+    An integer divisor of 0 gives 0; a float one NaN. Not differentiable.
+    ```mlir
+    %r = nn.mod %a, %b : tensor<6xi64>, tensor<6xi64>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$lhs, NN_NumericTensor:$rhs,
+                       UnitAttr:$fmod);
+  let assemblyFormat = "$lhs `,` $rhs (`fmod` $fmod^)? attr-dict `:` type($lhs) `,` type($rhs)";
+}
+def NN_MaximumOp : NN_BinaryOp<"maximum", [Commutative], NN_NumericTensor> {
   let summary = "max(a, b); on ties the gradient is split evenly (as PyTorch)";
 }
-def NN_MinimumOp : NN_BinaryOp<"minimum", [Commutative]> {
+def NN_MinimumOp : NN_BinaryOp<"minimum", [Commutative], NN_NumericTensor> {
   let summary = "min(a, b); on ties the gradient is split evenly (as PyTorch)";
 }
 def NN_PowOp : NN_BinaryOp<"pow"> {
   let summary = "a ^ b (C's powf: a negative base needs an integral exponent)";
 }
 
-class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
+class NN_UnaryOp<string mnemonic, list<Trait> traits = [],
+                 Type operand = NN_FloatTensor>
     : NN_DifferentiableOp<mnemonic, "inferSameAsInput(adaptor.getInput().getType(), types)", traits> {
-  let arguments = (ins NN_FloatTensor:$input);
-  let results = (outs NN_FloatTensor:$result);
+  let arguments = (ins operand:$input);
+  let results = (outs operand:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let description = [{
     ```mlir
@@ -102,7 +130,7 @@ class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
   }];
 }
 
-def NN_NegOp : NN_UnaryOp<"neg"> { let summary = "-x"; }
+def NN_NegOp : NN_UnaryOp<"neg", [], NN_NumericTensor> { let summary = "-x"; }
 def NN_ExpOp : NN_UnaryOp<"exp"> { let summary = "e^x"; }
 def NN_LogOp : NN_UnaryOp<"log"> { let summary = "natural logarithm"; }
 def NN_SqrtOp : NN_UnaryOp<"sqrt"> { let summary = "square root"; }
@@ -112,8 +140,8 @@ def NN_TanhOp : NN_UnaryOp<"tanh"> { let summary = "hyperbolic tangent"; }
 def NN_StepOp : NN_UnaryOp<"step"> {
   let summary = "Heaviside step: 1 where x > 0, else 0 (relu's derivative)";
 }
-def NN_AbsOp : NN_UnaryOp<"abs"> { let summary = "|x|"; }
-def NN_SignOp : NN_UnaryOp<"sign"> {
+def NN_AbsOp : NN_UnaryOp<"abs", [], NN_NumericTensor> { let summary = "|x|"; }
+def NN_SignOp : NN_UnaryOp<"sign", [], NN_NumericTensor> {
   let summary = "-1, 0 or 1 by the sign of x (NaN stays NaN); gradient zero";
 }
 def NN_CeilOp : NN_UnaryOp<"ceil"> {
@@ -484,8 +512,8 @@ def NN_TransposeOp : NN_DifferentiableOp<"transpose", "inferTranspose(loc, adapt
     %t = nn.transpose %x perm = [0, 2, 1] : tensor<?x3x4xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$perm);
-  let results = (outs NN_FloatTensor:$result);
+  let arguments = (ins NN_DataTensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs NN_DataTensor:$result);
   let assemblyFormat = "$input `perm` `=` $perm attr-dict `:` type($input)";
 }
 
@@ -499,8 +527,8 @@ def NN_ConcatOp : NN_DifferentiableOp<"concat", "inferConcat(loc, adaptor.getInp
     %c = nn.concat %a, %b axis = 1 : tensor<?x3xf32>, tensor<?x5xf32>
     ```
   }];
-  let arguments = (ins Variadic<NN_FloatTensor>:$inputs, I64Attr:$axis);
-  let results = (outs NN_FloatTensor:$result);
+  let arguments = (ins Variadic<NN_DataTensor>:$inputs, I64Attr:$axis);
+  let results = (outs NN_DataTensor:$result);
   let assemblyFormat = "$inputs `axis` `=` $axis attr-dict `:` type($inputs)";
   let extraClassDeclaration = [{
     /// `axis` resolved against the rank; -1 when out of range.
@@ -521,10 +549,10 @@ def NN_SliceOp : NN_DifferentiableOp<"slice", "inferSlice(loc, adaptor.getInput(
     %s = nn.slice %x axes = [1] starts = [1] ends = [8] steps = [2] : tensor<?x10xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+  let arguments = (ins NN_DataTensor:$input, DenseI64ArrayAttr:$axes,
                        DenseI64ArrayAttr:$starts, DenseI64ArrayAttr:$ends,
                        OptionalAttr<DenseI64ArrayAttr>:$steps);
-  let results = (outs NN_FloatTensor:$result);
+  let results = (outs NN_DataTensor:$result);
   let assemblyFormat = [{
     $input `axes` `=` $axes `starts` `=` $starts `ends` `=` $ends
     (`steps` `=` $steps^)? attr-dict `:` type($input)
@@ -604,6 +632,141 @@ def NN_NumelOp : NN_InferredOp<"numel", "",
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
   let results = (outs NN_FloatScalar:$result);
   let assemblyFormat = "$input (`axes` `=` $axes^)? attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Comparison, logic, selection and conversion (any ABI element type)
+//===----------------------------------------------------------------------===//
+
+def NN_CastOp : NN_Op<"cast", [Pure,
+    DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "Convert each element to the result's element type (ONNX Cast)";
+  let description = [{
+    The shape is unchanged. Float to integer truncates toward zero (ONNX's
+    rule, C's conversion); a value outside the integer's range, or NaN, gives
+    an unspecified result, as in ONNX. Anything to bool is `x != 0` (NaN is
+    true); bool to a number is 0 or 1. f32 <-> f64 rounds to nearest. Only a
+    cast between float types passes a gradient; a cast to or from an integer
+    stops it (the integer result is not differentiable).
+    ```mlir
+    %i = nn.cast %x : tensor<?x3xf32> to tensor<?x3xi64>
+    ```
+  }];
+  let arguments = (ins NN_DataTensor:$input);
+  let results = (outs NN_DataTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+class NN_CompareOp<string mnemonic>
+    : NN_InferredOp<mnemonic, "inferCompare(loc, adaptor.getLhs().getType(), adaptor.getRhs().getType(), types)"> {
+  let arguments = (ins NN_DataTensor:$lhs, NN_DataTensor:$rhs);
+  let results = (outs NN_BoolTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let description = [{
+    Elementwise comparison with numpy broadcasting; both operands have the
+    same element type and the result is bool. Float comparisons are ordered:
+    any comparison with NaN is false (IEEE 754, numpy). Not differentiable.
+    ```mlir
+    %m = nn.}] # mnemonic # [{ %a, %b : tensor<?x4xf32>, tensor<4xf32>
+    ```
+  }];
+}
+
+def NN_EqualOp : NN_CompareOp<"equal"> { let summary = "a == b"; }
+def NN_GreaterOp : NN_CompareOp<"greater"> { let summary = "a > b"; }
+def NN_GreaterEqualOp : NN_CompareOp<"greater_equal"> { let summary = "a >= b"; }
+def NN_LessOp : NN_CompareOp<"less"> { let summary = "a < b"; }
+def NN_LessEqualOp : NN_CompareOp<"less_equal"> { let summary = "a <= b"; }
+
+class NN_LogicalOp<string mnemonic>
+    : NN_InferredOp<mnemonic, "inferBroadcast(loc, adaptor.getLhs().getType(), adaptor.getRhs().getType(), types)"> {
+  let arguments = (ins NN_BoolTensor:$lhs, NN_BoolTensor:$rhs);
+  let results = (outs NN_BoolTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let description = [{
+    Elementwise on bools with numpy broadcasting.
+    ```mlir
+    %m = nn.}] # mnemonic # [{ %a, %b : tensor<3x4xi1>, tensor<4xi1>
+    ```
+  }];
+}
+
+def NN_LogicalAndOp : NN_LogicalOp<"logical_and"> { let summary = "a and b"; }
+def NN_LogicalOrOp : NN_LogicalOp<"logical_or"> { let summary = "a or b"; }
+def NN_LogicalXorOp : NN_LogicalOp<"logical_xor"> { let summary = "a xor b"; }
+def NN_LogicalNotOp : NN_InferredOp<"logical_not", "inferSameAsInput(adaptor.getInput().getType(), types)"> {
+  let summary = "not x";
+  let description = [{
+    ```mlir
+    %n = nn.logical_not %m : tensor<3x4xi1>
+    ```
+  }];
+  let arguments = (ins NN_BoolTensor:$input);
+  let results = (outs NN_BoolTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_WhereOp : NN_DifferentiableOp<"where", "inferWhere(loc, adaptor.getCondition().getType(), adaptor.getX().getType(), adaptor.getY().getType(), types)"> {
+  let summary = "x where condition, else y (numpy broadcasting of all three)";
+  let description = [{
+    ONNX's Where and `torch.where`. `x` and `y` have the same element type.
+    The gradient flows to `x` where the condition holds and to `y` elsewhere
+    (each reduced back over its broadcast dimensions); the condition has none.
+    ```mlir
+    %r = nn.where %c, %x, %y : tensor<?x4xi1>, tensor<?x4xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_BoolTensor:$condition, NN_DataTensor:$x,
+                       NN_DataTensor:$y);
+  let results = (outs NN_DataTensor:$result);
+  let assemblyFormat = "$condition `,` $x `,` $y attr-dict `:` type($condition) `,` type($x) `,` type($y)";
+}
+
+class NN_ArgReduceOp<string mnemonic>
+    : NN_InferredOp<mnemonic, "inferArgReduce(loc, adaptor.getInput().getType(), adaptor.getAxis(), adaptor.getKeepdims(), types)"> {
+  let arguments = (ins NN_NumericTensor:$input, I64Attr:$axis,
+                       UnitAttr:$keepdims, UnitAttr:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis (`keepdims` $keepdims^)?
+    (`select_last_index` $select_last_index^)? attr-dict `:` type($input)
+  }];
+  let description = [{
+    The i64 index along `axis` (negative counts from the end) of the extreme
+    element; ties give the first index, or the last with
+    `select_last_index` (ONNX's ArgMax/ArgMin). `keepdims` keeps the reduced
+    axis with size 1. The axis may not be the dynamic batch dimension. A NaN
+    is never selected over a number. Not differentiable.
+    ```mlir
+    %i = nn.}] # mnemonic # [{ %x axis = 1 : tensor<?x10xf32>
+    ```
+  }];
+}
+
+def NN_ArgMaxOp : NN_ArgReduceOp<"argmax"> { let summary = "Index of the largest element along an axis"; }
+def NN_ArgMinOp : NN_ArgReduceOp<"argmin"> { let summary = "Index of the smallest element along an axis"; }
+
+def NN_GatherOp : NN_DifferentiableOp<"gather", "inferGather(loc, adaptor.getData().getType(), adaptor.getIndices().getType(), adaptor.getAxis(), types)"> {
+  let summary = "Entries of `data` along `axis` picked by integer `indices` (ONNX Gather)";
+  let description = [{
+    With `data` of shape `D[0..r)` and `indices` of shape `I`, the result has
+    shape `D[0..axis) ++ I ++ D[axis+1..r)` and holds
+    `data[..., indices[j], ...]`. A negative index counts from the end of
+    the axis (ONNX); an index still outside the axis reads the nearest valid
+    entry (ONNX leaves it undefined). `axis` may not be the dynamic batch
+    dimension. The gradient with respect to an f32 `data` of static shape
+    is a scatter-add in index order (`nn.embedding_backward`); `indices`
+    have none.
+    ```mlir
+    %g = nn.gather %x, %i axis = 1 : tensor<?x5xf32>, tensor<3xi64>
+    ```
+  }];
+  let arguments = (ins NN_DataTensor:$data, NN_IndexTensor:$indices,
+                       I64Attr:$axis);
+  let results = (outs NN_DataTensor:$result);
+  let assemblyFormat = "$data `,` $indices `axis` `=` $axis attr-dict `:` type($data) `,` type($indices)";
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Writes the small ONNX models of the integer/bool and shape-op importer
+tests.
+
+Usage: make_typed_onnx.py KIND OUT
+"""
+
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+T = {"f32": TensorProto.FLOAT, "i64": TensorProto.INT64,
+     "i32": TensorProto.INT32, "bool": TensorProto.BOOL}
+
+
+def vi(name, kind, shape):
+    return helper.make_tensor_value_info(name, T[kind], shape)
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def model(nodes, inputs, outputs, inits=(), opset=18):
+    graph = helper.make_graph(nodes, "test", inputs, outputs,
+                              initializer=list(inits))
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+def one(op, ins, inputs, inits=(), opset=18, out="f32", **attrs):
+    """A single node named 'bad'."""
+    return model([helper.make_node(op, ins, ["y"], name="bad", **attrs)],
+                 inputs, [vi("y", out, None)], inits, opset)
+
+
+X = vi("x", "f32", ["N", 4])
+
+
+def shape_chain():
+    """torch's x.view(x.size(0), -1) on a batched [N, 2, 3] input, plus
+    Shape -> Gather -> Mul arithmetic that folds to a constant."""
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+        helper.make_node("Unsqueeze", ["n", "axes"], ["n1"]),
+        helper.make_node("Concat", ["n1", "minus1"], ["target"], axis=0),
+        helper.make_node("Reshape", ["x", "target"], ["flat"]),
+        helper.make_node("Gather", ["s", "two"], ["w"], axis=0),
+        helper.make_node("Mul", ["w", "w"], ["w2"]),
+        helper.make_node("Cast", ["w2"], ["w2f"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["flat", "w2f"], ["y"]),
+    ]
+    return model(nodes, [vi("x", "f32", ["N", 2, 3])], [vi("y", "f32", None)],
+                 [init("zero", np.int64(0)), init("two", np.int64(2)),
+                  init("axes", np.array([0], np.int64)),
+                  init("minus1", np.array([-1], np.int64))], opset=13)
+
+
+def typed_io():
+    """int64 and bool inputs and outputs; Gather of a FLOAT table by ids is
+    an embedding (trainable), Where selects."""
+    nodes = [
+        helper.make_node("Gather", ["table", "ids"], ["rows"]),
+        helper.make_node("Greater", ["ids", "one"], ["big"]),
+        helper.make_node("And", ["big", "keep"], ["m"]),
+        helper.make_node("Unsqueeze", ["m", "axes"], ["m3"]),
+        helper.make_node("Where", ["m3", "rows", "zero"], ["y"]),
+        helper.make_node("ArgMax", ["y"], ["best"], axis=2, keepdims=0),
+    ]
+    return model(nodes, [vi("ids", "i64", ["N", 5]), vi("keep", "bool", ["N", 5])],
+                 [vi("y", "f32", None), vi("best", "i64", None),
+                  vi("m", "bool", None)],
+                 [init("table", np.ones((7, 3), np.float32)),
+                  init("one", np.int64(1)), init("zero", np.float32(0)),
+                  init("axes", np.array([2], np.int64))], opset=13)
+
+
+CASES = {
+    "shape_chain": shape_chain,
+    "typed_io": typed_io,
+    "cast_float16": lambda: one("Cast", ["x"], [X], to=TensorProto.FLOAT16),
+    "add_mixed": lambda: one("Add", ["x", "k"], [X],
+                             [init("k", np.array([1, 2, 3, 4], np.int64))]),
+    "exp_int": lambda: one("Exp", ["i"], [vi("i", "i64", ["N", 4])]),
+    "and_float": lambda: one("And", ["x", "x"], [X], out="bool"),
+    "where_cond": lambda: one("Where", ["x", "x", "x"], [X]),
+    "gather_batch": lambda: one("Gather", ["x", "i"], [X],
+                                [init("i", np.array([0], np.int64))]),
+    "gather_range": lambda: one("Gather", ["x", "i"], [X],
+                                [init("i", np.array([4], np.int64))], axis=1),
+    "pad_mode": lambda: one("Pad", ["x", "p"], [X],
+                            [init("p", np.array([0, 1, 0, 1], np.int64))],
+                            mode="wrap", opset=18),
+    "pad_reflect": lambda: one("Pad", ["x", "p"], [X],
+                               [init("p", np.array([0, 4, 0, 0], np.int64))],
+                               mode="reflect"),
+    "expand_shape": lambda: one("Expand", ["x", "s"], [X],
+                                [init("s", np.array([3, 5], np.int64))]),
+    "split_parts": lambda: model(
+        [helper.make_node("Split", ["x", "s"], ["a", "b"], name="bad", axis=1)],
+        [X], [vi("a", "f32", None), vi("b", "f32", None)],
+        [init("s", np.array([1, 2], np.int64))]),
+    "reshape_batch_late": lambda: model(
+        [helper.make_node("Shape", ["x"], ["s"]),
+         helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+         helper.make_node("Unsqueeze", ["n", "axes"], ["n1"]),
+         helper.make_node("Concat", ["four", "n1"], ["t"], axis=0),
+         helper.make_node("Reshape", ["x", "t"], ["y"], name="bad")],
+        [X], [vi("y", "f32", None)],
+        [init("zero", np.int64(0)), init("axes", np.array([0], np.int64)),
+         init("four", np.array([4], np.int64))]),
+    "batch_arithmetic": lambda: model(
+        [helper.make_node("Shape", ["x"], ["s"]),
+         helper.make_node("Mul", ["s", "s"], ["y"], name="bad")],
+        [X], [vi("y", "i64", None)]),
+    "constant_of_shape_zero": lambda: one(
+        "ConstantOfShape", ["s"], [X], [init("s", np.array([2, 0], np.int64))]),
+    "mod_float": lambda: one("Mod", ["x", "x"], [X], opset=13),
+    "output_type": lambda: model(
+        [helper.make_node("Cast", ["x"], ["y"], name="bad", to=TensorProto.INT64)],
+        [X], [vi("y", "f32", None)]),
+}
+
+
+def main():
+    kind, out = sys.argv[1], sys.argv[2]
+    onnx.save(CASES[kind](), out)
+
+
+if __name__ == "__main__":
+    main()
