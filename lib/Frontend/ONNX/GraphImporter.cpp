@@ -146,6 +146,8 @@ GraphImporter::GraphImporter(MLIRContext &context, LoadedModel &model)
   registerActivationOps(table);
   registerConvOps(table);
   registerRandomOps(table);
+  registerNormalizationOps(table);
+  registerRecurrentOps(table);
 }
 
 Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,

@@ -189,6 +189,8 @@ void registerReductionOps(OpTable &table);
 void registerActivationOps(OpTable &table);
 void registerConvOps(OpTable &table);
 void registerRandomOps(OpTable &table);
+void registerNormalizationOps(OpTable &table);
+void registerRecurrentOps(OpTable &table);
 
 /// A ranked f32 tensor type.
 mlir::RankedTensorType f32Tensor(mlir::MLIRContext *context,
