@@ -100,6 +100,31 @@ def fashion_cnn():
                          nn.Flatten(), head)
 
 
+class SameConvTranspose(nn.Module):
+    """conv2d_transpose(cout, k, stride=2, padding="same") of the DSL: the
+    full transposed convolution with its last row and column cropped
+    (PyTorch's own padding crops both sides alike)."""
+
+    def __init__(self, cin, cout, k):
+        super().__init__()
+        self.c = nn.ConvTranspose2d(cin, cout, k, stride=2)
+        nn.init.xavier_uniform_(self.c.weight)
+        nn.init.zeros_(self.c.bias)
+        self.crop = k - 2
+
+    def forward(self, x):
+        y = self.c(x)
+        return y[:, :, :y.shape[2] - self.crop, :y.shape[3] - self.crop]
+
+
+def conv_autoencoder():
+    return nn.Sequential(conv(1, 16, 3, 1), nn.ReLU(), nn.MaxPool2d(2),
+                         conv(16, 8, 3, 1), nn.ReLU(), nn.MaxPool2d(2),
+                         SameConvTranspose(8, 8, 3), nn.ReLU(),
+                         SameConvTranspose(8, 16, 3), nn.ReLU(),
+                         conv(16, 1, 3, 1), nn.Sigmoid())
+
+
 adam = lambda lr: (lambda p: torch.optim.Adam(p, lr=lr))
 # name -> (torch network, loss, optimizer, batch, epochs, metric); the
 # metric is what the table reports on the test set.
@@ -121,6 +146,8 @@ RECIPES = {
     "autoencoder": (autoencoder, "mse-input", adam(0.001), 64, 5, "mse"),
     "denoising_autoencoder": (lambda: autoencoder(0.3), "mse-input",
                               adam(0.001), 64, 5, "mse"),
+    "conv_autoencoder": (conv_autoencoder, "mse-input", adam(0.001), 64, 3,
+                         "mse"),
 }
 
 

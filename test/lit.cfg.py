@@ -35,6 +35,11 @@ if os.path.isdir(config.shared_dir):
 else:
     lit_config.note("../shared not found at %s: tests that need the shared "
                     "data sets are UNSUPPORTED" % config.shared_dir)
+if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+    config.available_features.add("fashion-mnist")
+else:
+    lit_config.note("Debian's dataset-fashion-mnist is not installed: tests "
+                    "that train on Fashion-MNIST are UNSUPPORTED")
 if shutil.which("cc"):
     config.available_features.add("cc")
 # The CUDA toolkit (where it is installed): ptxas checks that every model's

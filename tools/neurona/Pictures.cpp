@@ -84,12 +84,29 @@ llvm::Error driver::writeReconstructions(nr_model *model,
   for (size_t i = 0; i < outputs.size(); ++i)
     outputs[i].data = buffers[i].data();
 
+  // The samples in the model's input shape (IDX images [H, W] feed a
+  // convolutional model's [1, H, W] as they do in training).
   nr_tensor input = nr_tensor();
   input.dtype = NR_F32;
   input.rank = int32_t(set.featureShape.size() + 1);
   input.shape[0] = count;
   for (size_t d = 0; d < set.featureShape.size(); ++d)
     input.shape[d + 1] = set.featureShape[d];
+  for (size_t i = 0; i < numArgs; ++i) {
+    nr_arg_info info;
+    nr_model_arg_info(model, "forward", i, &info);
+    if (info.role != NR_ROLE_INPUT)
+      continue;
+    int64_t n = 1;
+    for (int32_t d = 1; d < info.rank; ++d)
+      n *= info.shape[d];
+    if (n == pixels) {
+      input.rank = info.rank;
+      for (int32_t d = 1; d < info.rank; ++d)
+        input.shape[d] = info.shape[d];
+    }
+    break;
+  }
   input.data = const_cast<float *>(set.features.data());
   if (nr_status s =
           nr_model_forward(model, &input, 1, outputs.data(), outputs.size()))

@@ -269,8 +269,11 @@ TEST_F(ONNXImport, GraphErrorsNameTheNode) {
        "  node 0 (Relu): op Relu, domain 'com.microsoft' (not imported)"},
       {[](onnx::GraphProto *g) { addNode(g, "Relu", {}, {"y"}, "r"); },
        "node 0 'r' (Relu): expects 1 inputs, got 0"},
-      {[](onnx::GraphProto *g) { addNode(g, "LSTM", {"x"}, {"y"}, "rnn"); },
-       "node 0 'rnn' (LSTM): op LSTM, domain 'ai.onnx' version"},
+      {[](onnx::GraphProto *g) {
+         addNode(g, "NonMaxSuppression", {"x"}, {"y"}, "nms");
+       },
+       "node 0 'nms' (NonMaxSuppression): op NonMaxSuppression, domain "
+       "'ai.onnx' version"},
       {[](onnx::GraphProto *g) {
          addNode(g, "Dropout", {"x"}, {"y", "mask"}, "drop");
        },

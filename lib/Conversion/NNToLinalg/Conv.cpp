@@ -12,6 +12,8 @@
 //   dInput    dOut[(n,oh,ow), oc] x W[oc, (c,kh,kw)]          -> dCol, col2im
 //   dWeight   dOut^T[oc, (n,oh,ow)] x Col[(n,oh,ow), (c,kh,kw)] -> [OC, CKK]
 //
+// A transposed convolution is the dInput form applied to its input.
+//
 // The batch-derived dimension M = N*OH*OW is the only dynamic one; it is the
 // contraction's M (or, for dWeight, its K) and never its N, which the tiling
 // pass needs static. The contractions are `linalg.matmul`, not generics:
@@ -41,26 +43,35 @@ struct ConvShape {
   int64_t kh, kw, oh, ow;
   SmallVector<int64_t> strides, padding, dilations;
 
-  template <typename Op> static ConvShape get(Op op) {
+  /// The geometry of a conv2d from `input` with `weight` [OC, C/groups,
+  /// KH, KW].
+  static ConvShape get(Location loc, RankedTensorType input,
+                       RankedTensorType weight, ArrayRef<int64_t> strides,
+                       ArrayRef<int64_t> padding, ArrayRef<int64_t> dilations,
+                       int64_t groups) {
     ConvShape s;
-    auto input = cast<RankedTensorType>(op.getInput().getType());
-    auto weight = cast<RankedTensorType>(op.getWeight().getType());
     SmallVector<Type> types;
-    (void)inferConv2d(op.getLoc(), input, weight, Type(), op.getStrides(),
-                      op.getPadding(), op.getDilations(), op.getGroups(),
-                      types);
+    (void)inferConv2d(loc, input, weight, Type(), strides, padding, dilations,
+                      groups, types);
     auto result = cast<RankedTensorType>(types[0]);
-    s.groups = op.getGroups();
+    s.groups = groups;
     s.channels = input.getDimSize(1) / s.groups;
     s.outChannels = weight.getDimSize(0) / s.groups;
     s.kh = weight.getDimSize(2);
     s.kw = weight.getDimSize(3);
     s.oh = result.getDimSize(2);
     s.ow = result.getDimSize(3);
-    s.strides.assign(op.getStrides().begin(), op.getStrides().end());
-    s.padding.assign(op.getPadding().begin(), op.getPadding().end());
-    s.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+    s.strides.assign(strides.begin(), strides.end());
+    s.padding.assign(padding.begin(), padding.end());
+    s.dilations.assign(dilations.begin(), dilations.end());
     return s;
+  }
+
+  template <typename Op> static ConvShape get(Op op) {
+    return get(op.getLoc(), cast<RankedTensorType>(op.getInput().getType()),
+               cast<RankedTensorType>(op.getWeight().getType()),
+               op.getStrides(), op.getPadding(), op.getDilations(),
+               op.getGroups());
   }
 
   int64_t window() const { return kh * kw; }
@@ -321,24 +332,67 @@ struct Conv2dLowering : OpConversionPattern<Conv2dOp> {
   }
 };
 
+/// col2im(rows x W): the adjoint of conv2d's input for a conv2d of
+/// geometry `s` whose output gradient is the NCHW `grad`. The contraction
+/// dCol[(n,oh,ow), (c,kh,kw)] = grad[(n,oh,ow), oc] x W[oc, (c,kh,kw)] runs
+/// in the tiled kernels; then each image position of `resultType` (batch
+/// from `grad`) sums the patch entries that were read from it.
+Value col2imProduct(OpBuilder &rewriter, Location loc, Value grad, Value w,
+                    RankedTensorType resultType, const ConvShape &s) {
+  Value dcol = contract(rewriter, loc, gradRows(rewriter, loc, grad, s, false),
+                        flattenWeight(rewriter, loc, w, s, false));
+  return col2im(rewriter, loc, dcol, grad, resultType, s);
+}
+
 struct Conv2dBackwardDataLowering : OpConversionPattern<Conv2dBackwardDataOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(Conv2dBackwardDataOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    ConvShape s = ConvShape::get(op);
-    Value x = adaptor.getInput(), w = adaptor.getWeight();
-
-    // dCol[(n,oh,ow), (c,kh,kw)] = dOut[(n,oh,ow), oc] x W[oc, (c,kh,kw)],
-    // then col2im: each image position sums the patch entries that were
-    // read from it.
-    Value dcol = contract(rewriter, loc,
-                          gradRows(rewriter, loc, adaptor.getGrad(), s, false),
-                          flattenWeight(rewriter, loc, w, s, false));
-    Value dx = col2im(rewriter, loc, dcol, x, op.getType(), s);
+    Value dx = col2imProduct(rewriter, op.getLoc(), adaptor.getGrad(),
+                             adaptor.getWeight(), op.getType(),
+                             ConvShape::get(op));
     rewriter.replaceOp(op, dx);
+    return success();
+  }
+};
+
+/// A transposed convolution is conv2d_backward_data of the conv2d that maps
+/// its result's shape back to its input's: the same contraction and col2im,
+/// with the input in the role of the output gradient. The weight [C,
+/// OC/groups, KH, KW] is that conv2d's weight as it stands. `output_padding`
+/// only makes the result larger than the windows reach; col2im leaves those
+/// rows zero. The bias is added in a loop of its own: the col2im generic
+/// reduces over the window and cannot take an elementwise consumer.
+struct ConvTranspose2dLowering : OpConversionPattern<ConvTranspose2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConvTranspose2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType resultType = op.getType();
+    ConvShape s = ConvShape::get(
+        loc, resultType, cast<RankedTensorType>(op.getWeight().getType()),
+        op.getStrides(), op.getPadding(), op.getDilations(), op.getGroups());
+    Value x = adaptor.getInput();
+    Value y = col2imProduct(rewriter, loc, x, adaptor.getWeight(), resultType,
+                            s);
+    if (Value bias = adaptor.getBias()) {
+      MLIRContext *ctx = rewriter.getContext();
+      auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+      SmallVector<Value> dynSizes;
+      if (resultType.isDynamicDim(0))
+        dynSizes.push_back(tensor::DimOp::create(rewriter, loc, x, 0));
+      y = buildGeneric(rewriter, loc, resultType, dynSizes, {y, bias},
+                       {rewriter.getMultiDimIdentityMap(4),
+                        AffineMap::get(4, 0, {d(1)}, ctx)},
+                       [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                         return arith::AddFOp::create(b, l, args[0], args[1]);
+                       });
+    }
+    rewriter.replaceOp(op, y);
     return success();
   }
 };
@@ -377,5 +431,6 @@ struct Conv2dBackwardFilterLowering
 
 void mlir::nn::populateNNConvToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<Conv2dLowering, Conv2dBackwardDataLowering,
-               Conv2dBackwardFilterLowering>(patterns.getContext());
+               Conv2dBackwardFilterLowering, ConvTranspose2dLowering>(
+      patterns.getContext());
 }

@@ -1,4 +1,4 @@
-//===- Recurrent.cpp - nn.rnn / nn.lstm and their BPTT to linalg ----------===//
+//===- Recurrent.cpp - nn.rnn / lstm / gru and their BPTT to linalg -------===//
 //
 // Part of Neurona.
 //
@@ -551,6 +551,456 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// GRU
+//===----------------------------------------------------------------------===//
+//
+// A GRU step needs h_{t-1} Rh^T apart from x_t Wh^T (linear_before_reset
+// scales it by r) or (r * h_{t-1}) Rh^T, which depends on the step's own r.
+// So its per-step contraction is [x_t | h_{t-1}] x M with the gate blocks
+//
+//   M = [ Wz^T  Wr^T  Wh^T  0    ]    (linear_before_reset: 4 blocks)
+//       [ Rz^T  Rr^T  0     Rh^T ]
+//   M = [ Wz^T  Wr^T  Wh^T ]          (otherwise: 3 blocks, then
+//       [ Rz^T  Rr^T  0    ]           (r * h_{t-1}) x Rh^T)
+//
+// Both are tiled contractions with the batch as M. The backward pass
+// mirrors them: dG x M^T for dx_t and dh_{t-1}, xh^T x dG for dM (and
+// (r * h_{t-1})^T x dh~ for dRh^T without linear_before_reset).
+
+/// Column block `block` of M, element (k, i): W or R row `gate * H + i`,
+/// or zero where the block has no such part.
+Value gruWeights(OpBuilder &b, Location loc, const Geometry &g, Value w,
+                 Value r, int64_t blocks, bool transposed) {
+  int64_t H = g.hidden, F = g.features;
+  auto type = transposed
+                  ? RankedTensorType::get({g.k(), blocks * H}, b.getF32Type())
+                  : RankedTensorType::get({blocks * H, g.k()}, b.getF32Type());
+  return buildGeneric(
+      b, loc, type, {}, {}, {},
+      [&](OpBuilder &b, Location l, ValueRange) -> Value {
+        Value j = linalg::IndexOp::create(b, l, transposed ? 1 : 0);
+        Value k = linalg::IndexOp::create(b, l, transposed ? 0 : 1);
+        Value block = arith::DivUIOp::create(b, l, j, index(b, l, H));
+        Value i = arith::RemUIOp::create(b, l, j, index(b, l, H));
+        // Block 3 reads R's h rows; W never has a block 3.
+        Value row = arith::AddIOp::create(
+            b, l,
+            arith::MulIOp::create(
+                b, l, arith::MinUIOp::create(b, l, block, index(b, l, 2)),
+                index(b, l, H)),
+            i);
+        Value inW = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, k,
+                                          index(b, l, F));
+        Value kw = clampIndex(b, l, k, 0, F - 1);
+        Value kr = clampIndex(
+            b, l, arith::SubIOp::create(b, l, k, index(b, l, F)), 0, H - 1);
+        Value fromW = tensor::ExtractOp::create(b, l, w, ValueRange{row, kw});
+        Value fromR = tensor::ExtractOp::create(b, l, r, ValueRange{row, kr});
+        Value zero = f32(b, l, 0.0);
+        Value isH = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, block,
+                                          index(b, l, 2));
+        Value isHH = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                           block, index(b, l, 3));
+        Value wPart = arith::SelectOp::create(b, l, isHH, zero, fromW);
+        Value rPart = arith::SelectOp::create(b, l, isH, zero, fromR);
+        return arith::SelectOp::create(b, l, inW, wPart, rPart);
+      });
+}
+
+/// Rh^T [H, H] (`transposed`) or Rh [H, H]: rows [2H, 3H) of R.
+Value gruRh(OpBuilder &b, Location loc, const Geometry &g, Value r,
+            bool transposed) {
+  int64_t H = g.hidden;
+  MLIRContext *ctx = b.getContext();
+  AffineMap read = transposed
+                       ? AffineMap::get(2, 0, {dim(ctx, 1) + 2 * H, dim(ctx, 0)},
+                                        ctx)
+                       : AffineMap::get(2, 0, {dim(ctx, 0) + 2 * H, dim(ctx, 1)},
+                                        ctx);
+  Value rh = tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({3 * H, H}, b.getF32Type()), r,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(3 * H), b.getIndexAttr(H)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+  return buildGeneric(
+      b, loc, RankedTensorType::get({H, H}, b.getF32Type()), {}, rh, read,
+      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+}
+
+/// Columns [k * H, (k + 1) * H) of `z` [N, C*H].
+Value gateBlock(OpBuilder &b, Location loc, const Geometry &g, Value z,
+                int64_t k) {
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
+                                       b.getIndexAttr(k * g.hidden)};
+  SmallVector<OpFoldResult> sizes = {g.nSize(), b.getIndexAttr(g.hidden)};
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, loc, g.rows(g.hidden), z, offsets,
+                                        sizes, strides);
+}
+
+/// Elements [offset, offset + count) of the 1-D `v`.
+Value segment(OpBuilder &b, Location loc, Value v, int64_t offset,
+              int64_t count) {
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({count}, b.getF32Type()), v,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(count)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+}
+
+Value addVectors(OpBuilder &b, Location loc, Value x, Value y) {
+  return buildElementwise(
+      b, loc, cast<RankedTensorType>(x.getType()), {x, y},
+      [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return arith::AddFOp::create(b, l, a[0], a[1]);
+      });
+}
+
+/// `value` [N, C*H] assembled from [N, H] blocks.
+Value joinBlocks(OpBuilder &b, Location loc, const Geometry &g,
+                 ArrayRef<Value> blocks) {
+  int64_t H = g.hidden;
+  Value out =
+      emptyTensor(b, loc, g.rows(int64_t(blocks.size()) * H), g.dyn());
+  for (auto [k, block] : llvm::enumerate(blocks)) {
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
+                                         b.getIndexAttr(int64_t(k) * H)};
+    SmallVector<OpFoldResult> sizes = {g.nSize(), b.getIndexAttr(H)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    out = tensor::InsertSliceOp::create(b, loc, block, out, offsets, sizes,
+                                        strides);
+  }
+  return out;
+}
+
+/// The batch sum of `v` [N, W] added to `acc` [W], in batch order.
+Value addBatchSum(OpBuilder &b, Location l, Value v, Value acc) {
+  MLIRContext *ctx = b.getContext();
+  return linalg::GenericOp::create(
+             b, l, TypeRange{acc.getType()}, ValueRange{v}, ValueRange{acc},
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(2),
+                                 AffineMap::get(2, 0, {dim(ctx, 1)}, ctx)},
+             ArrayRef<utils::IteratorType>{utils::IteratorType::reduction,
+                                           utils::IteratorType::parallel},
+             [](OpBuilder &b, Location l, ValueRange a) {
+               linalg::YieldOp::create(
+                   b, l, ValueRange{arith::AddFOp::create(b, l, a[0], a[1])});
+             })
+      .getResult(0);
+}
+
+Value add2d(OpBuilder &b, Location l, Value x, Value y) {
+  return buildGeneric(
+      b, l, cast<RankedTensorType>(x.getType()), {}, {x, y},
+      {b.getMultiDimIdentityMap(2), b.getMultiDimIdentityMap(2)},
+      [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return arith::AddFOp::create(b, l, a[0], a[1]);
+      });
+}
+
+struct GRULowering : OpConversionPattern<GRUOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(GRUOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = adaptor.getInput(), mask = adaptor.getMask();
+    Value w = adaptor.getW(), r = adaptor.getR(), bias = adaptor.getB();
+    Geometry g = geometry(rewriter, loc, x, w, 3, 5);
+    int64_t H = g.hidden;
+    bool lbr = op.getLinearBeforeReset();
+    int64_t blocks = lbr ? 4 : 3;
+
+    Value m = gruWeights(rewriter, loc, g, w, r, blocks, /*transposed=*/true);
+    Value rhT = lbr ? Value() : gruRh(rewriter, loc, g, r, /*transposed=*/true);
+    // Wbz + Rbz, Wbr + Rbr, Wbh, Rbh.
+    Value bz = addVectors(rewriter, loc, segment(rewriter, loc, bias, 0, H),
+                          segment(rewriter, loc, bias, 3 * H, H));
+    Value br = addVectors(rewriter, loc, segment(rewriter, loc, bias, H, H),
+                          segment(rewriter, loc, bias, 4 * H, H));
+    Value wbh = segment(rewriter, loc, bias, 2 * H, H);
+    Value rbh = segment(rewriter, loc, bias, 5 * H, H);
+
+    auto seqType = cast<RankedTensorType>(op.getSequence().getType());
+    auto actType = cast<RankedTensorType>(op.getActivations().getType());
+    Value h0 = filledTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
+    Value seq0 = emptyTensor(rewriter, loc, seqType, g.dyn());
+    Value acts0 = emptyTensor(rewriter, loc, actType, g.dyn());
+    AffineMap id = rewriter.getMultiDimIdentityMap(2);
+    AffineMap perUnit = AffineMap::get(2, 0, {dim(ctx, 1)}, ctx);
+    AffineMap perRow = AffineMap::get(2, 0, {dim(ctx, 0)}, ctx);
+
+    auto loop = scf::ForOp::create(
+        rewriter, loc, index(rewriter, loc, 0), index(rewriter, loc, g.steps),
+        index(rewriter, loc, 1), ValueRange{h0, seq0, acts0},
+        [&](OpBuilder &b, Location l, Value t, ValueRange it) {
+          Value h = it[0], seq = it[1], saved = it[2];
+          Value xh = concatInputs(b, l, g, x, t, h, /*transposed=*/false);
+          Value zz = contract(b, l, xh, m, g.rows(blocks * H), g.dyn());
+          Value mk = mask ? readMaskStep(b, l, g, mask, t) : Value();
+          // z, r and what the candidate's recurrent part is built from.
+          SmallVector<Value> gates = stepGeneric(
+              b, l, g,
+              {gateBlock(b, l, g, zz, 0), gateBlock(b, l, g, zz, 1), bz, br,
+               h},
+              {id, id, perUnit, perUnit, id}, 3,
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                Arith m{b, l};
+                Value z = sigmoid(b, l, m.add(a[0], a[2]));
+                Value rr = sigmoid(b, l, m.add(a[1], a[3]));
+                return SmallVector<Value>{z, rr, m.mul(rr, a[4])};
+              });
+          // h_{t-1} Rh^T (linear_before_reset) or (r * h_{t-1}) Rh^T.
+          Value hh = lbr ? gateBlock(b, l, g, zz, 3)
+                         : contract(b, l, gates[2], rhT, g.rows(H), g.dyn());
+          SmallVector<Value> inputs = {gateBlock(b, l, g, zz, 2), hh, wbh,
+                                       rbh, gates[0], gates[1], h};
+          SmallVector<AffineMap> maps = {id, id, perUnit, perUnit, id, id, id};
+          if (mk) {
+            inputs.push_back(mk);
+            maps.push_back(perRow);
+          }
+          // h~, h_{t-1} Rh^T + Rbh, the carried state, the output.
+          SmallVector<Value> res = stepGeneric(
+              b, l, g, inputs, maps, 4,
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                Arith m{b, l};
+                Value av = m.add(a[1], a[3]);
+                Value z = a[4], rr = a[5], hp = a[6];
+                Value mkv = mask ? a[7] : Value();
+                Value rec = lbr ? m.mul(rr, av) : av;
+                Value ht =
+                    math::TanhOp::create(b, l, m.add(m.add(a[0], a[2]), rec));
+                Value hn = m.add(m.mul(m.sub(m.one(), z), ht), m.mul(z, hp));
+                return SmallVector<Value>{ht, av, m.blend(mkv, hn, hp),
+                                          m.scale(mkv, hn)};
+              });
+          seq = writeStep(b, l, g, res[3], seq, t, 0);
+          Value savedBlocks[] = {gates[0], gates[1], res[0], res[1], res[2]};
+          for (auto [k, v] : llvm::enumerate(savedBlocks))
+            saved = writeStep(b, l, g, v, saved, t, int64_t(k) * H);
+          scf::YieldOp::create(b, l, ValueRange{res[2], seq, saved});
+        });
+    rewriter.replaceOp(op, ValueRange{loop.getResult(1), loop.getResult(0),
+                                      loop.getResult(2)});
+    return success();
+  }
+};
+
+struct GRUBackwardLowering : OpConversionPattern<GRUBackwardOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(GRUBackwardOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = adaptor.getInput(), mask = adaptor.getMask();
+    Value saved = adaptor.getActivations(), gseq = adaptor.getGradSequence();
+    Value w = adaptor.getW(), r = adaptor.getR();
+    Geometry g = geometry(rewriter, loc, x, w, 3, 5);
+    int64_t H = g.hidden, F = g.features, K = g.k();
+    bool lbr = op.getLinearBeforeReset();
+    int64_t blocks = lbr ? 4 : 3, CH = blocks * H;
+
+    Value mT = gruWeights(rewriter, loc, g, w, r, blocks, /*transposed=*/false);
+    Value rh = lbr ? Value() : gruRh(rewriter, loc, g, r, /*transposed=*/false);
+    auto f32Type = rewriter.getF32Type();
+    auto dmType = RankedTensorType::get({K, CH}, f32Type);
+    auto dbType = RankedTensorType::get({CH}, f32Type);
+    auto hhType = RankedTensorType::get({H, H}, f32Type);
+    auto hType = RankedTensorType::get({H}, f32Type);
+    Value dx0 = emptyTensor(rewriter, loc, cast<RankedTensorType>(x.getType()),
+                            g.dyn());
+    // dh, dx, dM, db[, dRh^T, dRbh]
+    SmallVector<Value> init = {adaptor.getGradLast(), dx0,
+                               filledTensor(rewriter, loc, dmType, {}, 0.0),
+                               filledTensor(rewriter, loc, dbType, {}, 0.0)};
+    if (!lbr)
+      init.append({filledTensor(rewriter, loc, hhType, {}, 0.0),
+                   filledTensor(rewriter, loc, hType, {}, 0.0)});
+    AffineMap id = rewriter.getMultiDimIdentityMap(2);
+    AffineMap perRow = AffineMap::get(2, 0, {dim(ctx, 0)}, ctx);
+
+    auto loop = scf::ForOp::create(
+        rewriter, loc, index(rewriter, loc, 0), index(rewriter, loc, g.steps),
+        index(rewriter, loc, 1), init,
+        [&](OpBuilder &b, Location l, Value s, ValueRange it) {
+          Value dh = it[0], dx = it[1], dm = it[2], db = it[3];
+          Value t = arith::SubIOp::create(b, l, index(b, l, g.steps - 1), s);
+          Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                                t, index(b, l, 0));
+          Value tPrev = clampIndex(
+              b, l, arith::SubIOp::create(b, l, t, index(b, l, 1)), 0,
+              g.steps - 1);
+          Value hPrev = buildGeneric(
+              b, l, g.rows(H), g.dyn(), readStep(b, l, g, saved, tPrev, 4 * H, H),
+              id, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                return arith::SelectOp::create(b, l, isFirst, f32(b, l, 0.0),
+                                               a[0]);
+              });
+          Value z = readStep(b, l, g, saved, t, 0, H);
+          Value rr = readStep(b, l, g, saved, t, H, H);
+          SmallVector<Value> inputs = {z, rr,
+                                       readStep(b, l, g, saved, t, 2 * H, H),
+                                       readStep(b, l, g, saved, t, 3 * H, H),
+                                       hPrev,
+                                       readStep(b, l, g, gseq, t, 0, H),
+                                       dh};
+          SmallVector<AffineMap> maps(inputs.size(), id);
+          if (mask) {
+            inputs.push_back(readMaskStep(b, l, g, mask, t));
+            maps.push_back(perRow);
+          }
+          // dz, dr (linear_before_reset; else 0), dh~ pre-activation,
+          // dh~ * r (the recurrent candidate's gradient with
+          // linear_before_reset), and dh_{t-1}'s direct part.
+          SmallVector<Value> res = stepGeneric(
+              b, l, g, inputs, maps, 5,
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                Arith m{b, l};
+                Value zv = a[0], rv = a[1], ht = a[2], av = a[3], hp = a[4];
+                Value gy = a[5], dhc = a[6];
+                Value mk = mask ? a[7] : Value();
+                Value dhn = m.scale(mk, m.add(gy, dhc));
+                Value pass =
+                    mk ? m.mul(m.sub(m.one(), mk), dhc) : f32(b, l, 0.0);
+                Value dsz = m.mul(zv, m.sub(m.one(), zv));
+                Value dsr = m.mul(rv, m.sub(m.one(), rv));
+                Value dzp = m.mul(m.mul(dhn, m.sub(hp, ht)), dsz);
+                Value dpre = m.mul(m.mul(dhn, m.sub(m.one(), zv)),
+                                   m.sub(m.one(), m.mul(ht, ht)));
+                Value drp = lbr ? m.mul(m.mul(dpre, av), dsr) : f32(b, l, 0.0);
+                Value direct = m.add(m.mul(dhn, zv), pass);
+                return SmallVector<Value>{dzp, drp, dpre, m.mul(dpre, rv),
+                                          direct};
+              });
+          Value dzp = res[0], drp = res[1], dpre = res[2], direct = res[4];
+          SmallVector<Value> next;
+          Value dg;
+          if (lbr) {
+            dg = joinBlocks(b, l, g, {dzp, drp, dpre, res[3]});
+          } else {
+            // d(r * h_{t-1}) = dh~ x Rh; it reaches r and h_{t-1}.
+            Value drh = contract(b, l, dpre, rh, g.rows(H), g.dyn());
+            SmallVector<Value> part = stepGeneric(
+                b, l, g, {drh, rr, hPrev, direct}, {id, id, id, id}, 2,
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  Arith m{b, l};
+                  Value dsr = m.mul(a[1], m.sub(m.one(), a[1]));
+                  return SmallVector<Value>{m.mul(m.mul(a[0], a[2]), dsr),
+                                            m.add(a[3], m.mul(a[0], a[1]))};
+                });
+            drp = part[0];
+            direct = part[1];
+            dg = joinBlocks(b, l, g, {dzp, drp, dpre});
+          }
+
+          // dxh = dG x M^T: dx_t and the rest of dh_{t-1}.
+          Value dxh = contract(b, l, dg, mT, g.rows(K), g.dyn());
+          {
+            SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
+                                                 b.getIndexAttr(0)};
+            SmallVector<OpFoldResult> sizes = {g.nSize(), b.getIndexAttr(F)};
+            SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+            Value dxt = tensor::ExtractSliceOp::create(
+                b, l, g.rows(F), dxh, offsets, sizes, strides);
+            dx = writeStep(b, l, g, dxt, dx, t, 0);
+          }
+          Value dhNext = buildGeneric(
+              b, l, g.rows(H), g.dyn(), {direct, dxh},
+              {id, AffineMap::get(2, 0, {dim(ctx, 0), dim(ctx, 1) + F}, ctx)},
+              [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                return arith::AddFOp::create(b, l, a[0], a[1]);
+              });
+          // dM += xh^T x dG; db += the batch sum of dG.
+          Value xhT = concatInputs(b, l, g, x, t, hPrev, /*transposed=*/true);
+          next = {dhNext, dx, add2d(b, l, dm, contract(b, l, xhT, dg, dmType, {})),
+                  addBatchSum(b, l, dg, db)};
+          if (!lbr) {
+            // dRh^T += (r * h_{t-1})^T x dh~ (the batch as K).
+            AffineMap tr = AffineMap::get(2, 0, {dim(ctx, 1), dim(ctx, 0)}, ctx);
+            SmallVector<Value> dynT = g.dyn();
+            Value rhPrevT = buildGeneric(
+                b, l, RankedTensorType::get({H, g.batch}, f32Type), dynT,
+                {rr, hPrev}, {tr, tr},
+                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  return arith::MulFOp::create(b, l, a[0], a[1]);
+                });
+            next.push_back(
+                add2d(b, l, it[4], contract(b, l, rhPrevT, dpre, hhType, {})));
+            next.push_back(addBatchSum(b, l, dpre, it[5]));
+          }
+          scf::YieldOp::create(b, l, next);
+        });
+
+    Value dm = loop.getResult(2), db = loop.getResult(3);
+    Value dRhT = lbr ? Value() : loop.getResult(4);
+    Value dRbh = lbr ? Value() : loop.getResult(5);
+    auto index2 = [&](OpBuilder &b, Location l, int64_t v) {
+      return index(b, l, v);
+    };
+    // dW [3H, F]: dM's x rows, blocks z, r, h.
+    Value dw = buildGeneric(
+        rewriter, loc, RankedTensorType::get({3 * H, F}, f32Type), {}, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          Value j = linalg::IndexOp::create(b, l, 0);
+          Value k = linalg::IndexOp::create(b, l, 1);
+          return tensor::ExtractOp::create(b, l, dm, ValueRange{k, j});
+        });
+    // dR [3H, H]: dM's h rows for z and r; for h, block 3 of dM
+    // (linear_before_reset) or dRh^T.
+    Value dr = buildGeneric(
+        rewriter, loc, RankedTensorType::get({3 * H, H}, f32Type), {}, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          Value j = linalg::IndexOp::create(b, l, 0);
+          Value k = linalg::IndexOp::create(b, l, 1);
+          Value isH = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, j,
+                                            index2(b, l, 2 * H));
+          Value i = arith::RemUIOp::create(b, l, j, index2(b, l, H));
+          Value kr = arith::AddIOp::create(b, l, k, index2(b, l, F));
+          Value zr = tensor::ExtractOp::create(
+              b, l, dm,
+              ValueRange{kr, clampIndex(b, l, j, 0, 2 * H - 1)});
+          Value hPart =
+              lbr ? tensor::ExtractOp::create(
+                        b, l, dm,
+                        ValueRange{kr, arith::AddIOp::create(
+                                           b, l, i, index2(b, l, 3 * H))})
+                        .getResult()
+                  : tensor::ExtractOp::create(b, l, dRhT, ValueRange{k, i})
+                        .getResult();
+          return arith::SelectOp::create(b, l, isH, hPart, zr);
+        });
+    // dB [6H]: Wb gets db's z, r, h blocks; Rb the z and r ones again and
+    // for h block 3 (linear_before_reset) or dRbh.
+    Value dbias = buildGeneric(
+        rewriter, loc, RankedTensorType::get({6 * H}, f32Type), {}, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          Value q = linalg::IndexOp::create(b, l, 0);
+          Value q3 = arith::RemUIOp::create(b, l, q, index2(b, l, 3 * H));
+          Value i = arith::RemUIOp::create(b, l, q, index2(b, l, H));
+          Value rhBlock = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge,
+                                                q, index2(b, l, 5 * H));
+          Value common = tensor::ExtractOp::create(b, l, db, ValueRange{q3});
+          Value hPart =
+              lbr ? tensor::ExtractOp::create(
+                        b, l, db,
+                        ValueRange{arith::AddIOp::create(b, l, i,
+                                                         index2(b, l, 3 * H))})
+                        .getResult()
+                  : tensor::ExtractOp::create(b, l, dRbh, ValueRange{i})
+                        .getResult();
+          return arith::SelectOp::create(b, l, rhBlock, hPart, common);
+        });
+    rewriter.replaceOp(op, ValueRange{loop.getResult(1), dw, dr, dbias});
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::nn::populateNNRecurrentToLinalgPatterns(
@@ -560,4 +1010,5 @@ void mlir::nn::populateNNRecurrentToLinalgPatterns(
   patterns.add<RecurrentLowering<LSTMOp>>(ctx, 4, 6);
   patterns.add<RecurrentBackwardLowering<RNNBackwardOp>>(ctx, 1, 1);
   patterns.add<RecurrentBackwardLowering<LSTMBackwardOp>>(ctx, 4, 6);
+  patterns.add<GRULowering, GRUBackwardLowering>(ctx);
 }

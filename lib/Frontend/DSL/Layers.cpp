@@ -427,6 +427,130 @@ static Expected<ValueInfo> emitConv2d(LayerContext &ctx) {
   return activate(ctx, args->getIdentifier("activation", "linear"), y);
 }
 
+/// conv2d_transpose(filters, kernel, stride=1, padding="valid"|"same"|int,
+/// output_padding=0, dilation=1, groups=1, activation=, init=, bias=,
+/// bias_init=): an `nn.conv_transpose2d` with a weight [channels, filters /
+/// groups, kernel, kernel] (PyTorch's and ONNX's layout) and a bias
+/// [filters]. The output is stride * (size - 1) + dilation * (kernel - 1)
+/// + 1 - 2 * padding + output_padding (PyTorch's ConvTranspose2d); "same"
+/// makes it size * stride as Keras's Conv2DTranspose: the transpose of
+/// conv2d(padding="same") from the larger image, cropping an odd total
+/// below and right.
+static Expected<ValueInfo> emitConv2dTranspose(LayerContext &ctx) {
+  static const ParamDecl params[] = {
+      {"filters", ArgKind::Integer, /*positional=*/true},
+      {"kernel", ArgKind::Integer, /*positional=*/true},
+      {"stride", ArgKind::Integer},
+      {"padding", ArgKind::IntegerOrString},
+      {"output_padding", ArgKind::Integer},
+      {"dilation", ArgKind::Integer},
+      {"groups", ArgKind::Integer},
+      {"activation", ArgKind::Identifier},
+      {"init", ArgKind::Identifier},
+      {"bias", ArgKind::Bool},
+      {"bias_init", ArgKind::Identifier},
+  };
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  auto args = bindArguments(ctx.call, params, diags);
+  if (!args)
+    return args.takeError();
+  const ast::Expr *filters = args->get("filters");
+  const ast::Expr *kernelArg = args->get("kernel");
+  if (!filters || !kernelArg)
+    return diags.error(ctx.call.loc, "'conv2d_transpose' needs its number of "
+                                     "filters and its kernel size, as in "
+                                     "conv2d_transpose(16, 3, stride=2)");
+  for (StringRef key : {"filters", "kernel", "stride", "dilation", "groups"})
+    if (Error err = checkAtLeast(*args, key, 1, diags))
+      return std::move(err);
+  if (Error err = checkAtLeast(*args, "output_padding", 0, diags))
+    return std::move(err);
+  if (Error err = checkLayerChoices(*args, diags))
+    return std::move(err);
+  bool hasBias = args->getBool("bias", true);
+  auto image = imageInput(ctx);
+  if (!image)
+    return image.takeError();
+
+  int64_t channels = image->getDimSize(1), out = filters->intValue;
+  int64_t kernel = kernelArg->intValue;
+  int64_t stride = args->getInt("stride", 1);
+  int64_t dilation = args->getInt("dilation", 1);
+  int64_t groups = args->getInt("groups", 1);
+  int64_t outputPadding = args->getInt("output_padding", 0);
+  if (channels % groups != 0 || out % groups != 0)
+    return diags.error(args->get("groups")->loc,
+                       llvm::formatv("groups={0} must divide the input "
+                                     "channels ({1}) and the filters ({2})",
+                                     groups, channels, out));
+  if (outputPadding >= stride)
+    return diags.error(args->get("output_padding")->loc,
+                       llvm::formatv("output_padding {0} must be smaller than "
+                                     "the stride {1}",
+                                     outputPadding, stride));
+  SmallVector<int64_t> padding(4, 0), extra(2, outputPadding);
+  if (const ast::Expr *pad = args->get("padding")) {
+    if (pad->kind == ast::Expr::Kind::Integer) {
+      if (pad->intValue < 0)
+        return diags.error(pad->loc, llvm::formatv("padding must not be "
+                                                   "negative, got {0}",
+                                                   pad->intValue));
+      padding.assign(4, pad->intValue);
+    } else if (pad->text == "same") {
+      if (args->get("output_padding"))
+        return diags.error(args->get("output_padding")->loc,
+                           "'output_padding' is meaningless with "
+                           "padding=\"same\", which makes the output "
+                           "size * stride");
+      // conv2d(padding="same") from size * stride back to size pads
+      // max(total, 0) with the odd row below; a negative total (a stride
+      // beyond the dilated kernel) leaves rows that only the bias reaches.
+      int64_t total = dilation * (kernel - 1) + 1 - stride;
+      for (int64_t d = 0; d < 2; ++d) {
+        if (total >= 0) {
+          padding[d] = total / 2;
+          padding[d + 2] = total - total / 2;
+        } else {
+          extra[d] = -total;
+        }
+      }
+    } else if (pad->text != "valid") {
+      return diags.error(pad->loc, "padding must be \"same\", \"valid\" or "
+                                   "an integer, got '" +
+                                       pad->text + "'");
+    }
+  }
+  for (int64_t d = 0; d < 2; ++d)
+    if (stride * (image->getDimSize(2 + d) - 1) + dilation * (kernel - 1) + 1 -
+            padding[d] - padding[d + 2] + extra[d] <=
+        0)
+      return diags.error(args->get("padding")->loc,
+                         llvm::formatv("padding {0} leaves no output of the "
+                                       "input {1}",
+                                       padding[d], formatShape(*image)));
+  int64_t perGroup = out / groups;
+  if (channels > kMaxTensorElements / (perGroup * kernel * kernel))
+    return diags.error(filters->loc, "the convolution's weight is too large "
+                                     "(more than 2^40 elements)");
+
+  OpBuilder &b = ctx.emitter.builder();
+  Value weight = ctx.emitter.addParam(
+      ctx.name + ".weight", {channels, perGroup, kernel, kernel},
+      args->getIdentifier("init", "glorot_uniform"), ctx.call.loc);
+  Value bias;
+  if (hasBias)
+    bias = ctx.emitter.addParam(ctx.name + ".bias", {out},
+                                args->getIdentifier("bias_init", "zeros"),
+                                ctx.call.loc);
+  Value y = nn::ConvTranspose2dOp::create(
+      b, ctx.loc, ctx.input.value, weight, bias,
+      b.getDenseI64ArrayAttr({stride, stride}),
+      b.getDenseI64ArrayAttr(padding), b.getDenseI64ArrayAttr(extra),
+      b.getDenseI64ArrayAttr({dilation, dilation}),
+      b.getI64IntegerAttr(groups));
+  return activate(ctx, args->getIdentifier("activation", "linear"), y);
+}
+
 /// max_pool2d(kernel, stride=kernel, padding=0, ceil_mode=false) and
 /// avg_pool2d(..., count_include_pad=false), as PyTorch's defaults.
 static Expected<ValueInfo> emitPool2d(LayerContext &ctx) {
@@ -668,16 +792,25 @@ static Expected<ValueInfo> emitEmbedding(LayerContext &ctx) {
   return out;
 }
 
-/// `rnn(units, return_sequences=false)` and `lstm(...)`.
+/// `rnn(units, return_sequences=false)`, `lstm(...)` and `gru(...,
+/// linear_before_reset=true)` (Keras's reset_after and PyTorch's GRU).
 static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   static const ParamDecl params[] = {
       {"units", ArgKind::Integer, /*positional=*/true},
       {"return_sequences", ArgKind::Bool},
   };
+  static const ParamDecl gruParams[] = {
+      {"units", ArgKind::Integer, /*positional=*/true},
+      {"return_sequences", ArgKind::Bool},
+      {"linear_before_reset", ArgKind::Bool},
+  };
   const SourceDiagnostics &diags = ctx.emitter.getDiags();
   StringRef kind = ctx.call.text;
-  bool lstm = kind == "lstm";
-  auto args = bindArguments(ctx.call, params, diags);
+  bool lstm = kind == "lstm", gru = kind == "gru";
+  auto args = bindArguments(ctx.call,
+                            gru ? llvm::ArrayRef(gruParams)
+                                : llvm::ArrayRef(params),
+                            diags);
   if (!args)
     return args.takeError();
   const ast::Expr *units = args->get("units");
@@ -700,10 +833,10 @@ static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
             "input is " +
             formatShape(inputType) +
             (inputType.getRank() == 2
-                 ? "; put embedding() or an rnn/lstm with "
+                 ? "; put embedding() or an rnn/lstm/gru with "
                    "return_sequences=true before it"
                  : ""));
-  int64_t gates = lstm ? 4 : 1, h = units->intValue;
+  int64_t gates = lstm ? 4 : gru ? 3 : 1, h = units->intValue;
   int64_t f = inputType.getDimSize(2);
   if (h > kMaxTensorElements / (gates * (f + h)))
     return diags.error(units->loc, "the layer's weights are too large (more "
@@ -716,11 +849,16 @@ static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   Value bias = ctx.emitter.addParam(ctx.name + ".B", {2 * gates * h},
                                     lstm ? "lstm_bias" : "zeros", ctx.call.loc);
   Value mask = ctx.input.mask;
-  Operation *op =
-      lstm ? nn::LSTMOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask)
-                 .getOperation()
-           : nn::RNNOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask)
-                 .getOperation();
+  Operation *op;
+  if (lstm)
+    op = nn::LSTMOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask);
+  else if (gru)
+    op = nn::GRUOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask,
+                           args->getBool("linear_before_reset", true)
+                               ? b.getUnitAttr()
+                               : UnitAttr());
+  else
+    op = nn::RNNOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask);
   ValueInfo out;
   out.producer = kind.str();
   if (args->getBool("return_sequences", false)) {
@@ -748,6 +886,7 @@ static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"hard_sigmoid", emitActivationLayer},
     {"maxout", emitMaxout},
     {"conv2d", emitConv2d},
+    {"conv2d_transpose", emitConv2dTranspose},
     {"max_pool2d", emitPool2d},
     {"avg_pool2d", emitPool2d},
     {"global_avg_pool2d", emitGlobalAvgPool2d},
@@ -757,6 +896,7 @@ static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"embedding", emitEmbedding},
     {"rnn", emitRecurrent},
     {"lstm", emitRecurrent},
+    {"gru", emitRecurrent},
 };
 
 LayerFn lookupLayer(StringRef name) {
@@ -777,7 +917,7 @@ llvm::ArrayRef<StringRef> layerNames() {
 }
 
 bool isPlannedLayer(StringRef name) {
-  static const StringRef planned[] = {"gru", "batch_norm"};
+  static const StringRef planned[] = {"batch_norm"};
   return llvm::is_contained(planned, name);
 }
 

@@ -1,4 +1,4 @@
-//===- Conv.cpp - ONNX Conv, MaxPool, AveragePool, GlobalAveragePool ------===//
+//===- Conv.cpp - ONNX Conv, ConvTranspose and the pools ------------------===//
 //
 // Part of Neurona.
 //
@@ -6,8 +6,11 @@
 //
 // 2-D convolutions and pools on NCHW tensors. ONNX's attributes map one to
 // one onto the `nn` ops' (`pads` is [top, left, bottom, right] in both);
-// only explicit padding is supported (`auto_pad` NOTSET), since the SAME_*
-// modes depend on the input size in ways an exporter can always spell out.
+// Conv and the pools support only explicit padding (`auto_pad` NOTSET),
+// since the SAME_* modes depend on the input size in ways an exporter can
+// always spell out. ConvTranspose also takes `output_shape` and the SAME_*
+// modes, which its node tests use: they fix the output size, from which the
+// pads follow by ONNX's formula.
 //
 //===----------------------------------------------------------------------===//
 
@@ -140,6 +143,138 @@ static Error importConv(NodeContext &node) {
   return node.setOutput(0, y);
 }
 
+/// ConvTranspose: `nn.conv_transpose2d`. With `output_shape` or auto_pad
+/// SAME_UPPER / SAME_LOWER (output = input * stride) the pads come from
+/// ONNX's formula: total = stride * (in - 1) + output_padding + (kernel - 1)
+/// * dilation + 1 - out, split with the odd one at the end for SAME_UPPER
+/// and at the start otherwise. A negative end pad (an output larger than
+/// the windows reach) becomes output padding.
+static Error importConvTranspose(NodeContext &node) {
+  if (Error err = node.checkSignature(
+          {"auto_pad", "dilations", "group", "kernel_shape", "output_padding",
+           "output_shape", "pads", "strides"},
+          2, 3))
+    return err;
+  auto window = windowAttributes(node);
+  if (!window)
+    return window.takeError();
+  SmallVector<int64_t> strides = window->strides, pads = window->pads,
+                       dilations = window->dilations;
+  auto outputPadding = intsAttribute(node, "output_padding", 2, {0, 0});
+  if (!outputPadding)
+    return outputPadding.takeError();
+  auto group = node.intAttribute("group", 1);
+  if (!group)
+    return group.takeError();
+  std::string autoPad = "NOTSET";
+  if (const onnx::AttributeProto *attr = node.findAttribute("auto_pad")) {
+    if (attr->type() != onnx::AttributeProto::STRING)
+      return node.error("attribute 'auto_pad' must be a STRING");
+    autoPad = attr->s();
+    if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+        autoPad != "SAME_LOWER")
+      return node.error("unsupported attribute value: auto_pad '" + autoPad +
+                        "' (expected NOTSET, VALID, SAME_UPPER or "
+                        "SAME_LOWER)");
+  }
+  bool explicitPads = node.findAttribute("pads") != nullptr;
+  if (autoPad != "NOTSET" && explicitPads)
+    return node.error("attributes 'pads' and auto_pad '" + autoPad +
+                      "' exclude each other");
+  if (autoPad == "VALID")
+    pads.assign(4, 0);
+
+  auto xw = node.inputs<2>();
+  if (!xw)
+    return xw.takeError();
+  auto [x, w] = *xw;
+  Value bias;
+  if (node.hasInput(2)) {
+    auto value = node.input(2);
+    if (!value)
+      return value.takeError();
+    bias = *value;
+  }
+  if (Error err = checkImage(node, x, "X"))
+    return err;
+  if (Error err = checkImage(node, w, "W"))
+    return err;
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(w.getType());
+  if (node.findAttribute("kernel_shape")) {
+    auto kernel = intsAttribute(node, "kernel_shape", 2, {});
+    if (!kernel)
+      return kernel.takeError();
+    if ((*kernel)[0] != wType.getDimSize(2) ||
+        (*kernel)[1] != wType.getDimSize(3))
+      return node.error(
+          llvm::formatv("kernel_shape [{0}, {1}] does not match W of shape {2}",
+                        (*kernel)[0], (*kernel)[1], formatShape(wType)));
+  }
+
+  // The output size the pads must produce, when the node fixes it.
+  SmallVector<int64_t> outShape;
+  if (const onnx::AttributeProto *attr = node.findAttribute("output_shape")) {
+    if (attr->type() != onnx::AttributeProto::INTS)
+      return node.error("attribute 'output_shape' must be INTS");
+    if (explicitPads)
+      return node.error("attributes 'output_shape' and 'pads' exclude each "
+                        "other (output_shape determines the pads)");
+    // ONNX allows the full [N, C, H, W] as well as [H, W].
+    outShape.assign(attr->ints().begin(), attr->ints().end());
+    if (outShape.size() == 4)
+      outShape.erase(outShape.begin(), outShape.begin() + 2);
+    if (outShape.size() != 2)
+      return node.error(llvm::formatv("attribute 'output_shape' must have 2 "
+                                      "values for a 2-D image, got {0}",
+                                      attr->ints_size()));
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (int64_t d = 0; d < 2; ++d)
+      outShape.push_back(xType.getDimSize(2 + d) * strides[d]);
+  }
+  for (int64_t d = 0; d < 2 && !outShape.empty(); ++d) {
+    int64_t total = strides[d] * (xType.getDimSize(2 + d) - 1) +
+                    (*outputPadding)[d] +
+                    (wType.getDimSize(2 + d) - 1) * dilations[d] + 1 -
+                    outShape[d];
+    // Python's floor division, as ONNX's reference.
+    int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+    int64_t before = autoPad == "SAME_UPPER" ? half : total - half;
+    int64_t after = total - before;
+    if (before < 0)
+      return node.error(llvm::formatv(
+          "an output of {0} along axis {1} would need negative leading "
+          "padding ({2}); only extra trailing rows are supported",
+          outShape[d], d + 2, before));
+    if (after < 0) {
+      (*outputPadding)[d] -= after;
+      after = 0;
+    }
+    pads[d] = before;
+    pads[d + 2] = after;
+  }
+  for (int64_t d = 0; d < 2; ++d)
+    if ((*outputPadding)[d] >= strides[d])
+      return node.error(llvm::formatv(
+          "unsupported attribute value: output padding {0} along axis {1} "
+          "(from 'output_padding' or 'output_shape') must be smaller than "
+          "the stride {2}",
+          (*outputPadding)[d], d + 2, strides[d]));
+  if (Error err = node.checkInference(
+          [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
+            return nn::inferConvTranspose2d(
+                loc, x.getType(), w.getType(), bias ? bias.getType() : Type(),
+                strides, pads, *outputPadding, dilations, *group, types);
+          }))
+    return err;
+  OpBuilder &b = node.builder();
+  Value y = nn::ConvTranspose2dOp::create(
+      b, node.loc(), x, w, bias, b.getDenseI64ArrayAttr(strides),
+      b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(*outputPadding),
+      b.getDenseI64ArrayAttr(dilations), b.getI64IntegerAttr(*group));
+  return node.setOutput(0, y);
+}
+
 /// MaxPool and AveragePool.
 static Error importPool(NodeContext &node) {
   bool isMax = node.opType() == "MaxPool";
@@ -221,6 +356,7 @@ static Error importGlobalAveragePool(NodeContext &node) {
 
 void registerConvOps(OpTable &table) {
   table["Conv"] = importConv;
+  table["ConvTranspose"] = importConvTranspose;
   table["MaxPool"] = importPool;
   table["AveragePool"] = importPool;
   table["GlobalAveragePool"] = importGlobalAveragePool;

@@ -148,6 +148,8 @@ GraphImporter::GraphImporter(MLIRContext &context, LoadedModel &model)
   registerRandomOps(table);
   registerLogicalOps(table);
   registerIndexingOps(table);
+  registerNormalizationOps(table);
+  registerRecurrentOps(table);
 }
 
 Expected<std::shared_ptr<Slot>> GraphImporter::lookup(StringRef name,

@@ -233,6 +233,8 @@ void registerConvOps(OpTable &table);
 void registerRandomOps(OpTable &table);
 void registerLogicalOps(OpTable &table);
 void registerIndexingOps(OpTable &table);
+void registerNormalizationOps(OpTable &table);
+void registerRecurrentOps(OpTable &table);
 
 /// A ranked f32 tensor type.
 mlir::RankedTensorType f32Tensor(mlir::MLIRContext *context,

@@ -354,6 +354,28 @@ func.func @conv2d_backward(%g: tensor<?x16x8x8xf32>, %x: tensor<?x3x8x8xf32>, %w
 
 // -----
 
+// A transposed convolution is conv2d_backward_data of its input: the input's
+// rows [(n,h,w), c] times the weight [c, (oc,kh,kw)] in one linalg.matmul
+// (dynamic rows as M), then the col2im generic over (n, oc, oh, ow, kh, kw)
+// into the larger output, then the bias in a loop of its own. No scalar
+// convolution loop: the only multiplication is the matmul.
+// CHECK-LABEL: func.func @conv_transpose2d
+// CHECK-SAME: %[[X:.+]]: tensor<?x16x7x7xf32>, %[[W:.+]]: tensor<16x8x3x3xf32>, %[[B:.+]]: tensor<8xf32>
+// CHECK-DAG:  %[[ROWS:.+]] = linalg.generic {{.+}} ins(%[[X]] : tensor<?x16x7x7xf32>) outs(%{{.+}} : tensor<?x16xf32>)
+// CHECK-DAG:  %[[FLATW:.+]] = linalg.generic {{.+}} ins(%[[W]] : tensor<16x8x3x3xf32>) outs(%{{.+}} : tensor<16x72xf32>)
+// CHECK:      %[[COL:.+]] = linalg.matmul ins(%[[ROWS]], %[[FLATW]] : tensor<?x16xf32>, tensor<16x72xf32>) outs(%{{.+}} : tensor<?x72xf32>)
+// CHECK:      %[[Y:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.+}} outs(%{{.+}} : tensor<?x8x14x14xf32>)
+// CHECK:        tensor.extract %[[COL]]
+// CHECK:      linalg.generic {{.+}} ins(%[[Y]], %[[B]] : tensor<?x8x14x14xf32>, tensor<8xf32>) outs(%{{.+}} : tensor<?x8x14x14xf32>)
+// CHECK:        arith.addf
+// CHECK-NOT:  nn.
+func.func @conv_transpose2d(%x: tensor<?x16x7x7xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<8xf32>) -> tensor<?x8x14x14xf32> {
+  %0 = nn.conv_transpose2d %x, %w, %b strides = [2, 2] padding = [1, 1, 1, 1] output_padding = [1, 1] : tensor<?x16x7x7xf32>, tensor<16x8x3x3xf32>, tensor<8xf32>
+  return %0 : tensor<?x8x14x14xf32>
+}
+
+// -----
+
 // Pools: one window reduction over the padded image (-inf for max), the
 // window's extent from an operand that is never read; average pooling then
 // scales by a constant table of 1 / window sizes.

@@ -66,3 +66,51 @@ func.func @rnn_backward(%g: tensor<?x6x3xf32>, %gl: tensor<?x3xf32>, %x: tensor<
   %dx, %dw, %dr, %db = nn.rnn_backward %g, %gl, %x, %w, %r, %a : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<?x6x3xf32>
   return %dx, %dw, %dr, %db : tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<6xf32>
 }
+
+// -----
+
+// A GRU step with linear_before_reset: one matmul of [x_t | h] with the
+// four blocks [z | r | x Wh^T | h Rh^T] (M built before the loop, [7, 12]),
+// then a generic for z and r and one for the candidate and the new state.
+// CHECK-LABEL: func.func @gru
+// CHECK:         linalg.generic {{.+}} outs(%{{.+}} : tensor<7x12xf32>)
+// CHECK:         scf.for %{{.+}} = %c0{{.*}} to %c6 step %c1 iter_args
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x7xf32>, tensor<7x12xf32>)
+// CHECK:           %{{.+}}:3 = linalg.generic
+// CHECK:           %{{.+}}:4 = linalg.generic
+// CHECK:             math.tanh
+// CHECK-NOT:       linalg.matmul
+// CHECK:           scf.yield
+func.func @gru(%x: tensor<?x6x4xf32>, %w: tensor<9x4xf32>, %r: tensor<9x3xf32>, %b: tensor<18xf32>, %m: tensor<?x6xf32>) -> tensor<?x3xf32> {
+  %s, %h, %a = nn.gru %x, %w, %r, %b mask %m linear_before_reset : tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<18xf32>, tensor<?x6xf32>
+  return %h : tensor<?x3xf32>
+}
+
+// -----
+
+// Without linear_before_reset the candidate needs (r * h) x Rh^T after r:
+// a second tiled matmul per step, [N, 3] x [3, 3].
+// CHECK-LABEL: func.func @gru_reset_first
+// CHECK:         scf.for
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x7xf32>, tensor<7x9xf32>)
+// CHECK:           %[[G:.+]]:3 = linalg.generic
+// CHECK:           linalg.matmul ins(%[[G]]#2, %{{.+}} : tensor<?x3xf32>, tensor<3x3xf32>)
+func.func @gru_reset_first(%x: tensor<?x6x4xf32>, %w: tensor<9x4xf32>, %r: tensor<9x3xf32>, %b: tensor<18xf32>) -> tensor<?x3xf32> {
+  %s, %h, %a = nn.gru %x, %w, %r, %b : tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<18xf32>
+  return %h : tensor<?x3xf32>
+}
+
+// -----
+
+// GRU BPTT: dG x M^T for dx_t and dh, xh^T x dG into dM, and without
+// linear_before_reset dh~ x Rh and (r * h)^T x dh~ as well.
+// CHECK-LABEL: func.func @gru_backward
+// CHECK:         scf.for
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x3xf32>, tensor<3x3xf32>)
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x9xf32>, tensor<9x7xf32>)
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<7x?xf32>, tensor<?x9xf32>)
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<3x?xf32>, tensor<?x3xf32>)
+func.func @gru_backward(%g: tensor<?x6x3xf32>, %gl: tensor<?x3xf32>, %x: tensor<?x6x4xf32>, %w: tensor<9x4xf32>, %r: tensor<9x3xf32>, %a: tensor<?x6x15xf32>) -> (tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<18xf32>) {
+  %dx, %dw, %dr, %db = nn.gru_backward %g, %gl, %x, %w, %r, %a : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<?x6x15xf32>
+  return %dx, %dw, %dr, %db : tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<18xf32>
+}

@@ -371,6 +371,62 @@ func.func @conv_backward_grad_type(%g: tensor<?x8x5x5xf32>, %x: tensor<?x3x8x8xf
 
 // -----
 
+func.func @conv_transpose_weight_channels(%x: tensor<?x4x5x5xf32>, %w: tensor<3x2x3x3xf32>) {
+  // expected-error @+1 {{weight has 3 input channels but the input has 4}}
+  %0 = nn.conv_transpose2d %x, %w : tensor<?x4x5x5xf32>, tensor<3x2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_transpose_output_padding(%x: tensor<?x4x5x5xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+1 {{output padding 2 must be smaller than the stride 2}}
+  %0 = nn.conv_transpose2d %x, %w strides = [2, 2] output_padding = [2, 0] : tensor<?x4x5x5xf32>, tensor<4x2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_transpose_groups(%x: tensor<?x6x5x5xf32>, %w: tensor<6x2x3x3xf32>) {
+  // expected-error @+1 {{groups 4 must divide the input channels (6)}}
+  %0 = nn.conv_transpose2d %x, %w groups = 4 : tensor<?x6x5x5xf32>, tensor<6x2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_transpose_padding_too_large(%x: tensor<?x4x2x2xf32>, %w: tensor<4x2x2x2xf32>) {
+  // expected-error @+1 {{padding [2, 0, 1, 0] leaves no output of the 2x2 input}}
+  %0 = nn.conv_transpose2d %x, %w padding = [2, 0, 1, 0] : tensor<?x4x2x2xf32>, tensor<4x2x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @conv_transpose_bias(%x: tensor<?x4x5x5xf32>, %w: tensor<4x2x3x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{expects a bias of 4 elements, got 'tensor<2xf32>'}}
+  %0 = nn.conv_transpose2d %x, %w, %b groups = 2 : tensor<?x4x5x5xf32>, tensor<4x2x3x3xf32>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @conv_transpose_rank(%x: tensor<?x4x5xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+1 {{expects an NCHW input of rank 4}}
+  %0 = nn.conv_transpose2d %x, %w : tensor<?x4x5xf32>, tensor<4x2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_transpose_dilations(%x: tensor<?x4x5x5xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+1 {{expects 2 positive dilations}}
+  %0 = nn.conv_transpose2d %x, %w dilations = [1, 0] : tensor<?x4x5x5xf32>, tensor<4x2x3x3xf32>
+  return
+}
+
+// -----
+
 func.func @pool_kernel_too_large(%x: tensor<?x3x4x4xf32>) {
   // expected-error @+1 {{kernel 5x5 is larger than the padded input 4x4}}
   %0 = nn.max_pool2d %x kernel = [5, 5] : tensor<?x3x4x4xf32>

@@ -219,3 +219,14 @@ func.func @backward_ops(%g: tensor<?x16x30x30xf32>, %x: tensor<?x3x32x32xf32>, %
   %3 = nn.avg_pool2d_backward %gp, %x kernel = [2, 2] strides = [2, 2] : tensor<?x3x16x16xf32>, tensor<?x3x32x32xf32>
   return %0, %1, %2, %3 : tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<?x3x32x32xf32>, tensor<?x3x32x32xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @conv_transpose
+func.func @conv_transpose(%x: tensor<?x16x7x7xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<8xf32>, %wg: tensor<8x2x2x2xf32>) -> (tensor<?x8x14x14xf32>, tensor<?x8x29x29xf32>) {
+  // CHECK: nn.conv_transpose2d %{{.+}}, %{{.+}}, %{{.+}} strides = [2, 2] padding = [1, 1, 1, 1] output_padding = [1, 1] : tensor<?x16x7x7xf32>, tensor<16x8x3x3xf32>, tensor<8xf32>
+  %0 = nn.conv_transpose2d %x, %w, %b strides = [2, 2] padding = [1, 1, 1, 1] output_padding = [1, 1] : tensor<?x16x7x7xf32>, tensor<16x8x3x3xf32>, tensor<8xf32>
+  // CHECK: nn.conv_transpose2d %{{.+}}, %{{.+}} strides = [2, 2] dilations = [2, 2] groups = 4 : tensor<?x8x14x14xf32>, tensor<8x2x2x2xf32>
+  %1 = nn.conv_transpose2d %0, %wg strides = [2, 2] dilations = [2, 2] groups = 4 : tensor<?x8x14x14xf32>, tensor<8x2x2x2xf32>
+  return %0, %1 : tensor<?x8x14x14xf32>, tensor<?x8x29x29xf32>
+}

@@ -61,3 +61,27 @@ func.func @backward_activations(%g: tensor<?x5x4xf32>, %gl: tensor<?x4xf32>, %x:
   %dx, %dw, %dr, %db = nn.lstm_backward %g, %gl, %x, %w, %r, %a : tensor<?x5x4xf32>, tensor<?x4xf32>, tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<?x5x16xf32>
   return
 }
+
+// -----
+
+func.func @gru_weight(%x: tensor<?x5x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x4xf32>, %b: tensor<32xf32>) {
+  // expected-error @+1 {{expects W [3*H, 8], got 'tensor<16x8xf32>'}}
+  %s, %h, %a = nn.gru %x, %w, %r, %b : tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @gru_bias(%x: tensor<?x5x8xf32>, %w: tensor<12x8xf32>, %r: tensor<12x4xf32>, %b: tensor<12xf32>) {
+  // expected-error @+1 {{expects B [24] (Wb then Rb), got 'tensor<12xf32>'}}
+  %s, %h, %a = nn.gru %x, %w, %r, %b : tensor<?x5x8xf32>, tensor<12x8xf32>, tensor<12x4xf32>, tensor<12xf32>
+  return
+}
+
+// -----
+
+func.func @gru_backward_activations(%g: tensor<?x5x4xf32>, %gl: tensor<?x4xf32>, %x: tensor<?x5x8xf32>, %w: tensor<12x8xf32>, %r: tensor<12x4xf32>, %a: tensor<?x5x24xf32>) {
+  // expected-error @+1 {{expects gradients 'tensor<?x5x4xf32>' and 'tensor<?x4xf32>' and activations 'tensor<?x5x20xf32>'}}
+  %dx, %dw, %dr, %db = nn.gru_backward %g, %gl, %x, %w, %r, %a : tensor<?x5x4xf32>, tensor<?x4xf32>, tensor<?x5x8xf32>, tensor<12x8xf32>, tensor<12x4xf32>, tensor<?x5x24xf32>
+  return
+}

@@ -19,3 +19,14 @@ func.func @sequence(%ids: tensor<?x6xi64>, %t: tensor<10x4xf32>, %w: tensor<12x4
   %dx2, %dw2, %dr2, %db2 = nn.rnn_backward %s2, %h2, %s, %w2, %r2, %a2 : tensor<?x6x5xf32>, tensor<?x5xf32>, tensor<?x6x3xf32>, tensor<5x3xf32>, tensor<5x5xf32>, tensor<?x6x5xf32>
   return %h2, %ge, %dx, %dw2 : tensor<?x5xf32>, tensor<10x4xf32>, tensor<?x6x4xf32>, tensor<5x3xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @gru
+// CHECK: nn.gru %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} mask %{{.+}} linear_before_reset : tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<18xf32>, tensor<?x6xf32>
+// CHECK: nn.gru_backward %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} mask %{{.+}} linear_before_reset : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<?x6x15xf32>, tensor<?x6xf32>
+func.func @gru(%x: tensor<?x6x4xf32>, %w: tensor<9x4xf32>, %r: tensor<9x3xf32>, %b: tensor<18xf32>, %m: tensor<?x6xf32>) -> tensor<?x6x4xf32> {
+  %s, %h, %a = nn.gru %x, %w, %r, %b mask %m linear_before_reset : tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<18xf32>, tensor<?x6xf32>
+  %dx, %dw, %dr, %db = nn.gru_backward %s, %h, %x, %w, %r, %a mask %m linear_before_reset : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<?x6x15xf32>, tensor<?x6xf32>
+  return %dx : tensor<?x6x4xf32>
+}

@@ -1,14 +1,14 @@
 """Gradients of the sequence layers: embedding (with and without a padding
-id), rnn and lstm (masked by the padding id or not, last state or whole
-sequence) match central finite differences of a float64 NumPy reference
+id), rnn, lstm and gru (masked by the padding id or not, last state or whole
+sequence; gru with linear_before_reset 1 and 0) match central finite differences of a float64 NumPy reference
 and PyTorch autograd (float64) at batch 1 and a larger batch.
 
 Each case is a DSL model `ids -> embedding -> rnn|lstm -> [flatten] ->
 dense` with random sizes and random parameters loaded from an .npz; the
 MSE loss against a random target and the gradient of every parameter come
 from `neurona run --entry gradients`. The references implement ONNX's
-RNN/LSTM equations (gate order i, o, f, c; W [G*H, F], R [G*H, H],
-B = Wb ++ Rb) and Keras masking (a padded step keeps the state and outputs
+RNN/LSTM/GRU equations (gate orders i, o, f, c and z, r, h; W [G*H, F],
+R [G*H, H], B = Wb ++ Rb) and Keras masking (a padded step keeps the state and outputs
 zeros) independently of Neurona. Tolerances are those of gradients.py:
 |ours - ref| <= 1e-4 * |ref| + 1e-5.
 """
@@ -42,15 +42,30 @@ def forward(P, ids, cell, padding, seqs, lib):
     if lib is torch:
         m = torch.tensor(m)
     W, R, B = P["rec.W"], P["rec.R"], P["rec.B"]
-    G = 4 if cell == "lstm" else 1
+    G = {"lstm": 4, "rnn": 1}.get(cell, 3)
     H = R.shape[1]
     bias = B[:G * H] + B[G * H:]
     h = lib.zeros((n, H), dtype=lib.float64)
     c = lib.zeros((n, H), dtype=lib.float64)
     ys = []
     for t in range(steps):
-        z = x[:, t] @ W.T + h @ R.T + bias
         mt = m[:, t][:, None]
+        if cell.startswith("gru"):
+            # ONNX's GRU, gates z, r, h; "gru" has linear_before_reset=1.
+            Wb, Rb = B[:3 * H], B[3 * H:]
+            xw = x[:, t] @ W.T + Wb
+            hr = h @ R[:2 * H].T + Rb[:2 * H]
+            zg = sigmoid(xw[:, :H] + hr[:, :H], lib)
+            rg = sigmoid(xw[:, H:2 * H] + hr[:, H:], lib)
+            if cell == "gru":
+                cand = lib.tanh(xw[:, 2 * H:] + rg * (h @ R[2 * H:].T + Rb[2 * H:]))
+            else:
+                cand = lib.tanh(xw[:, 2 * H:] + (rg * h) @ R[2 * H:].T + Rb[2 * H:])
+            hn = (1 - zg) * cand + zg * h
+            h = mt * hn + (1 - mt) * h
+            ys.append(mt * hn)
+            continue
+        z = x[:, t] @ W.T + h @ R.T + bias
         if cell == "rnn":
             hn = lib.tanh(z)
         else:
@@ -71,9 +86,11 @@ def forward(P, ids, cell, padding, seqs, lib):
 def check(name, cell, padding, seqs):
     V, D, H = int(rng.integers(4, 9)), int(rng.integers(2, 5)), int(rng.integers(2, 5))
     T, C = int(rng.integers(3, 6)), int(rng.integers(2, 4))
-    G = 4 if cell == "lstm" else 1
+    G = {"lstm": 4, "rnn": 1}.get(cell, 3)
+    layer = "gru" if cell.startswith("gru") else cell
+    extra = ", linear_before_reset=false" if cell == "gru0" else ""
     layers = [f"emb = embedding({V}, {D}, padding_idx={padding})",
-              f"rec = {cell}({H}, return_sequences={'true' if seqs else 'false'})"]
+              f"rec = {layer}({H}, return_sequences={'true' if seqs else 'false'}{extra})"]
     if seqs:
         layers.append("flatten()")
     layers.append(f"out = dense({C})")
@@ -135,4 +152,7 @@ check("lstm_unmasked_seq", "lstm", -1, True)
 check("lstm_masked_seq", "lstm", 0, True)
 check("rnn_masked_last", "rnn", 0, False)
 check("rnn_unmasked_seq", "rnn", -1, True)
+check("gru_masked_last", "gru", 0, False)
+check("gru_unmasked_seq", "gru", -1, True)
+check("gru_reset_first_masked_seq", "gru0", 0, True)
 print("sequence gradients ok")

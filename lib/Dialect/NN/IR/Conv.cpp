@@ -4,11 +4,14 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Shape inference, verification and the VJP rule of `nn.conv2d`. The rule
-// emits the two backward ops rather than a composition of smaller nn ops
-// because both halves lower to the same im2col + contraction scheme as the
-// forward, which a composition of reshapes and transposes could not express
-// with a dynamic batch.
+// Shape inference, verification and the VJP rules of `nn.conv2d` and
+// `nn.conv_transpose2d`. The conv2d rule emits the two backward ops rather
+// than a composition of smaller nn ops because both halves lower to the same
+// im2col + contraction scheme as the forward, which a composition of
+// reshapes and transposes could not express with a dynamic batch. A
+// transposed convolution is conv2d's input adjoint, so its own gradients
+// are conv2d (for its input) and conv2d_backward_filter (for its weight)
+// with the roles of input and output gradient exchanged.
 //
 //===----------------------------------------------------------------------===//
 
@@ -142,6 +145,65 @@ LogicalResult mlir::nn::inferConv2dBackward(std::optional<Location> loc,
   return success();
 }
 
+LogicalResult mlir::nn::inferConvTranspose2d(
+    std::optional<Location> loc, Type inputType, Type weightType, Type bias,
+    ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+    ArrayRef<int64_t> outputPadding, ArrayRef<int64_t> dilations,
+    int64_t groups, SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(inputType);
+  auto weight = cast<RankedTensorType>(weightType);
+  if (input.getRank() != 4)
+    return emitOptionalError(loc, "expects an NCHW input of rank 4, got ",
+                             input);
+  if (weight.getRank() != 4 || !weight.hasStaticShape())
+    return emitOptionalError(
+        loc, "expects a static weight [C, OC/groups, KH, KW], got ", weight);
+  if (llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
+    return emitOptionalError(
+        loc, "expects static channels and image sizes, got ", input);
+  if (failed(checkWindowAttrs(loc, strides, padding, dilations)))
+    return failure();
+  if (outputPadding.size() != 2 ||
+      llvm::any_of(outputPadding, [](int64_t p) { return p < 0; }))
+    return emitOptionalError(loc, "expects 2 non-negative output paddings "
+                                  "[rows, columns]");
+  for (int64_t d = 0; d < 2; ++d)
+    if (outputPadding[d] >= strides[d])
+      return emitOptionalError(loc, "output padding ", outputPadding[d],
+                               " must be smaller than the stride ",
+                               strides[d]);
+  int64_t channels = input.getDimSize(1);
+  if (groups <= 0 || channels % groups != 0)
+    return emitOptionalError(loc, "groups ", groups,
+                             " must divide the input channels (", channels,
+                             ")");
+  if (weight.getDimSize(0) != channels)
+    return emitOptionalError(loc, "weight has ", weight.getDimSize(0),
+                             " input channels but the input has ", channels);
+  int64_t outChannels = weight.getDimSize(1) * groups;
+  SmallVector<int64_t> shape = {input.getDimSize(0), outChannels};
+  for (int64_t d = 0; d < 2; ++d) {
+    int64_t out = strides[d] * (input.getDimSize(2 + d) - 1) +
+                  dilations[d] * (weight.getDimSize(2 + d) - 1) + 1 -
+                  padding[d] - padding[d + 2] + outputPadding[d];
+    if (out <= 0)
+      return emitOptionalError(loc, "padding [", padding[0], ", ", padding[1],
+                               ", ", padding[2], ", ", padding[3],
+                               "] leaves no output of the ",
+                               input.getDimSize(2), "x", input.getDimSize(3),
+                               " input");
+    shape.push_back(out);
+  }
+  if (bias) {
+    auto biasType = cast<RankedTensorType>(bias);
+    if (biasType.getRank() != 1 || biasType.getDimSize(0) != outChannels)
+      return emitOptionalError(loc, "expects a bias of ", outChannels,
+                               " elements, got ", biasType);
+  }
+  types.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
 LogicalResult Conv2dOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                        SmallVectorImpl<Value> &grads) {
   Location loc = getLoc();
@@ -151,6 +213,26 @@ LogicalResult Conv2dOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
       getDilationsAttr(), getGroupsAttr()));
   grads.push_back(Conv2dBackwardFilterOp::create(
       b, loc, g, getInput(), getWeight(), getStridesAttr(), getPaddingAttr(),
+      getDilationsAttr(), getGroupsAttr()));
+  if (getBias())
+    grads.push_back(ReduceSumOp::create(
+        b, loc, g, b.getDenseI64ArrayAttr({0, 2, 3}), /*keepdims=*/false));
+  return success();
+}
+
+LogicalResult ConvTranspose2dOp::buildGradients(OpBuilder &b,
+                                                ValueRange resultGrads,
+                                                SmallVectorImpl<Value> &grads) {
+  // y = conv2d_backward_data(x, W) for a conv2d from y's shape to x's, so
+  // dx = conv2d(dy, W) and dW = conv2d_backward_filter(x, dy, W): the same
+  // tiled contractions with x in the role of conv2d's output gradient.
+  Location loc = getLoc();
+  Value g = resultGrads[0];
+  grads.push_back(Conv2dOp::create(b, loc, g, getWeight(), Value(),
+                                   getStridesAttr(), getPaddingAttr(),
+                                   getDilationsAttr(), getGroupsAttr()));
+  grads.push_back(Conv2dBackwardFilterOp::create(
+      b, loc, getInput(), g, getWeight(), getStridesAttr(), getPaddingAttr(),
       getDilationsAttr(), getGroupsAttr()));
   if (getBias())
     grads.push_back(ReduceSumOp::create(

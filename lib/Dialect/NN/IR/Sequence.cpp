@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // Shape inference and VJP rules of `nn.embedding`, `nn.sequence_mask`,
-// `nn.rnn` and `nn.lstm`. A recurrent op saves its per-step activations as
+// `nn.rnn`, `nn.lstm` and `nn.gru`. A recurrent op saves its per-step activations as
 // a third result, so its rule is a single backward op (backpropagation
 // through time over the saved steps) rather than a re-run of the forward.
 //
@@ -143,13 +143,14 @@ LogicalResult EmbeddingOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
-template <typename BackwardOp, typename Op>
+template <typename BackwardOp, typename Op, typename... Attrs>
 static LogicalResult recurrentGradients(Op op, OpBuilder &b,
                                         ValueRange resultGrads,
-                                        SmallVectorImpl<Value> &grads) {
-  auto back = BackwardOp::create(b, op.getLoc(), resultGrads[0],
-                                 resultGrads[1], op.getInput(), op.getW(),
-                                 op.getR(), op.getActivations(), op.getMask());
+                                        SmallVectorImpl<Value> &grads,
+                                        Attrs... attrs) {
+  auto back = BackwardOp::create(
+      b, op.getLoc(), resultGrads[0], resultGrads[1], op.getInput(), op.getW(),
+      op.getR(), op.getActivations(), op.getMask(), attrs...);
   grads.append({back.getDInput(), back.getDW(), back.getDR(), back.getDB()});
   if (op.getMask())
     grads.push_back(Value());
@@ -164,4 +165,10 @@ LogicalResult RNNOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
 LogicalResult LSTMOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                      SmallVectorImpl<Value> &grads) {
   return recurrentGradients<LSTMBackwardOp>(*this, b, resultGrads, grads);
+}
+
+LogicalResult GRUOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  return recurrentGradients<GRUBackwardOp>(*this, b, resultGrads, grads,
+                                           getLinearBeforeResetAttr());
 }

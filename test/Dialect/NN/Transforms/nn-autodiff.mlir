@@ -206,3 +206,28 @@ func.func @forward(%x: tensor<?x2x8x8xf32> {nn.role = "input", nn.name = "x"},
   %4 = nn.reshape %3 : tensor<?x4x1x1xf32> -> tensor<?x4xf32>
   return %4 : tensor<?x4xf32>
 }
+
+// -----
+
+// A transposed convolution's VJP: a conv2d of the output gradient for its
+// input (here reaching the first layer), the backward filter op with the
+// input in the role of conv2d's output gradient for its weight, and a sum
+// for its bias.
+// CHECK-LABEL: func.func @gradients
+// CHECK:      %[[H:.+]] = nn.conv2d %[[X:[^,]+]], %[[W1:[^, ]+]] : tensor<?x2x5x5xf32>, tensor<4x2x1x1xf32>
+// CHECK:      %[[Y:.+]] = nn.conv_transpose2d %[[H]], %[[W2:[^,]+]], %{{.+}} strides = [2, 2] padding = [1, 1, 1, 1] output_padding = [1, 1]
+// CHECK:      %[[DH:.+]] = nn.conv2d %[[DY:[^,]+]], %[[W2]] strides = [2, 2] padding = [1, 1, 1, 1] : tensor<?x3x10x10xf32>, tensor<4x3x3x3xf32>
+// CHECK:      %[[DW2:.+]] = nn.conv2d_backward_filter %[[H]], %[[DY]], %[[W2]] strides = [2, 2] padding = [1, 1, 1, 1] : tensor<?x4x5x5xf32>, tensor<?x3x10x10xf32>, tensor<4x3x3x3xf32>
+// CHECK:      %[[DB:.+]] = nn.reduce_sum %[[DY]] axes = [0, 2, 3] : tensor<?x3x10x10xf32>
+// CHECK:      %[[DW1:.+]] = nn.conv2d_backward_filter %[[DH]], %[[X]], %[[W1]]
+// CHECK:      return %{{.+}}, %[[DW1]], %[[DW2]], %[[DB]]
+func.func @forward(%x: tensor<?x2x5x5xf32> {nn.role = "input", nn.name = "x"},
+                   %w1: tensor<4x2x1x1xf32> {nn.role = "param", nn.name = "w1"},
+                   %w2: tensor<4x3x3x3xf32> {nn.role = "param", nn.name = "w2"},
+                   %b: tensor<3xf32> {nn.role = "param", nn.name = "b"})
+    -> (tensor<?x300xf32> {nn.role = "output", nn.name = "y"}) {
+  %0 = nn.conv2d %x, %w1 : tensor<?x2x5x5xf32>, tensor<4x2x1x1xf32>
+  %1 = nn.conv_transpose2d %0, %w2, %b strides = [2, 2] padding = [1, 1, 1, 1] output_padding = [1, 1] : tensor<?x4x5x5xf32>, tensor<4x3x3x3xf32>, tensor<3xf32>
+  %2 = nn.reshape %1 : tensor<?x3x10x10xf32> -> tensor<?x300xf32>
+  return %2 : tensor<?x300xf32>
+}

@@ -301,7 +301,7 @@ def main():
             [helper.make_node("Relu", ["x"], ["a"]),
              helper.make_node("Relu", ["a"], ["b"]),
              helper.make_node("Relu", ["b"], ["c"]),
-             helper.make_node("LSTM", ["c", "w", "r"], ["y"], name="foo")],
+             helper.make_node("NonMaxSuppression", ["c", "w"], ["y"], name="foo")],
             [x], [f32("y", None)]),
         "unsupported_many": lambda: model(
             [helper.make_node("Relu", ["x"], ["a"]),

@@ -95,6 +95,16 @@ LogicalResult inferConv2d(std::optional<Location> loc, Type input, Type weight,
                           ArrayRef<int64_t> padding,
                           ArrayRef<int64_t> dilations, int64_t groups,
                           SmallVectorImpl<Type> &types);
+/// nn.conv_transpose2d: weight [C, OC / groups, KH, KW]; the result is
+/// conv2d's input shape for which conv2d with the same attributes maps
+/// back to `input`'s size, plus `outputPadding` rows and columns.
+LogicalResult inferConvTranspose2d(std::optional<Location> loc, Type input,
+                                   Type weight, Type bias,
+                                   ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> padding,
+                                   ArrayRef<int64_t> outputPadding,
+                                   ArrayRef<int64_t> dilations, int64_t groups,
+                                   SmallVectorImpl<Type> &types);
 /// The input's type (`wantInput`) or the weight's, after checking that
 /// `grad` has the type of conv2d's result.
 LogicalResult inferConv2dBackward(std::optional<Location> loc, Type grad,

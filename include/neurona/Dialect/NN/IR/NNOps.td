@@ -373,6 +373,41 @@ def NN_Conv2dBackwardFilterOp
   }];
 }
 
+def NN_ConvTranspose2dOp : NN_DifferentiableOp<"conv_transpose2d", "inferConvTranspose2d(loc, adaptor.getInput().getType(), adaptor.getWeight().getType(), adaptor.getBias() ? adaptor.getBias().getType() : ::mlir::Type(), ::mlir::nn::orDefault(adaptor.getStridesAttr(), {1, 1}), ::mlir::nn::orDefault(adaptor.getPaddingAttr(), {0, 0, 0, 0}), ::mlir::nn::orDefault(adaptor.getOutputPaddingAttr(), {0, 0}), ::mlir::nn::orDefault(adaptor.getDilationsAttr(), {1, 1}), adaptor.getGroupsAttr() ? adaptor.getGroupsAttr().getInt() : 1, types)"> {
+  let summary = "2-D transposed convolution of NCHW images (ONNX ConvTranspose)";
+  let description = [{
+    The adjoint of `nn.conv2d` in its input: each input position scatters
+    its channels times the kernel into a window of the output, windows
+    `stride` apart (ONNX's ConvTranspose, PyTorch's `conv_transpose2d`).
+    `input` is `[N, C, H, W]`, `weight` is `[C, OC / groups, KH, KW]` (ONNX's
+    and PyTorch's layout) and the optional `bias` is `[OC]`. The result is
+    `[N, OC, OH, OW]` with
+    `OH = stride * (H - 1) + dilation * (KH - 1) + 1 - top - bottom
+    + output_padding[0]`. `padding` (per side, `[top, left, bottom, right]`)
+    crops the full output; `output_padding` (`[rows, columns]`, each smaller
+    than its stride) adds rows and columns at the bottom and right, which
+    only the bias reaches. It lowers as `conv2d_backward_data` does (a
+    contraction of the input's rows with the weight, then col2im), and its
+    gradients are a `conv2d` of the output gradient (input) and a
+    `conv2d_backward_filter` (weight).
+    ```mlir
+    %y = nn.conv_transpose2d %x, %w, %b strides = [2, 2] padding = [1, 1, 1, 1]
+        output_padding = [1, 1]
+        : tensor<?x16x7x7xf32>, tensor<16x8x3x3xf32>, tensor<8xf32>
+    ```
+  }];
+  let arguments = !con((ins NN_FloatTensor:$input, NN_FloatTensor:$weight,
+                            Optional<NN_FloatTensor>:$bias), (ins
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$output_padding,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
+    DefaultValuedAttr<I64Attr, "1">:$groups));
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? " # "(`strides` `=` $strides^)? (`padding` `=` $padding^)? (`output_padding` `=` $output_padding^)? (`dilations` `=` $dilations^)? (`groups` `=` $groups^)?" #
+    " attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)?";
+}
+
 //===----------------------------------------------------------------------===//
 // Pooling (NCHW)
 //===----------------------------------------------------------------------===//
@@ -1036,6 +1071,34 @@ def NN_LSTMOp : NN_RecurrentOp<"lstm", 4, 6> {
   }];
 }
 
+def NN_GRUOp : NN_DifferentiableOp<"gru", "inferRecurrent(loc, 3, 5, adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getB().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {
+  let summary = "GRU with ONNX's gate order z, r, h";
+  let description = [{
+    ONNX's GRU (one direction, default activations) over batch-first
+    sequences, h_0 = 0, with W [3H, F], R [3H, H], B [6H] (Wb then Rb):
+    z = sigmoid(x_t Wz^T + h_{t-1} Rz^T + Wbz + Rbz), r likewise;
+    without `linear_before_reset`
+    h~ = tanh(x_t Wh^T + (r * h_{t-1}) Rh^T + Rbh + Wbh), with it
+    h~ = tanh(x_t Wh^T + r * (h_{t-1} Rh^T + Rbh) + Wbh);
+    h_t = (1 - z) * h~ + z * h_{t-1}. PyTorch's `nn.GRU` is
+    `linear_before_reset` with its gates ordered r, z, n. The activations
+    per step are (z, r, h~, h_{t-1} Rh^T + Rbh, h_t) [N, T, 5H]. Masking
+    and results as nn.rnn.
+    ```mlir
+    %y, %h, %acts = nn.gru %x, %w, %r, %b linear_before_reset
+        : tensor<?x40x100xf32>, tensor<96x100xf32>, tensor<96x32xf32>,
+          tensor<192xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$w,
+                       NN_FloatTensor:$r, NN_FloatTensor:$b,
+                       Optional<NN_FloatTensor>:$mask,
+                       UnitAttr:$linear_before_reset);
+  let results = (outs NN_FloatTensor:$sequence, NN_FloatTensor:$last,
+                      NN_FloatTensor:$activations);
+  let assemblyFormat = "$input `,` $w `,` $r `,` $b (`mask` $mask^)? (`linear_before_reset` $linear_before_reset^)? attr-dict `:` type($input) `,` type($w) `,` type($r) `,` type($b) (`,` type($mask)^)?";
+}
+
 // The gradients of a recurrent op (backpropagation through time) from the
 // gradients of its outputs and last state and its saved activations:
 // d input, d W, d R, d B.
@@ -1056,6 +1119,18 @@ def NN_RNNBackwardOp : NN_RecurrentBackwardOp<"rnn_backward", 1, 1> {
 
 def NN_LSTMBackwardOp : NN_RecurrentBackwardOp<"lstm_backward", 4, 6> {
   let summary = "Backpropagation through time of nn.lstm";
+}
+
+def NN_GRUBackwardOp : NN_InferredOp<"gru_backward", "inferRecurrentBackward(loc, 3, 5, adaptor.getGradSequence().getType(), adaptor.getGradLast().getType(), adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getActivations().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {
+  let summary = "Backpropagation through time of nn.gru";
+  let arguments = (ins NN_FloatTensor:$grad_sequence, NN_FloatTensor:$grad_last,
+                       NN_FloatTensor:$input, NN_FloatTensor:$w,
+                       NN_FloatTensor:$r, NN_FloatTensor:$activations,
+                       Optional<NN_FloatTensor>:$mask,
+                       UnitAttr:$linear_before_reset);
+  let results = (outs NN_FloatTensor:$d_input, NN_FloatTensor:$d_w,
+                      NN_FloatTensor:$d_r, NN_FloatTensor:$d_b);
+  let assemblyFormat = "$grad_sequence `,` $grad_last `,` $input `,` $w `,` $r `,` $activations (`mask` $mask^)? (`linear_before_reset` $linear_before_reset^)? attr-dict `:` type($grad_sequence) `,` type($grad_last) `,` type($input) `,` type($w) `,` type($r) `,` type($activations) (`,` type($mask)^)?";
 }
 
 //===----------------------------------------------------------------------===//
