@@ -281,15 +281,20 @@ Value col2im(OpBuilder &b, Location loc, Value dcol, Value like,
           .getResult(0);
   if (paddedType == resultType)
     return padded;
-  AffineMap inside = AffineMap::get(
-      4, 0,
-      {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx),
-       getAffineDimExpr(2, ctx) + s.padding[0],
-       getAffineDimExpr(3, ctx) + s.padding[1]},
-      ctx);
-  return buildGeneric(
-      b, loc, resultType, dynSizes, padded, inside,
-      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  // The inside as a slice, not a copy through an offset map: with a zero
+  // top or left padding that map's dimension would be a plain loop index,
+  // and linalg would take the loop's extent from the larger padded image.
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                       b.getIndexAttr(s.padding[0]),
+                                       b.getIndexAttr(s.padding[1])};
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t i = 0; i < 4; ++i)
+    sizes.push_back(resultType.isDynamicDim(i)
+                        ? OpFoldResult(dynSizes.front())
+                        : OpFoldResult(b.getIndexAttr(resultType.getDimSize(i))));
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, loc, resultType, padded, offsets,
+                                        sizes, strides);
 }
 
 struct Conv2dLowering : OpConversionPattern<Conv2dOp> {

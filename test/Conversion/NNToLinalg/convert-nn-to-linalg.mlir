@@ -328,13 +328,12 @@ func.func @conv2d(%x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<
 // weight's rows and scatters the patches back (col2im): one generic over
 // (n, c, oh, ow, kh, kw) adds each patch entry into a zero padded image
 // through the linear maps of im2col (no divisions or bounds tests), and the
-// inside is copied out.
+// inside is a slice of it.
 // The rows of dOut (transposed for dWeight) are read over the NCHW image
 // and written through linear maps.
 // CHECK-DAG: #[[DOUTT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 * 64 + d2 * 8 + d3)>
 // CHECK-DAG: #[[PATCH:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0 * 64 + d2 * 8 + d3, d1 * 9 + d4 * 3 + d5)>
 // CHECK-DAG: #[[IMAGE:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
-// CHECK-DAG: #[[INSIDE:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 + 1, d3 + 1)>
 // CHECK-DAG: #[[DOUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0 * 64 + d2 * 8 + d3, d1)>
 // CHECK-LABEL: func.func @conv2d_backward
 // CHECK:      linalg.generic {indexing_maps = [#{{.+}}, #[[DOUTT]]]{{.+}} outs(%{{.+}} : tensor<16x?xf32>)
@@ -344,7 +343,7 @@ func.func @conv2d(%x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<
 // CHECK:      %[[ZEROS:.+]] = linalg.fill {{.+}} -> tensor<?x3x10x10xf32>
 // CHECK:      %[[SUMS:.+]] = linalg.generic {indexing_maps = [#[[PATCH]], #{{.+}}, #[[IMAGE]]], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]} ins(%[[DCOL]], %{{.+}} : tensor<?x27xf32>, tensor<8x8x3x3xf32>) outs(%[[ZEROS]] : tensor<?x3x10x10xf32>)
 // CHECK:        arith.addf
-// CHECK:      linalg.generic {indexing_maps = [#[[INSIDE]], #{{.+}}]{{.+}} ins(%[[SUMS]] : tensor<?x3x10x10xf32>) outs(%{{.+}} : tensor<?x3x8x8xf32>)
+// CHECK:      tensor.extract_slice %[[SUMS]][0, 0, 1, 1] [%{{.+}}, 3, 8, 8] [1, 1, 1, 1] : tensor<?x3x10x10xf32> to tensor<?x3x8x8xf32>
 // CHECK-NOT:  nn.
 func.func @conv2d_backward(%g: tensor<?x16x8x8xf32>, %x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>) -> (tensor<16x3x3x3xf32>, tensor<?x3x8x8xf32>) {
   %dw = nn.conv2d_backward_filter %g, %x, %w padding = [1, 1, 1, 1] : tensor<?x16x8x8xf32>, tensor<?x3x8x8xf32>, tensor<16x3x3x3xf32>
@@ -356,16 +355,18 @@ func.func @conv2d_backward(%g: tensor<?x16x8x8xf32>, %x: tensor<?x3x8x8xf32>, %w
 
 // A transposed convolution is conv2d_backward_data of its input: the input's
 // rows [(n,h,w), c] times the weight [c, (oc,kh,kw)] in one linalg.matmul
-// (dynamic rows as M), then the col2im generic over (n, oc, oh, ow, kh, kw)
-// into the larger output, then the bias in a loop of its own. No scalar
-// convolution loop: the only multiplication is the matmul.
+// (dynamic rows as M), then col2im: the patch entries added over
+// (n, oc, oh, ow, kh, kw) into the padded output, whose inside is a slice,
+// then the bias in a loop of its own. No scalar convolution loop: the only
+// multiplication is the matmul.
 // CHECK-LABEL: func.func @conv_transpose2d
 // CHECK-SAME: %[[X:.+]]: tensor<?x16x7x7xf32>, %[[W:.+]]: tensor<16x8x3x3xf32>, %[[B:.+]]: tensor<8xf32>
 // CHECK-DAG:  %[[ROWS:.+]] = linalg.generic {{.+}} ins(%[[X]] : tensor<?x16x7x7xf32>) outs(%{{.+}} : tensor<?x16xf32>)
 // CHECK-DAG:  %[[FLATW:.+]] = linalg.generic {{.+}} ins(%[[W]] : tensor<16x8x3x3xf32>) outs(%{{.+}} : tensor<16x72xf32>)
 // CHECK:      %[[COL:.+]] = linalg.matmul ins(%[[ROWS]], %[[FLATW]] : tensor<?x16xf32>, tensor<16x72xf32>) outs(%{{.+}} : tensor<?x72xf32>)
-// CHECK:      %[[Y:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.+}} outs(%{{.+}} : tensor<?x8x14x14xf32>)
-// CHECK:        tensor.extract %[[COL]]
+// CHECK:      %[[PAD:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]} ins(%[[COL]], %{{.+}} : tensor<?x72xf32>, tensor<7x7x3x3xf32>) outs(%{{.+}} : tensor<?x8x16x16xf32>)
+// CHECK:        arith.addf
+// CHECK:      %[[Y:.+]] = tensor.extract_slice %[[PAD]][0, 0, 1, 1] [%{{.+}}, 8, 14, 14] [1, 1, 1, 1]
 // CHECK:      linalg.generic {{.+}} ins(%[[Y]], %[[B]] : tensor<?x8x14x14xf32>, tensor<8xf32>) outs(%{{.+}} : tensor<?x8x14x14xf32>)
 // CHECK:        arith.addf
 // CHECK-NOT:  nn.
