@@ -85,6 +85,40 @@ static Error checkImage(const NodeContext &node, Value value,
   return Error::success();
 }
 
+/// X, W and the optional B of Conv and ConvTranspose, with X and W checked
+/// as images and `kernel_shape`, redundant with W's shape, checked against
+/// it (a mismatch is a broken model).
+static Expected<std::tuple<Value, Value, Value>>
+convOperands(NodeContext &node) {
+  auto xw = node.inputs<2>();
+  if (!xw)
+    return xw.takeError();
+  auto [x, w] = *xw;
+  Value bias;
+  if (node.hasInput(2)) {
+    auto value = node.input(2);
+    if (!value)
+      return value.takeError();
+    bias = *value;
+  }
+  if (Error err = checkImage(node, x, "X"))
+    return std::move(err);
+  if (Error err = checkImage(node, w, "W"))
+    return std::move(err);
+  auto wType = cast<RankedTensorType>(w.getType());
+  if (node.findAttribute("kernel_shape")) {
+    auto kernel = intsAttribute(node, "kernel_shape", 2, {});
+    if (!kernel)
+      return kernel.takeError();
+    if ((*kernel)[0] != wType.getDimSize(2) ||
+        (*kernel)[1] != wType.getDimSize(3))
+      return node.error(
+          llvm::formatv("kernel_shape [{0}, {1}] does not match W of shape {2}",
+                        (*kernel)[0], (*kernel)[1], formatShape(wType)));
+  }
+  return std::make_tuple(x, w, bias);
+}
+
 static Error importConv(NodeContext &node) {
   if (Error err = node.checkSignature(
           {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
@@ -101,33 +135,11 @@ static Error importConv(NodeContext &node) {
   if (!group)
     return group.takeError();
 
-  auto xw = node.inputs<2>();
-  if (!xw)
-    return xw.takeError();
-  auto [x, w] = *xw;
-  Value bias;
-  if (node.hasInput(2)) {
-    auto value = node.input(2);
-    if (!value)
-      return value.takeError();
-    bias = *value;
-  }
-  if (Error err = checkImage(node, x, "X"))
-    return err;
-  if (Error err = checkImage(node, w, "W"))
-    return err;
+  auto operands = convOperands(node);
+  if (!operands)
+    return operands.takeError();
+  auto [x, w, bias] = *operands;
   auto wType = cast<RankedTensorType>(w.getType());
-  // kernel_shape is redundant with W's shape; a mismatch is a broken model.
-  if (node.findAttribute("kernel_shape")) {
-    auto kernel = intsAttribute(node, "kernel_shape", 2, {});
-    if (!kernel)
-      return kernel.takeError();
-    if ((*kernel)[0] != wType.getDimSize(2) ||
-        (*kernel)[1] != wType.getDimSize(3))
-      return node.error(
-          llvm::formatv("kernel_shape [{0}, {1}] does not match W of shape {2}",
-                        (*kernel)[0], (*kernel)[1], formatShape(wType)));
-  }
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
             return nn::inferConv2d(loc, x.getType(), w.getType(),
@@ -184,33 +196,12 @@ static Error importConvTranspose(NodeContext &node) {
   if (autoPad == "VALID")
     pads.assign(4, 0);
 
-  auto xw = node.inputs<2>();
-  if (!xw)
-    return xw.takeError();
-  auto [x, w] = *xw;
-  Value bias;
-  if (node.hasInput(2)) {
-    auto value = node.input(2);
-    if (!value)
-      return value.takeError();
-    bias = *value;
-  }
-  if (Error err = checkImage(node, x, "X"))
-    return err;
-  if (Error err = checkImage(node, w, "W"))
-    return err;
+  auto operands = convOperands(node);
+  if (!operands)
+    return operands.takeError();
+  auto [x, w, bias] = *operands;
   auto xType = cast<RankedTensorType>(x.getType());
   auto wType = cast<RankedTensorType>(w.getType());
-  if (node.findAttribute("kernel_shape")) {
-    auto kernel = intsAttribute(node, "kernel_shape", 2, {});
-    if (!kernel)
-      return kernel.takeError();
-    if ((*kernel)[0] != wType.getDimSize(2) ||
-        (*kernel)[1] != wType.getDimSize(3))
-      return node.error(
-          llvm::formatv("kernel_shape [{0}, {1}] does not match W of shape {2}",
-                        (*kernel)[0], (*kernel)[1], formatShape(wType)));
-  }
 
   // The output size the pads must produce, when the node fixes it.
   SmallVector<int64_t> outShape;
