@@ -106,10 +106,19 @@ Status NpyEntryCall::prepare(const std::vector<std::string> &files,
   inputs.assign(fed.size(), nr_tensor());
   int64_t batch = 1;
   bool haveBatch = false;
+  for (auto &[index, array] : provided)
+    if (index < arrays.size())
+      arrays[index] = std::move(array);
+  std::vector<bool> given(fed.size(), false);
+  for (auto &entry : provided)
+    if (entry.first < given.size())
+      given[entry.first] = true;
+  provided.clear();
   for (size_t i = 0; i < fed.size(); ++i) {
     const std::string &file = files[i];
-    if (Status s = readNpy(file, arrays[i]); !s)
-      return s;
+    if (!given[i])
+      if (Status s = readNpy(file, arrays[i]); !s)
+        return s;
     NpyArray &a = arrays[i];
     const nr_arg_info &arg = fed[i];
     if (a.shape.size() > NR_MAX_RANK || a.shape.size() != size_t(arg.rank))
@@ -153,6 +162,10 @@ Status NpyEntryCall::prepare(const std::vector<std::string> &files,
     t.data = storage.back().data();
   }
   return Status::success();
+}
+
+void NpyEntryCall::provide(size_t index, NpyArray array) {
+  provided.emplace_back(index, std::move(array));
 }
 
 Status NpyEntryCall::writeResults(const std::vector<std::string> &files) const {

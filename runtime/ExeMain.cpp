@@ -17,9 +17,12 @@
 #include "neurona/Runtime/EntryIO.h"
 #include "neurona/Runtime/NPY.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <new>
 #include <string>
 #include <vector>
@@ -29,6 +32,9 @@ using namespace neurona;
 namespace {
 struct Options {
   std::vector<std::string> inputs, outputs;
+  /// Raw texts for the model's text input (--text, --text-file).
+  std::vector<std::string> texts;
+  bool haveTexts = false;
   std::string params, entry = "forward";
   bool info = false;
 };
@@ -55,6 +61,10 @@ static void printUsage(std::FILE *out) {
       "  -o, --output FILE   where to write a result, in the entry's result\n"
       "                      order (repeatable); without any, results are\n"
       "                      printed as text\n"
+      "  -t, --text TEXT     a raw text for the model's text input, if it\n"
+      "                      was trained on text (repeatable: one sample\n"
+      "                      each); it replaces that input's .npy file\n"
+      "      --text-file FILE  the same, one text per line\n"
       "  -p, --params FILE   load parameters from an .npz archive (as\n"
       "                      written by `neurona train`)\n"
       "  -e, --entry NAME    entry to run (default: forward)\n"
@@ -107,6 +117,26 @@ static int parseArgs(int argc, char **argv, Options &opts) {
       if (!takeValue(v))
         return 2;
       opts.outputs.push_back(v);
+    } else if (arg == "-t" || arg == "--text") {
+      if (!takeValue(v))
+        return 2;
+      opts.texts.push_back(v);
+      opts.haveTexts = true;
+    } else if (arg == "--text-file") {
+      if (!takeValue(v))
+        return 2;
+      std::ifstream in(v, std::ios::binary);
+      if (!in) {
+        std::fprintf(stderr, "%s: cannot read '%s': %s\n", programName,
+                     v.c_str(), std::strerror(errno));
+        return 1;
+      }
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r')
+          line.pop_back();
+        opts.texts.push_back(line);
+      }
+      opts.haveTexts = true;
     } else if (arg == "-p" || arg == "--params") {
       if (!takeValue(opts.params))
         return 2;
@@ -152,6 +182,19 @@ static int printInfo(nr_model *model) {
       return runtimeError("cannot describe the model");
     std::printf("  param %s: %s\n", p.name,
                 formatArgType(p.dtype, p.rank, p.shape).c_str());
+  }
+  size_t nTexts = 0;
+  nr_model_num_text_inputs(model, &nTexts);
+  for (size_t i = 0; i < nTexts; ++i) {
+    const char *input;
+    int64_t width;
+    int hasVocabulary;
+    if (nr_model_text_input(model, i, &input, &width, &hasVocabulary))
+      return runtimeError("cannot describe the model");
+    std::printf("  text %s: raw text (--text) becomes %" PRId64
+                " values%s\n",
+                input, width,
+                hasVocabulary ? "" : "; no vocabulary yet (load --params)");
   }
   for (size_t e = 0; e < nEntries; ++e) {
     const char *entry;
@@ -205,6 +248,54 @@ static void printResult(const nr_arg_info &info, const nr_tensor &t) {
     std::printf("... (%" PRId64 " more values; use --output)\n", n - limit);
 }
 
+/// Encodes `texts` for the model's text input and feeds them to `call` in
+/// its place: `inputs` (the .npy files of the other inputs, in order) gets
+/// a name for it at its position. Returns -1 to go on, else an exit status.
+static int encodeTexts(nr_model *model, const std::vector<std::string> &texts,
+                       NpyEntryCall &call, std::vector<std::string> &inputs) {
+  size_t count = 0;
+  nr_model_num_text_inputs(model, &count);
+  if (count != 1) {
+    std::fprintf(stderr,
+                 "%s: --text needs a model trained on text (one text "
+                 "input); this one has %zu\n",
+                 programName, count);
+    return 2;
+  }
+  const char *name = nullptr;
+  int64_t width = 0;
+  if (nr_model_text_input(model, 0, &name, &width, nullptr))
+    return runtimeError("cannot describe the text input");
+  size_t index = call.fed.size();
+  for (size_t i = 0; i < call.fed.size(); ++i)
+    if (std::strcmp(call.fed[i].name, name) == 0)
+      index = i;
+  if (index == call.fed.size()) {
+    std::fprintf(stderr, "%s: this entry does not take text input '%s'\n",
+                 programName, name);
+    return 2;
+  }
+  if (texts.empty()) {
+    std::fprintf(stderr, "%s: no texts given\n", programName);
+    return 2;
+  }
+  NpyArray array;
+  array.dtype = call.fed[index].dtype;
+  array.shape = {int64_t(texts.size()), width};
+  array.data = AlignedBuffer(texts.size() * size_t(width) *
+                             nr_dtype_size(array.dtype));
+  std::vector<const char *> pointers;
+  for (const std::string &t : texts)
+    pointers.push_back(t.c_str());
+  if (nr_model_encode_text(model, name, pointers.data(), pointers.size(),
+                           array.data.data(), array.data.size()))
+    return runtimeError("cannot encode the texts");
+  call.provide(index, std::move(array));
+  inputs.insert(inputs.begin() + long(std::min(index, inputs.size())),
+                std::string("the texts for '") + name + "'");
+  return -1;
+}
+
 static int run(const Options &opts) {
   ModelHandle handle;
   if (nr_model_open_self(&handle.model))
@@ -228,6 +319,13 @@ static int run(const Options &opts) {
     return 1;
   }
   const std::vector<nr_arg_info> &ins = call.fed, &outs = call.produced;
+  // Raw texts stand in for the text input's file.
+  std::vector<std::string> files = opts.inputs;
+  if (opts.haveTexts) {
+    int rc = encodeTexts(model, opts.texts, call, files);
+    if (rc >= 0)
+      return rc;
+  }
   auto listNames = [](const std::vector<nr_arg_info> &args) {
     std::string s;
     for (const nr_arg_info &a : args)
@@ -235,10 +333,10 @@ static int run(const Options &opts) {
            formatArgType(a.dtype, a.rank, a.shape) + ")";
     return s.empty() ? std::string("none") : s;
   };
-  if (opts.inputs.size() != ins.size()) {
+  if (files.size() != ins.size()) {
     std::fprintf(stderr, "%s: entry '%s' takes %zu input(s): %s; %zu given\n",
                  programName, entry, ins.size(), listNames(ins).c_str(),
-                 opts.inputs.size());
+                 files.size());
     return 2;
   }
   if (!opts.outputs.empty() && opts.outputs.size() != outs.size()) {
@@ -248,7 +346,7 @@ static int run(const Options &opts) {
                  opts.outputs.size());
     return 2;
   }
-  if (Status s = call.prepare(opts.inputs, /*convertDTypes=*/true); !s) {
+  if (Status s = call.prepare(files, /*convertDTypes=*/true); !s) {
     std::fprintf(stderr, "%s: %s\n", programName, s.getMessage().c_str());
     return 1;
   }

@@ -57,6 +57,13 @@ int64_t Manifest::findBound(const std::string &name) const {
   return -1;
 }
 
+int64_t Manifest::findText(const std::string &name) const {
+  for (size_t i = 0; i < texts.size(); ++i)
+    if (texts[i].input == name)
+      return static_cast<int64_t>(i);
+  return -1;
+}
+
 bool runtime::isInputRole(nr_arg_role role) {
   return role == NR_ROLE_INPUT || role == NR_ROLE_TARGET ||
          role == NR_ROLE_HYPER || role == NR_ROLE_PARAM ||
@@ -143,6 +150,9 @@ private:
   Status parseType(const std::string &dtype, const std::string &shape,
                    bool allowDynamic, TensorType &out) const;
   Status parseArg(const std::vector<std::string> &f);
+  Status parseText(const std::vector<std::string> &f);
+  Status parseVocabulary(const std::vector<std::string> &f);
+  Status checkTexts() const;
   Status finishEntry();
 
   const std::string &source;
@@ -456,6 +466,10 @@ Status Parser::parseRecord(const std::vector<std::string> &f) {
     m.bounds.emplace_back(f[1], int64_t(v));
     return Status::success();
   }
+  if (kind == "text")
+    return parseText(f);
+  if (kind == "vocabulary")
+    return parseVocabulary(f);
   if (kind == "end") {
     if (Status s = expectFields(f, 1, "nothing"); !s)
       return s;
@@ -463,10 +477,126 @@ Status Parser::parseRecord(const std::vector<std::string> &f) {
       return s;
     if (m.entries.empty())
       return fail("manifest declares no entry");
+    if (Status s = checkTexts(); !s)
+      return s;
     sawEnd = true;
     return Status::success();
   }
   return fail("unknown record '" + kind + "'");
+}
+
+/// Parses a positive integer; false on anything else.
+static bool parsePositive(const std::string &text, int64_t &out) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno || !end || *end || text.empty() || v <= 0)
+    return false;
+  out = int64_t(v);
+  return true;
+}
+
+Status Parser::parseText(const std::vector<std::string> &f) {
+  if (f.size() < 4)
+    return fail("'text' needs <input> <form> vocab=<size> ...");
+  if (!m.entries.empty())
+    return fail("'text' after the first 'entry'");
+  TextDecl t;
+  t.input = f[1];
+  if (Status s = parseName(t.input, "text input"); !s)
+    return s;
+  if (m.findText(t.input) >= 0)
+    return fail("duplicate 'text' record for '" + t.input + "'");
+  data::TextEncoding &e = t.encoding;
+  if (!data::TextEncoding::parseForm(f[2], e.form))
+    return fail("unknown text form '" + f[2] +
+                "' (expected bag_of_words, sequence or window)");
+  auto flag = [&](const std::string &key, const std::string &value,
+                  bool &out) {
+    if (value != "true" && value != "false")
+      return fail("text setting " + key + " must be true or false, got '" +
+                  value + "'");
+    out = value == "true";
+    return Status::success();
+  };
+  for (size_t i = 3; i < f.size(); ++i) {
+    size_t eq = f[i].find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == f[i].size())
+      return fail("text setting '" + f[i] + "' is not key=value");
+    std::string key = f[i].substr(0, eq), value = f[i].substr(eq + 1);
+    Status s = Status::success();
+    if (key == "vocab" || key == "length") {
+      int64_t &slot = key == "vocab" ? e.vocabularySize : e.length;
+      if (!parsePositive(value, slot))
+        s = fail("text setting " + key + " must be a positive integer, got '" +
+                 value + "'");
+    } else if (key == "binary") {
+      s = flag(key, value, e.binary);
+    } else if (key == "filter") {
+      s = flag(key, value, e.options.filter);
+    } else if (key == "lowercase") {
+      s = flag(key, value, e.options.lowercase);
+    } else if (key == "stem") {
+      e.options.stem = value;
+    } else {
+      s = fail("unknown text setting '" + key + "'");
+    }
+    if (!s)
+      return s;
+  }
+  if (e.vocabularySize < 3)
+    return fail("'text' of '" + t.input + "' needs vocab=<size> of at least 3");
+  if (e.form != data::TextEncoding::Form::BagOfWords && e.length <= 0)
+    return fail("'text' of '" + t.input + "' (" + f[2] +
+                ") needs length=<ids per text>");
+  m.texts.push_back(std::move(t));
+  return Status::success();
+}
+
+Status Parser::parseVocabulary(const std::vector<std::string> &f) {
+  if (f.size() < 3)
+    return fail("'vocabulary' needs <input> <word>...");
+  int64_t index = m.findText(f[1]);
+  if (index < 0)
+    return fail("'vocabulary' of '" + f[1] + "' before its 'text' record");
+  TextDecl &t = m.texts[size_t(index)];
+  if (t.hasVocabulary)
+    return fail("duplicate 'vocabulary' record for '" + f[1] + "'");
+  std::vector<std::string> words(f.begin() + 2, f.end());
+  data::Vocabulary check;
+  if (Status s = data::Vocabulary::fromWords(words, t.encoding.vocabularySize,
+                                             check);
+      !s)
+    return fail("vocabulary of '" + f[1] + "': " + s.getMessage());
+  t.words = std::move(words);
+  t.hasVocabulary = true;
+  return Status::success();
+}
+
+/// A text input must be an input of every entry that names it, of the
+/// shape its encoding makes: f32 [?, vocab] or i64 [?, length].
+Status Parser::checkTexts() const {
+  for (const TextDecl &t : m.texts) {
+    TensorType want;
+    bool bag = t.encoding.form == data::TextEncoding::Form::BagOfWords;
+    want.dtype = bag ? NR_F32 : NR_I64;
+    want.shape = {-1, t.encoding.width()};
+    bool found = false;
+    for (const EntryDecl &e : m.entries)
+      for (const ArgDecl &a : e.args) {
+        if (a.name != t.input || a.role != NR_ROLE_INPUT)
+          continue;
+        found = true;
+        if (a.type != want)
+          return fail("text input '" + t.input + "' of entry '" + e.name +
+                      "' is " + a.type.str() + ", its encoding makes " +
+                      want.str());
+      }
+    if (!found)
+      return fail("'text' names '" + t.input + "', which no entry takes as "
+                  "an input");
+  }
+  return Status::success();
 }
 
 Status Parser::parse(const std::string &text) {

@@ -18,6 +18,7 @@
 #define NEURONA_RUNTIME_MANIFEST_H
 
 #include "neurona-c/runtime.h"
+#include "neurona/Data/Text.h"
 #include "neurona/Runtime/Status.h"
 
 #include <cstdint>
@@ -68,6 +69,17 @@ struct EntryDecl {
   std::vector<ArgDecl> args;
 };
 
+/// `text INPUT FORM key=value...`, optionally followed by `vocabulary INPUT
+/// WORD...`: raw text becomes input INPUT as the model's training data did.
+struct TextDecl {
+  std::string input;
+  data::TextEncoding encoding;
+  /// The training vocabulary's words from id 2, when the model was compiled
+  /// with its trained parameters.
+  bool hasVocabulary = false;
+  std::vector<std::string> words;
+};
+
 struct Manifest {
   int version = 1;
   std::string prefix;
@@ -79,6 +91,7 @@ struct Manifest {
   /// `bound NAME V`: integer input NAME (in every entry) takes values in
   /// [0, V), e.g. token ids that index an embedding table.
   std::vector<std::pair<std::string, int64_t>> bounds;
+  std::vector<TextDecl> texts;
   /// `target cuda sm_90`: the entries take device memory and launch PTX
   /// kernels; empty for CPU artifacts.
   std::string targetKind, targetChip;
@@ -92,6 +105,8 @@ struct Manifest {
   const std::string *findTrain(const std::string &key) const;
   /// The bound of integer input `name`, or -1.
   int64_t findBound(const std::string &name) const;
+  /// Index of the text declaration of input `name`, or -1.
+  int64_t findText(const std::string &name) const;
 };
 
 /// True for roles the caller supplies (input, target, hyper) or the runtime

@@ -203,6 +203,16 @@ static nr_status openModel(const char *path, nr_model **out) {
   for (const StateDecl &s : m->manifest.states)
     m->states.push_back(makeBuffer(s.type));
 
+  for (const TextDecl &t : m->manifest.texts) {
+    m->vocabularies.emplace_back();
+    if (t.hasVocabulary)
+      if (Status s = data::Vocabulary::fromWords(
+              t.words, t.encoding.vocabularySize, m->vocabularies.back());
+          !s)
+        return fail(s.withContext(m->origin + ": vocabulary of '" + t.input +
+                                  "'"));
+  }
+
   m->blob = static_cast<const unsigned char *>(paramsSym);
   std::memcpy(&m->blobSize, sizeSym, sizeof(uint64_t));
   if (m->blobSize) {
@@ -596,10 +606,45 @@ extern "C" nr_status nr_model_save_params(nr_model *model, const char *path) {
       members.push_back({p.name, p.type.dtype, p.type.shape,
                          model->params[i].current.data()});
     }
+    // Text inputs' vocabularies travel with the parameters, so that a model
+    // compiled or opened with them encodes raw text as training did.
+    std::vector<std::string> lists;
+    lists.reserve(model->vocabularies.size());
+    for (size_t i = 0; i < model->vocabularies.size(); ++i) {
+      const data::Vocabulary &v = model->vocabularies[i];
+      if (v.capacity() == 0)
+        continue;
+      std::string &list = lists.emplace_back();
+      for (const std::string &w : v.wordList())
+        list += w + "\n";
+      members.push_back({vocabularyMember(model->manifest.texts[i].input),
+                         NR_U8,
+                         {int64_t(list.size())},
+                         list.data()});
+    }
     if (Status s = writeNpz(path, members); !s)
       return fail(s);
     return NR_OK;
   });
+}
+
+std::string runtime::vocabularyMember(const std::string &input) {
+  return "vocabulary:" + input;
+}
+
+/// The words of a vocabulary member: each followed by '\n'.
+static Status splitWords(const NpyArray &a, std::vector<std::string> &out) {
+  std::string text(static_cast<const char *>(a.data.data()),
+                   a.data.size());
+  if (!text.empty() && text.back() != '\n')
+    return Status::error(NR_ERROR_FORMAT, "its last word has no '\\n'");
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    out.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return Status::success();
 }
 
 extern "C" nr_status nr_model_load_params(nr_model *model, const char *path) {
@@ -632,6 +677,33 @@ extern "C" nr_status nr_model_load_params(nr_model *model, const char *path) {
       sources.push_back(it->second);
       byName.erase(it);
     }
+    // Vocabularies of text inputs (nr_model_save_params) are checked with
+    // the parameters and replace the model's with them.
+    std::vector<std::pair<size_t, data::Vocabulary>> vocabularies;
+    for (size_t i = 0; i < model->manifest.texts.size(); ++i) {
+      const TextDecl &t = model->manifest.texts[i];
+      auto it = byName.find(vocabularyMember(t.input));
+      if (it == byName.end())
+        continue;
+      const NpyArray &a = it->second->array;
+      std::vector<std::string> words;
+      Status s = a.dtype == NR_U8 && a.shape.size() == 1
+                     ? splitWords(a, words)
+                     : Status::error(NR_ERROR_FORMAT,
+                                     "it must be a 1-D uint8 array");
+      data::Vocabulary v;
+      if (s)
+        s = data::Vocabulary::fromWords(words, t.encoding.vocabularySize, v);
+      if (!s)
+        return fail(s.withContext(where + "'" + it->first + "'"));
+      vocabularies.emplace_back(i, std::move(v));
+      byName.erase(it);
+    }
+    // A vocabulary of an input this model does not take as text is not a
+    // parameter either; it has no use here.
+    for (auto it = byName.begin(); it != byName.end();)
+      it = it->first.rfind(vocabularyMember(""), 0) == 0 ? byName.erase(it)
+                                                         : std::next(it);
     // A training checkpoint (it has `trainer:epoch`) also holds the
     // optimizer state, which a model opened for inference does not even
     // declare, and the trainer's position: only the parameters are wanted.
@@ -647,6 +719,8 @@ extern "C" nr_status nr_model_load_params(nr_model *model, const char *path) {
                   sources[i]->array.data.data(), model->params[i].bytes);
       model->params[i].initialized = true;
     }
+    for (auto &[index, v] : vocabularies)
+      model->vocabularies[index] = std::move(v);
     return NR_OK;
   });
 }

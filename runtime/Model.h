@@ -65,6 +65,11 @@ template <typename Body> nr_status guarded(const char *function, Body &&body) {
 /// Fills an nr_tensor header from a manifest type (data left null).
 void describe(const TensorType &type, nr_tensor &out);
 
+/// The name of the parameter-file member that holds text input `input`'s
+/// vocabulary: "vocabulary:<input>", a uint8 array of its words (from id 2)
+/// each followed by '\n'.
+std::string vocabularyMember(const std::string &input);
+
 } // namespace runtime
 } // namespace neurona
 
@@ -87,6 +92,10 @@ struct nr_model {
   /// (rngSeed, step).
   uint64_t step = 0;
   uint64_t rngSeed = 0;
+  /// Parallel to manifest.texts: the vocabulary each text input is encoded
+  /// with; capacity() 0 until one is known (from the manifest, a parameter
+  /// file or nr_model_set_vocabulary).
+  std::vector<neurona::data::Vocabulary> vocabularies;
 };
 
 #endif // NEURONA_RUNTIME_MODEL_H

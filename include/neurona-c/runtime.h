@@ -424,6 +424,47 @@ nr_status nr_model_params_blob(const nr_model *model, void *buffer,
  *  embed trained weights into an artifact. */
 nr_status nr_model_write_params_blob(const nr_model *model, const char *path);
 
+/*===------------------------------------------------------------------===*
+ * Raw text
+ *
+ * A model trained on text (a `.nn` data section with `text = ...`) declares
+ * how raw text becomes each of its text inputs: Keras's punctuation filter,
+ * lowercasing, splitting on spaces, an optional Snowball stemmer, then the
+ * ids of the training vocabulary (0 padding, 1 unknown words) as a bag of
+ * words (f32 [vocab]), the first `length` ids padded at the end (i64
+ * [length]) or the last `length` ids padded at the start (a next-word
+ * window). The vocabulary comes with the model when it was compiled with its
+ * trained parameters (`neurona compile --params`), and from any parameter
+ * file `neurona train` wrote (nr_model_load_params).
+ *===------------------------------------------------------------------===*/
+
+/** Number of inputs that take raw text (0 for models not trained on text). */
+nr_status nr_model_num_text_inputs(const nr_model *model, size_t *out_count);
+
+/** Name of text input `index` and the number of elements one text becomes
+ *  (the input's row); *out_has_vocabulary is 1 when the model knows the
+ *  vocabulary to encode it with, else 0. Any out pointer may be NULL. */
+nr_status nr_model_text_input(const nr_model *model, size_t index,
+                              const char **out_name, int64_t *out_width,
+                              int *out_has_vocabulary);
+
+/** Sets the vocabulary of text input `input`: `count` distinct words in id
+ *  order from 2, without whitespace, at most the input's vocabulary size
+ *  minus 2 (NR_ERROR_INVALID_ARGUMENT otherwise). nr_model_save_params
+ *  writes it beside the parameters. */
+nr_status nr_model_set_vocabulary(nr_model *model, const char *input,
+                                  const char *const *words, size_t count);
+
+/** Encodes `count` UTF-8 texts for text input `input` as the model's
+ *  training data was encoded, into `out`: count rows of the input's width,
+ *  f32 for a bag of words, i64 ids otherwise, in `out_size` bytes at least.
+ *  NR_ERROR_NOT_FOUND when the model has no such text input,
+ *  NR_ERROR_INVALID_ARGUMENT when it has no vocabulary for it or `out` is
+ *  too small. Thread-safe for distinct `out` buffers. */
+nr_status nr_model_encode_text(const nr_model *model, const char *input,
+                               const char *const *texts, size_t count,
+                               void *out, size_t out_size);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -163,6 +163,18 @@ static Status loadIdxSource(const DataSpec &spec, bool flatten,
   return Status::success();
 }
 
+TextEncoding DataSpec::textEncoding() const {
+  TextEncoding e;
+  e.form = textForm == TextForm::BagOfWords  ? TextEncoding::Form::BagOfWords
+           : textForm == TextForm::Sequences ? TextEncoding::Form::Sequence
+                                             : TextEncoding::Form::Window;
+  e.options = text;
+  e.vocabularySize = vocabularySize;
+  e.length = length;
+  e.binary = binary;
+  return e;
+}
+
 /// Texts to bag-of-words vectors over a vocabulary of the training split.
 static Status vectorizeTexts(const DataSpec &spec, const LabelledTexts &texts,
                              const std::string &what, PreparedData &out) {
@@ -184,10 +196,14 @@ static Status vectorizeTexts(const DataSpec &spec, const LabelledTexts &texts,
   std::vector<std::vector<std::string>> trainTokens;
   for (int64_t i : train)
     trainTokens.push_back(tokens[size_t(i)]);
-  if (Status s = Vocabulary::build(trainTokens, spec.vocabularySize,
-                                   spec.minCount, out.vocabulary);
-      !s)
-    return s.withContext(what);
+  Status built = spec.savedVocabulary
+                     ? Vocabulary::fromWords(spec.vocabularyWords,
+                                             spec.vocabularySize,
+                                             out.vocabulary)
+                     : Vocabulary::build(trainTokens, spec.vocabularySize,
+                                         spec.minCount, out.vocabulary);
+  if (!built)
+    return built.withContext(what);
 
   // Next-word samples: the text each window came from.
   std::vector<int64_t> origins;
@@ -215,17 +231,14 @@ static Status vectorizeTexts(const DataSpec &spec, const LabelledTexts &texts,
       set.featureShape = {window};
       set.integerFeatures = true;
       for (int64_t i : indices) {
+        // The same windows a deployed model makes of raw text (idWindow).
         const std::vector<std::string> &words = tokens[size_t(i)];
-        std::vector<int64_t> sentence;
-        for (const std::string &w : words)
-          sentence.push_back(out.vocabulary.id(w));
-        for (size_t p = 1; p < sentence.size(); ++p) {
-          size_t start = p > size_t(window) ? p - size_t(window) : 0;
-          size_t pad = size_t(window) - (p - start);
-          set.ids.insert(set.ids.end(), pad, Vocabulary::kPad);
-          set.ids.insert(set.ids.end(), sentence.begin() + long(start),
-                         sentence.begin() + long(p));
-          set.labels.push_back(sentence[p]);
+        for (size_t p = 1; p < words.size(); ++p) {
+          size_t at = set.ids.size();
+          set.ids.resize(at + size_t(window));
+          idWindow(words.data(), p, out.vocabulary, window,
+                   set.ids.data() + at);
+          set.labels.push_back(out.vocabulary.id(words[p]));
           origins.push_back(i);
           ++set.numSamples;
         }

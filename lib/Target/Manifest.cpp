@@ -124,6 +124,45 @@ std::string neurona::exactNumber(double v) {
 
 static std::string exact(double v) { return exactNumber(v); }
 
+/// `text` and `vocabulary` records: how the data section turned raw text
+/// into the model's input, and the training vocabulary when the trained
+/// parameters brought it, so that deployed programs take raw text.
+static void writeTextRecords(llvm::raw_ostream &os, const ImportedModel &model,
+                             const std::vector<EntrySignature> &entries) {
+  const data::DataSpec &spec = model.data;
+  if (spec.kind != data::DataSpec::Kind::LabelledSentences &&
+      spec.kind != data::DataSpec::Kind::TextFiles)
+    return;
+  // The data section feeds the model's input, the first of its entries.
+  const EntryArg *input = nullptr;
+  for (const EntryArg &a : entries.front().args)
+    if (a.role == "input") {
+      input = &a;
+      break;
+    }
+  if (!input)
+    return;
+  data::TextEncoding e = spec.textEncoding();
+  auto flag = [](bool b) { return b ? "true" : "false"; };
+  os << "text " << input->name << " "
+     << data::TextEncoding::formName(e.form) << " vocab=" << e.vocabularySize;
+  if (e.form == data::TextEncoding::Form::BagOfWords)
+    os << " binary=" << flag(e.binary);
+  else
+    os << " length=" << e.length;
+  os << " filter=" << flag(e.options.filter)
+     << " lowercase=" << flag(e.options.lowercase);
+  if (!e.options.stem.empty())
+    os << " stem=" << e.options.stem;
+  os << "\n";
+  if (!model.vocabulary.empty()) {
+    os << "vocabulary " << input->name;
+    for (const std::string &w : model.vocabulary)
+      os << " " << w;
+    os << "\n";
+  }
+}
+
 std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
                                    const TrainSpec &train,
                                    const std::vector<EntrySignature> &entries,
@@ -203,6 +242,7 @@ std::string neurona::buildManifest(StringRef prefix, const ImportedModel &model,
     for (const EntryArg &a : e.args)
       if (a.bound >= 0 && bounded.insert(a.name).second)
         os << "bound " << a.name << " " << a.bound << "\n";
+  writeTextRecords(os, model, entries);
   for (const EntrySignature &e : entries) {
     os << "entry " << e.name << "\n";
     for (const EntryArg &a : e.args)

@@ -105,11 +105,63 @@ llvm::Expected<TrainSpec> driver::resolveTrainSpec(const ImportedModel &model) {
   return spec;
 }
 
+static constexpr llvm::StringLiteral kVocabularyPrefix = "vocabulary:";
+
+/// The words of a `vocabulary:<input>` member: a 1-D uint8 array of words,
+/// each followed by '\n'.
+static llvm::Error vocabularyWords(llvm::StringRef npzPath,
+                                   const NpzEntry &entry,
+                                   std::vector<std::string> &words) {
+  const NpyArray &a = entry.array;
+  llvm::StringRef text(static_cast<const char *>(a.data.data()),
+                       a.data.size());
+  if (a.dtype != NR_U8 || a.shape.size() != 1 ||
+      (!text.empty() && !text.ends_with("\n")))
+    return llvm::createStringError(
+        npzPath.str() + ": '" + entry.name +
+        "' is not a vocabulary (a 1-D uint8 array of words, each followed "
+        "by a newline)");
+  words.clear();
+  while (!text.empty()) {
+    auto [word, rest] = text.split('\n');
+    words.push_back(word.str());
+    text = rest;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error driver::readVocabulary(llvm::StringRef npzPath,
+                                   std::vector<std::string> &words,
+                                   bool &found) {
+  std::vector<NpzEntry> entries;
+  if (Status s = readNpz(npzPath.str(), entries); !s)
+    return llvm::createStringError(s.getMessage());
+  found = false;
+  for (const NpzEntry &e : entries)
+    if (llvm::StringRef(e.name).starts_with(kVocabularyPrefix)) {
+      found = true;
+      return vocabularyWords(npzPath, e, words);
+    }
+  return llvm::Error::success();
+}
+
 llvm::Error driver::loadParamValues(ImportedModel &model,
                                     llvm::StringRef npzPath) {
   std::vector<NpzEntry> entries;
   if (Status s = readNpz(npzPath.str(), entries); !s)
     return llvm::createStringError(s.getMessage());
+  // A text model's vocabulary travels with its parameters; the manifest
+  // carries it into the artifact (buildManifest).
+  bool text = model.data.kind == data::DataSpec::Kind::LabelledSentences ||
+              model.data.kind == data::DataSpec::Kind::TextFiles;
+  size_t vocabularies = 0;
+  for (const NpzEntry &e : entries)
+    if (llvm::StringRef(e.name).starts_with(kVocabularyPrefix)) {
+      ++vocabularies;
+      if (text)
+        if (auto err = vocabularyWords(npzPath, e, model.vocabulary))
+          return err;
+    }
   for (ParamSpec &p : model.params) {
     auto it = llvm::find_if(
         entries, [&](const NpzEntry &e) { return e.name == p.name; });
@@ -125,11 +177,20 @@ llvm::Error driver::loadParamValues(ImportedModel &model,
     p.values.assign(data, data + it->array.numElements());
     p.init = "data";
   }
-  if (entries.size() != model.params.size())
+  if (entries.size() - vocabularies != model.params.size())
     return llvm::createStringError(
-        npzPath.str() + ": holds " + std::to_string(entries.size()) +
-        " arrays, the model has " + std::to_string(model.params.size()) +
-        " parameters");
+        npzPath.str() + ": holds " +
+        std::to_string(entries.size() - vocabularies) +
+        " parameter arrays, the model has " +
+        std::to_string(model.params.size()) + " parameters");
+  if (!model.vocabulary.empty()) {
+    data::Vocabulary check;
+    if (Status s = data::Vocabulary::fromWords(
+            model.vocabulary, model.data.vocabularySize, check);
+        !s)
+      return llvm::createStringError(npzPath.str() + ": vocabulary: " +
+                                     s.getMessage());
+  }
   return llvm::Error::success();
 }
 

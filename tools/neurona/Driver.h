@@ -65,8 +65,15 @@ RecipeOverrides recipeOverrides();
 /// the command-line options of trainingCategory.
 llvm::Expected<TrainSpec> resolveTrainSpec(const ImportedModel &model);
 
-/// Replaces the imported parameter values with those of a .npz file.
+/// Replaces the imported parameter values with those of a .npz file, and
+/// takes a text model's training vocabulary from it (readVocabulary).
 llvm::Error loadParamValues(ImportedModel &model, llvm::StringRef npzPath);
+
+/// The training vocabulary `neurona train` saved beside the parameters in
+/// `npzPath` (a `vocabulary:<input>` member), in id order from 2; `found`
+/// is false when the file holds none.
+llvm::Error readVocabulary(llvm::StringRef npzPath,
+                           std::vector<std::string> &words, bool &found);
 
 /// Runs `forward` on the first 16 samples of `set` and writes them and the
 /// model's first output as a PNG grid: rows of eight inputs, each followed

@@ -139,9 +139,16 @@ static bool useDataSection(const LoadedModel &loaded) {
 }
 
 /// Reads and prepares the data of the model's `data` section, with --data
-/// replacing its files.
+/// replacing its files. Text is encoded with the vocabulary saved in
+/// `savedParams` when that holds one (a trained model's), so that a model
+/// is evaluated or trained further on the ids it was trained with.
 static llvm::Error prepareSectionData(data::DataSpec spec, bool flatten,
-                                      data::PreparedData &out) {
+                                      data::PreparedData &out,
+                                      const std::string &savedParams = "") {
+  if (!savedParams.empty())
+    if (auto err = readVocabulary(savedParams, spec.vocabularyWords,
+                                  spec.savedVocabulary))
+      return err;
   if (!dataFiles.empty()) {
     bool single = spec.kind == data::DataSpec::Kind::Idx ||
                   spec.kind == data::DataSpec::Kind::Csv;
@@ -185,6 +192,27 @@ static llvm::Error setStatistics(nr_model *model, const data::DataSpec &spec,
       return llvm::createStringError(llvm::Twine(nr_status_string(s)) + ": " +
                                      nr_last_error());
   }
+  return llvm::Error::success();
+}
+
+/// Gives the model the vocabulary its text input was encoded with, which
+/// nr_model_save_params then writes beside the parameters.
+static llvm::Error setVocabulary(nr_model *model,
+                                 const data::PreparedData &prepared) {
+  size_t count = 0;
+  nr_model_num_text_inputs(model, &count);
+  if (count == 0 || prepared.vocabulary.capacity() == 0)
+    return llvm::Error::success();
+  const char *input = nullptr;
+  std::vector<const char *> words;
+  for (const std::string &w : prepared.vocabulary.wordList())
+    words.push_back(w.c_str());
+  nr_status s = nr_model_text_input(model, 0, &input, nullptr, nullptr);
+  if (s == NR_OK)
+    s = nr_model_set_vocabulary(model, input, words.data(), words.size());
+  if (s != NR_OK)
+    return llvm::createStringError(llvm::Twine(nr_status_string(s)) + ": " +
+                                   nr_last_error());
   return llvm::Error::success();
 }
 
@@ -266,7 +294,8 @@ int driver::runTrain() {
   data::PreparedData prepared;
   bool fromSection = useDataSection(loaded);
   if (fromSection) {
-    if (auto err = prepareSectionData(loaded.dataSpec(), flatten, prepared))
+    if (auto err = prepareSectionData(loaded.dataSpec(), flatten, prepared,
+                                      params))
       return failed(std::move(err));
     trainSet = std::move(prepared.train);
     testSet = std::move(prepared.test);
@@ -313,10 +342,13 @@ int driver::runTrain() {
       return failed(llvm::Twine(nr_status_string(initStatus)) + ": " +
                     nr_last_error());
   }
-  if (fromSection)
+  if (fromSection) {
     if (auto err = setStatistics(model, loaded.dataSpec(),
                                  trainSet.featureShape, prepared))
       return failed(std::move(err));
+    if (auto err = setVocabulary(model, prepared))
+      return failed(std::move(err));
+  }
   // A GAN has no test loss: its data are the discriminator's real samples.
   if (isGAN)
     haveTest = false;
@@ -405,7 +437,8 @@ int driver::runEval() {
     // The test split of the model's own data; the statistics and weights
     // come from --params.
     data::PreparedData prepared;
-    if (auto err = prepareSectionData(loaded.dataSpec(), wantsFlatInput(model), prepared))
+    if (auto err = prepareSectionData(loaded.dataSpec(), wantsFlatInput(model),
+                                      prepared, params))
       return fail(std::move(err));
     if (!prepared.hasTest)
       return fail("the model's data section has no test set: add "

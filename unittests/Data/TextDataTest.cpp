@@ -193,6 +193,30 @@ TEST(Text, VocabularyBagOfWordsAndSequences) {
   idSequence({"a", "b", "c", "a", "b"}, v, 4, ids.data());
   EXPECT_EQ(ids, (std::vector<int64_t>{2, 3, 4, 2}));
 
+  // Windows keep the last ids, padded at the start.
+  std::vector<std::string> sentence = {"a", "b", "c", "a", "b"};
+  idWindow(sentence.data(), 2, v, 4, ids.data());
+  EXPECT_EQ(ids, (std::vector<int64_t>{0, 0, 2, 3}));
+  idWindow(sentence.data(), 5, v, 4, ids.data());
+  EXPECT_EQ(ids, (std::vector<int64_t>{3, 4, 2, 3}));
+
+  // encodeTokens dispatches on the form, as a deployed model's input.
+  TextEncoding e;
+  e.vocabularySize = v.capacity();
+  e.binary = false;
+  std::vector<float> counts(size_t(e.width()));
+  encodeTokens(e, {"b", "b", "zz"}, v, counts.data());
+  EXPECT_EQ(counts, (std::vector<float>{0, 1, 0, 2, 0}));
+  e.form = TextEncoding::Form::Window;
+  e.length = 3;
+  encodeTokens(e, sentence, v, ids.data());
+  EXPECT_EQ(std::vector<int64_t>(ids.begin(), ids.begin() + 3),
+            (std::vector<int64_t>{4, 2, 3}));
+  TextEncoding::Form form;
+  EXPECT_TRUE(TextEncoding::parseForm("sequence", form));
+  EXPECT_EQ(form, TextEncoding::Form::Sequence);
+  EXPECT_FALSE(TextEncoding::parseForm("tfidf", form));
+
   ASSERT_TRUE(Vocabulary::build(texts, 100, 2, v).ok());
   EXPECT_EQ(v.wordList(), (std::vector<std::string>{"a", "b"}));
   Status s = Vocabulary::build(texts, 100, 5, v);

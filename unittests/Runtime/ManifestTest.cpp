@@ -180,7 +180,61 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{HDR "param w f32 2 zeros\n" FWD "param v f32 2 zeros\nend\n",
                 "'param' after the first 'entry'"},
         BadCase{HDR "frobnicate\n" FWD "end\n", "test:3: unknown record"},
-        BadCase{HDR FWD "end extra\n", "'end' takes 0 field(s)"}));
+        BadCase{HDR FWD "end extra\n", "'end' takes 0 field(s)"},
+        BadCase{HDR "text x bag_of_words vocab=2\n" FWD "end\n",
+                "test:3: 'text' of 'x' needs vocab=<size> of at least 3"},
+        BadCase{HDR "text x bag_of_words\n" FWD "end\n", "'text' needs"},
+        BadCase{HDR "text x tfidf vocab=4\n" FWD "end\n",
+                "unknown text form 'tfidf'"},
+        BadCase{HDR "text x sequence vocab=4\n" FWD "end\n",
+                "needs length=<ids per text>"},
+        BadCase{HDR "text x bag_of_words vocab=4 binary=yes\n" FWD "end\n",
+                "binary must be true or false"},
+        BadCase{HDR "text x bag_of_words vocab=4 colour=red\n" FWD "end\n",
+                "unknown text setting 'colour'"},
+        BadCase{HDR "text x bag_of_words vocab=2\ntext x bag_of_words "
+                    "vocab=2\n" FWD "end\n",
+                "at least 3"},
+        BadCase{HDR "vocabulary x a\n" FWD "end\n",
+                "'vocabulary' of 'x' before its 'text' record"},
+        BadCase{HDR "text x bag_of_words vocab=3\nvocabulary x a b\n" FWD
+                    "end\n",
+                "test:4: vocabulary of 'x': 2 words do not fit"},
+        BadCase{HDR "text x bag_of_words vocab=4\nvocabulary x a a\n" FWD
+                    "end\n",
+                "holds 'a' twice"},
+        BadCase{HDR "text x bag_of_words vocab=2\n" FWD "end\n",
+                "at least 3"},
+        BadCase{HDR "text x bag_of_words vocab=3\n" FWD "end\n",
+                "text input 'x' of entry 'f' is f32 [?, 2], its encoding "
+                "makes f32 [?, 3]"},
+        BadCase{HDR "text z bag_of_words vocab=2\n" FWD "end\n",
+                "at least 3"},
+        BadCase{HDR "text z bag_of_words vocab=3\n" FWD "end\n",
+                "'text' names 'z', which no entry takes as an input"}));
+
+TEST(ManifestTest, ParsesTextInputs) {
+  Manifest m;
+  Status s = parseManifest(
+      HDR "text x window vocab=5 length=2 filter=false stem=english\n"
+          "vocabulary x the cat\n"
+          "entry f\narg input x i64 ?x2\narg output y f32 ?x5\nend\n",
+      "test", m);
+  ASSERT_TRUE(s.ok()) << s.getMessage();
+  ASSERT_EQ(m.texts.size(), 1u);
+  const TextDecl &t = m.texts[0];
+  EXPECT_EQ(t.input, "x");
+  EXPECT_EQ(t.encoding.form, data::TextEncoding::Form::Window);
+  EXPECT_EQ(t.encoding.vocabularySize, 5);
+  EXPECT_EQ(t.encoding.width(), 2);
+  EXPECT_FALSE(t.encoding.options.filter);
+  EXPECT_TRUE(t.encoding.options.lowercase);
+  EXPECT_EQ(t.encoding.options.stem, "english");
+  ASSERT_TRUE(t.hasVocabulary);
+  EXPECT_EQ(t.words, (std::vector<std::string>{"the", "cat"}));
+  EXPECT_EQ(m.findText("x"), 0);
+  EXPECT_EQ(m.findText("y"), -1);
+}
 
 TEST(ManifestTest, SurvivesRandomCorruption) {
   // Hostile input must produce errors, never crashes: flip, drop and insert

@@ -61,6 +61,15 @@ struct DataSpec {
   int64_t vocabularySize = 0;
   int64_t minCount = 1;
   bool binary = true;
+  /// A trained model's vocabulary (its words from id 2), used instead of
+  /// one built from the training split when `savedVocabulary` is set, so
+  /// that evaluation encodes text as training did.
+  bool savedVocabulary = false;
+  std::vector<std::string> vocabularyWords;
+
+  /// How one text becomes the model's input (bag of words, the sequence of
+  /// a classifier, the window of a next-word model).
+  TextEncoding textEncoding() const;
 
   /// The fraction of samples held out as the test set, in [0, 1); 0 keeps
   /// the source's own test files (IDX) or none.

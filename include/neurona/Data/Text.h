@@ -130,6 +130,50 @@ void bagOfWords(const std::vector<std::string> &tokens,
 void idSequence(const std::vector<std::string> &tokens,
                 const Vocabulary &vocabulary, int64_t length, int64_t *out);
 
+/// The ids of the last `length` of the `count` tokens at `tokens`, padded
+/// with 0 at the start: the window before the next word of a language
+/// model.
+void idWindow(const std::string *tokens, size_t count,
+              const Vocabulary &vocabulary, int64_t length, int64_t *out);
+
+/// How raw text becomes a model's input: the data section's `text` setting.
+/// A compiled model's manifest carries it (a `text` record, docs/design.md)
+/// with the training vocabulary, so that a deployed program encodes raw
+/// text exactly as training did.
+struct TextEncoding {
+  enum class Form {
+    /// float [vocabularySize]: bagOfWords.
+    BagOfWords,
+    /// int64 [length]: idSequence, the first `length` ids.
+    Sequence,
+    /// int64 [length]: idWindow, the last `length` ids.
+    Window,
+  };
+  Form form = Form::BagOfWords;
+  TextOptions options;
+  /// The vocabulary's capacity (ids 0 and 1 included).
+  int64_t vocabularySize = 0;
+  /// Ids per text of a Sequence or Window.
+  int64_t length = 0;
+  /// Bag of words: 1 for a word present (true) or its count (false).
+  bool binary = true;
+
+  /// Elements per text: vocabularySize for a bag of words, else length.
+  int64_t width() const {
+    return form == Form::BagOfWords ? vocabularySize : length;
+  }
+  /// "bag_of_words", "sequence", "window".
+  static const char *formName(Form form);
+  /// False for an unknown name.
+  static bool parseForm(const std::string &name, Form &out);
+};
+
+/// Writes `encoding.width()` elements for one text's tokens to `out`:
+/// floats for a bag of words, int64 ids otherwise.
+void encodeTokens(const TextEncoding &encoding,
+                  const std::vector<std::string> &tokens,
+                  const Vocabulary &vocabulary, void *out);
+
 } // namespace data
 } // namespace neurona
 

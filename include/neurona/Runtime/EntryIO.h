@@ -44,6 +44,10 @@ public:
   /// (never floats to integers), otherwise the runtime checks the dtype.
   Status prepare(const std::vector<std::string> &files, bool convertDTypes);
 
+  /// Feeds `array` to fed argument `index` in the next prepare() instead of
+  /// reading files[index], which then only names it in messages.
+  void provide(size_t index, NpyArray array);
+
   /// Writes result i to files[i].
   Status writeResults(const std::vector<std::string> &files) const;
 
@@ -52,6 +56,7 @@ public:
 
 private:
   std::vector<NpyArray> arrays;
+  std::vector<std::pair<size_t, NpyArray>> provided;
   std::vector<AlignedBuffer> storage;
 };
 

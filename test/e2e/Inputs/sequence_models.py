@@ -3,8 +3,9 @@ nextword_lstm run two short epochs each on a subset of their data (the
 first lines of each file, through `--data`), and the training loss must
 fall from the first epoch to the second; the next-word models must print
 perplexity, exp of the mean cross-entropy, on both sets. `neurona data`
-writes the id sequences as int64, and the ids of a compiled model's input
-outside its vocabulary are refused with a clear error."""
+writes the id sequences as int64, the compiled classifier takes raw text
+and gives what it gives on those ids, and the ids of a compiled model's
+input outside its vocabulary are refused with a clear error."""
 
 import argparse
 import math
@@ -73,6 +74,30 @@ x = np.load(os.path.join(d, "train_x.npy"))
 assert x.dtype == np.int64 and x.shape[1:] == (40,), (x.dtype, x.shape)
 assert x.min() >= 0 and x.max() < 10000
 assert (x[:, 0] != 0).all(), "an empty sequence"
+
+# The trained model, compiled with its parameters (and so its vocabulary),
+# takes the raw test snippets and gives exactly what it gives on the id
+# sequences `neurona data` made of them.
+texts = []
+for path in rt:
+    with open(path, encoding="utf-8", newline="") as f:
+        texts += f.read().split("\n")[:-1]
+test_index = np.load(os.path.join(d, "test_index.npy"))
+exe = os.path.join(args.workdir, "sentiment_lstm")
+run([args.neurona, "compile", os.path.join(args.models, "sentiment_lstm.nn"),
+     "--params", os.path.join(args.workdir, "sentiment_lstm.npz"),
+     "--emit=exe", "-o", exe])
+with open(os.path.join(args.workdir, "texts.txt"), "w", encoding="utf-8",
+          newline="") as f:
+    f.write("".join(texts[i] + "\n" for i in test_index))
+run([exe, "--text-file", os.path.join(args.workdir, "texts.txt"),
+     "-o", os.path.join(args.workdir, "from_text.npy")])
+run([exe, os.path.join(d, "test_x.npy"),
+     "-o", os.path.join(args.workdir, "from_ids.npy")])
+from_text = np.load(os.path.join(args.workdir, "from_text.npy"))
+assert from_text.shape == (len(test_index), 1), from_text.shape
+np.testing.assert_array_equal(
+    from_text, np.load(os.path.join(args.workdir, "from_ids.npy")))
 
 # A compiled model refuses ids outside [0, vocab).
 bad = np.zeros((2, 40), np.int64)

@@ -177,10 +177,11 @@ Status Vocabulary::fromWords(const std::vector<std::string> &words,
   v.words = words;
   for (size_t i = 0; i < words.size(); ++i) {
     if (words[i].empty() ||
-        words[i].find_first_of(" \t\r\n") != std::string::npos)
+        words[i].find_first_of(std::string(" \t\r\n\0", 5)) !=
+            std::string::npos)
       return Status::error(NR_ERROR_FORMAT,
                            "vocabulary word " + std::to_string(i + 2) +
-                               " is empty or holds whitespace");
+                               " is empty or holds whitespace or NUL");
     if (!v.ids.emplace(words[i], int64_t(i) + 2).second)
       return Status::error(NR_ERROR_FORMAT, "the vocabulary holds '" +
                                                 words[i] + "' twice");
@@ -210,4 +211,53 @@ void neurona::data::idSequence(const std::vector<std::string> &tokens,
   for (int64_t i = 0; i < length; ++i)
     out[i] = i < int64_t(tokens.size()) ? vocabulary.id(tokens[size_t(i)])
                                         : Vocabulary::kPad;
+}
+
+void neurona::data::idWindow(const std::string *tokens, size_t count,
+                             const Vocabulary &vocabulary, int64_t length,
+                             int64_t *out) {
+  size_t taken = std::min(count, size_t(length));
+  size_t pad = size_t(length) - taken;
+  std::fill(out, out + pad, Vocabulary::kPad);
+  for (size_t i = 0; i < taken; ++i)
+    out[pad + i] = vocabulary.id(tokens[count - taken + i]);
+}
+
+const char *TextEncoding::formName(Form form) {
+  switch (form) {
+  case Form::BagOfWords:
+    return "bag_of_words";
+  case Form::Sequence:
+    return "sequence";
+  case Form::Window:
+    return "window";
+  }
+  return "?";
+}
+
+bool TextEncoding::parseForm(const std::string &name, Form &out) {
+  for (Form f : {Form::BagOfWords, Form::Sequence, Form::Window})
+    if (name == formName(f)) {
+      out = f;
+      return true;
+    }
+  return false;
+}
+
+void neurona::data::encodeTokens(const TextEncoding &encoding,
+                                 const std::vector<std::string> &tokens,
+                                 const Vocabulary &vocabulary, void *out) {
+  switch (encoding.form) {
+  case TextEncoding::Form::BagOfWords:
+    bagOfWords(tokens, vocabulary, encoding.binary, static_cast<float *>(out));
+    return;
+  case TextEncoding::Form::Sequence:
+    idSequence(tokens, vocabulary, encoding.length,
+               static_cast<int64_t *>(out));
+    return;
+  case TextEncoding::Form::Window:
+    idWindow(tokens.data(), tokens.size(), vocabulary, encoding.length,
+             static_cast<int64_t *>(out));
+    return;
+  }
 }
