@@ -8,6 +8,7 @@
 
 #include "neurona/Runtime/NPY.h"
 
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -54,8 +55,7 @@ static std::string typeText(nr_dtype dtype, const int64_t *shape, size_t rank) {
          (rank == 0 ? std::string("scalar") : formatShape(shape, rank));
 }
 
-Status neurona::train::writeCheckpoint(nr_model *model,
-                                       const std::string &path,
+Status neurona::train::writeCheckpoint(nr_model *model, const std::string &path,
                                        const TrainPosition &position) {
   std::vector<Buffer> buffers;
   if (Status s = listBuffers(model, buffers); !s)
@@ -74,10 +74,10 @@ Status neurona::train::writeCheckpoint(nr_model *model,
                             : nr_model_get_param(model, b.info.name, &view);
     if (s)
       return apiError(s, "writing checkpoint " + path);
-    members.push_back({b.info.name, b.info.dtype,
-                       std::vector<int64_t>(b.info.shape,
-                                            b.info.shape + b.info.rank),
-                       view.data});
+    members.push_back(
+        {b.info.name, b.info.dtype,
+         std::vector<int64_t>(b.info.shape, b.info.shape + b.info.rank),
+         view.data});
   }
   int64_t epoch = position.epoch, step = int64_t(position.step),
           batch = position.batch, seed;
@@ -104,8 +104,7 @@ Status neurona::train::readCheckpoint(nr_model *model, const std::string &path,
   std::string where = path + ": ";
 
   // The trainer's entries first: without them this is a parameter file.
-  auto scalar = [&](const char *key, nr_dtype dtype,
-                    void *out) -> Status {
+  auto scalar = [&](const char *key, nr_dtype dtype, void *out) -> Status {
     auto it = byName.find(key);
     if (it == byName.end())
       return Status::error(NR_ERROR_FORMAT,
@@ -114,12 +113,11 @@ Status neurona::train::readCheckpoint(nr_model *model, const std::string &path,
                                "--checkpoint");
     const NpyArray &a = *it->second;
     if (a.dtype != dtype || !a.shape.empty())
-      return Status::error(NR_ERROR_FORMAT,
-                           where + "'" + key + "' is " +
-                               typeText(a.dtype, a.shape.data(),
-                                        a.shape.size()) +
-                               ", expected " + nr_dtype_name(dtype) +
-                               " scalar");
+      return Status::error(
+          NR_ERROR_FORMAT,
+          where + "'" + key + "' is " +
+              typeText(a.dtype, a.shape.data(), a.shape.size()) +
+              ", expected " + nr_dtype_name(dtype) + " scalar");
     std::memcpy(out, a.data.data(), nr_dtype_size(dtype));
     byName.erase(it);
     return Status::success();
@@ -148,7 +146,8 @@ Status neurona::train::readCheckpoint(nr_model *model, const std::string &path,
   std::vector<const NpyArray *> sources;
   for (const Buffer &b : buffers) {
     const char *kind = b.isState ? "optimizer state" : "param";
-    std::string need = typeText(b.info.dtype, b.info.shape, size_t(b.info.rank));
+    std::string need =
+        typeText(b.info.dtype, b.info.shape, size_t(b.info.rank));
     auto it = byName.find(b.info.name);
     if (it == byName.end())
       return Status::error(
@@ -158,14 +157,13 @@ Status neurona::train::readCheckpoint(nr_model *model, const std::string &path,
               "': the checkpoint comes from another model or optimizer");
     const NpyArray &a = *it->second;
     if (a.dtype != b.info.dtype ||
-        a.shape != std::vector<int64_t>(b.info.shape,
-                                        b.info.shape + b.info.rank))
-      return Status::error(NR_ERROR_INVALID_ARGUMENT,
-                           where + kind + " '" + b.info.name + "' is " +
-                               typeText(a.dtype, a.shape.data(),
-                                        a.shape.size()) +
-                               " in the checkpoint, model '" + modelName +
-                               "' needs " + need);
+        a.shape !=
+            std::vector<int64_t>(b.info.shape, b.info.shape + b.info.rank))
+      return Status::error(
+          NR_ERROR_INVALID_ARGUMENT,
+          where + kind + " '" + b.info.name + "' is " +
+              typeText(a.dtype, a.shape.data(), a.shape.size()) +
+              " in the checkpoint, model '" + modelName + "' needs " + need);
     sources.push_back(&a);
     byName.erase(it);
   }
@@ -195,4 +193,79 @@ Status neurona::train::readCheckpoint(nr_model *model, const std::string &path,
   position.batch = batch;
   position.learningRate = lr;
   return Status::success();
+}
+
+Status neurona::train::resumeCheckpoint(nr_model *model,
+                                        const std::string &path, int64_t batch,
+                                        double learningRate, int64_t epochs,
+                                        uint64_t seed, bool seedGiven,
+                                        TrainPosition &position) {
+  // The checkpoint's run must be this run, or the result would not be what
+  // an uninterrupted run gives.
+  TrainPosition &saved = position;
+  if (Status s = readCheckpoint(model, path, saved); !s)
+    return s;
+  auto mismatch = [&](const std::string &what, const std::string &was,
+                      const std::string &now) {
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         path + ": the checkpoint was trained with " + what +
+                             " " + was + ", this run uses " + now +
+                             "; resume with the same setting");
+  };
+  auto number = [](double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%.6g", v);
+    return std::string(buf);
+  };
+  if (saved.batch != batch)
+    return mismatch("batch size", std::to_string(saved.batch),
+                    std::to_string(batch));
+  if (saved.learningRate != learningRate)
+    return mismatch("learning rate", number(saved.learningRate),
+                    number(learningRate));
+  if (seedGiven && saved.seed != seed)
+    return mismatch("seed", std::to_string(saved.seed), std::to_string(seed));
+  if (saved.epoch >= epochs)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         path + ": the checkpoint has finished epoch " +
+                             std::to_string(saved.epoch) +
+                             " already; pass more epochs (--epochs N counts "
+                             "from the start of training)");
+  // Seeding resets the step that readCheckpoint restored.
+  if (nr_status s = nr_model_set_seed(model, position.seed))
+    return apiError(s, "seeding the random ops");
+  if (nr_status s = nr_model_set_step(model, position.step))
+    return apiError(s, "seeding the random ops");
+  return Status::success();
+}
+
+Status ParamSnapshot::take(nr_model *model) {
+  size_t n = 0;
+  if (nr_status s = nr_model_num_params(model, &n))
+    return apiError(s, "saving the parameters of the epoch");
+  infos.resize(n);
+  values.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    nr_tensor view;
+    if (nr_status s = nr_model_param_info(model, i, &infos[i]))
+      return apiError(s, "saving the parameters of the epoch");
+    if (nr_status s = nr_model_get_param(model, infos[i].name, &view))
+      return apiError(s, "saving the parameters of the epoch");
+    size_t bytes = nr_dtype_size(view.dtype);
+    for (int32_t d = 0; d < view.rank; ++d)
+      bytes *= size_t(view.shape[d]);
+    const char *data = static_cast<const char *>(view.data);
+    values[i].assign(data, data + bytes);
+  }
+  return Status::success();
+}
+
+Status ParamSnapshot::write(const std::string &path) const {
+  std::vector<NpzMember> members;
+  for (size_t i = 0; i < infos.size(); ++i)
+    members.push_back(
+        {infos[i].name, infos[i].dtype,
+         std::vector<int64_t>(infos[i].shape, infos[i].shape + infos[i].rank),
+         values[i].data()});
+  return writeNpz(path, members);
 }

@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace neurona {
 namespace train {
@@ -51,6 +52,30 @@ Status writeCheckpoint(nr_model *model, const std::string &path,
 /// Errors name the file and the tensor.
 Status readCheckpoint(nr_model *model, const std::string &path,
                       TrainPosition &position);
+
+/// Continues the run saved in the checkpoint at `path`: loads it
+/// (readCheckpoint), checks that it was trained with this batch size,
+/// learning rate and (when `seedGiven`) seed and has epochs left before
+/// `epochs`, and seeds the random ops with its seed at its step. Errors
+/// name the file and the setting that differs; the caller trains nothing
+/// after one.
+Status resumeCheckpoint(nr_model *model, const std::string &path,
+                        int64_t batch, double learningRate, int64_t epochs,
+                        uint64_t seed, bool seedGiven,
+                        TrainPosition &position);
+
+/// A copy of every parameter, taken at the end of an epoch: what a run that
+/// fails or is interrupted later keeps when it writes no checkpoint.
+class ParamSnapshot {
+public:
+  Status take(nr_model *model);
+  /// Writes the copy as a parameter file (nr_model_load_params reads it).
+  Status write(const std::string &path) const;
+
+private:
+  std::vector<nr_param_info> infos;
+  std::vector<std::vector<char>> values;
+};
 
 } // namespace train
 } // namespace neurona

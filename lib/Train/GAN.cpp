@@ -14,6 +14,7 @@
 
 #include "neurona/Train/Trainer.h"
 
+#include "Checkpoint.h"
 #include "Config.h"
 #include "Shuffle.h"
 
@@ -92,15 +93,10 @@ std::string csvNumber(double v) {
 
 } // namespace
 
-Status neurona::train::trainGAN(nr_model *model,
-                                const data::Dataset &trainSet,
+Status neurona::train::trainGAN(nr_model *model, const data::Dataset &trainSet,
                                 const TrainOptions &options,
                                 TrainResult &result) {
   result = TrainResult();
-  if (!options.checkpointPath.empty() || !options.resumePath.empty())
-    return Status::error(NR_ERROR_INVALID_ARGUMENT,
-                         "checkpoints and resuming are not supported for "
-                         "GANs yet");
   if (trainSet.integerFeatures)
     return Status::error(NR_ERROR_INVALID_ARGUMENT,
                          "a GAN's discriminator takes float samples, but the "
@@ -116,18 +112,18 @@ Status neurona::train::trainGAN(nr_model *model,
                          "g_train_step (noise)");
   const nr_arg_info &real = d.inputs[0], &noise = d.inputs[1];
   if (perSample(real) != trainSet.featureSize())
-    return Status::error(
-        NR_ERROR_INVALID_ARGUMENT,
-        std::string("the discriminator's input '") + real.name + "' takes " +
-            std::to_string(perSample(real)) +
-            " values per sample, the dataset's samples have " +
-            std::to_string(trainSet.featureSize()));
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         std::string("the discriminator's input '") +
+                             real.name + "' takes " +
+                             std::to_string(perSample(real)) +
+                             " values per sample, the dataset's samples have " +
+                             std::to_string(trainSet.featureSize()));
   int64_t noiseSize = perSample(noise);
 
-  int64_t epochs = options.epochs ? options.epochs
-                                  : configCount(model, "epochs", 1);
-  int64_t batch = options.batchSize ? options.batchSize
-                                    : configCount(model, "batch", 32);
+  int64_t epochs =
+      options.epochs ? options.epochs : configCount(model, "epochs", 1);
+  int64_t batch =
+      options.batchSize ? options.batchSize : configCount(model, "batch", 32);
   double lr = options.learningRate;
   std::string text;
   if (lr == 0 && configValue(model, "lr", text))
@@ -144,6 +140,21 @@ Status neurona::train::trainGAN(nr_model *model,
       return Status::error(s, nr_last_error());
   if (nr_status s = nr_model_set_seed(model, options.seed))
     return Status::error(s, nr_last_error());
+  // A checkpoint holds both networks' parameters and optimizer state, the
+  // shared step and the seed: the noise and the sample order continue as
+  // an uninterrupted run draws them.
+  uint64_t seed = options.seed;
+  int64_t firstEpoch = 1;
+  if (!options.resumePath.empty()) {
+    TrainPosition position;
+    if (Status s =
+            resumeCheckpoint(model, options.resumePath, batch, lr, epochs,
+                             options.seed, options.seedGiven, position);
+        !s)
+      return s;
+    seed = position.seed;
+    firstEpoch = position.epoch + 1;
+  }
 
   std::FILE *summary = options.summary ? options.summary : stdout;
   std::FILE *curves = nullptr;
@@ -174,72 +185,113 @@ Status neurona::train::trainGAN(nr_model *model,
       noiseBuf[size_t(i)] =
           philox::normal(philox::draw(seed, step, stream, uint64_t(i)));
   };
-  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
-    auto start = std::chrono::steady_clock::now();
-    double epochLr = schedule.at(lr, epoch - 1);
-    std::vector<int64_t> order =
-        options.shuffle ? data::permutation(n, epochSeed(options.seed, epoch))
-                        : std::vector<int64_t>();
-    double dSum = 0, gSum = 0;
-    for (int64_t first = 0; first < n; first += batch) {
-      if (options.stop && *options.stop) {
-        result.stoppedBy = int(*options.stop);
-        return Status::error(NR_ERROR_INTERNAL,
-                             "training interrupted by " +
-                                 signalName(result.stoppedBy) + " in epoch " +
-                                 std::to_string(epoch));
+  // Without a checkpoint, the parameters of the last finished epoch are
+  // kept in memory for keepPath.
+  bool snapshots = options.checkpointPath.empty() && !options.keepPath.empty();
+  ParamSnapshot snapshot;
+  Status status = Status::success();
+  for (int64_t epoch = firstEpoch; epoch <= epochs && status; ++epoch)
+    status = [&]() -> Status {
+      auto start = std::chrono::steady_clock::now();
+      double epochLr = schedule.at(lr, epoch - 1);
+      std::vector<int64_t> order =
+          options.shuffle ? data::permutation(n, epochSeed(seed, epoch))
+                          : std::vector<int64_t>();
+      double dSum = 0, gSum = 0;
+      for (int64_t first = 0; first < n; first += batch) {
+        if (options.stop && *options.stop) {
+          result.stoppedBy = int(*options.stop);
+          return Status::error(NR_ERROR_INTERNAL,
+                               "training interrupted by " +
+                                   signalName(result.stoppedBy) + " in epoch " +
+                                   std::to_string(epoch));
+        }
+        int64_t rows = std::min(batch, n - first);
+        for (int64_t b = 0; b < rows; ++b) {
+          int64_t i = options.shuffle ? order[size_t(first + b)] : first + b;
+          std::memcpy(realBuf.data() + b * features, trainSet.sampleFeatures(i),
+                      size_t(features) * sizeof(float));
+        }
+        // The discriminator's step on real samples and generated ones, then
+        // the generator's step on fresh noise; each advances the step.
+        drawNoise(rows, 0);
+        nr_tensor dIn[2] = {batchTensor(real, rows, realBuf.data()),
+                            batchTensor(noise, rows, noiseBuf.data())};
+        double dLoss = 0, gLoss = 0;
+        if (nr_status s = nr_model_train_step_entry(model, "d_train_step", dIn,
+                                                    2, nullptr, 0, epochLr,
+                                                    &dLoss, nullptr, 0))
+          return Status::error(s,
+                               "epoch " + std::to_string(epoch) +
+                                   ", discriminator step: " + nr_last_error());
+        drawNoise(rows, 1);
+        nr_tensor gIn = batchTensor(g.inputs[0], rows, noiseBuf.data());
+        if (nr_status s = nr_model_train_step_entry(model, "g_train_step", &gIn,
+                                                    1, nullptr, 0, epochLr,
+                                                    &gLoss, nullptr, 0))
+          return Status::error(s, "epoch " + std::to_string(epoch) +
+                                      ", generator step: " + nr_last_error());
+        dSum += dLoss * double(rows);
+        gSum += gLoss * double(rows);
       }
-      int64_t rows = std::min(batch, n - first);
-      for (int64_t b = 0; b < rows; ++b) {
-        int64_t i = options.shuffle ? order[size_t(first + b)] : first + b;
-        std::memcpy(realBuf.data() + b * features, trainSet.sampleFeatures(i),
-                    size_t(features) * sizeof(float));
+      EpochStats stats;
+      stats.epoch = epoch;
+      stats.loss = dSum / double(n);
+      stats.generatorLoss = gSum / double(n);
+      stats.learningRate = epochLr;
+      stats.seconds = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+      stats.accuracy = stats.testLoss = stats.testAccuracy = std::nan("");
+      if (!options.quiet) {
+        std::fprintf(summary,
+                     "epoch %lld/%lld  d_loss %.4f  g_loss %.4f  (%.1f s)\n",
+                     (long long)epoch, (long long)epochs, stats.loss,
+                     stats.generatorLoss, stats.seconds);
+        std::fflush(summary);
       }
-      // The discriminator's step on real samples and generated ones, then
-      // the generator's step on fresh noise; each advances the step.
-      drawNoise(rows, 0);
-      nr_tensor dIn[2] = {batchTensor(real, rows, realBuf.data()),
-                          batchTensor(noise, rows, noiseBuf.data())};
-      double dLoss = 0, gLoss = 0;
-      if (nr_status s = nr_model_train_step_entry(model, "d_train_step", dIn,
-                                                  2, nullptr, 0, epochLr,
-                                                  &dLoss, nullptr, 0))
-        return Status::error(s, "epoch " + std::to_string(epoch) +
-                                    ", discriminator step: " +
-                                    nr_last_error());
-      drawNoise(rows, 1);
-      nr_tensor gIn = batchTensor(g.inputs[0], rows, noiseBuf.data());
-      if (nr_status s = nr_model_train_step_entry(model, "g_train_step", &gIn,
-                                                  1, nullptr, 0, epochLr,
-                                                  &gLoss, nullptr, 0))
-        return Status::error(s, "epoch " + std::to_string(epoch) +
-                                    ", generator step: " + nr_last_error());
-      dSum += dLoss * double(rows);
-      gSum += gLoss * double(rows);
-    }
-    EpochStats stats;
-    stats.epoch = epoch;
-    stats.loss = dSum / double(n);
-    stats.generatorLoss = gSum / double(n);
-    stats.learningRate = epochLr;
-    stats.seconds = std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
-    stats.accuracy = stats.testLoss = stats.testAccuracy = std::nan("");
-    result.history.push_back(stats);
-    if (!options.quiet) {
-      std::fprintf(summary, "epoch %lld/%lld  d_loss %.4f  g_loss %.4f  (%.1f s)\n",
-                   (long long)epoch, (long long)epochs, stats.loss,
-                   stats.generatorLoss, stats.seconds);
-      std::fflush(summary);
-    }
-    if (curves) {
-      std::fprintf(curves, "%lld,%s,%s,%s,%.3f\n", (long long)epoch,
-                   csvNumber(stats.loss).c_str(),
-                   csvNumber(stats.generatorLoss).c_str(),
-                   csvNumber(epochLr).c_str(), stats.seconds);
-      std::fflush(curves);
-    }
+      if (curves) {
+        std::fprintf(curves, "%lld,%s,%s,%s,%.3f\n", (long long)epoch,
+                     csvNumber(stats.loss).c_str(),
+                     csvNumber(stats.generatorLoss).c_str(),
+                     csvNumber(epochLr).c_str(), stats.seconds);
+        std::fflush(curves);
+      }
+      if (!options.checkpointPath.empty()) {
+        TrainPosition position;
+        position.epoch = epoch;
+        nr_model_get_step(model, &position.step);
+        position.seed = seed;
+        position.batch = batch;
+        position.learningRate = lr;
+        if (Status s = writeCheckpoint(model, options.checkpointPath, position);
+            !s)
+          return s.withContext("saving the checkpoint after epoch " +
+                               std::to_string(epoch));
+      }
+      if (snapshots)
+        if (Status s = snapshot.take(model); !s)
+          return s;
+      // The epoch has finished: the curves and the checkpoint include it.
+      result.history.push_back(stats);
+      return Status::success();
+    }();
+  if (status || result.history.empty())
+    return status;
+  // A failed or interrupted run keeps the parameters of its last finished
+  // epoch: in the checkpoint, or written to keepPath.
+  if (!options.curvesPath.empty())
+    result.keptCurves = options.curvesPath;
+  if (!options.checkpointPath.empty()) {
+    result.keptParams = options.checkpointPath;
+  } else if (!options.keepPath.empty()) {
+    if (Status s = snapshot.write(options.keepPath); !s)
+      return Status::error(status.getCode(),
+                           status.getMessage() +
+                               " (and the parameters of epoch " +
+                               std::to_string(result.history.back().epoch) +
+                               " could not be kept: " + s.getMessage() + ")");
+    result.keptParams = options.keepPath;
   }
-  return Status::success();
+  return status;
 }

@@ -53,7 +53,6 @@ static int64_t perSample(const nr_arg_info &a) {
 // Train config
 //===----------------------------------------------------------------------===//
 
-
 /// Whether the manifest's train line lists `metric=<name>`.
 static bool hasMetric(const nr_model *model, const char *name) {
   size_t count = 0;
@@ -572,43 +571,6 @@ static std::string csvNumber(double v) {
 }
 
 namespace {
-/// A copy of every parameter, taken at the end of an epoch.
-struct ParamSnapshot {
-  std::vector<nr_param_info> infos;
-  std::vector<std::vector<char>> values;
-
-  Status take(nr_model *model) {
-    size_t n = 0;
-    if (nr_status s = nr_model_num_params(model, &n))
-      return apiError(s, "saving the parameters of the epoch");
-    infos.resize(n);
-    values.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      nr_tensor view;
-      if (nr_status s = nr_model_param_info(model, i, &infos[i]))
-        return apiError(s, "saving the parameters of the epoch");
-      if (nr_status s = nr_model_get_param(model, infos[i].name, &view))
-        return apiError(s, "saving the parameters of the epoch");
-      size_t bytes = nr_dtype_size(view.dtype);
-      for (int32_t d = 0; d < view.rank; ++d)
-        bytes *= size_t(view.shape[d]);
-      const char *data = static_cast<const char *>(view.data);
-      values[i].assign(data, data + bytes);
-    }
-    return Status::success();
-  }
-
-  Status write(const std::string &path) const {
-    std::vector<NpzMember> members;
-    for (size_t i = 0; i < infos.size(); ++i)
-      members.push_back(
-          {infos[i].name, infos[i].dtype,
-           std::vector<int64_t>(infos[i].shape, infos[i].shape + infos[i].rank),
-           values[i].data()});
-    return writeNpz(path, members);
-  }
-};
-
 /// The epochs of one train() call, after its arguments have been checked.
 struct Loop {
   Loop(nr_model *model, const Dataset &trainSet, const TrainOptions &options,
@@ -792,15 +754,14 @@ Status Loop::run() {
       std::fflush(summary);
     }
     if (curves.f) {
-      std::fprintf(curves.f, "%lld,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.3f\n",
-                   (long long)epoch, csvNumber(stats.loss).c_str(),
-                   csvNumber(stats.accuracy).c_str(),
-                   csvNumber(stats.rmse).c_str(), csvNumber(stats.mae).c_str(),
-                   csvNumber(stats.testLoss).c_str(),
-                   csvNumber(stats.testAccuracy).c_str(),
-                   csvNumber(stats.testRmse).c_str(),
-                   csvNumber(stats.testMae).c_str(),
-                   csvNumber(stats.learningRate).c_str(), stats.seconds);
+      std::fprintf(
+          curves.f, "%lld,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.3f\n", (long long)epoch,
+          csvNumber(stats.loss).c_str(), csvNumber(stats.accuracy).c_str(),
+          csvNumber(stats.rmse).c_str(), csvNumber(stats.mae).c_str(),
+          csvNumber(stats.testLoss).c_str(),
+          csvNumber(stats.testAccuracy).c_str(),
+          csvNumber(stats.testRmse).c_str(), csvNumber(stats.testMae).c_str(),
+          csvNumber(stats.learningRate).c_str(), stats.seconds);
       if (std::fflush(curves.f) != 0)
         return Status::error(NR_ERROR_IO, "error writing curves file '" +
                                               options.curvesPath + "'");
@@ -909,42 +870,14 @@ Status neurona::train::train(nr_model *model, const Dataset &trainSet,
   if (nr_status s = nr_model_set_seed(model, options.seed))
     return apiError(s, "seeding the random ops");
   if (!options.resumePath.empty()) {
-    // The checkpoint's run must be this run, or the result would not be
-    // what an uninterrupted run gives.
-    const std::string &path = options.resumePath;
     TrainPosition position;
-    if (Status s = readCheckpoint(model, path, position); !s)
+    if (Status s =
+            resumeCheckpoint(model, options.resumePath, batchSize, lr, epochs,
+                             options.seed, options.seedGiven, position);
+        !s)
       return s;
-    auto mismatch = [&](const std::string &what, const std::string &was,
-                        const std::string &now) {
-      return Status::error(NR_ERROR_INVALID_ARGUMENT,
-                           path + ": the checkpoint was trained with " +
-                               what + " " + was + ", this run uses " + now +
-                               "; resume with the same setting");
-    };
-    if (position.batch != batchSize)
-      return mismatch("batch size", std::to_string(position.batch),
-                      std::to_string(batchSize));
-    if (position.learningRate != lr)
-      return mismatch("learning rate", csvNumber(position.learningRate),
-                      csvNumber(lr));
-    if (options.seedGiven && position.seed != options.seed)
-      return mismatch("seed", std::to_string(position.seed),
-                      std::to_string(options.seed));
-    if (position.epoch >= epochs)
-      return Status::error(NR_ERROR_INVALID_ARGUMENT,
-                           path + ": the checkpoint has finished epoch " +
-                               std::to_string(position.epoch) +
-                               " already; pass more epochs (--epochs N counts "
-                               "from the start of training)");
     loop.seed = position.seed;
     loop.firstEpoch = position.epoch + 1;
-    // The checkpoint's seed for the random ops too (seeding resets the step
-    // that readCheckpoint restored).
-    if (position.seed != options.seed)
-      if (nr_model_set_seed(model, position.seed) != NR_OK ||
-          nr_model_set_step(model, position.step) != NR_OK)
-        return apiError(NR_ERROR_INTERNAL, "seeding the random ops");
   }
   Status status = loop.run();
   if (status)

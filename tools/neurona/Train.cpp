@@ -281,9 +281,6 @@ int driver::runTrain() {
   int hasTrainStep = 0, isGAN = 0;
   nr_model_has_entry(model, "train_step", &hasTrainStep);
   nr_model_has_entry(model, "d_train_step", &isGAN);
-  if (isGAN && (!checkpoint.empty() || !resume.empty()))
-    return failed("--checkpoint and --resume are not supported for GANs "
-                  "yet");
   if (!hasTrainStep && !isGAN)
     return failed(modelPath + " has no train_step entry: compile it with "
                               "--training");

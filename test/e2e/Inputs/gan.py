@@ -13,7 +13,7 @@ trained in alternation (d_train_step, g_train_step), deployable.
   (finite, in the CSV), writes a samples PNG of the right size that is
   `neurona run --entry generate` on the codes it drew (to one grey level),
   and two runs with one seed (one and two threads) save byte-identical
-  parameters.
+  parameters, as does a run checkpointed after one epoch and resumed.
 * The compiled executable and library expose generate, d_train_step and
   g_train_step; the executable's generate gives run's arrays.
 """
@@ -71,6 +71,18 @@ run(train + ["--save", path("b.npz")],
     env=dict(os.environ, NEURONA_NUM_THREADS="2", OMP_NUM_THREADS="2"))
 assert filecmp.cmp(path("a.npz"), path("b.npz"), shallow=False), \
     "two runs with seed 3 saved different parameters"
+
+# A checkpoint after each epoch; one epoch, then a resume to the second,
+# saves exactly the parameters of the uninterrupted run.
+run(train + ["--epochs", "1", "--checkpoint", path("ck.npz"),
+             "--save", path("half.npz")])
+ck = np.load(path("ck.npz"))
+assert int(ck["trainer:epoch"]) == 1 and "generator.dense0.weight" in ck
+assert any(k.startswith("discriminator.") and k != "discriminator.dense0.weight"
+           for k in ck)
+run(train + ["--resume", path("ck.npz"), "--save", path("resumed.npz")])
+assert filecmp.cmp(path("a.npz"), path("resumed.npz"), shallow=False), \
+    "a resumed GAN run saved other parameters than an uninterrupted one"
 
 # The samples are generate's images of the codes drawn.
 grid = read_png(path("s.png"))
