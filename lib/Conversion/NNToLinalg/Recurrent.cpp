@@ -34,6 +34,7 @@
 #include "neurona/Conversion/NNToLinalg/NNToLinalg.h"
 #include "neurona/Dialect/NN/IR/NNOps.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
@@ -237,6 +238,22 @@ struct Arith {
   Value scale(Value m, Value a) { return m ? mul(m, a) : a; }
 };
 
+/// A buffer of its own for a tensor the time loop carries: a
+/// `bufferization.alloc_tensor`, which CSE never merges, filled with `fill`
+/// when given. Two iteration arguments that start from one tensor (two
+/// equal `tensor.empty` merged by CSE) bufferize into one buffer, and a step
+/// that writes both then overwrites one with the other: the state of a
+/// masked RNN came out as its zeroed output.
+static Value loopTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                        ValueRange dyn, std::optional<double> fill = {}) {
+  Value t = bufferization::AllocTensorOp::create(b, loc, type, dyn);
+  if (!fill)
+    return t;
+  Value zero = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(type.getElementType(), *fill));
+  return linalg::FillOp::create(b, loc, zero, t).getResult(0);
+}
+
 //===----------------------------------------------------------------------===//
 // Forward
 //===----------------------------------------------------------------------===//
@@ -280,10 +297,11 @@ struct RecurrentLowering : OpConversionPattern<Op> {
 
     auto seqType = cast<RankedTensorType>(op.getSequence().getType());
     auto actType = cast<RankedTensorType>(op.getActivations().getType());
-    Value h0 = filledTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
-    Value seq0 = emptyTensor(rewriter, loc, seqType, g.dyn());
-    Value acts0 = emptyTensor(rewriter, loc, actType, g.dyn());
-    SmallVector<Value> init = {h0, h0, seq0, acts0}; // h, c, seq, acts
+    Value h0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
+    Value c0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
+    Value seq0 = loopTensor(rewriter, loc, seqType, g.dyn());
+    Value acts0 = loopTensor(rewriter, loc, actType, g.dyn());
+    SmallVector<Value> init = {h0, c0, seq0, acts0}; // h, c, seq, acts
 
     auto loop = scf::ForOp::create(
         rewriter, loc, index(rewriter, loc, 0), index(rewriter, loc, g.steps),
@@ -726,9 +744,9 @@ struct GRULowering : OpConversionPattern<GRUOp> {
 
     auto seqType = cast<RankedTensorType>(op.getSequence().getType());
     auto actType = cast<RankedTensorType>(op.getActivations().getType());
-    Value h0 = filledTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
-    Value seq0 = emptyTensor(rewriter, loc, seqType, g.dyn());
-    Value acts0 = emptyTensor(rewriter, loc, actType, g.dyn());
+    Value h0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
+    Value seq0 = loopTensor(rewriter, loc, seqType, g.dyn());
+    Value acts0 = loopTensor(rewriter, loc, actType, g.dyn());
     AffineMap id = rewriter.getMultiDimIdentityMap(2);
     AffineMap perUnit = AffineMap::get(2, 0, {dim(ctx, 1)}, ctx);
     AffineMap perRow = AffineMap::get(2, 0, {dim(ctx, 0)}, ctx);
