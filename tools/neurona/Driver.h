@@ -35,6 +35,9 @@ inline llvm::cl::SubCommand
 inline llvm::cl::SubCommand
     dataCommand("data", "Prepare a model's data as its `data` section says "
                         "and write the sets as .npy files");
+inline llvm::cl::SubCommand
+    exportCommand("export", "Write a trained model's inference graph as "
+                            "ONNX (opset 17)");
 inline llvm::cl::OptionCategory
     trainingCategory("Training recipe (overrides the model's `train` section)");
 
@@ -43,6 +46,7 @@ int runRun();
 int runTrain();
 int runEval();
 int runData();
+int runExport();
 
 /// Prints "neurona: error: <message>" and returns 1.
 int fail(const llvm::Twine &message);

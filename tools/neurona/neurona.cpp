@@ -30,7 +30,8 @@ int main(int argc, char **argv) {
       "  neurona run MODEL --input a.npy [...] --output y.npy [...]\n"
       "  neurona train MODEL --data-dir DIR --save params.npz\n"
       "  neurona eval MODEL --params params.npz --data-dir DIR\n"
-      "  neurona data MODEL.nn --out DIR\n\n"
+      "  neurona data MODEL.nn --out DIR\n"
+      "  neurona export MODEL --params params.npz -o model.onnx\n\n"
       "MODEL is a .onnx or .nn file, or a shared library from `compile`.\n");
   if (compileCommand)
     return runCompile();
@@ -42,5 +43,7 @@ int main(int argc, char **argv) {
     return runEval();
   if (dataCommand)
     return runData();
+  if (exportCommand)
+    return runExport();
   return fail("no subcommand given; see `neurona --help`");
 }
