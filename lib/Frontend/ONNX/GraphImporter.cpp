@@ -95,6 +95,9 @@ private:
   /// One error listing every node whose op has no handler (or lives in
   /// another domain), so a model's whole gap shows at once.
   Error checkSupportedOps() const;
+  /// Fails on the first node whose op version, as the model's opset
+  /// selects it, is not one the handlers implement.
+  Error checkOpVersions() const;
   Error importNode(const onnx::NodeProto &node, unsigned index);
   Error importOutputs();
   Error fileError(const llvm::Twine &message) const {
@@ -392,13 +395,44 @@ Error GraphImporter::checkSupportedOps() const {
                          : "version " + std::to_string(version));
   }
   if (count == 0)
-    return Error::success();
+    return checkOpVersions();
   return fileError(llvm::formatv("{0} node{1} {2} an op that Neurona does not "
                                  "support:",
                                  count, count == 1 ? "" : "s",
                                  count == 1 ? "uses" : "use")
                        .str() +
                    list);
+}
+
+Error GraphImporter::checkOpVersions() const {
+  int64_t opset = model.opset;
+  for (auto [index, node] : llvm::enumerate(model.proto.graph().node())) {
+    StringRef op = node.op_type();
+    int64_t version = resolveOpVersion(op, opset);
+    if (version < 0)
+      continue; // Not an ONNX op: the handler table has no such entry.
+    if (version == 0) {
+      int64_t added = opset + 1;
+      while (resolveOpVersion(op, added) == 0)
+        ++added;
+      return fileError(llvm::formatv("{0}: {1} does not exist at opset {2} "
+                                     "(ONNX added it in opset {3})",
+                                     nodeLabel(node, index), op, opset,
+                                     added));
+    }
+    // The versions implemented are those in effect at the opsets the
+    // handlers are written and tested for; an older model is fine as long
+    // as none of its ops changed since.
+    int64_t oldest = resolveOpVersion(op, kMinONNXOpset);
+    if (version < oldest)
+      return fileError(llvm::formatv(
+          "{0}: opset {1} selects {2} version {3}, which Neurona does not "
+          "implement ({2} versions {4} and later are, those of opsets {5} to "
+          "{6})",
+          nodeLabel(node, index), opset, op, version, oldest, kMinONNXOpset,
+          kMaxONNXOpset));
+  }
+  return Error::success();
 }
 
 Error GraphImporter::importNode(const onnx::NodeProto &node, unsigned index) {

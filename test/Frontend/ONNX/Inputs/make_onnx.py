@@ -333,6 +333,26 @@ def main():
         "old_opset": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])], [x],
             [f32("y", ["N", 784])], opset=5),
+        # Opset 7: And and Not resolve to the versions of opset 9 (And-7,
+        # Not-1), so the model is accepted.
+        "opset7_logic": lambda: model(
+            [helper.make_node("And", ["a", "b"], ["c"]),
+             helper.make_node("Not", ["c"], ["y"])],
+            [helper.make_tensor_value_info("a", TensorProto.BOOL, ["N", 4]),
+             helper.make_tensor_value_info("b", TensorProto.BOOL, [4])],
+            [helper.make_tensor_value_info("y", TensorProto.BOOL, ["N", 4])],
+            opset=7),
+        # Opset 1: And-1 (legacy `broadcast` attribute) is not implemented.
+        "opset1_and": lambda: model(
+            [helper.make_node("And", ["a", "b"], ["y"], name="and")],
+            [helper.make_tensor_value_info("a", TensorProto.BOOL, ["N", 4]),
+             helper.make_tensor_value_info("b", TensorProto.BOOL, ["N", 4])],
+            [helper.make_tensor_value_info("y", TensorProto.BOOL, ["N", 4])],
+            opset=1),
+        # Erf exists from opset 9.
+        "opset8_erf": lambda: model(
+            [helper.make_node("Erf", ["x"], ["y"])], [x],
+            [f32("y", ["N", 784])], opset=8),
         "new_opset": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])], [x],
             [f32("y", ["N", 784])], opset=29),
