@@ -4,13 +4,14 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// 2-D convolutions and pools on NCHW tensors. ONNX's attributes map one to
-// one onto the `nn` ops' (`pads` is [top, left, bottom, right] in both);
-// Conv and the pools support only explicit padding (`auto_pad` NOTSET),
-// since the SAME_* modes depend on the input size in ways an exporter can
-// always spell out. ConvTranspose also takes `output_shape` and the SAME_*
-// modes, which its node tests use: they fix the output size, from which the
-// pads follow by ONNX's formula.
+// 1-D and 2-D convolutions and pools on NCL / NCHW tensors. ONNX's
+// attributes map one to one onto the 2-D `nn` ops' (`pads` is [top, left,
+// bottom, right] in both); a 1-D node runs as the 2-D op on a unit-height
+// image, its attributes lifted ([s] -> [1, s], pads [b, e] -> [0, b, 0, e]),
+// which adds no cost and no op of its own (the reshapes are free). auto_pad
+// SAME_UPPER / SAME_LOWER / VALID become explicit pads at import, by ONNX's
+// formula, since shapes are static there; ConvTranspose's SAME_* and
+// `output_shape` fix its output size, from which the pads follow.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,9 +28,10 @@ using llvm::Expected;
 namespace neurona::onnx_import {
 
 /// INTS attribute `name` with `size` entries, or `defaultValue` when absent.
+/// `spatial` (1 or 2) is the window's rank, for messages.
 static Expected<SmallVector<int64_t>>
 intsAttribute(const NodeContext &node, llvm::StringRef name, size_t size,
-              ArrayRef<int64_t> defaultValue) {
+              ArrayRef<int64_t> defaultValue, int64_t spatial = 2) {
   const onnx::AttributeProto *attr = node.findAttribute(name);
   if (!attr)
     return SmallVector<int64_t>(defaultValue);
@@ -37,59 +39,135 @@ intsAttribute(const NodeContext &node, llvm::StringRef name, size_t size,
     return node.error("attribute '" + name + "' must be INTS");
   if (static_cast<size_t>(attr->ints_size()) != size)
     return node.error(llvm::formatv("attribute '{0}' must have {1} values for "
-                                    "a 2-D window, got {2}",
-                                    name, size, attr->ints_size()));
+                                    "a {2}-D window, got {3}",
+                                    name, size, spatial, attr->ints_size()));
   return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
 }
 
-/// The window attributes Conv and the pools share, with ONNX's defaults.
+/// The number of spatial axes of input 0 (N x C x D1 ...): 1 or 2. A 1-D
+/// node runs as the 2-D op on a unit-height image (NCL -> NC1L), with its
+/// attributes lifted by `lift` / `liftPads`.
+static Expected<int64_t> spatialRank(NodeContext &node) {
+  auto shape = node.inputShape(0);
+  if (!shape)
+    return shape.takeError();
+  if (shape->size() != 3 && shape->size() != 4)
+    return node.error("only 1-D and 2-D images (NCL or NCHW, rank 3 or 4) are "
+                      "supported; X is " +
+                      formatShape(*shape));
+  return static_cast<int64_t>(shape->size()) - 2;
+}
+
+/// A per-axis list of a 1-D window ([v]) as the 2-D one ([unit, v]).
+static SmallVector<int64_t> lift(ArrayRef<int64_t> values, int64_t spatial,
+                                 int64_t unit) {
+  SmallVector<int64_t> out(values);
+  if (spatial == 1)
+    out.insert(out.begin(), unit);
+  return out;
+}
+
+/// 1-D pads [begin, end] as 2-D [top, left, bottom, right] = [0, b, 0, e].
+static SmallVector<int64_t> liftPads(ArrayRef<int64_t> pads, int64_t spatial) {
+  if (spatial != 1)
+    return SmallVector<int64_t>(pads);
+  return {0, pads[0], 0, pads[1]};
+}
+
+/// `value` (N x C x L) as N x C x 1 x L when the node is 1-D.
+static Value toImage(NodeContext &node, Value value, int64_t spatial) {
+  if (spatial != 1)
+    return value;
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.begin() + 2, 1);
+  return nn::ReshapeOp::create(
+      node.builder(), node.loc(),
+      RankedTensorType::get(shape, type.getElementType()), value);
+}
+
+/// The 2-D result of a 1-D node back as N x C x L.
+static Value fromImage(NodeContext &node, Value value, int64_t spatial) {
+  if (spatial != 1)
+    return value;
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + 2);
+  return nn::ReshapeOp::create(
+      node.builder(), node.loc(),
+      RankedTensorType::get(shape, type.getElementType()), value);
+}
+
+/// The window attributes Conv and the pools share, with ONNX's defaults,
+/// lifted to 2-D.
 struct WindowAttrs {
   SmallVector<int64_t> strides, pads, dilations;
 };
 
-static Expected<WindowAttrs> windowAttributes(const NodeContext &node) {
-  auto strides = intsAttribute(node, "strides", 2, {1, 1});
+static Expected<WindowAttrs> windowAttributes(const NodeContext &node,
+                                              int64_t spatial) {
+  SmallVector<int64_t> ones(spatial, 1), zeros(2 * spatial, 0);
+  auto strides = intsAttribute(node, "strides", spatial, ones, spatial);
   if (!strides)
     return strides.takeError();
-  auto pads = intsAttribute(node, "pads", 4, {0, 0, 0, 0});
+  auto pads = intsAttribute(node, "pads", 2 * spatial, zeros, spatial);
   if (!pads)
     return pads.takeError();
-  auto dilations = intsAttribute(node, "dilations", 2, {1, 1});
+  auto dilations = intsAttribute(node, "dilations", spatial, ones, spatial);
   if (!dilations)
     return dilations.takeError();
-  return WindowAttrs{std::move(*strides), std::move(*pads),
-                     std::move(*dilations)};
+  return WindowAttrs{lift(*strides, spatial, 1), liftPads(*pads, spatial),
+                     lift(*dilations, spatial, 1)};
 }
 
-/// Fails unless `auto_pad` is absent or NOTSET.
-static Error checkAutoPad(const NodeContext &node) {
+/// `auto_pad`: NOTSET (absent), VALID, SAME_UPPER or SAME_LOWER.
+static Expected<std::string> autoPadAttribute(const NodeContext &node) {
   const onnx::AttributeProto *attr = node.findAttribute("auto_pad");
   if (!attr)
-    return Error::success();
+    return std::string("NOTSET");
   if (attr->type() != onnx::AttributeProto::STRING)
     return node.error("attribute 'auto_pad' must be a STRING");
-  if (attr->s() != "NOTSET")
-    return node.error("auto_pad '" + attr->s() +
-                      "' is not supported; export the model with explicit "
-                      "'pads' (auto_pad NOTSET)");
-  return Error::success();
+  std::string mode = attr->s();
+  if (mode != "NOTSET" && mode != "VALID" && mode != "SAME_UPPER" &&
+      mode != "SAME_LOWER")
+    return node.error("unsupported attribute value: auto_pad '" + mode +
+                      "' (expected NOTSET, VALID, SAME_UPPER or SAME_LOWER)");
+  if (mode != "NOTSET" && node.findAttribute("pads"))
+    return node.error("attributes 'pads' and auto_pad '" + mode +
+                      "' exclude each other");
+  return mode;
 }
 
-/// Fails unless `value` is a 4-D NCHW tensor.
-static Error checkImage(const NodeContext &node, Value value,
-                        llvm::StringRef what) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (type.getRank() != 4)
-    return node.error("only 2-D images (NCHW, rank 4) are supported; " + what +
-                      " is " + formatShape(type));
-  return Error::success();
+/// Conv's and the pools' pads for auto_pad `mode` on the (2-D) spatial
+/// `size`, as ONNX defines them: VALID pads nothing; SAME_* pads so that the
+/// output is ceil(size / stride), total = max(0, (out - 1) * stride +
+/// (kernel - 1) * dilation + 1 - size), split with the odd one at the end
+/// for SAME_UPPER and at the start for SAME_LOWER. NOTSET keeps `pads`.
+static void resolveAutoPad(llvm::StringRef mode, ArrayRef<int64_t> size,
+                           ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                           ArrayRef<int64_t> dilations,
+                           SmallVectorImpl<int64_t> &pads) {
+  if (mode == "NOTSET")
+    return;
+  pads.assign(4, 0);
+  if (mode == "VALID")
+    return;
+  for (int64_t d = 0; d < 2; ++d) {
+    int64_t out = (size[d] + strides[d] - 1) / strides[d];
+    int64_t total = std::max<int64_t>(
+        0, (out - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1 -
+               size[d]);
+    int64_t small = total / 2;
+    pads[d] = mode == "SAME_UPPER" ? small : total - small;
+    pads[d + 2] = total - pads[d];
+  }
 }
 
-/// X, W and the optional B of Conv and ConvTranspose, with X and W checked
-/// as images and `kernel_shape`, redundant with W's shape, checked against
-/// it (a mismatch is a broken model).
+/// X, W and the optional B of Conv and ConvTranspose, X and W as 2-D images
+/// (a 1-D node's with a unit height), and `kernel_shape`, redundant with
+/// W's shape, checked against it (a mismatch is a broken model).
 static Expected<std::tuple<Value, Value, Value>>
-convOperands(NodeContext &node) {
+convOperands(NodeContext &node, int64_t spatial) {
   auto xw = node.inputs<2>();
   if (!xw)
     return xw.takeError();
@@ -101,22 +179,21 @@ convOperands(NodeContext &node) {
       return value.takeError();
     bias = *value;
   }
-  if (Error err = checkImage(node, x, "X"))
-    return std::move(err);
-  if (Error err = checkImage(node, w, "W"))
-    return std::move(err);
   auto wType = cast<RankedTensorType>(w.getType());
+  if (wType.getRank() != spatial + 2)
+    return node.error(llvm::formatv("W is {0}; a {1}-D convolution needs a "
+                                    "rank-{2} W",
+                                    formatShape(wType), spatial, spatial + 2));
   if (node.findAttribute("kernel_shape")) {
-    auto kernel = intsAttribute(node, "kernel_shape", 2, {});
+    auto kernel = intsAttribute(node, "kernel_shape", spatial, {}, spatial);
     if (!kernel)
       return kernel.takeError();
-    if ((*kernel)[0] != wType.getDimSize(2) ||
-        (*kernel)[1] != wType.getDimSize(3))
-      return node.error(
-          llvm::formatv("kernel_shape [{0}, {1}] does not match W of shape {2}",
-                        (*kernel)[0], (*kernel)[1], formatShape(wType)));
+    if (!llvm::equal(*kernel, wType.getShape().drop_front(2)))
+      return node.error("kernel_shape " + formatShape(*kernel) +
+                        " does not match W of shape " + formatShape(wType));
   }
-  return std::make_tuple(x, w, bias);
+  return std::make_tuple(toImage(node, x, spatial), toImage(node, w, spatial),
+                         bias);
 }
 
 static Error importConv(NodeContext &node) {
@@ -124,22 +201,30 @@ static Error importConv(NodeContext &node) {
           {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
           2, 3))
     return err;
-  if (Error err = checkAutoPad(node))
-    return err;
-  auto window = windowAttributes(node);
+  auto spatial = spatialRank(node);
+  if (!spatial)
+    return spatial.takeError();
+  auto autoPad = autoPadAttribute(node);
+  if (!autoPad)
+    return autoPad.takeError();
+  auto window = windowAttributes(node, *spatial);
   if (!window)
     return window.takeError();
-  ArrayRef<int64_t> strides = window->strides, pads = window->pads,
-                    dilations = window->dilations;
   auto group = node.intAttribute("group", 1);
   if (!group)
     return group.takeError();
 
-  auto operands = convOperands(node);
+  auto operands = convOperands(node, *spatial);
   if (!operands)
     return operands.takeError();
   auto [x, w, bias] = *operands;
+  auto xType = cast<RankedTensorType>(x.getType());
   auto wType = cast<RankedTensorType>(w.getType());
+  resolveAutoPad(*autoPad, xType.getShape().drop_front(2),
+                 wType.getShape().drop_front(2), window->strides,
+                 window->dilations, window->pads);
+  ArrayRef<int64_t> strides = window->strides, pads = window->pads,
+                    dilations = window->dilations;
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
             return nn::inferConv2d(loc, x.getType(), w.getType(),
@@ -152,7 +237,7 @@ static Error importConv(NodeContext &node) {
       b, node.loc(), x, w, bias, b.getDenseI64ArrayAttr(strides),
       b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(dilations),
       b.getI64IntegerAttr(*group));
-  return node.setOutput(0, y);
+  return node.setOutput(0, fromImage(node, y, *spatial));
 }
 
 /// ConvTranspose: `nn.conv_transpose2d`. With `output_shape` or auto_pad
@@ -167,36 +252,32 @@ static Error importConvTranspose(NodeContext &node) {
            "output_shape", "pads", "strides"},
           2, 3))
     return err;
-  auto window = windowAttributes(node);
+  auto spatial = spatialRank(node);
+  if (!spatial)
+    return spatial.takeError();
+  auto window = windowAttributes(node, *spatial);
   if (!window)
     return window.takeError();
   SmallVector<int64_t> strides = window->strides, pads = window->pads,
                        dilations = window->dilations;
-  auto outputPadding = intsAttribute(node, "output_padding", 2, {0, 0});
+  auto outputPadding = intsAttribute(node, "output_padding", *spatial,
+                                     SmallVector<int64_t>(*spatial, 0),
+                                     *spatial);
   if (!outputPadding)
     return outputPadding.takeError();
+  *outputPadding = lift(*outputPadding, *spatial, 0);
   auto group = node.intAttribute("group", 1);
   if (!group)
     return group.takeError();
-  std::string autoPad = "NOTSET";
-  if (const onnx::AttributeProto *attr = node.findAttribute("auto_pad")) {
-    if (attr->type() != onnx::AttributeProto::STRING)
-      return node.error("attribute 'auto_pad' must be a STRING");
-    autoPad = attr->s();
-    if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
-        autoPad != "SAME_LOWER")
-      return node.error("unsupported attribute value: auto_pad '" + autoPad +
-                        "' (expected NOTSET, VALID, SAME_UPPER or "
-                        "SAME_LOWER)");
-  }
+  auto autoPadMode = autoPadAttribute(node);
+  if (!autoPadMode)
+    return autoPadMode.takeError();
+  std::string autoPad = *autoPadMode;
   bool explicitPads = node.findAttribute("pads") != nullptr;
-  if (autoPad != "NOTSET" && explicitPads)
-    return node.error("attributes 'pads' and auto_pad '" + autoPad +
-                      "' exclude each other");
   if (autoPad == "VALID")
     pads.assign(4, 0);
 
-  auto operands = convOperands(node);
+  auto operands = convOperands(node, *spatial);
   if (!operands)
     return operands.takeError();
   auto [x, w, bias] = *operands;
@@ -213,12 +294,13 @@ static Error importConvTranspose(NodeContext &node) {
                         "other (output_shape determines the pads)");
     // ONNX allows the full [N, C, H, W] as well as [H, W].
     outShape.assign(attr->ints().begin(), attr->ints().end());
-    if (outShape.size() == 4)
+    if (static_cast<int64_t>(outShape.size()) == *spatial + 2)
       outShape.erase(outShape.begin(), outShape.begin() + 2);
-    if (outShape.size() != 2)
-      return node.error(llvm::formatv("attribute 'output_shape' must have 2 "
-                                      "values for a 2-D image, got {0}",
-                                      attr->ints_size()));
+    if (static_cast<int64_t>(outShape.size()) != *spatial)
+      return node.error(llvm::formatv("attribute 'output_shape' must have {0} "
+                                      "values for a {0}-D image, got {1}",
+                                      *spatial, attr->ints_size()));
+    outShape = lift(outShape, *spatial, 1);
   } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (int64_t d = 0; d < 2; ++d)
       outShape.push_back(xType.getDimSize(2 + d) * strides[d]);
@@ -263,7 +345,7 @@ static Error importConvTranspose(NodeContext &node) {
       b, node.loc(), x, w, bias, b.getDenseI64ArrayAttr(strides),
       b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(*outputPadding),
       b.getDenseI64ArrayAttr(dilations), b.getI64IntegerAttr(*group));
-  return node.setOutput(0, y);
+  return node.setOutput(0, fromImage(node, y, *spatial));
 }
 
 /// MaxPool and AveragePool.
@@ -274,21 +356,25 @@ static Error importPool(NodeContext &node) {
   known.push_back(isMax ? "storage_order" : "count_include_pad");
   if (Error err = node.checkSignature(known, 1, 1))
     return err;
-  if (Error err = checkAutoPad(node))
-    return err;
   if (isMax && node.node().output_size() > 1 && !node.node().output(1).empty())
     return node.error("the Indices output is not supported");
-  auto kernel = intsAttribute(node, "kernel_shape", 2, {});
-  if (!kernel)
-    return kernel.takeError();
-  if (kernel->empty())
+  auto spatial = spatialRank(node);
+  if (!spatial)
+    return spatial.takeError();
+  auto autoPad = autoPadAttribute(node);
+  if (!autoPad)
+    return autoPad.takeError();
+  auto kernelAttribute = intsAttribute(node, "kernel_shape", *spatial, {},
+                                       *spatial);
+  if (!kernelAttribute)
+    return kernelAttribute.takeError();
+  if (kernelAttribute->empty())
     return node.error("attribute 'kernel_shape' is required");
-  auto window = windowAttributes(node);
+  SmallVector<int64_t> kernel = lift(*kernelAttribute, *spatial, 1);
+  auto window = windowAttributes(node, *spatial);
   if (!window)
     return window.takeError();
-  ArrayRef<int64_t> strides = window->strides, pads = window->pads,
-                    dilations = window->dilations;
-  if (dilations[0] != 1 || dilations[1] != 1)
+  if (window->dilations[0] != 1 || window->dilations[1] != 1)
     return node.error("dilated pooling is not supported");
   auto ceilMode = node.intAttribute("ceil_mode", 0);
   if (!ceilMode)
@@ -300,32 +386,45 @@ static Error importPool(NodeContext &node) {
   if (!storageOrder)
     return storageOrder.takeError();
 
-  auto x = node.input(0);
-  if (!x)
-    return x.takeError();
-  if (Error err = checkImage(node, *x, "X"))
-    return err;
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  Value x = toImage(node, *input, *spatial);
+  auto xType = cast<RankedTensorType>(x.getType());
+  resolveAutoPad(*autoPad, xType.getShape().drop_front(2), kernel,
+                 window->strides, window->dilations, window->pads);
+  ArrayRef<int64_t> strides = window->strides, pads = window->pads;
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
-            return nn::inferPool2d(loc, x->getType(), *kernel, strides, pads,
+            return nn::inferPool2d(loc, x.getType(), kernel, strides, pads,
                                    *ceilMode != 0, types);
           }))
     return err;
   OpBuilder &b = node.builder();
   Location loc = node.loc();
-  auto kernelAttr = b.getDenseI64ArrayAttr(*kernel);
+  auto kernelAttr = b.getDenseI64ArrayAttr(kernel);
   auto stridesAttr = b.getDenseI64ArrayAttr(strides);
   auto padsAttr = b.getDenseI64ArrayAttr(pads);
   UnitAttr ceil = *ceilMode ? b.getUnitAttr() : UnitAttr();
   Value y;
   if (isMax)
-    y = nn::MaxPool2dOp::create(b, loc, *x, kernelAttr, stridesAttr, padsAttr,
+    y = nn::MaxPool2dOp::create(b, loc, x, kernelAttr, stridesAttr, padsAttr,
                                 ceil, UnitAttr());
   else
     y = nn::AvgPool2dOp::create(
-        b, loc, *x, kernelAttr, stridesAttr, padsAttr, ceil,
+        b, loc, x, kernelAttr, stridesAttr, padsAttr, ceil,
         *countIncludePad ? b.getUnitAttr() : UnitAttr());
-  return node.setOutput(0, y);
+  return node.setOutput(0, fromImage(node, y, *spatial));
+}
+
+/// Fails unless `value` is a 4-D NCHW tensor.
+static Error checkImage(const NodeContext &node, Value value,
+                        llvm::StringRef what) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() != 4)
+    return node.error("only 2-D images (NCHW, rank 4) are supported; " + what +
+                      " is " + formatShape(type));
+  return Error::success();
 }
 
 static Error importGlobalAveragePool(NodeContext &node) {

@@ -269,6 +269,29 @@ def main():
         "pool_auto_pad": lambda: bad_node(
             "AveragePool", [], ("N", 3, 4, 4), kernel_shape=[2, 2],
             auto_pad="VALID"),
+        # SAME_LOWER on 7 with kernel 2, stride 2: out 4, total pad 1, first.
+        "pool_same_lower": lambda: bad_node(
+            "MaxPool", [], ("N", 3, 7, 7), kernel_shape=[2, 2],
+            strides=[2, 2], auto_pad="SAME_LOWER"),
+        "conv_pads_and_auto_pad": lambda: bad_node(
+            "Conv", ["w"], ("N", 3, 8, 8), auto_pad="SAME_UPPER",
+            pads=[1, 1, 1, 1], inits=[init("w", weights(4, 3, 3, 3))]),
+        "conv1d": lambda: bad_node(
+            "Conv", ["w", "b"], ("N", 3, 10), strides=[2], pads=[1, 0],
+            dilations=[2], inits=[init("w", weights(4, 3, 3)),
+                                  init("b", weights(4))]),
+        "conv1d_kernel_shape": lambda: bad_node(
+            "Conv", ["w"], ("N", 3, 10), kernel_shape=[3, 3],
+            inits=[init("w", weights(4, 3, 3))]),
+        "conv3d": lambda: bad_node(
+            "Conv", ["w"], ("N", 3, 4, 4, 4),
+            inits=[init("w", weights(4, 3, 3, 3, 3))]),
+        "pool1d": lambda: bad_node(
+            "AveragePool", [], ("N", 3, 9), kernel_shape=[3], strides=[2],
+            pads=[1, 1], count_include_pad=1),
+        "convtranspose1d": lambda: bad_node(
+            "ConvTranspose", ["w"], ("N", 2, 5), strides=[2],
+            output_shape=[11], inits=[init("w", weights(2, 3, 3))]),
         "pool_rank": lambda: bad_node("GlobalAveragePool", [], ("N", 3, 4)),
         "bad_perm": lambda: bad_node("Transpose", [], ("N", 3, 4), perm=[0, 2, 2]),
         "moved_batch": lambda: bad_node("Transpose", [], ("N", 3)),
