@@ -313,6 +313,11 @@ def main():
                    init("a", np.array([1], np.int64)),
                    init("t", np.array([0], np.int64))]),
         "clip_computed": lambda: bad_node("Clip", ["x"]),
+        # Bounds computed by the graph: a scalar input and the Neg of one.
+        "clip_tensor_bounds": lambda: model(
+            [helper.make_node("Neg", ["lo"], ["hi"]),
+             helper.make_node("Clip", ["x", "lo", "hi"], ["y"])],
+            [f32("x", ["N", 4]), f32("lo", [])], [f32("y", ["N", 4])]),
         "clip_vector": lambda: bad_node("Clip", ["lo"],
                                         inits=[init("lo", weights(4))]),
         "leaky_nan": lambda: bad_node("LeakyRelu", [], alpha=float("nan")),
