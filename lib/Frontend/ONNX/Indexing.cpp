@@ -750,12 +750,27 @@ static Error importPad(NodeContext &node) {
 
   SmallVector<int64_t> pads;
   TensorValue fill = zeroOf(type.getElementType());
+  Value fillValue;
   if (padsAreInputs) {
     auto list = intList(node, 1, "pads");
     if (!list)
       return list.takeError();
     pads = std::move(*list);
-    if (node.hasInput(2)) {
+    if (node.hasInput(2) && !node.knownInput(2)) {
+      // A value the graph computes fills the pads through `where` on an
+      // all-true block.
+      auto value = node.anyInput(2);
+      if (!value)
+        return value.takeError();
+      auto valueType = typeOf(*value);
+      if (!valueType.hasStaticShape() || valueType.getNumElements() != 1 ||
+          valueType.getElementType() != type.getElementType())
+        return node.error("constant_value must be one element of the "
+                          "input's type " +
+                          dataTypeName(fill.dataType) + ", got " +
+                          formatShape(valueType));
+      fillValue = *value;
+    } else if (node.hasInput(2)) {
       auto value = node.constantInput(2);
       if (!value)
         return value.takeError();
@@ -829,7 +844,14 @@ static Error importPad(NodeContext &node) {
         shape[axis] = n;
         if (Error err = checkNewShape(node, shape))
           return std::move(err);
-        return filled(node, v, shape, fill);
+        if (!fillValue)
+          return filled(node, v, shape, fill);
+        TensorValue yes;
+        yes.dataType = onnx::TensorProto::BOOL;
+        yes.ints.push_back(1);
+        return Value(nn::WhereOp::create(node.builder(), node.loc(),
+                                         filled(node, v, shape, yes),
+                                         fillValue, fillValue));
       }
       if (mode == "edge") {
         Value edge = atStart ? sliceAxis(node, v, axis, 0, 1)

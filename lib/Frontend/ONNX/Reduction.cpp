@@ -111,9 +111,24 @@ static Error importReduce(NodeContext &node) {
   auto axes = reductionAxes(node, AxesInputOpset);
   if (!axes)
     return axes.takeError();
-  auto input = node.input(0);
+  // ReduceMax and ReduceMin take BOOL too (any and all): exact through
+  // f32, whose 0 and 1 order as false and true.
+  auto dataType = node.inputDataType(0);
+  if (!dataType)
+    return dataType.takeError();
+  bool viaFloat = *dataType == onnx::TensorProto::BOOL &&
+                  (node.opType() == "ReduceMax" || node.opType() == "ReduceMin");
+  OpBuilder &b = node.builder();
+  auto input = viaFloat ? node.anyInput(0) : node.input(0);
   if (!input)
     return input.takeError();
+  if (viaFloat)
+    *input = nn::CastOp::create(
+        b, node.loc(),
+        RankedTensorType::get(
+            cast<RankedTensorType>(input->getType()).getShape(),
+            b.getF32Type()),
+        *input);
   auto type = cast<RankedTensorType>(input->getType());
   if (axes->empty()) {
     if (*noop)
@@ -127,10 +142,15 @@ static Error importReduce(NodeContext &node) {
           }))
     return err;
   auto normalized = nn::normalizeAxes(*axes, type.getRank());
-  OpBuilder &b = node.builder();
-  return node.setOutput(0, Build(b, node.loc(), *input,
-                                 b.getDenseI64ArrayAttr(*normalized),
-                                 *keepdims != 0));
+  Value y = Build(b, node.loc(), *input, b.getDenseI64ArrayAttr(*normalized),
+                  *keepdims != 0);
+  if (viaFloat)
+    y = nn::CastOp::create(
+        b, node.loc(),
+        RankedTensorType::get(cast<RankedTensorType>(y.getType()).getShape(),
+                              b.getI1Type()),
+        y);
+  return node.setOutput(0, y);
 }
 
 /// GlobalMaxPool: the maximum over every spatial position, kept as 1s.

@@ -81,6 +81,15 @@ def typed_io():
 
 CASES = {
     "shape_chain": shape_chain,
+    # Pad's value computed by the graph (a scalar input) fills the pads
+    # through `where`.
+    "pad_value_input": lambda: one(
+        "Pad", ["x", "p", "v"], [X, vi("v", "f32", [])],
+        [init("p", np.array([0, 1, 0, 2], np.int64))]),
+    # ReduceMax of BOOL (any) runs through f32.
+    "reduce_max_bool": lambda: one(
+        "ReduceMax", ["b", "a"], [vi("b", "bool", ["N", 4])],
+        [init("a", np.array([1], np.int64))], out="bool", keepdims=0),
     "typed_io": typed_io,
     "cast_float16": lambda: one("Cast", ["x"], [X], to=TensorProto.FLOAT16),
     "add_mixed": lambda: one("Add", ["x", "k"], [X],
