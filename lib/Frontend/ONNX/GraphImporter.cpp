@@ -291,7 +291,6 @@ Error GraphImporter::importInputs() {
       return err;
   }
 
-  unsigned dataInputs = 0;
   for (const onnx::ValueInfoProto &input : graph.input()) {
     const std::string &name = input.name();
     // IR versions before 4 list every initializer among the inputs as well,
@@ -343,7 +342,6 @@ Error GraphImporter::importInputs() {
         return inputError("has an impossibly large shape");
       shape.push_back(dim.dim_value());
     }
-    ++dataInputs;
     auto slot = std::make_shared<Slot>();
     slot->value = forward.addInput(
         name, RankedTensorType::get(shape, elementType),
@@ -351,11 +349,6 @@ Error GraphImporter::importInputs() {
     if (Error err = define(name, std::move(slot), fail))
       return err;
   }
-  // A compiled model's entries are found by their data arguments.
-  if (dataInputs == 0)
-    return fileError("the graph has no inputs (every one, if any, has an "
-                     "initializer); a model that only computes constants is "
-                     "not supported");
   return Error::success();
 }
 

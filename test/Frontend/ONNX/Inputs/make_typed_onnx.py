@@ -81,6 +81,12 @@ def typed_io():
 
 CASES = {
     "shape_chain": shape_chain,
+    # No inputs: an entry that only computes from constants.
+    "constant_only": lambda: model(
+        [helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(
+            np.array([[1.5, -2.0], [3.0, 0.25]], np.float32))),
+         helper.make_node("Add", ["c", "c"], ["y"])],
+        [], [vi("y", "f32", [2, 2])]),
     # Pad's value computed by the graph (a scalar input) fills the pads
     # through `where`.
     "pad_value_input": lambda: one(
