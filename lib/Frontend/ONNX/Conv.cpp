@@ -16,10 +16,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphImporter.h"
+#include "TensorBlocks.h"
 
 #include "neurona/Dialect/NN/IR/NNOps.h"
 
 #include "llvm/Support/FormatVariadic.h"
+
+#include <limits>
 
 using namespace mlir;
 using llvm::Error;
@@ -104,6 +107,29 @@ struct WindowAttrs {
   SmallVector<int64_t> strides, pads, dilations;
 };
 
+/// The window attributes as written, for a `spatial`-D window.
+static Expected<WindowAttrs> rawWindowAttributes(const NodeContext &node,
+                                                 int64_t spatial) {
+  SmallVector<int64_t> ones(spatial, 1), zeros(2 * spatial, 0);
+  auto strides = intsAttribute(node, "strides", spatial, ones, spatial);
+  if (!strides)
+    return strides.takeError();
+  auto pads = intsAttribute(node, "pads", 2 * spatial, zeros, spatial);
+  if (!pads)
+    return pads.takeError();
+  auto dilations = intsAttribute(node, "dilations", spatial, ones, spatial);
+  if (!dilations)
+    return dilations.takeError();
+  for (int64_t v : llvm::concat<const int64_t>(*strides, *dilations))
+    if (v <= 0)
+      return node.error("strides and dilations must be positive");
+  for (int64_t v : *pads)
+    if (v < 0)
+      return node.error("pads must not be negative");
+  return WindowAttrs{std::move(*strides), std::move(*pads),
+                     std::move(*dilations)};
+}
+
 static Expected<WindowAttrs> windowAttributes(const NodeContext &node,
                                               int64_t spatial) {
   SmallVector<int64_t> ones(spatial, 1), zeros(2 * spatial, 0);
@@ -138,8 +164,8 @@ static Expected<std::string> autoPadAttribute(const NodeContext &node) {
   return mode;
 }
 
-/// Conv's and the pools' pads for auto_pad `mode` on the (2-D) spatial
-/// `size`, as ONNX defines them: VALID pads nothing; SAME_* pads so that the
+/// Conv's and the pools' pads for auto_pad `mode` on the spatial `size`
+/// (pads: all begins, then all ends), as ONNX defines them: VALID pads nothing; SAME_* pads so that the
 /// output is ceil(size / stride), total = max(0, (out - 1) * stride +
 /// (kernel - 1) * dilation + 1 - size), split with the odd one at the end
 /// for SAME_UPPER and at the start for SAME_LOWER. NOTSET keeps `pads`.
@@ -149,17 +175,18 @@ static void resolveAutoPad(llvm::StringRef mode, ArrayRef<int64_t> size,
                            SmallVectorImpl<int64_t> &pads) {
   if (mode == "NOTSET")
     return;
-  pads.assign(4, 0);
+  int64_t n = size.size();
+  pads.assign(2 * n, 0);
   if (mode == "VALID")
     return;
-  for (int64_t d = 0; d < 2; ++d) {
+  for (int64_t d = 0; d < n; ++d) {
     int64_t out = (size[d] + strides[d] - 1) / strides[d];
     int64_t total = std::max<int64_t>(
         0, (out - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1 -
                size[d]);
     int64_t small = total / 2;
     pads[d] = mode == "SAME_UPPER" ? small : total - small;
-    pads[d + 2] = total - pads[d];
+    pads[d + n] = total - pads[d];
   }
 }
 
@@ -348,7 +375,113 @@ static Error importConvTranspose(NodeContext &node) {
   return node.setOutput(0, fromImage(node, y, *spatial));
 }
 
-/// MaxPool and AveragePool.
+/// MaxPool or AveragePool of `x` (N x C x D1 ... Dn) as n one-axis pools,
+/// each the maximum or the sum of `kernel` strided slices of the input
+/// padded along that axis (with -inf for max, 0 for average), the sum then
+/// divided by its per-position count of taps (inside the input, or inside
+/// the padded input with count_include_pad). Max is separable over a box
+/// window, and so is the average: its count is the product of the per-axis
+/// counts. Used for dilated and 3-D and higher pools, which have no `nn`
+/// op; the slices, concatenations and arithmetic are differentiable `nn`
+/// ops, so such a pool trains. ceil_mode follows ONNX's output size (the
+/// last window starts inside the input or its leading padding) with the
+/// windows where a floor-mode pool puts them (onnxruntime's and PyTorch's
+/// reading).
+static Expected<Value> poolBySlices(NodeContext &node, Value x, bool isMax,
+                                    ArrayRef<int64_t> kernel,
+                                    const WindowAttrs &window, bool ceilMode,
+                                    bool countIncludePad) {
+  int64_t n = kernel.size();
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  Value y = x;
+  for (int64_t a = 0; a < n; ++a) {
+    int64_t axis = a + 2;
+    auto type = cast<RankedTensorType>(y.getType());
+    int64_t size = type.getDimSize(axis);
+    int64_t k = kernel[a], s = window.strides[a], d = window.dilations[a];
+    int64_t p0 = window.pads[a], p1 = window.pads[a + n];
+    if (k <= 0)
+      return node.error("kernel_shape must be positive");
+    if (k == 1 && s == 1 && p0 == 0 && p1 == 0)
+      continue; // The identity along this axis.
+    int64_t span = (k - 1) * d + 1;
+    int64_t padded = size + p0 + p1;
+    if (span > padded)
+      return node.error(llvm::formatv(
+          "a window spanning {0} along axis {1} is larger than the padded "
+          "input ({2})",
+          span, axis, padded));
+    if (p0 >= span || p1 >= span)
+      return node.error(llvm::formatv("pads {0}/{1} along axis {2} reach a "
+                                      "whole window ({3}) into the padding",
+                                      p0, p1, axis, span));
+    int64_t out = (padded - span) / s + 1;
+    if (ceilMode) {
+      int64_t up = (padded - span + s - 1) / s + 1;
+      if ((up - 1) * s >= size + p0)
+        --up;
+      out = up;
+    }
+    int64_t extra = std::max<int64_t>(0, (out - 1) * s + span - padded);
+
+    TensorValue fill;
+    fill.dataType = onnx::TensorProto::FLOAT;
+    fill.floats.push_back(isMax ? -std::numeric_limits<float>::infinity()
+                                : 0.0f);
+    auto block = [&](int64_t length) {
+      SmallVector<int64_t> shape(type.getShape());
+      shape[axis] = length;
+      return filled(node, y, shape, fill);
+    };
+    SmallVector<Value> parts;
+    if (p0)
+      parts.push_back(block(p0));
+    parts.push_back(y);
+    if (p1 + extra)
+      parts.push_back(block(p1 + extra));
+    Value source = concatAxis(node, parts, axis);
+
+    Value acc;
+    for (int64_t j = 0; j < k; ++j) {
+      Value tap = sliceAxis(node, source, axis, j * d, j * d + (out - 1) * s + 1,
+                            s);
+      if (!acc)
+        acc = tap;
+      else if (isMax)
+        acc = nn::MaximumOp::create(b, loc, acc, tap);
+      else
+        acc = nn::AddOp::create(b, loc, acc, tap);
+    }
+    if (!isMax) {
+      TensorValue counts;
+      counts.dataType = onnx::TensorProto::FLOAT;
+      counts.dims.assign(type.getRank(), 1);
+      counts.dims[axis] = out;
+      for (int64_t o = 0; o < out; ++o) {
+        int64_t count = 0;
+        for (int64_t j = 0; j < k; ++j) {
+          int64_t pos = o * s + j * d;
+          count += pos < padded &&
+                   (countIncludePad || (pos >= p0 && pos < p0 + size));
+        }
+        if (count == 0)
+          return node.error(llvm::formatv("output {0} along axis {1} has a "
+                                          "window wholly in the padding",
+                                          o, axis));
+        counts.floats.push_back(static_cast<float>(count));
+      }
+      Value divisor = nn::ConstantOp::create(
+          b, loc, toAttribute(b.getContext(), counts));
+      acc = nn::DivOp::create(b, loc, acc, divisor);
+    }
+    y = acc;
+  }
+  return y;
+}
+
+/// MaxPool and AveragePool: the 2-D `nn` ops for undilated 1-D and 2-D
+/// windows (1-D with a unit height), strided slices otherwise.
 static Error importPool(NodeContext &node) {
   bool isMax = node.opType() == "MaxPool";
   SmallVector<llvm::StringRef> known = {
@@ -358,24 +491,24 @@ static Error importPool(NodeContext &node) {
     return err;
   if (isMax && node.node().output_size() > 1 && !node.node().output(1).empty())
     return node.error("the Indices output is not supported");
-  auto spatial = spatialRank(node);
-  if (!spatial)
-    return spatial.takeError();
+  auto shape = node.inputShape(0);
+  if (!shape)
+    return shape.takeError();
+  if (shape->size() < 3)
+    return node.error("expects an N x C x D1 x ... input, got " +
+                      formatShape(*shape));
+  int64_t spatial = static_cast<int64_t>(shape->size()) - 2;
   auto autoPad = autoPadAttribute(node);
   if (!autoPad)
     return autoPad.takeError();
-  auto kernelAttribute = intsAttribute(node, "kernel_shape", *spatial, {},
-                                       *spatial);
-  if (!kernelAttribute)
-    return kernelAttribute.takeError();
-  if (kernelAttribute->empty())
+  auto kernel = intsAttribute(node, "kernel_shape", spatial, {}, spatial);
+  if (!kernel)
+    return kernel.takeError();
+  if (kernel->empty())
     return node.error("attribute 'kernel_shape' is required");
-  SmallVector<int64_t> kernel = lift(*kernelAttribute, *spatial, 1);
-  auto window = windowAttributes(node, *spatial);
+  auto window = rawWindowAttributes(node, spatial);
   if (!window)
     return window.takeError();
-  if (window->dilations[0] != 1 || window->dilations[1] != 1)
-    return node.error("dilated pooling is not supported");
   auto ceilMode = node.intAttribute("ceil_mode", 0);
   if (!ceilMode)
     return ceilMode.takeError();
@@ -385,24 +518,39 @@ static Error importPool(NodeContext &node) {
   auto storageOrder = node.intAttribute("storage_order", 0);
   if (!storageOrder)
     return storageOrder.takeError();
+  for (int64_t d = 2; d < static_cast<int64_t>(shape->size()); ++d)
+    if (ShapedType::isDynamic((*shape)[d]))
+      return node.error("pooling over a dynamic dimension is not supported");
+  resolveAutoPad(*autoPad, ArrayRef<int64_t>(*shape).drop_front(2), *kernel,
+                 window->strides, window->dilations, window->pads);
 
   auto input = node.input(0);
   if (!input)
     return input.takeError();
-  Value x = toImage(node, *input, *spatial);
-  auto xType = cast<RankedTensorType>(x.getType());
-  resolveAutoPad(*autoPad, xType.getShape().drop_front(2), kernel,
-                 window->strides, window->dilations, window->pads);
-  ArrayRef<int64_t> strides = window->strides, pads = window->pads;
+  bool dilated = llvm::any_of(window->dilations, [](int64_t d) {
+    return d != 1;
+  });
+  if (spatial > 2 || dilated) {
+    auto y = poolBySlices(node, *input, isMax, *kernel, *window,
+                          *ceilMode != 0, *countIncludePad != 0);
+    if (!y)
+      return y.takeError();
+    return node.setOutput(0, *y);
+  }
+
+  Value x = toImage(node, *input, spatial);
+  SmallVector<int64_t> kernel2d = lift(*kernel, spatial, 1);
+  SmallVector<int64_t> strides = lift(window->strides, spatial, 1);
+  SmallVector<int64_t> pads = liftPads(window->pads, spatial);
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
-            return nn::inferPool2d(loc, x.getType(), kernel, strides, pads,
+            return nn::inferPool2d(loc, x.getType(), kernel2d, strides, pads,
                                    *ceilMode != 0, types);
           }))
     return err;
   OpBuilder &b = node.builder();
   Location loc = node.loc();
-  auto kernelAttr = b.getDenseI64ArrayAttr(kernel);
+  auto kernelAttr = b.getDenseI64ArrayAttr(kernel2d);
   auto stridesAttr = b.getDenseI64ArrayAttr(strides);
   auto padsAttr = b.getDenseI64ArrayAttr(pads);
   UnitAttr ceil = *ceilMode ? b.getUnitAttr() : UnitAttr();
@@ -414,7 +562,7 @@ static Error importPool(NodeContext &node) {
     y = nn::AvgPool2dOp::create(
         b, loc, x, kernelAttr, stridesAttr, padsAttr, ceil,
         *countIncludePad ? b.getUnitAttr() : UnitAttr());
-  return node.setOutput(0, fromImage(node, y, *spatial));
+  return node.setOutput(0, fromImage(node, y, spatial));
 }
 
 /// Fails unless `value` is a 4-D NCHW tensor.

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphImporter.h"
+#include "TensorBlocks.h"
 
 #include "neurona/Dialect/NN/IR/NNOps.h"
 
@@ -229,9 +230,8 @@ static Error importRange(NodeContext &node) {
 // Helpers on IR values
 //===----------------------------------------------------------------------===//
 
-/// `value` sliced along `axis` to [start, end) with `step`.
-static Value sliceAxis(NodeContext &node, Value value, int64_t axis,
-                       int64_t start, int64_t end, int64_t step = 1) {
+Value sliceAxis(NodeContext &node, Value value, int64_t axis, int64_t start,
+                int64_t end, int64_t step) {
   OpBuilder &b = node.builder();
   int64_t size = typeOf(value).getDimSize(axis);
   if (start == 0 && end == size && step == 1)
@@ -242,8 +242,8 @@ static Value sliceAxis(NodeContext &node, Value value, int64_t axis,
       step == 1 ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr({step}));
 }
 
-static Value concatAxis(NodeContext &node, llvm::ArrayRef<Value> parts,
-                        int64_t axis) {
+Value concatAxis(NodeContext &node, llvm::ArrayRef<Value> parts,
+                 int64_t axis) {
   if (parts.size() == 1)
     return parts[0];
   OpBuilder &b = node.builder();
@@ -274,8 +274,8 @@ static Value batchTrue(NodeContext &node, Value like) {
 
 /// A constant of `shape` filled with `fill` (one element of `like`'s type),
 /// broadcast over `like`'s batch when `shape` leads with a dynamic one.
-static Value filled(NodeContext &node, Value like,
-                    llvm::ArrayRef<int64_t> shape, const TensorValue &fill) {
+Value filled(NodeContext &node, Value like, llvm::ArrayRef<int64_t> shape,
+             const TensorValue &fill) {
   SmallVector<int64_t> dims(shape);
   bool dynamic = !dims.empty() && ShapedType::isDynamic(dims[0]);
   if (dynamic)

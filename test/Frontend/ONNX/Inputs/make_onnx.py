@@ -286,6 +286,13 @@ def main():
         "conv3d": lambda: bad_node(
             "Conv", ["w"], ("N", 3, 4, 4, 4),
             inits=[init("w", weights(4, 3, 3, 3, 3))]),
+        # Dilated and 3-D pools are strided slices: 1-axis pools in turn.
+        "pool_dilated": lambda: bad_node(
+            "MaxPool", [], ("N", 1, 5, 5), kernel_shape=[2, 2],
+            dilations=[2, 1]),
+        "pool3d_avg": lambda: bad_node(
+            "AveragePool", [], ("N", 1, 3, 4, 4), kernel_shape=[2, 1, 1],
+            pads=[1, 0, 0, 0, 0, 0]),
         "pool1d": lambda: bad_node(
             "AveragePool", [], ("N", 3, 9), kernel_shape=[3], strides=[2],
             pads=[1, 1], count_include_pad=1),
