@@ -209,6 +209,10 @@ Expected<Value> GraphImporter::valueOf(StringRef name, Slot &slot,
     return fail("'" + name +
                 "' holds the dynamic batch size, which is only known at run "
                 "time; it can be used as a shape but not computed on");
+  if (tensor.numElements() == 0)
+    return fail("'" + name + "' is an empty " + formatShape(tensor.dims) +
+                " tensor; empty tensors are not supported (only Concat "
+                "takes one, and drops it)");
   auto type = f32Tensor(context, tensor.dims);
   // A scalar initializer is a fixed hyperparameter (a scale, an epsilon),
   // never a weight; Constant nodes and folded values are fixed by

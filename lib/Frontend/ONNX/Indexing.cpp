@@ -551,10 +551,13 @@ static Error importSplit(NodeContext &node) {
                                     sizes.size(), outputs));
   int64_t total = 0;
   for (int64_t s : sizes) {
-    if (s <= 0)
-      return node.error(llvm::formatv("a part of size {0}; empty tensors are "
-                                      "not supported",
-                                      s));
+    if (s < 0)
+      return node.error(llvm::formatv("a part of size {0}", s));
+    // An empty part is a known tensor without elements: only Concat takes
+    // it (and drops it); anything else that computes on it is refused.
+    if (s == 0 && llvm::any_of(*shape, ShapedType::isDynamic))
+      return node.error("a part of size 0 of a tensor with a dynamic batch; "
+                        "empty tensors are not supported");
     total += s;
   }
   if (total != size)
@@ -572,6 +575,15 @@ static Error importSplit(NodeContext &node) {
   }
   int64_t start = 0;
   for (auto [i, s] : llvm::enumerate(sizes)) {
+    if (s == 0 && data) {
+      TensorValue empty;
+      empty.dataType = dataTypeOf(typeOf(data).getElementType());
+      empty.dims.assign(shape->begin(), shape->end());
+      empty.dims[axis] = 0;
+      if (Error err = node.setConstantOutput(i, std::move(empty)))
+        return err;
+      continue;
+    }
     Error err = data ? node.setOutput(i, sliceAxis(node, data, axis, start,
                                                    start + s))
                      : node.setConstantOutput(

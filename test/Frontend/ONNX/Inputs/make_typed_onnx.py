@@ -81,6 +81,18 @@ def typed_io():
 
 CASES = {
     "shape_chain": shape_chain,
+    # A Split part of size 0 only feeds a Concat, which drops it (rotary
+    # embeddings that rotate every channel); computing on it is refused.
+    "split_empty_concat": lambda: model(
+        [helper.make_node("Split", ["x", "s"], ["a", "e"], axis=1),
+         helper.make_node("Concat", ["e", "a"], ["y"], axis=1)],
+        [vi("x", "f32", [2, 4])], [vi("y", "f32", [2, 4])],
+        [init("s", np.array([4, 0], np.int64))], opset=13),
+    "split_empty_relu": lambda: model(
+        [helper.make_node("Split", ["x", "s"], ["a", "e"], axis=1),
+         helper.make_node("Relu", ["e"], ["y"], name="bad")],
+        [vi("x", "f32", [2, 4])], [vi("y", "f32", None)],
+        [init("s", np.array([4, 0], np.int64))], opset=13),
     # No inputs: an entry that only computes from constants.
     "constant_only": lambda: model(
         [helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(
