@@ -81,6 +81,10 @@ def typed_io():
 
 CASES = {
     "shape_chain": shape_chain,
+    # ReduceProd over 5: the odd element folds into the first, then halves.
+    "reduce_prod": lambda: one(
+        "ReduceProd", ["x"], [vi("x", "f32", ["N", 5])], axes=[1],
+        keepdims=0, opset=13),
     # A Split part of size 0 only feeds a Concat, which drops it (rotary
     # embeddings that rotate every channel); computing on it is refused.
     "split_empty_concat": lambda: model(
