@@ -480,6 +480,139 @@ static Expected<Value> poolBySlices(NodeContext &node, Value x, bool isMax,
   return y;
 }
 
+/// MaxPool with its Indices output: the maximum over every tap of the window
+/// (in the window's row-major order, the first maximum winning, as ONNX's
+/// reference) with `where` carrying the tap's position along. Indices are
+/// flat positions in X, row-major (storage_order 0) or with the spatial
+/// axes column-major (1): ((n * C + c) * D1 + d1) * D2 + d2 ..., the n and
+/// c part added once at the end, so X's batch must be static.
+static Error maxPoolWithIndices(NodeContext &node, Value x,
+                                ArrayRef<int64_t> kernel,
+                                const WindowAttrs &window, bool ceilMode,
+                                bool columnMajor) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (!type.hasStaticShape())
+    return node.error("the Indices output needs a static batch size; X is " +
+                      formatShape(type));
+  int64_t n = kernel.size();
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  ArrayRef<int64_t> shape = type.getShape();
+
+  // Per axis: the output size, and X padded with -inf so that every tap of
+  // every window is in range.
+  SmallVector<int64_t> outs;
+  Value source = x;
+  TensorValue lowest;
+  lowest.dataType = onnx::TensorProto::FLOAT;
+  lowest.floats.push_back(-std::numeric_limits<float>::infinity());
+  for (int64_t a = 0; a < n; ++a) {
+    int64_t axis = a + 2, size = shape[axis];
+    int64_t k = kernel[a], s = window.strides[a], d = window.dilations[a];
+    int64_t p0 = window.pads[a], p1 = window.pads[a + n];
+    int64_t span = (k - 1) * d + 1, padded = size + p0 + p1;
+    if (k <= 0 || span > padded || p0 >= span || p1 >= span)
+      return node.error(llvm::formatv(
+          "kernel {0} (dilation {1}) and pads {2}/{3} do not fit axis {4} "
+          "of size {5}",
+          k, d, p0, p1, axis, size));
+    int64_t out = (padded - span) / s + 1;
+    if (ceilMode) {
+      int64_t up = (padded - span + s - 1) / s + 1;
+      if ((up - 1) * s >= size + p0)
+        --up;
+      out = up;
+    }
+    outs.push_back(out);
+    int64_t extra = std::max<int64_t>(0, (out - 1) * s + span - padded);
+    auto sourceType = cast<RankedTensorType>(source.getType());
+    SmallVector<Value> parts;
+    auto block = [&](int64_t length) {
+      SmallVector<int64_t> blockShape(sourceType.getShape());
+      blockShape[axis] = length;
+      return filled(node, source, blockShape, lowest);
+    };
+    if (p0)
+      parts.push_back(block(p0));
+    parts.push_back(source);
+    if (p1 + extra)
+      parts.push_back(block(p1 + extra));
+    source = concatAxis(node, parts, axis);
+  }
+
+  // Strides of the spatial axes in the flat index.
+  SmallVector<int64_t> spatialStride(n, 1);
+  int64_t plane = 1;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t a = columnMajor ? i : n - 1 - i;
+    spatialStride[a] = plane;
+    plane *= shape[a + 2];
+  }
+  int64_t taps = 1, positions = 1;
+  for (int64_t a = 0; a < n; ++a) {
+    taps *= kernel[a];
+    positions *= outs[a];
+  }
+  Value best, where;
+  SmallVector<int64_t> tap(n, 0);
+  for (int64_t t = 0; t < taps; ++t) {
+    // `tap` counts through the window row-major.
+    for (int64_t a = n - 1, rest = t; a >= 0; --a) {
+      tap[a] = rest % kernel[a];
+      rest /= kernel[a];
+    }
+    Value value = source;
+    for (int64_t a = 0; a < n; ++a) {
+      int64_t start = tap[a] * window.dilations[a];
+      value = sliceAxis(node, value, a + 2, start,
+                        start + (outs[a] - 1) * window.strides[a] + 1,
+                        window.strides[a]);
+    }
+    // The tap's position in X for every output position (pads can put it
+    // outside; such a tap holds -inf and never wins).
+    TensorValue index;
+    index.dataType = onnx::TensorProto::INT64;
+    index.dims.assign({1, 1});
+    index.dims.append(outs.begin(), outs.end());
+    SmallVector<int64_t> o(n, 0);
+    for (int64_t p = 0; p < positions; ++p) {
+      for (int64_t a = n - 1, rest = p; a >= 0; --a) {
+        o[a] = rest % outs[a];
+        rest /= outs[a];
+      }
+      int64_t flat = 0;
+      for (int64_t a = 0; a < n; ++a)
+        flat += (o[a] * window.strides[a] + tap[a] * window.dilations[a] -
+                 window.pads[a]) *
+                spatialStride[a];
+      index.ints.push_back(flat);
+    }
+    Value indexValue =
+        nn::ConstantOp::create(b, loc, toAttribute(b.getContext(), index));
+    if (!best) {
+      best = value;
+      where = indexValue;
+      continue;
+    }
+    Value take = nn::GreaterOp::create(b, loc, value, best);
+    best = nn::WhereOp::create(b, loc, take, value, best);
+    where = nn::WhereOp::create(b, loc, take, indexValue, where);
+  }
+  // The batch and channel part of the flat index.
+  TensorValue base;
+  base.dataType = onnx::TensorProto::INT64;
+  base.dims.assign({shape[0], shape[1]});
+  base.dims.append(n, 1);
+  for (int64_t i = 0; i < shape[0] * shape[1]; ++i)
+    base.ints.push_back(i * plane);
+  Value indices = nn::AddOp::create(
+      b, loc, where,
+      nn::ConstantOp::create(b, loc, toAttribute(b.getContext(), base)));
+  if (Error err = node.setOutput(0, best))
+    return err;
+  return node.setOutput(1, indices);
+}
+
 /// MaxPool and AveragePool: the 2-D `nn` ops for undilated 1-D and 2-D
 /// windows (1-D with a unit height), strided slices otherwise.
 static Error importPool(NodeContext &node) {
@@ -489,8 +622,8 @@ static Error importPool(NodeContext &node) {
   known.push_back(isMax ? "storage_order" : "count_include_pad");
   if (Error err = node.checkSignature(known, 1, 1))
     return err;
-  if (isMax && node.node().output_size() > 1 && !node.node().output(1).empty())
-    return node.error("the Indices output is not supported");
+  bool withIndices = isMax && node.node().output_size() > 1 &&
+                     !node.node().output(1).empty();
   auto shape = node.inputShape(0);
   if (!shape)
     return shape.takeError();
@@ -524,9 +657,15 @@ static Error importPool(NodeContext &node) {
   resolveAutoPad(*autoPad, ArrayRef<int64_t>(*shape).drop_front(2), *kernel,
                  window->strides, window->dilations, window->pads);
 
+  if (*storageOrder != 0 && *storageOrder != 1)
+    return node.error(llvm::formatv("storage_order must be 0 or 1, got {0}",
+                                    *storageOrder));
   auto input = node.input(0);
   if (!input)
     return input.takeError();
+  if (withIndices)
+    return maxPoolWithIndices(node, *input, *kernel, *window, *ceilMode != 0,
+                              *storageOrder == 1);
   bool dilated = llvm::any_of(window->dilations, [](int64_t d) {
     return d != 1;
   });

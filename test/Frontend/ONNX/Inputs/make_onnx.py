@@ -293,6 +293,21 @@ def main():
         "pool3d_avg": lambda: bad_node(
             "AveragePool", [], ("N", 1, 3, 4, 4), kernel_shape=[2, 1, 1],
             pads=[1, 0, 0, 0, 0, 0]),
+        # MaxPool's Indices: the first maximum of the window carries its
+        # flat position in X; the batch must be static.
+        "pool_indices": lambda: model(
+            [helper.make_node("MaxPool", ["x"], ["y", "i"], name="bad",
+                              kernel_shape=[2, 2], storage_order=1)],
+            [f32("x", [2, 1, 3, 3])],
+            [f32("y", [2, 1, 2, 2]),
+             helper.make_tensor_value_info("i", TensorProto.INT64,
+                                           [2, 1, 2, 2])]),
+        "pool_indices_batch": lambda: model(
+            [helper.make_node("MaxPool", ["x"], ["y", "i"], name="bad",
+                              kernel_shape=[2, 2])],
+            [f32("x", ["N", 1, 3, 3])],
+            [f32("y", None),
+             helper.make_tensor_value_info("i", TensorProto.INT64, None)]),
         "pool1d": lambda: bad_node(
             "AveragePool", [], ("N", 3, 9), kernel_shape=[3], strides=[2],
             pads=[1, 1], count_include_pad=1),
