@@ -11,7 +11,9 @@
 // which adds no cost and no op of its own (the reshapes are free). auto_pad
 // SAME_UPPER / SAME_LOWER / VALID become explicit pads at import, by ONNX's
 // formula, since shapes are static there; ConvTranspose's SAME_* and
-// `output_shape` fix its output size, from which the pads follow.
+// `output_shape` fix its output size, from which the pads follow. Dilated
+// pools, pools over 3 or more spatial axes and MaxPool's Indices output are
+// built from strided slices (poolBySlices, maxPoolWithIndices).
 //
 //===----------------------------------------------------------------------===//
 
