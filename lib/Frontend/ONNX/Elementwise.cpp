@@ -16,6 +16,8 @@
 
 #include "neurona/Dialect/NN/IR/NNOps.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include <algorithm>
 #include <type_traits>
 
@@ -236,10 +238,24 @@ static Error importPow(NodeContext &node) {
   auto base = node.input(0);
   if (!base)
     return base.takeError();
+  auto exponentType = node.inputDataType(1);
+  if (!exponentType)
+    return exponentType.takeError();
+  bool integerExponent = *exponentType == onnx::TensorProto::INT32 ||
+                         *exponentType == onnx::TensorProto::INT64;
   Value exponent;
-  if (auto constant = node.constantInput(1);
-      constant && !(*constant)->isFloat()) {
+  auto constant = node.constantInput(1);
+  // An integer exponent becomes f32 at import, where its range is checked;
+  // one computed by the graph is refused (f32 would round it silently).
+  if (integerExponent && !constant)
+    return constant.takeError();
+  if (constant && !(*constant)->isFloat()) {
     const TensorValue &ints = **constant;
+    for (int64_t v : ints.ints)
+      if (v < -(int64_t(1) << 24) || v > (int64_t(1) << 24))
+        return node.error(llvm::formatv("integer exponent {0} is not exact "
+                                        "in FLOAT (|y| <= 2^24 is)",
+                                        v));
     std::vector<float> values(ints.ints.begin(), ints.ints.end());
     auto type = f32Tensor(base->getContext(), ints.dims);
     exponent = nn::ConstantOp::create(

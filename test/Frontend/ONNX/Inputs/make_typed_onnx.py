@@ -81,6 +81,12 @@ def typed_io():
 
 CASES = {
     "shape_chain": shape_chain,
+    # An integer exponent must be known at import, and exact in f32.
+    "pow_int_computed": lambda: one(
+        "Pow", ["x", "e"], [X, vi("e", "i64", [4])], opset=15),
+    "pow_int_large": lambda: one(
+        "Pow", ["x", "e"], [X], [init("e", np.array(1 << 25, np.int64))],
+        opset=15),
     # ReduceProd over 5: the odd element folds into the first, then halves.
     "reduce_prod": lambda: one(
         "ReduceProd", ["x"], [vi("x", "f32", ["N", 5])], axes=[1],
