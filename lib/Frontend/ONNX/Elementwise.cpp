@@ -230,8 +230,9 @@ template <typename OpTy> static Error importVariadic(NodeContext &node) {
   return node.setOutput(0, acc);
 }
 
-/// Pow's exponent may be an integer tensor (T2 in the ONNX schema); a
-/// constant one is converted to f32, where powf treats it exactly.
+/// Pow's exponent may be an integer tensor (T2 in the ONNX schema); it must
+/// be known at import, where it is converted to f32 (exact for |y| <= 2^24,
+/// which is checked) and powf treats it exactly.
 static Error importPow(NodeContext &node) {
   if (Error err = node.checkSignature({}, 2, 2))
     return err;
