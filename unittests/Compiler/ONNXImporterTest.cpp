@@ -275,9 +275,10 @@ TEST_F(ONNXImport, GraphErrorsNameTheNode) {
        "node 0 'nms' (NonMaxSuppression): op NonMaxSuppression, domain "
        "'ai.onnx' version"},
       {[](onnx::GraphProto *g) {
-         addNode(g, "Dropout", {"x"}, {"y", "mask"}, "drop");
+         addNode(g, "Dropout", {"x", "x", "x"}, {"y"}, "drop");
        },
-       "node 0 'drop' (Dropout): the 'mask' output is not supported"},
+       "node 0 'drop' (Dropout): the 'training_mode' input is not "
+       "supported"},
       {[](onnx::GraphProto *g) {
          addInitializer(g, "w", {4, 3}, ramp(12, 1.0f), false);
          addNode(g, "MatMul", {"x", "w"}, {"y"}, "mm");
