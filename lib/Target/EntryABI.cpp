@@ -20,9 +20,14 @@ using namespace mlir;
 
 namespace {
 
+/// Entries carry roles on their arguments, or, when they take none (a
+/// model that only computes constants), on their results.
 bool isEntry(func::FuncOp fn) {
   for (unsigned i = 0; i < fn.getNumArguments(); ++i)
     if (fn.getArgAttr(i, "nn.role"))
+      return true;
+  for (unsigned r = 0; r < fn.getNumResults(); ++r)
+    if (fn.getResultAttr(r, "nn.role"))
       return true;
   return false;
 }

@@ -55,9 +55,13 @@ llvm::Expected<std::vector<EntrySignature>>
 neurona::collectEntries(ModuleOp module) {
   std::vector<EntrySignature> entries;
   for (auto fn : module.getOps<func::FuncOp>()) {
+    // Entries carry roles on their arguments, or, when they take none (a
+    // model that only computes constants), on their results.
     bool isEntry = false;
     for (unsigned i = 0; i < fn.getNumArguments(); ++i)
       isEntry |= static_cast<bool>(fn.getArgAttr(i, "nn.role"));
+    for (unsigned r = 0; r < fn.getNumResults(); ++r)
+      isEntry |= static_cast<bool>(fn.getResultAttr(r, "nn.role"));
     if (!isEntry)
       continue;
     EntrySignature sig;

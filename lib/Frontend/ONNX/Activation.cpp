@@ -6,8 +6,9 @@
 //
 // LeakyRelu, Elu, Selu, HardSigmoid and Clip, with ONNX's attribute names and
 // defaults. Clip took its bounds as attributes before opset 11 and as
-// optional scalar inputs since; the inputs must be constants here, since the
-// bounds are attributes of `nn.clip`.
+// optional scalar inputs since. Known bounds become `nn.clip`'s attributes;
+// a bound the graph computes makes Clip a `maximum` and a `minimum` on
+// tensors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -126,11 +127,47 @@ static Expected<std::optional<float>> clipBoundAttribute(NodeContext &node,
   return *value;
 }
 
+/// Clip from opset 11 with a bound computed by the graph: max(x, min) then
+/// min(., max) on tensors, which also gives ONNX's "max wins" when min >
+/// max. Each bound must hold one element (a scalar or [1]).
+static Error importClipByTensors(NodeContext &node) {
+  auto input = node.input(0);
+  if (!input)
+    return input.takeError();
+  Value y = *input;
+  OpBuilder &b = node.builder();
+  for (unsigned i = 1; i <= 2; ++i) {
+    if (!node.hasInput(i))
+      continue;
+    auto bound = node.input(i);
+    if (!bound)
+      return bound.takeError();
+    auto type = cast<RankedTensorType>(bound->getType());
+    if (!type.hasStaticShape() || type.getNumElements() != 1)
+      return node.error(llvm::formatv("{0} must hold one element, got {1}",
+                                      i == 1 ? "min" : "max",
+                                      formatShape(type)));
+    auto result = broadcastOrError(node, y, *bound);
+    if (!result)
+      return result.takeError();
+    if (result->getShape() != cast<RankedTensorType>(y.getType()).getShape())
+      return node.error("a bound of shape " + formatShape(type) +
+                        " would change the shape of X " +
+                        formatShape(y.getType()));
+    y = i == 1 ? Value(nn::MaximumOp::create(b, node.loc(), y, *bound))
+               : Value(nn::MinimumOp::create(b, node.loc(), y, *bound));
+  }
+  return node.setOutput(0, y);
+}
+
 static Error importClip(NodeContext &node) {
   bool boundsAreInputs = node.opset() >= 11;
   if (Error err = boundsAreInputs ? node.checkSignature({}, 1, 3)
                                   : node.checkSignature({"min", "max"}, 1, 1))
     return err;
+  if (boundsAreInputs && ((node.hasInput(1) && !node.knownInput(1)) ||
+                          (node.hasInput(2) && !node.knownInput(2))))
+    return importClipByTensors(node);
   std::optional<float> bounds[2];
   for (unsigned i = 0; i < 2; ++i) {
     auto bound = boundsAreInputs ? clipBoundInput(node, i + 1)

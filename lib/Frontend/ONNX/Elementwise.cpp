@@ -16,6 +16,8 @@
 
 #include "neurona/Dialect/NN/IR/NNOps.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include <algorithm>
 #include <type_traits>
 
@@ -228,18 +230,33 @@ template <typename OpTy> static Error importVariadic(NodeContext &node) {
   return node.setOutput(0, acc);
 }
 
-/// Pow's exponent may be an integer tensor (T2 in the ONNX schema); a
-/// constant one is converted to f32, where powf treats it exactly.
+/// Pow's exponent may be an integer tensor (T2 in the ONNX schema); it must
+/// be known at import, where it is converted to f32 (exact for |y| <= 2^24,
+/// which is checked) and powf treats it exactly.
 static Error importPow(NodeContext &node) {
   if (Error err = node.checkSignature({}, 2, 2))
     return err;
   auto base = node.input(0);
   if (!base)
     return base.takeError();
+  auto exponentType = node.inputDataType(1);
+  if (!exponentType)
+    return exponentType.takeError();
+  bool integerExponent = *exponentType == onnx::TensorProto::INT32 ||
+                         *exponentType == onnx::TensorProto::INT64;
   Value exponent;
-  if (auto constant = node.constantInput(1);
-      constant && !(*constant)->isFloat()) {
+  auto constant = node.constantInput(1);
+  // An integer exponent becomes f32 at import, where its range is checked;
+  // one computed by the graph is refused (f32 would round it silently).
+  if (integerExponent && !constant)
+    return constant.takeError();
+  if (constant && !(*constant)->isFloat()) {
     const TensorValue &ints = **constant;
+    for (int64_t v : ints.ints)
+      if (v < -(int64_t(1) << 24) || v > (int64_t(1) << 24))
+        return node.error(llvm::formatv("integer exponent {0} is not exact "
+                                        "in FLOAT (|y| <= 2^24 is)",
+                                        v));
     std::vector<float> values(ints.ints.begin(), ints.ints.end());
     auto type = f32Tensor(base->getContext(), ints.dims);
     exponent = nn::ConstantOp::create(

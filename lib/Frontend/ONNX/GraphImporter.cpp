@@ -95,6 +95,9 @@ private:
   /// One error listing every node whose op has no handler (or lives in
   /// another domain), so a model's whole gap shows at once.
   Error checkSupportedOps() const;
+  /// Fails on the first node whose op version, as the model's opset
+  /// selects it, is not one the handlers implement.
+  Error checkOpVersions() const;
   Error importNode(const onnx::NodeProto &node, unsigned index);
   Error importOutputs();
   Error fileError(const llvm::Twine &message) const {
@@ -206,6 +209,10 @@ Expected<Value> GraphImporter::valueOf(StringRef name, Slot &slot,
     return fail("'" + name +
                 "' holds the dynamic batch size, which is only known at run "
                 "time; it can be used as a shape but not computed on");
+  if (tensor.numElements() == 0)
+    return fail("'" + name + "' is an empty " + formatShape(tensor.dims) +
+                " tensor; empty tensors are not supported (only Concat "
+                "takes one, and drops it)");
   auto type = f32Tensor(context, tensor.dims);
   // A scalar initializer is a fixed hyperparameter (a scale, an epsilon),
   // never a weight; Constant nodes and folded values are fixed by
@@ -288,7 +295,6 @@ Error GraphImporter::importInputs() {
       return err;
   }
 
-  unsigned dataInputs = 0;
   for (const onnx::ValueInfoProto &input : graph.input()) {
     const std::string &name = input.name();
     // IR versions before 4 list every initializer among the inputs as well,
@@ -340,7 +346,6 @@ Error GraphImporter::importInputs() {
         return inputError("has an impossibly large shape");
       shape.push_back(dim.dim_value());
     }
-    ++dataInputs;
     auto slot = std::make_shared<Slot>();
     slot->value = forward.addInput(
         name, RankedTensorType::get(shape, elementType),
@@ -348,11 +353,6 @@ Error GraphImporter::importInputs() {
     if (Error err = define(name, std::move(slot), fail))
       return err;
   }
-  // A compiled model's entries are found by their data arguments.
-  if (dataInputs == 0)
-    return fileError("the graph has no inputs (every one, if any, has an "
-                     "initializer); a model that only computes constants is "
-                     "not supported");
   return Error::success();
 }
 
@@ -392,13 +392,44 @@ Error GraphImporter::checkSupportedOps() const {
                          : "version " + std::to_string(version));
   }
   if (count == 0)
-    return Error::success();
+    return checkOpVersions();
   return fileError(llvm::formatv("{0} node{1} {2} an op that Neurona does not "
                                  "support:",
                                  count, count == 1 ? "" : "s",
                                  count == 1 ? "uses" : "use")
                        .str() +
                    list);
+}
+
+Error GraphImporter::checkOpVersions() const {
+  int64_t opset = model.opset;
+  for (auto [index, node] : llvm::enumerate(model.proto.graph().node())) {
+    StringRef op = node.op_type();
+    int64_t version = resolveOpVersion(op, opset);
+    if (version < 0)
+      continue; // Not an ONNX op: the handler table has no such entry.
+    if (version == 0) {
+      int64_t added = opset + 1;
+      while (resolveOpVersion(op, added) == 0)
+        ++added;
+      return fileError(llvm::formatv("{0}: {1} does not exist at opset {2} "
+                                     "(ONNX added it in opset {3})",
+                                     nodeLabel(node, index), op, opset,
+                                     added));
+    }
+    // The versions implemented are those in effect at the opsets the
+    // handlers are written and tested for; an older model is fine as long
+    // as none of its ops changed since.
+    int64_t oldest = resolveOpVersion(op, kMinONNXOpset);
+    if (version < oldest)
+      return fileError(llvm::formatv(
+          "{0}: opset {1} selects {2} version {3}, which Neurona does not "
+          "implement ({2} versions {4} and later are, those of opsets {5} to "
+          "{6})",
+          nodeLabel(node, index), opset, op, version, oldest, kMinONNXOpset,
+          kMaxONNXOpset));
+  }
+  return Error::success();
 }
 
 Error GraphImporter::importNode(const onnx::NodeProto &node, unsigned index) {

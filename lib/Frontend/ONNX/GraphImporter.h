@@ -90,6 +90,11 @@ struct TensorValue {
   }
 };
 
+/// The version of default-domain op `opType` in effect at `opset`: the
+/// newest `since_version` not above it, as ONNX resolves it. 0 when the op
+/// does not exist yet at `opset`, -1 when ONNX defines no such op.
+int64_t resolveOpVersion(llvm::StringRef opType, int64_t opset);
+
 /// The IR element type of an ONNX data type the importer computes on (f32,
 /// f64, i32, i64, i1), or null.
 mlir::Type elementTypeOf(mlir::MLIRContext *context, int32_t dataType);

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphImporter.h"
+#include "TensorBlocks.h"
 
 #include "neurona/Dialect/NN/IR/NNOps.h"
 
@@ -229,9 +230,8 @@ static Error importRange(NodeContext &node) {
 // Helpers on IR values
 //===----------------------------------------------------------------------===//
 
-/// `value` sliced along `axis` to [start, end) with `step`.
-static Value sliceAxis(NodeContext &node, Value value, int64_t axis,
-                       int64_t start, int64_t end, int64_t step = 1) {
+Value sliceAxis(NodeContext &node, Value value, int64_t axis, int64_t start,
+                int64_t end, int64_t step) {
   OpBuilder &b = node.builder();
   int64_t size = typeOf(value).getDimSize(axis);
   if (start == 0 && end == size && step == 1)
@@ -242,8 +242,8 @@ static Value sliceAxis(NodeContext &node, Value value, int64_t axis,
       step == 1 ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr({step}));
 }
 
-static Value concatAxis(NodeContext &node, llvm::ArrayRef<Value> parts,
-                        int64_t axis) {
+Value concatAxis(NodeContext &node, llvm::ArrayRef<Value> parts,
+                 int64_t axis) {
   if (parts.size() == 1)
     return parts[0];
   OpBuilder &b = node.builder();
@@ -274,8 +274,8 @@ static Value batchTrue(NodeContext &node, Value like) {
 
 /// A constant of `shape` filled with `fill` (one element of `like`'s type),
 /// broadcast over `like`'s batch when `shape` leads with a dynamic one.
-static Value filled(NodeContext &node, Value like,
-                    llvm::ArrayRef<int64_t> shape, const TensorValue &fill) {
+Value filled(NodeContext &node, Value like, llvm::ArrayRef<int64_t> shape,
+             const TensorValue &fill) {
   SmallVector<int64_t> dims(shape);
   bool dynamic = !dims.empty() && ShapedType::isDynamic(dims[0]);
   if (dynamic)
@@ -551,10 +551,13 @@ static Error importSplit(NodeContext &node) {
                                     sizes.size(), outputs));
   int64_t total = 0;
   for (int64_t s : sizes) {
-    if (s <= 0)
-      return node.error(llvm::formatv("a part of size {0}; empty tensors are "
-                                      "not supported",
-                                      s));
+    if (s < 0)
+      return node.error(llvm::formatv("a part of size {0}", s));
+    // An empty part is a known tensor without elements: only Concat takes
+    // it (and drops it); anything else that computes on it is refused.
+    if (s == 0 && llvm::any_of(*shape, ShapedType::isDynamic))
+      return node.error("a part of size 0 of a tensor with a dynamic batch; "
+                        "empty tensors are not supported");
     total += s;
   }
   if (total != size)
@@ -572,6 +575,15 @@ static Error importSplit(NodeContext &node) {
   }
   int64_t start = 0;
   for (auto [i, s] : llvm::enumerate(sizes)) {
+    if (s == 0 && data) {
+      TensorValue empty;
+      empty.dataType = dataTypeOf(typeOf(data).getElementType());
+      empty.dims.assign(shape->begin(), shape->end());
+      empty.dims[axis] = 0;
+      if (Error err = node.setConstantOutput(i, std::move(empty)))
+        return err;
+      continue;
+    }
     Error err = data ? node.setOutput(i, sliceAxis(node, data, axis, start,
                                                    start + s))
                      : node.setConstantOutput(
@@ -750,12 +762,27 @@ static Error importPad(NodeContext &node) {
 
   SmallVector<int64_t> pads;
   TensorValue fill = zeroOf(type.getElementType());
+  Value fillValue;
   if (padsAreInputs) {
     auto list = intList(node, 1, "pads");
     if (!list)
       return list.takeError();
     pads = std::move(*list);
-    if (node.hasInput(2)) {
+    if (node.hasInput(2) && !node.knownInput(2)) {
+      // A value the graph computes fills the pads through `where` on an
+      // all-true block.
+      auto value = node.anyInput(2);
+      if (!value)
+        return value.takeError();
+      auto valueType = typeOf(*value);
+      if (!valueType.hasStaticShape() || valueType.getNumElements() != 1 ||
+          valueType.getElementType() != type.getElementType())
+        return node.error("constant_value must be one element of the "
+                          "input's type " +
+                          dataTypeName(fill.dataType) + ", got " +
+                          formatShape(valueType));
+      fillValue = *value;
+    } else if (node.hasInput(2)) {
       auto value = node.constantInput(2);
       if (!value)
         return value.takeError();
@@ -829,7 +856,14 @@ static Error importPad(NodeContext &node) {
         shape[axis] = n;
         if (Error err = checkNewShape(node, shape))
           return std::move(err);
-        return filled(node, v, shape, fill);
+        if (!fillValue)
+          return filled(node, v, shape, fill);
+        TensorValue yes;
+        yes.dataType = onnx::TensorProto::BOOL;
+        yes.ints.push_back(1);
+        return Value(nn::WhereOp::create(node.builder(), node.loc(),
+                                         filled(node, v, shape, yes),
+                                         fillValue, fillValue));
       }
       if (mode == "edge") {
         Value edge = atStart ? sliceAxis(node, v, axis, 0, 1)

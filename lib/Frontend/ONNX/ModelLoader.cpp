@@ -69,11 +69,14 @@ static Error checkOpsets(LoadedModel &model) {
     return fileError(model.path,
                      "imports no version of the default ONNX operator set "
                      "(opset_import has no entry for domain \"\")");
-  if (model.opset < kMinONNXOpset || model.opset > kMaxONNXOpset)
+  // An older opset is checked node by node (GraphImporter::checkOpVersions):
+  // what matters is the version each op resolves to.
+  if (model.opset < 1 || model.opset > kMaxONNXOpset)
     return fileError(model.path,
                      llvm::formatv("uses ONNX opset {0}; supported opsets "
-                                   "are {1} to {2}",
-                                   model.opset, kMinONNXOpset, kMaxONNXOpset));
+                                   "are 1 to {1} (older than {2} only where "
+                                   "every node's op is unchanged since)",
+                                   model.opset, kMaxONNXOpset, kMinONNXOpset));
   return Error::success();
 }
 

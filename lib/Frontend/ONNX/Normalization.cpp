@@ -15,7 +15,8 @@
 // one loop with the producer of X or its consumer (neurona-fuse-elementwise).
 // The statistics are parameters like any initializer, so a model imported
 // this way still trains (the affine map's gradient is ordinary nn IR).
-// Training mode (batch statistics and running-average outputs) is refused.
+// Training mode (training_mode=1, opset 14 on) normalises with the batch's
+// mean and population variance and outputs the updated running statistics.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +31,66 @@ using llvm::Error;
 
 namespace neurona::onnx_import {
 
+/// `value` ([C]) as [C, 1, ...] to broadcast against X's channel axis.
+static Value perChannel(OpBuilder &b, Location loc, Value value,
+                        RankedTensorType xType) {
+  if (xType.getRank() <= 2)
+    return value;
+  SmallVector<int64_t> shape(xType.getRank() - 1, 1);
+  shape[0] = xType.getDimSize(1);
+  return nn::ReshapeOp::create(
+      b, loc, RankedTensorType::get(shape, xType.getElementType()), value);
+}
+
+/// training_mode=1: normalise with the batch's own statistics, mean and
+/// population variance over every axis but the channels (ONNX's reference,
+/// as PyTorch's BatchNorm in training), and give the updated running
+/// statistics: running = input * momentum + batch * (1 - momentum).
+static Error importBatchStatistics(NodeContext &node, Value x, Value scale,
+                                   Value bias, Value mean, Value var,
+                                   float epsilon, float momentum) {
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  auto xType = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> axes;
+  for (int64_t d = 0; d < xType.getRank(); ++d)
+    if (d != 1)
+      axes.push_back(d);
+  auto axesAttr = b.getDenseI64ArrayAttr(axes);
+  Value batchMean = nn::ReduceMeanOp::create(b, loc, x, axesAttr, true);
+  Value centered = nn::SubOp::create(b, loc, x, batchMean);
+  Value batchVar = nn::ReduceMeanOp::create(
+      b, loc, nn::MulOp::create(b, loc, centered, centered), axesAttr, true);
+  Value eps = nn::ConstantOp::createScalar(b, loc, epsilon);
+  Value normalized = nn::DivOp::create(
+      b, loc, centered,
+      nn::SqrtOp::create(b, loc, nn::AddOp::create(b, loc, batchVar, eps)));
+  Value y = nn::AddOp::create(
+      b, loc,
+      nn::MulOp::create(b, loc, normalized, perChannel(b, loc, scale, xType)),
+      perChannel(b, loc, bias, xType));
+  if (Error err = node.setOutput(0, y))
+    return err;
+  auto channels = cast<RankedTensorType>(mean.getType());
+  Value keep = nn::ConstantOp::createScalar(b, loc, momentum);
+  Value take = nn::ConstantOp::createScalar(b, loc, 1.0f - momentum);
+  Value batch[] = {batchMean, batchVar};
+  Value running[] = {mean, var};
+  for (unsigned i = 0; i < 2; ++i) {
+    const onnx::NodeProto &proto = node.node();
+    if (proto.output_size() <= static_cast<int>(i + 1) ||
+        proto.output(i + 1).empty())
+      continue;
+    Value flat = nn::ReshapeOp::create(b, loc, channels, batch[i]);
+    Value updated = nn::AddOp::create(
+        b, loc, nn::MulOp::create(b, loc, running[i], keep),
+        nn::MulOp::create(b, loc, flat, take));
+    if (Error err = node.setOutput(i + 1, updated))
+      return err;
+  }
+  return Error::success();
+}
+
 static Error importBatchNormalization(NodeContext &node) {
   if (Error err = node.checkSignature(
           {"epsilon", "momentum", "training_mode", "spatial"}, 5, 5))
@@ -37,9 +98,6 @@ static Error importBatchNormalization(NodeContext &node) {
   auto training = node.intAttribute("training_mode", 0);
   if (!training)
     return training.takeError();
-  if (*training != 0)
-    return node.error("unsupported attribute value: training_mode=1 (batch "
-                      "statistics); only inference mode is supported");
   // Opset 9 dropped `spatial`; older models may still carry spatial=1,
   // which is what every later opset means.
   auto spatial = node.intAttribute("spatial", 1);
@@ -49,14 +107,18 @@ static Error importBatchNormalization(NodeContext &node) {
     return node.error("unsupported attribute value: spatial=0 (per-position "
                       "statistics)");
   for (int i = 1; i < node.node().output_size(); ++i)
-    if (!node.node().output(i).empty())
+    if (!node.node().output(i).empty() && (*training == 0 || i > 2))
       return node.error(llvm::formatv(
-          "output {0} (running mean or variance) exists only in training "
-          "mode, which is not supported",
-          i));
+          "output {0} ({1}) is not supported", i,
+          i > 2 ? "the saved mean or variance of opset 9's training mode"
+                : "the running mean or variance, which exists only with "
+                  "training_mode=1"));
   auto epsilon = node.floatAttribute("epsilon", 1e-5f);
   if (!epsilon)
     return epsilon.takeError();
+  auto momentum = node.floatAttribute("momentum", 0.9f);
+  if (!momentum)
+    return momentum.takeError();
 
   auto operands = node.inputs<5>();
   if (!operands)
@@ -80,6 +142,9 @@ static Error importBatchNormalization(NodeContext &node) {
 
   OpBuilder &b = node.builder();
   Location loc = node.loc();
+  if (*training)
+    return importBatchStatistics(node, x, scale, bias, mean, var, *epsilon,
+                                 *momentum);
   Value eps = nn::ConstantOp::createScalar(b, loc, *epsilon);
   Value factor = nn::DivOp::create(
       b, loc, scale, nn::SqrtOp::create(b, loc, nn::AddOp::create(b, loc, var,

@@ -1,4 +1,4 @@
-//===- Reduction.cpp - ONNX ReduceSum, ReduceMean, ReduceMax, ReduceMin ---===//
+//===- Reduction.cpp - ONNX ReduceSum, ReduceMean, ReduceProd, ... -------===//
 //
 // Part of Neurona.
 //
@@ -97,6 +97,53 @@ static Value buildLogSumExp(OpBuilder &b, Location loc, Value input,
   return nn::AddOp::create(b, loc, log, offset);
 }
 
+/// `value` sliced along `axis` to [start, end).
+static Value sliceAlong(OpBuilder &b, Location loc, Value value, int64_t axis,
+                        int64_t start, int64_t end) {
+  return nn::SliceOp::create(b, loc, value, b.getDenseI64ArrayAttr({axis}),
+                             b.getDenseI64ArrayAttr({start}),
+                             b.getDenseI64ArrayAttr({end}),
+                             DenseI64ArrayAttr());
+}
+
+/// ReduceProd: along each axis, a tree of products of the two halves
+/// (log2(n) multiplications of shrinking slices; an odd element is folded
+/// into the first), so it builds only differentiable `nn` ops whose
+/// gradient is exact where elements are zero (unlike prod / x) and no op of
+/// its own is needed. Null when an axis is the dynamic batch.
+static Value buildProd(OpBuilder &b, Location loc, Value input,
+                       DenseI64ArrayAttr axes, bool keepdims) {
+  Value v = input;
+  for (int64_t axis : axes.asArrayRef()) {
+    int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(axis);
+    if (ShapedType::isDynamic(n))
+      return Value();
+    while (n > 1) {
+      if (n % 2 == 1) {
+        Value ends = nn::MulOp::create(b, loc, sliceAlong(b, loc, v, axis, 0, 1),
+                                       sliceAlong(b, loc, v, axis, n - 1, n));
+        Value middle = sliceAlong(b, loc, v, axis, 1, n - 1);
+        v = nn::ConcatOp::create(b, loc, ValueRange{ends, middle},
+                                 b.getI64IntegerAttr(axis));
+        --n;
+      }
+      int64_t half = n / 2;
+      v = nn::MulOp::create(b, loc, sliceAlong(b, loc, v, axis, 0, half),
+                            sliceAlong(b, loc, v, axis, half, n));
+      n = half;
+    }
+  }
+  if (keepdims)
+    return v;
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape;
+  for (auto [d, size] : llvm::enumerate(type.getShape()))
+    if (!llvm::is_contained(axes.asArrayRef(), static_cast<int64_t>(d)))
+      shape.push_back(size);
+  return nn::ReshapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), v);
+}
+
 template <ReduceBuilder Build, int64_t AxesInputOpset>
 static Error importReduce(NodeContext &node) {
   if (Error err = node.checkSignature(
@@ -111,9 +158,24 @@ static Error importReduce(NodeContext &node) {
   auto axes = reductionAxes(node, AxesInputOpset);
   if (!axes)
     return axes.takeError();
-  auto input = node.input(0);
+  // ReduceMax and ReduceMin take BOOL too (any and all): exact through
+  // f32, whose 0 and 1 order as false and true.
+  auto dataType = node.inputDataType(0);
+  if (!dataType)
+    return dataType.takeError();
+  bool viaFloat = *dataType == onnx::TensorProto::BOOL &&
+                  (node.opType() == "ReduceMax" || node.opType() == "ReduceMin");
+  OpBuilder &b = node.builder();
+  auto input = viaFloat ? node.anyInput(0) : node.input(0);
   if (!input)
     return input.takeError();
+  if (viaFloat)
+    *input = nn::CastOp::create(
+        b, node.loc(),
+        RankedTensorType::get(
+            cast<RankedTensorType>(input->getType()).getShape(),
+            b.getF32Type()),
+        *input);
   auto type = cast<RankedTensorType>(input->getType());
   if (axes->empty()) {
     if (*noop)
@@ -127,10 +189,17 @@ static Error importReduce(NodeContext &node) {
           }))
     return err;
   auto normalized = nn::normalizeAxes(*axes, type.getRank());
-  OpBuilder &b = node.builder();
-  return node.setOutput(0, Build(b, node.loc(), *input,
-                                 b.getDenseI64ArrayAttr(*normalized),
-                                 *keepdims != 0));
+  Value y = Build(b, node.loc(), *input, b.getDenseI64ArrayAttr(*normalized),
+                  *keepdims != 0);
+  if (!y)
+    return node.error("cannot reduce over the dynamic batch dimension");
+  if (viaFloat)
+    y = nn::CastOp::create(
+        b, node.loc(),
+        RankedTensorType::get(cast<RankedTensorType>(y.getType()).getShape(),
+                              b.getI1Type()),
+        y);
+  return node.setOutput(0, y);
 }
 
 /// GlobalMaxPool: the maximum over every spatial position, kept as 1s.
@@ -163,6 +232,7 @@ void registerReductionOps(OpTable &table) {
   table["ReduceL1"] = importReduce<buildL1, 18>;
   table["ReduceL2"] = importReduce<buildL2, 18>;
   table["ReduceLogSumExp"] = importReduce<buildLogSumExp, 18>;
+  table["ReduceProd"] = importReduce<buildProd, 18>;
   table["GlobalMaxPool"] = importGlobalMaxPool;
 }
 

@@ -374,7 +374,14 @@ static Error importConcat(NodeContext &node) {
   if (allIntegralKnown(node))
     return foldConcat(node, *axis);
   SmallVector<Value> inputs;
+  unsigned firstInput = 0;
   for (unsigned i = 0; i < n; ++i) {
+    // Empty inputs (a Split's part of size 0) add nothing.
+    if (const TensorValue *known = node.knownInput(i);
+        known && known->numElements() == 0 && !known->isSymbolic()) {
+      firstInput += inputs.empty();
+      continue;
+    }
     auto input = node.anyInput(i);
     if (!input)
       return input.takeError();
@@ -382,15 +389,18 @@ static Error importConcat(NodeContext &node) {
         cast<RankedTensorType>(input->getType()).getElementType() !=
             cast<RankedTensorType>(inputs[0].getType()).getElementType())
       return node.error(llvm::formatv(
-          "input #{0} is {1} but input #0 is {2}", i,
+          "input #{0} is {1} but input #{3} is {2}", i,
           formatShape(input->getType()) + " " +
               dataTypeName(dataTypeOf(
                   cast<RankedTensorType>(input->getType()).getElementType())),
           dataTypeName(dataTypeOf(
-              cast<RankedTensorType>(inputs[0].getType()).getElementType()))));
+              cast<RankedTensorType>(inputs[0].getType()).getElementType())),
+          firstInput));
     inputs.push_back(*input);
   }
-  if (n == 1)
+  if (inputs.empty())
+    return node.aliasOutput(0, 0); // Every input is empty: so is the result.
+  if (inputs.size() == 1)
     return node.setOutput(0, inputs[0]);
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {

@@ -1,8 +1,9 @@
 """Gradients of the activations (LeakyRelu, Elu, Selu, Softplus, Softsign,
 HardSigmoid, Clip), the math ops (Abs, Sign, Ceil, Floor, Reciprocal, Erf,
 Pow, Min, Max, Sum, Mean) and the data-movement ops (Transpose, Concat,
-Slice, ReduceMin, and maxout as Reshape + ReduceMax) match central finite
-differences of a float64 NumPy reference and PyTorch autograd (float64).
+Slice, ReduceMin, ReduceProd, and maxout as Reshape + ReduceMax) match
+central finite differences of a float64 NumPy reference and PyTorch
+autograd (float64).
 
 Each case is an ONNX graph on an input x [N, F] with random F, whose
 parameters (initializers) all reach the output; Neurona computes the MSE
@@ -435,3 +436,34 @@ check("maxout", dense_nodes() + [
     helper.make_node("ReduceMax", ["g"], ["y"], axes=[-1], keepdims=0),
 ], fe, dense_params(fe, units * k), maxout,
     consts={"shape": np.array([0, units, k], np.int64)})
+
+
+# ReduceProd over 7 features (odd: the tree folds one element) and over the
+# two axes of a 3-D view of 6, dropped: y = z * prod(z) + prod(v).
+fe = F_()
+rp_params = dense_params(fe, 7, scale=2.0)
+rq_params = {"W2": (rng.standard_normal((fe, 6)) * 2 / np.sqrt(fe)).astype(np.float32),
+             "B2": (rng.standard_normal(6) * 0.3).astype(np.float32)}
+
+
+def reduce_prod(P, x, lib):
+    z = dense(P, x)
+    v = (x @ P["W2"] + P["B2"]).reshape(-1, 2, 3)
+    if lib is np:
+        return z * z.prod(1, keepdims=True) + v.prod((1, 2))[:, None]
+    return z * torch.prod(z, 1, keepdim=True) + \
+        torch.prod(v.reshape(-1, 6), 1)[:, None]
+
+
+check("reduce_prod", dense_nodes() + [
+    helper.make_node("MatMul", ["x", "W2"], ["wm"]),
+    helper.make_node("Add", ["wm", "B2"], ["w"]),
+    helper.make_node("Reshape", ["w", "shape"], ["v"]),
+    helper.make_node("ReduceProd", ["z"], ["p"], axes=[1], keepdims=1),
+    helper.make_node("Mul", ["z", "p"], ["zp"]),
+    helper.make_node("ReduceProd", ["v"], ["q"], axes=[1, 2], keepdims=0),
+    helper.make_node("Reshape", ["q", "column"], ["q2"]),
+    helper.make_node("Add", ["zp", "q2"], ["y"]),
+], fe, {**rp_params, **rq_params}, reduce_prod,
+    consts={"shape": np.array([0, 2, 3], np.int64),
+            "column": np.array([0, 1], np.int64)})

@@ -1,7 +1,7 @@
 """ONNX models with Dropout for dropout.test: `ok` (opset 13, ratio input;
 opset 13 without ratio; opset 10 ratio attribute), and the refused forms
-`training` (training_mode input), `mask` (mask output used) and `ratio`
-(ratio 1.5)."""
+`training` (training_mode input) and `ratio` (ratio 1.5); `mask` (the mask
+output used) and `computed` (a ratio the graph computes: Abs of an input)."""
 
 import sys
 
@@ -26,16 +26,19 @@ elif kind == "training":
 elif kind == "mask":
     nodes = [helper.make_node("Dropout", ["x", "ratio"], ["h", "m"])]
     outputs.append("m")
+elif kind == "computed":
+    nodes = [helper.make_node("Abs", ["r"], ["ra"]),
+             helper.make_node("Dropout", ["x", "ra"], ["h"])]
 else:
     nodes = [helper.make_node("Dropout", ["x", "big"], ["h"])]
 nodes.append(helper.make_node("MatMul", ["h", "w"], ["y"]))
 graph_outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])]
 if kind == "mask":
     graph_outputs.append(helper.make_tensor_value_info("m", TensorProto.BOOL, ["N", 8]))
-graph = helper.make_graph(
-    nodes, "dropout",
-    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])],
-    graph_outputs, inits)
+graph_inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])]
+if kind == "computed":
+    graph_inputs.append(helper.make_tensor_value_info("r", TensorProto.FLOAT, []))
+graph = helper.make_graph(nodes, "dropout", graph_inputs, graph_outputs, inits)
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 model.ir_version = 8
 onnx.save(model, path)

@@ -269,6 +269,51 @@ def main():
         "pool_auto_pad": lambda: bad_node(
             "AveragePool", [], ("N", 3, 4, 4), kernel_shape=[2, 2],
             auto_pad="VALID"),
+        # SAME_LOWER on 7 with kernel 2, stride 2: out 4, total pad 1, first.
+        "pool_same_lower": lambda: bad_node(
+            "MaxPool", [], ("N", 3, 7, 7), kernel_shape=[2, 2],
+            strides=[2, 2], auto_pad="SAME_LOWER"),
+        "conv_pads_and_auto_pad": lambda: bad_node(
+            "Conv", ["w"], ("N", 3, 8, 8), auto_pad="SAME_UPPER",
+            pads=[1, 1, 1, 1], inits=[init("w", weights(4, 3, 3, 3))]),
+        "conv1d": lambda: bad_node(
+            "Conv", ["w", "b"], ("N", 3, 10), strides=[2], pads=[1, 0],
+            dilations=[2], inits=[init("w", weights(4, 3, 3)),
+                                  init("b", weights(4))]),
+        "conv1d_kernel_shape": lambda: bad_node(
+            "Conv", ["w"], ("N", 3, 10), kernel_shape=[3, 3],
+            inits=[init("w", weights(4, 3, 3))]),
+        "conv3d": lambda: bad_node(
+            "Conv", ["w"], ("N", 3, 4, 4, 4),
+            inits=[init("w", weights(4, 3, 3, 3, 3))]),
+        # Dilated and 3-D pools are strided slices: 1-axis pools in turn.
+        "pool_dilated": lambda: bad_node(
+            "MaxPool", [], ("N", 1, 5, 5), kernel_shape=[2, 2],
+            dilations=[2, 1]),
+        "pool3d_avg": lambda: bad_node(
+            "AveragePool", [], ("N", 1, 3, 4, 4), kernel_shape=[2, 1, 1],
+            pads=[1, 0, 0, 0, 0, 0]),
+        # MaxPool's Indices: the first maximum of the window carries its
+        # flat position in X; the batch must be static.
+        "pool_indices": lambda: model(
+            [helper.make_node("MaxPool", ["x"], ["y", "i"], name="bad",
+                              kernel_shape=[2, 2], storage_order=1)],
+            [f32("x", [2, 1, 3, 3])],
+            [f32("y", [2, 1, 2, 2]),
+             helper.make_tensor_value_info("i", TensorProto.INT64,
+                                           [2, 1, 2, 2])]),
+        "pool_indices_batch": lambda: model(
+            [helper.make_node("MaxPool", ["x"], ["y", "i"], name="bad",
+                              kernel_shape=[2, 2])],
+            [f32("x", ["N", 1, 3, 3])],
+            [f32("y", None),
+             helper.make_tensor_value_info("i", TensorProto.INT64, None)]),
+        "pool1d": lambda: bad_node(
+            "AveragePool", [], ("N", 3, 9), kernel_shape=[3], strides=[2],
+            pads=[1, 1], count_include_pad=1),
+        "convtranspose1d": lambda: bad_node(
+            "ConvTranspose", ["w"], ("N", 2, 5), strides=[2],
+            output_shape=[11], inits=[init("w", weights(2, 3, 3))]),
         "pool_rank": lambda: bad_node("GlobalAveragePool", [], ("N", 3, 4)),
         "bad_perm": lambda: bad_node("Transpose", [], ("N", 3, 4), perm=[0, 2, 2]),
         "moved_batch": lambda: bad_node("Transpose", [], ("N", 3)),
@@ -290,6 +335,11 @@ def main():
                    init("a", np.array([1], np.int64)),
                    init("t", np.array([0], np.int64))]),
         "clip_computed": lambda: bad_node("Clip", ["x"]),
+        # Bounds computed by the graph: a scalar input and the Neg of one.
+        "clip_tensor_bounds": lambda: model(
+            [helper.make_node("Neg", ["lo"], ["hi"]),
+             helper.make_node("Clip", ["x", "lo", "hi"], ["y"])],
+            [f32("x", ["N", 4]), f32("lo", [])], [f32("y", ["N", 4])]),
         "clip_vector": lambda: bad_node("Clip", ["lo"],
                                         inits=[init("lo", weights(4))]),
         "leaky_nan": lambda: bad_node("LeakyRelu", [], alpha=float("nan")),
@@ -333,6 +383,26 @@ def main():
         "old_opset": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])], [x],
             [f32("y", ["N", 784])], opset=5),
+        # Opset 7: And and Not resolve to the versions of opset 9 (And-7,
+        # Not-1), so the model is accepted.
+        "opset7_logic": lambda: model(
+            [helper.make_node("And", ["a", "b"], ["c"]),
+             helper.make_node("Not", ["c"], ["y"])],
+            [helper.make_tensor_value_info("a", TensorProto.BOOL, ["N", 4]),
+             helper.make_tensor_value_info("b", TensorProto.BOOL, [4])],
+            [helper.make_tensor_value_info("y", TensorProto.BOOL, ["N", 4])],
+            opset=7),
+        # Opset 1: And-1 (legacy `broadcast` attribute) is not implemented.
+        "opset1_and": lambda: model(
+            [helper.make_node("And", ["a", "b"], ["y"], name="and")],
+            [helper.make_tensor_value_info("a", TensorProto.BOOL, ["N", 4]),
+             helper.make_tensor_value_info("b", TensorProto.BOOL, ["N", 4])],
+            [helper.make_tensor_value_info("y", TensorProto.BOOL, ["N", 4])],
+            opset=1),
+        # Erf exists from opset 9.
+        "opset8_erf": lambda: model(
+            [helper.make_node("Erf", ["x"], ["y"])], [x],
+            [f32("y", ["N", 784])], opset=8),
         "new_opset": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])], [x],
             [f32("y", ["N", 784])], opset=29),

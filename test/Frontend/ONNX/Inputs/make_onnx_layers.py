@@ -57,7 +57,11 @@ KINDS = {
         bn_inits(3), epsilon=1e-3),
     "batchnorm_training": lambda: one(
         "BatchNormalization", ["s", "b", "m", "v"], ["N", 3, 4, 4],
-        bn_inits(3), training_mode=1),
+        bn_inits(3), outputs=("y", "rm", "rv"), training_mode=1,
+        momentum=0.75),
+    "batchnorm_running": lambda: one(
+        "BatchNormalization", ["s", "b", "m", "v"], ["N", 3, 4, 4],
+        bn_inits(3), outputs=("y", "rm")),
     "batchnorm_scale": lambda: one(
         "BatchNormalization", ["s", "b", "m", "v"], ["N", 3, 4, 4],
         [init("s", w(4))] + bn_inits(3)[1:]),

@@ -81,6 +81,43 @@ def typed_io():
 
 CASES = {
     "shape_chain": shape_chain,
+    # An integer exponent must be known at import, and exact in f32.
+    "pow_int_computed": lambda: one(
+        "Pow", ["x", "e"], [X, vi("e", "i64", [4])], opset=15),
+    "pow_int_large": lambda: one(
+        "Pow", ["x", "e"], [X], [init("e", np.array(1 << 25, np.int64))],
+        opset=15),
+    # ReduceProd over 5: the odd element folds into the first, then halves.
+    "reduce_prod": lambda: one(
+        "ReduceProd", ["x"], [vi("x", "f32", ["N", 5])], axes=[1],
+        keepdims=0, opset=13),
+    # A Split part of size 0 only feeds a Concat, which drops it (rotary
+    # embeddings that rotate every channel); computing on it is refused.
+    "split_empty_concat": lambda: model(
+        [helper.make_node("Split", ["x", "s"], ["a", "e"], axis=1),
+         helper.make_node("Concat", ["e", "a"], ["y"], axis=1)],
+        [vi("x", "f32", [2, 4])], [vi("y", "f32", [2, 4])],
+        [init("s", np.array([4, 0], np.int64))], opset=13),
+    "split_empty_relu": lambda: model(
+        [helper.make_node("Split", ["x", "s"], ["a", "e"], axis=1),
+         helper.make_node("Relu", ["e"], ["y"], name="bad")],
+        [vi("x", "f32", [2, 4])], [vi("y", "f32", None)],
+        [init("s", np.array([4, 0], np.int64))], opset=13),
+    # No inputs: an entry that only computes from constants.
+    "constant_only": lambda: model(
+        [helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(
+            np.array([[1.5, -2.0], [3.0, 0.25]], np.float32))),
+         helper.make_node("Add", ["c", "c"], ["y"])],
+        [], [vi("y", "f32", [2, 2])]),
+    # Pad's value computed by the graph (a scalar input) fills the pads
+    # through `where`.
+    "pad_value_input": lambda: one(
+        "Pad", ["x", "p", "v"], [X, vi("v", "f32", [])],
+        [init("p", np.array([0, 1, 0, 2], np.int64))]),
+    # ReduceMax of BOOL (any) runs through f32.
+    "reduce_max_bool": lambda: one(
+        "ReduceMax", ["b", "a"], [vi("b", "bool", ["N", 4])],
+        [init("a", np.array([1], np.int64))], out="bool", keepdims=0),
     "typed_io": typed_io,
     "cast_float16": lambda: one("Cast", ["x"], [X], to=TensorProto.FLOAT16),
     "add_mixed": lambda: one("Add", ["x", "k"], [X],
