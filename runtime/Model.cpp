@@ -28,6 +28,10 @@ namespace {
 /// releases the library and the buffers.
 struct ModelDeleter {
   void operator()(nr_model *m) const {
+    for (BufferPair &b : m->params)
+      b.releaseDevice();
+    for (BufferPair &b : m->states)
+      b.releaseDevice();
     if (m->handle)
       dlclose(m->handle);
     delete m;
@@ -73,15 +77,19 @@ static void initialize(nr_model &m, uint64_t seed) {
       if (m.blobSize) {
         std::memcpy(buf.current.data(), m.blob + offsets[i], buf.bytes);
         buf.initialized = true;
+        buf.hostWritten();
       }
       continue;
     }
     initializeValues(decl.init, decl.type.dtype, decl.type.shape, seed,
                      decl.name, buf.current.data(), buf.count);
     buf.initialized = true;
+    buf.hostWritten();
   }
-  for (BufferPair &buf : m.states)
+  for (BufferPair &buf : m.states) {
     std::memset(buf.current.data(), 0, buf.bytes);
+    buf.hostWritten();
+  }
   m.rngSeed = seed;
   m.step = 0;
 }
@@ -508,6 +516,10 @@ static nr_status getView(nr_model *model, const char *name, bool isParam,
   const TensorType &type = isParam ? model->manifest.params[index].type
                                    : model->manifest.states[index].type;
   BufferPair &buf = isParam ? model->params[index] : model->states[index];
+  if (Status s = buf.syncHost(); !s)
+    return fail(s.withContext(function));
+  // The caller may write through the view.
+  buf.hostWritten();
   describe(type, *out);
   out->data = buf.current.data();
   return NR_OK;
@@ -558,6 +570,7 @@ static nr_status setValue(nr_model *model, const char *name,
   REQUIRE(value->data, function, "value->data is NULL");
   std::memcpy(buf.current.data(), value->data, buf.bytes);
   buf.initialized = true;
+  buf.hostWritten();
   return NR_OK;
 }
 
@@ -603,6 +616,8 @@ extern "C" nr_status nr_model_save_params(nr_model *model, const char *path) {
                     std::string("nr_model_save_params: param '") + p.name +
                         "' has no value yet (init=data and no embedded "
                         "blob); set or load it first");
+      if (Status s = model->params[i].syncHost(); !s)
+        return fail(s.withContext("nr_model_save_params"));
       members.push_back({p.name, p.type.dtype, p.type.shape,
                          model->params[i].current.data()});
     }
@@ -718,6 +733,7 @@ extern "C" nr_status nr_model_load_params(nr_model *model, const char *path) {
       std::memcpy(model->params[i].current.data(),
                   sources[i]->array.data.data(), model->params[i].bytes);
       model->params[i].initialized = true;
+      model->params[i].hostWritten();
     }
     for (auto &[index, v] : vocabularies)
       model->vocabularies[index] = std::move(v);
@@ -762,9 +778,15 @@ extern "C" nr_status nr_model_params_blob(const nr_model *model, void *buffer,
                         " bytes, the blob needs " + std::to_string(total));
       unsigned char *dst = static_cast<unsigned char *>(buffer);
       std::memset(dst, 0, total);
-      for (size_t i = 0; i < model->params.size(); ++i)
-        std::memcpy(dst + offsets[i], model->params[i].current.data(),
-                    model->params[i].bytes);
+      // Reading a CUDA model's parameters may download them first, which
+      // changes where they are, not what they are.
+      auto &params = const_cast<nr_model *>(model)->params;
+      for (size_t i = 0; i < params.size(); ++i) {
+        if (Status s = params[i].syncHost(); !s)
+          return fail(s.withContext("nr_model_params_blob"));
+        std::memcpy(dst + offsets[i], params[i].current.data(),
+                    params[i].bytes);
+      }
     }
     *out_size = total;
     return NR_OK;
@@ -785,4 +807,38 @@ extern "C" nr_status nr_model_write_params_blob(const nr_model *model,
       return fail(s);
     return NR_OK;
   });
+}
+
+//===----------------------------------------------------------------------===//
+// Device copies of parameters and state (CUDA models)
+//===----------------------------------------------------------------------===//
+
+Status BufferPair::syncHost() {
+  if (hostValid)
+    return Status::success();
+  if (Status s = cuda::copyToHost(current.data(), device, bytes); !s)
+    return s;
+  hostValid = true;
+  return Status::success();
+}
+
+Status BufferPair::syncDevice() {
+  if (!device)
+    if (Status s = cuda::deviceAlloc(bytes, &device); !s)
+      return s;
+  if (!deviceValid) {
+    if (Status s = cuda::copyToDevice(device, current.data(), bytes); !s)
+      return s;
+    deviceValid = true;
+  }
+  return Status::success();
+}
+
+void BufferPair::releaseDevice() {
+  if (device)
+    cuda::deviceFree(device);
+  if (deviceNext)
+    cuda::deviceFree(deviceNext);
+  device = deviceNext = nullptr;
+  deviceValid = false;
 }

@@ -39,6 +39,30 @@ struct BufferPair {
   /// False for `data` params with no embedded blob until the caller sets
   /// them; running an entry that reads them fails.
   bool initialized = false;
+  /// CUDA models keep parameters and optimizer state on the device between
+  /// calls: `device` holds the values when deviceValid, `current` when
+  /// hostValid, and at least one of them always does. An updating entry
+  /// writes `deviceNext`, which then swaps with `device`.
+  void *device = nullptr;
+  void *deviceNext = nullptr;
+  bool hostValid = true;
+  bool deviceValid = false;
+
+  /// Makes `current` hold the values: downloads them when the device has
+  /// newer ones.
+  Status syncHost();
+  /// Makes `device` hold the values: uploads them when the host has newer
+  /// ones (allocating the device buffer on first use).
+  Status syncDevice();
+  /// Call when the host writes `current` (or hands out a view that may be
+  /// written): the device copy is stale from then on.
+  void hostWritten() {
+    hostValid = true;
+    deviceValid = false;
+  }
+  /// Frees the device buffers (the host values stay valid only if they
+  /// were synced).
+  void releaseDevice();
 };
 
 /// Records `status` as the calling thread's last error and returns its code.

@@ -307,10 +307,11 @@ static nr_status runEntry(nr_model *m, const char *entryName,
     }
   }
 
-  // A CUDA model's code works on device memory: every argument is copied
-  // to a device buffer of its own for the call, and the results back.
-  // (Parameters and optimizer state are copied each call as well; keeping
-  // them resident on the device is the next step.)
+  // A CUDA model's code works on device memory: inputs are copied to
+  // device buffers of the call and results back; parameters and optimizer
+  // state stay on the device between calls (BufferPair::syncDevice uploads
+  // them only after the host changed them), and an updating entry writes
+  // their next values there too.
   bool onDevice = m->manifest.isCUDA();
   DeviceStaging staging;
   struct Download {
@@ -376,9 +377,12 @@ static nr_status runEntry(nr_model *m, const char *entryName,
                     where + "param '" + a.name +
                         "' has no value (init=data and the model embeds no "
                         "parameters); load or set parameters first");
-      void *data = nullptr;
-      if (Status s = place(buf.current.data(), buf.bytes, true, data); !s)
-        return fail(s.withContext(where + "param '" + a.name + "'"));
+      void *data = buf.current.data();
+      if (onDevice) {
+        if (Status s = buf.syncDevice(); !s)
+          return fail(s.withContext(where + "param '" + a.name + "'"));
+        data = buf.device;
+      }
       appendDescriptor(words, data, a.type.shape.data(), a.type.shape.size());
       break;
     }
@@ -386,11 +390,17 @@ static nr_status runEntry(nr_model *m, const char *entryName,
     case NR_ROLE_STATE_OUT: {
       BufferPair &buf =
           a.role == NR_ROLE_PARAM_OUT ? m->params[a.ref] : m->states[a.ref];
-      if (!buf.next.data())
-        buf.next = AlignedBuffer(buf.bytes);
       void *data = nullptr;
-      if (Status s = place(buf.next.data(), buf.bytes, false, data); !s)
-        return fail(s.withContext(where + "result '" + a.name + "'"));
+      if (onDevice) {
+        if (!buf.deviceNext)
+          if (Status s = cuda::deviceAlloc(buf.bytes, &buf.deviceNext); !s)
+            return fail(s.withContext(where + "result '" + a.name + "'"));
+        data = buf.deviceNext;
+      } else {
+        if (!buf.next.data())
+          buf.next = AlignedBuffer(buf.bytes);
+        data = buf.next.data();
+      }
       appendDescriptor(words, data, a.type.shape.data(), a.type.shape.size());
       break;
     }
@@ -439,7 +449,14 @@ static nr_status runEntry(nr_model *m, const char *entryName,
       continue;
     BufferPair &buf =
         a.role == NR_ROLE_PARAM_OUT ? m->params[a.ref] : m->states[a.ref];
-    std::swap(buf.current, buf.next);
+    if (onDevice) {
+      // The new values stay on the device until the host reads them.
+      std::swap(buf.device, buf.deviceNext);
+      buf.deviceValid = true;
+      buf.hostValid = false;
+    } else {
+      std::swap(buf.current, buf.next);
+    }
     buf.initialized = true;
   }
   if (updates)

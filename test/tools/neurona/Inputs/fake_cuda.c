@@ -5,7 +5,10 @@
  * protocol (driver start, module JIT, function lookup, stream-ordered
  * allocation, error report, frees) without executing PTX. Each call is
  * logged to stderr when FAKE_CUDA_LOG is set; at exit it prints how many
- * device allocations are still live. */
+ * device allocations are still live. With FAKE_CUDA_LAUNCH=noop launches
+ * succeed and do nothing (device memory starts zeroed), so that a test can
+ * follow the copies of several calls; FAKE_CUDA_LOG=copies logs only the
+ * host-to-device copies of the runtime, with their sizes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +16,14 @@
 typedef int CUresult;
 static int live, logging = -1;
 
+static int copiesOnly(void) {
+  const char *v = getenv("FAKE_CUDA_LOG");
+  return v && strcmp(v, "copies") == 0;
+}
+
 static void note(const char *fmt, const char *arg) {
   if (logging < 0)
-    logging = getenv("FAKE_CUDA_LOG") != NULL;
+    logging = getenv("FAKE_CUDA_LOG") != NULL && !copiesOnly();
   if (logging) {
     fprintf(stderr, "fake-cuda: ");
     fprintf(stderr, fmt, arg);
@@ -75,6 +83,11 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz,
                         void *stream, void **params, void **extra) {
   (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz; (void)smem;
   (void)stream; (void)params; (void)extra;
+  const char *mode = getenv("FAKE_CUDA_LAUNCH");
+  if (mode && strcmp(mode, "noop") == 0) {
+    note("launch %s (no-op)", (const char *)f);
+    return 0;
+  }
   note("launch %s refused", (const char *)f);
   return 801;
 }
@@ -83,7 +96,7 @@ CUresult cuStreamCreate(void **s, unsigned flags) { (void)flags; *s = &stream; r
 CUresult cuStreamSynchronize(void *s) { return s == &stream ? 0 : 400; }
 CUresult cuStreamDestroy_v2(void *s) { return s == &stream ? 0 : 400; }
 CUresult cuMemAlloc_v2(unsigned long long *p, size_t n) {
-  *p = (unsigned long long)(size_t)malloc(n); ++live; return 0;
+  *p = (unsigned long long)(size_t)calloc(n ? n : 1, 1); ++live; return 0;
 }
 CUresult cuMemFree_v2(unsigned long long p) { free((void *)(size_t)p); --live; return 0; }
 CUresult cuMemAllocAsync(unsigned long long *p, size_t n, void *s) {
@@ -91,6 +104,8 @@ CUresult cuMemAllocAsync(unsigned long long *p, size_t n, void *s) {
 }
 CUresult cuMemFreeAsync(unsigned long long p, void *s) { (void)s; return cuMemFree_v2(p); }
 CUresult cuMemcpyHtoD_v2(unsigned long long d, const void *h, size_t n) {
+  if (copiesOnly())
+    fprintf(stderr, "fake-cuda: HtoD %zu\n", n);
   memcpy((void *)(size_t)d, h, n); return 0;
 }
 CUresult cuMemcpyDtoH_v2(void *h, unsigned long long d, size_t n) {
