@@ -269,3 +269,21 @@ Status ParamSnapshot::write(const std::string &path) const {
          values[i].data()});
   return writeNpz(path, members);
 }
+
+Status neurona::train::writeEpochCheckpoint(nr_model *model,
+                                            const std::string &path,
+                                            int64_t epoch, uint64_t seed,
+                                            int64_t batch,
+                                            double learningRate) {
+  TrainPosition position;
+  position.epoch = epoch;
+  if (nr_status s = nr_model_get_step(model, &position.step))
+    return apiError(s, "saving the checkpoint");
+  position.seed = seed;
+  position.batch = batch;
+  position.learningRate = learningRate;
+  if (Status s = writeCheckpoint(model, path, position); !s)
+    return s.withContext("saving the checkpoint after epoch " +
+                         std::to_string(epoch));
+  return Status::success();
+}

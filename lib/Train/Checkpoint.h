@@ -46,6 +46,12 @@ struct TrainPosition {
 Status writeCheckpoint(nr_model *model, const std::string &path,
                        const TrainPosition &position);
 
+/// The checkpoint of a finished epoch: writeCheckpoint with the model's
+/// global step; errors say after which epoch.
+Status writeEpochCheckpoint(nr_model *model, const std::string &path,
+                            int64_t epoch, uint64_t seed, int64_t batch,
+                            double learningRate);
+
 /// Checks that `path` is a checkpoint of `model` (every parameter and state
 /// buffer present with its dtype and shape, nothing else but the trainer's
 /// entries) and only then loads it: parameters, state and global step.

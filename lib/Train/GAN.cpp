@@ -257,18 +257,11 @@ Status neurona::train::trainGAN(nr_model *model, const data::Dataset &trainSet,
                      csvNumber(epochLr).c_str(), stats.seconds);
         std::fflush(curves);
       }
-      if (!options.checkpointPath.empty()) {
-        TrainPosition position;
-        position.epoch = epoch;
-        nr_model_get_step(model, &position.step);
-        position.seed = seed;
-        position.batch = batch;
-        position.learningRate = lr;
-        if (Status s = writeCheckpoint(model, options.checkpointPath, position);
+      if (!options.checkpointPath.empty())
+        if (Status s = writeEpochCheckpoint(model, options.checkpointPath,
+                                            epoch, seed, batch, lr);
             !s)
-          return s.withContext("saving the checkpoint after epoch " +
-                               std::to_string(epoch));
-      }
+          return s;
       if (snapshots)
         if (Status s = snapshot.take(model); !s)
           return s;

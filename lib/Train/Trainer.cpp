@@ -776,19 +776,11 @@ Status Loop::run() {
           !s)
         return s;
     }
-    if (!options.checkpointPath.empty()) {
-      TrainPosition position;
-      position.epoch = epoch;
-      if (nr_status s = nr_model_get_step(model, &position.step))
-        return apiError(s, "saving the checkpoint");
-      position.seed = seed;
-      position.batch = batchSize;
-      position.learningRate = lr;
-      if (Status s = writeCheckpoint(model, options.checkpointPath, position);
+    if (!options.checkpointPath.empty())
+      if (Status s = writeEpochCheckpoint(model, options.checkpointPath, epoch,
+                                          seed, batchSize, lr);
           !s)
-        return s.withContext("saving the checkpoint after epoch " +
-                             std::to_string(epoch));
-    }
+        return s;
     if (snapshots)
       if (Status s = snapshot.take(model); !s)
         return s;
