@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -51,6 +52,14 @@ std::optional<unsigned> vectorLoop(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op.getNumDpsInits() == 0 || linalg::isaContractionOpInterface(op))
     return std::nullopt;
+  // A vector of i1 is stored as bits, but a tensor of i1 holds one byte per
+  // element (the ABI's bool).
+  for (OpOperand &operand : op->getOpOperands()) {
+    Type element = getElementTypeOrSelf(operand.get().getType());
+    if (!element.isIntOrIndexOrFloat() ||
+        (!element.isIndex() && element.getIntOrFloatBitWidth() < 8))
+      return std::nullopt;
+  }
   // Constant indices (a broadcast of a size-1 dimension) would collapse
   // into wrong maps.
   for (AffineMap map : op.getIndexingMapsArray())
@@ -68,12 +77,20 @@ std::optional<unsigned> vectorLoop(linalg::GenericOp op) {
       return std::nullopt;
   // Gathers would read out of bounds in the padded lanes of the last tile,
   // and are no faster than the scalar loop.
-  bool gathers = false;
+  // Math functions other than these (erf, pow, sin, ...) become libm calls
+  // after the vector lowering has run, and could not be unrolled.
+  bool unsupported = false;
   op.getBody()->walk([&](Operation *inner) {
     if (isa<tensor::ExtractOp>(inner) || inner->getNumRegions())
-      gathers = true;
+      unsupported = true;
+    if (isa<math::MathDialect>(inner->getDialect()) &&
+        !isa<math::ExpOp, math::ExpM1Op, math::LogOp, math::Log1pOp,
+             math::Log2Op, math::TanhOp, math::SqrtOp, math::RsqrtOp,
+             math::AbsFOp, math::FloorOp, math::CeilOp, math::FmaOp,
+             math::CopySignOp, math::RoundEvenOp, math::TruncOp>(inner))
+      unsupported = true;
   });
-  if (gathers)
+  if (unsupported)
     return std::nullopt;
   return loop;
 }

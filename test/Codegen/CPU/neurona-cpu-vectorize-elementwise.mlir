@@ -155,3 +155,39 @@ func.func @constant_index_broadcast(%g: tensor<?x4x1x1xf32>, %init: tensor<?x4x5
   } -> tensor<?x4x5x4xf32>
   return %r : tensor<?x4x5x4xf32>
 }
+
+// -----
+
+// A vector of i1 is stored as bits, a tensor of i1 one byte per element:
+// comparisons into bool tensors stay loops.
+// CHECK-LABEL: func.func @to_bool
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @to_bool(%x: tensor<?x16xf32>, %init: tensor<?x16xi1>) -> tensor<?x16xi1> {
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<?x16xf32>) outs(%init : tensor<?x16xi1>) {
+  ^bb0(%in: f32, %out: i1):
+    %c = arith.cmpf une, %in, %zero : f32
+    linalg.yield %c : i1
+  } -> tensor<?x16xi1>
+  return %r : tensor<?x16xi1>
+}
+
+// -----
+
+// erf has no polynomial here: a libm call per element, left to the loops.
+// CHECK-LABEL: func.func @erf
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @erf(%x: tensor<?x16xf32>, %init: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<?x16xf32>) outs(%init : tensor<?x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %e = math.erf %in : f32
+    linalg.yield %e : f32
+  } -> tensor<?x16xf32>
+  return %r : tensor<?x16xf32>
+}
