@@ -110,7 +110,8 @@ def CPUVectorizeElementwise
 
     1. one loop over the dimensions that every operand stores contiguously
        (`linalg::collapseOpIterationDims`), unless the body reads
-       `linalg.index`;
+       `linalg.index` or the innermost dimension is whole vectors already;
+       each op gets an init of its own (no copy at bufferization);
     2. with `parallel-elements`, an outermost `scf.forall` over fixed chunks
        of the outermost parallel dimension of about that many elements,
        only where there are at least two chunks at batch 64;

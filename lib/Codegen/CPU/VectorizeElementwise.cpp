@@ -29,8 +29,7 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/IR/Dominance.h"
-#include "mlir/Transforms/CSE.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace neurona {
@@ -97,11 +96,19 @@ std::optional<unsigned> vectorLoop(linalg::GenericOp op) {
 
 /// Groups of consecutive loops of one iterator type that every operand
 /// stores contiguously; collapsing them gives longer vector loops (a
-/// 28 x 28 image is 98 full vectors instead of 28 rows of 3.5). Ops that
+/// 28 x 28 image is 98 full vectors instead of 28 rows of 3.5), unless the
+/// innermost loop is whole vectors already. Ops that
 /// read `linalg.index` keep their loops: a collapsed index needs a
 /// division per element.
-SmallVector<ReassociationIndices> collapsibleLoops(linalg::GenericOp op) {
+SmallVector<ReassociationIndices> collapsibleLoops(linalg::GenericOp op,
+                                                  int64_t vectorWidth) {
   if (op.hasIndexSemantics())
+    return {};
+  // Already whole vectors: keep the loops, since a result behind a reshape
+  // is no longer written straight into the entry's output buffer (empty
+  // tensor elimination stops at the reshape) and would be copied there.
+  int64_t inner = op.getStaticLoopRanges().back();
+  if (!ShapedType::isDynamic(inner) && inner % vectorWidth == 0)
     return {};
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -149,30 +156,29 @@ void dropMasks(RewriterBase &rewriter, Operation *root) {
   }
 }
 
-/// Whether chunks of `op`'s outermost loop write disjoint parts of every
-/// result, so that they can run on different threads: the loop is parallel
-/// and each result has it as one whole dimension of its own. Holds for the
-/// loops that stay scalar (pooling, col2im's scatter), whose reductions
-/// then run whole inside one chunk, in their order.
-bool splitsOnOuterLoop(linalg::GenericOp op) {
-  if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
-      !linalg::isParallelIterator(op.getIteratorTypesArray()[0]) ||
-      linalg::isaContractionOpInterface(op))
-    return false;
-  AffineExpr outer = getAffineDimExpr(0, op.getContext());
+/// Gives each result of `op` an init of its own when it is a `tensor.empty`
+/// (CSE merges identical ones across the function) or a filled one shared
+/// with other ops. A tiled loop carries its result through iter_args or
+/// shared outputs, which bufferization counts as a read, so a shared init
+/// would be copied before the loop instead of written in place.
+void privatizeInits(RewriterBase &rewriter, linalg::GenericOp op) {
   for (OpOperand &init : op.getDpsInitsMutable()) {
-    AffineMap map = op.getMatchingIndexingMap(&init);
-    unsigned whole = 0, other = 0;
-    for (AffineExpr result : map.getResults()) {
-      if (result == outer)
-        ++whole;
-      else if (result.isFunctionOfDim(0))
-        ++other;
+    Operation *def = init.get().getDefiningOp();
+    auto fill = dyn_cast_or_null<linalg::FillOp>(def);
+    Value filled = fill ? fill.getOutputs()[0] : Value();
+    auto empty = dyn_cast_or_null<tensor::EmptyOp>(
+        fill ? filled.getDefiningOp() : def);
+    if (!empty || (fill && init.get().hasOneUse() && filled.hasOneUse()))
+      continue;
+    rewriter.setInsertionPoint(op);
+    Operation *fresh = rewriter.clone(*empty);
+    if (fill) {
+      IRMapping mapping;
+      mapping.map(filled, fresh->getResult(0));
+      fresh = rewriter.clone(*fill, mapping);
     }
-    if (whole != 1 || other != 0)
-      return false;
+    rewriter.modifyOpInPlace(op, [&] { init.set(fresh->getResult(0)); });
   }
-  return true;
 }
 
 /// Applies the canonicalization patterns of every loaded dialect and op.
@@ -253,7 +259,8 @@ void CPUVectorizeElementwisePass::tileOp(RewriterBase &rewriter,
   }
 
   // The outermost loop's trip count, after collapsing, at batch 64.
-  SmallVector<ReassociationIndices> groups = collapsibleLoops(op);
+  privatizeInits(rewriter, op);
+  SmallVector<ReassociationIndices> groups = collapsibleLoops(op, vectorWidth);
   int64_t outerSize = 1;
   {
     SmallVector<int64_t> shape = op.getStaticLoopRanges();
@@ -322,25 +329,17 @@ void CPUVectorizeElementwisePass::runOnOperation() {
   IRRewriter rewriter(&getContext());
 
   SmallVector<std::pair<linalg::GenericOp, bool>> candidates;
-  SmallVector<linalg::GenericOp> scalar;
   func.walk([&](linalg::GenericOp op) {
     // No thread level inside another (a contraction's chunk).
     bool nested = op->getParentOfType<scf::ForallOp>() != nullptr;
     if (vectorLoop(op))
       candidates.push_back({op, !nested});
-    else if (parallelElements && !nested && splitsOnOuterLoop(op))
-      scalar.push_back(op);
   });
-  if (candidates.empty() && scalar.empty())
+  if (candidates.empty())
     return;
 
   for (auto &[op, threads] : candidates)
     tileOp(rewriter, op, threads);
-  // Loops that stay scalar still get the thread level.
-  for (linalg::GenericOp op : scalar) {
-    int64_t outer = op.getStaticLoopRanges()[0];
-    splitAmongThreads(rewriter, op, ShapedType::isDynamic(outer) ? 64 : outer);
-  }
 
   // Once the peeled bounds fold, full tiles (and a static remainder) have
   // static shapes and vectorize without masks; only a remainder of a
@@ -372,10 +371,9 @@ void CPUVectorizeElementwisePass::runOnOperation() {
   }
   dropMasks(rewriter, func);
 
+  // No CSE: it would merge the private inits again.
   if (failed(canonicalize(func)))
     return signalPassFailure();
-  DominanceInfo dominance(func);
-  eliminateCommonSubExpressions(rewriter, dominance, func);
 }
 
 } // namespace

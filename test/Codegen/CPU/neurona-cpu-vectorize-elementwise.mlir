@@ -113,13 +113,17 @@ func.func @row_sum(%x: tensor<?x20xf32>, %init: tensor<?xf32>) -> tensor<?xf32> 
 
 // -----
 
-// An optimizer update of 294912 elements: fixed chunks of 16384 for the
+// An optimizer update of 2304 x 128 elements: rows already whole vectors
+// stay rows (uncollapsed, the result can still be written straight into
+// the entry's output); fixed chunks of 128 rows (16384 elements) for the
 // threads, full vectors in each; the rank-0 learning rate is broadcast.
 // CHECK-LABEL: func.func @sgd
-// CHECK:         scf.forall (%{{.+}}) = (0) to (294912) step (16384)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args
-// CHECK:             vector.transfer_read %{{.+}}[], %{{.+}} {{.+}} : tensor<f32>, vector<8xf32>
-// CHECK:             arith.subf {{.+}} : vector<8xf32>
+// CHECK-NOT:     tensor.collapse_shape
+// CHECK:         scf.forall (%{{.+}}) = (0) to (2304) step (128)
+// CHECK:           scf.for
+// CHECK:             scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK:               vector.transfer_read %{{.+}}[], %{{.+}} {{.+}} : tensor<f32>, vector<1x8xf32>
+// CHECK:               arith.subf {{.+}} : vector<1x8xf32>
 // CHECK:           tensor.parallel_insert_slice
 // CHECK-NOT:     linalg.generic
 #id = affine_map<(d0, d1) -> (d0, d1)>
