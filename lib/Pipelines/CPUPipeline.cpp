@@ -103,6 +103,18 @@ void neurona::buildCPUPipeline(OpPassManager &pm,
       tiling.parallelRows = 2 * tiling.registerTileM;
     pm.addNestedPass<func::FuncOp>(neurona::createCPUTileContractions(tiling));
   }
+  // Everything else that is parallel along its innermost dimension: one
+  // vector register per step; with threads, loops of more than two chunks of
+  // 16K elements (64 KiB of f32, tens of microseconds, well above the fork
+  // cost) are shared.
+  if (options.vectorizeElementwise) {
+    neurona::CPUVectorizeElementwiseOptions elementwise;
+    elementwise.vectorWidth = width;
+    if (options.threads)
+      elementwise.parallelElements = 16384;
+    pm.addNestedPass<func::FuncOp>(
+        neurona::createCPUVectorizeElementwise(elementwise));
+  }
   pm.addNestedPass<func::FuncOp>(neurona::createCPUApproximateMath());
 
   // Tensors -> buffers, entries in destination-passing style.

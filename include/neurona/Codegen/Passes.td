@@ -96,6 +96,58 @@ def CPUTileContractions
   ];
 }
 
+def CPUVectorizeElementwise
+    : Pass<"neurona-cpu-vectorize-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Vectorize (and share among threads) the linalg loops that "
+                "are parallel along their output's innermost dimension";
+  let description = [{
+    Every `linalg.generic` on tensors whose indexing maps are projected
+    permutations and whose first result's innermost dimension is a parallel
+    loop that each operand either reads contiguously or does not read
+    (elementwise ops with broadcasts, fused activation gradients, the
+    optimizer update, dropout masks; column sums such as bias gradients,
+    which reduce an outer dimension) is rewritten into
+
+    1. one loop over the dimensions that every operand stores contiguously
+       (`linalg::collapseOpIterationDims`), unless the body reads
+       `linalg.index` or the innermost dimension is whole vectors already;
+       each op gets an init of its own (no copy at bufferization);
+    2. with `parallel-elements`, an outermost `scf.forall` over fixed chunks
+       of the outermost parallel dimension of about that many elements,
+       only where there are at least two chunks at batch 64;
+    3. tiles of one `vector-width` vector along that innermost dimension
+       (every other loop in steps of one, reductions in their order), the
+       last partial tile peeled off and masked;
+    4. vector code through `linalg::vectorize`.
+
+    Each element is computed by the same operations in the same order as by
+    the scalar loop, so results do not depend on the vector width or the
+    thread count. Reductions along the innermost dimension (softmax, the
+    losses), ops with non-permutation maps (im2col, pooling) and ops that
+    gather (`tensor.extract`) are left to the loop lowering.
+
+    ```mlir
+    // vector-width=8: vector<8xf32> arith.maximumf tiles over the flat image.
+    %r = linalg.generic {indexing_maps = [#id, #id],
+                         iterator_types = ["parallel", "parallel"]}
+        ins(%x : tensor<?x784xf32>) outs(%init : tensor<?x784xf32>) {...}
+    ```
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes of one vector register (16: AVX-512, 8: AVX2)">,
+    Option<"parallelElements", "parallel-elements", "int64_t",
+           /*default=*/"0",
+           "Elements per chunk of the scf.forall that shares a loop among "
+           "threads (0: no thread level)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def CPUApproximateMath
     : Pass<"neurona-cpu-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "Replace exp, log and tanh with vectorizable polynomials";

@@ -21,6 +21,11 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       *this, "tile-contractions",
       llvm::cl::desc("Register-block and vectorize matmul-like contractions"),
       llvm::cl::init(true)};
+  Option<bool> vectorizeElementwise{
+      *this, "vectorize-elementwise",
+      llvm::cl::desc("Vectorize (and, with threads, chunk) the linalg loops "
+                     "parallel along their innermost dimension"),
+      llvm::cl::init(true)};
   Option<int64_t> vectorWidth{
       *this, "vector-width",
       llvm::cl::desc("f32 lanes of a vector register (16 AVX-512, 8 AVX2); "
@@ -28,7 +33,8 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(0)};
   Option<bool> threads{
       *this, "threads",
-      llvm::cl::desc("Share contractions' rows among OpenMP threads"),
+      llvm::cl::desc("Share contractions' rows and large elementwise loops "
+                     "among OpenMP threads"),
       llvm::cl::init(true)};
   Option<int64_t> registerTileM{
       *this, "register-tile-m",

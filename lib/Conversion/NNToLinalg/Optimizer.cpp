@@ -96,12 +96,33 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
     double eps = op.getEpsilon().convertToDouble();
     double decay = op.getWeightDecay().convertToDouble();
     bool decoupled = op.getDecoupled();
+    // The bias corrections 1 - beta^t, once per update in a rank-0 loop
+    // rather than per element: vectorized, the update would call powf
+    // once per lane and vector.
+    Location loc = op.getLoc();
+    auto scalarType = RankedTensorType::get({}, rewriter.getF32Type());
+    auto scalarMap = AffineMap::get(0, 0, {}, rewriter.getContext());
+    auto corrections = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{scalarType, scalarType}, adaptor.getStep(),
+        ValueRange{emptyTensor(rewriter, loc, scalarType, {}),
+                   emptyTensor(rewriter, loc, scalarType, {})},
+        SmallVector<AffineMap>(3, scalarMap),
+        ArrayRef<utils::IteratorType>{},
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value one = f32(b, l, 1.0), t = a[0];
+          Value c1 = arith::SubFOp::create(
+              b, l, one, math::PowFOp::create(b, l, f32(b, l, beta1), t));
+          Value c2 = arith::SubFOp::create(
+              b, l, one, math::PowFOp::create(b, l, f32(b, l, beta2), t));
+          linalg::YieldOp::create(b, l, ValueRange{c1, c2});
+        });
     auto generic = buildUpdate(
-        rewriter, op.getLoc(), adaptor.getParam(),
+        rewriter, loc, adaptor.getParam(),
         {adaptor.getParam(), adaptor.getGrad(), adaptor.getM(), adaptor.getV()},
-        {adaptor.getLr(), adaptor.getStep()}, 3,
-        [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
-          Value p = a[0], g = a[1], m = a[2], v = a[3], lr = a[4], t = a[5];
+        {adaptor.getLr(), corrections.getResult(0), corrections.getResult(1)},
+        3, [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+          Value p = a[0], g = a[1], m = a[2], v = a[3], lr = a[4], c1 = a[5],
+                c2 = a[6];
           Value one = f32(b, l, 1.0), b1 = f32(b, l, beta1),
                 b2 = f32(b, l, beta2);
           auto mulf = [&](Value x, Value y) -> Value {
@@ -118,9 +139,6 @@ struct AdamUpdateLowering : OpConversionPattern<AdamUpdateOp> {
               arith::AddFOp::create(b, l, mulf(b1, m), mulf(subf(one, b1), g));
           Value v1 = arith::AddFOp::create(b, l, mulf(b2, v),
                                            mulf(subf(one, b2), mulf(g, g)));
-          // Bias corrections are loop invariant; LLVM hoists them.
-          Value c1 = subf(one, math::PowFOp::create(b, l, b1, t));
-          Value c2 = subf(one, math::PowFOp::create(b, l, b2, t));
           Value mHat = arith::DivFOp::create(b, l, m1, c1);
           Value vHat = arith::DivFOp::create(b, l, v1, c2);
           Value denom = arith::AddFOp::create(

@@ -127,10 +127,13 @@ func.func @cross_entropy(%x: tensor<?x10xf32>, %y: tensor<?xi64>) -> tensor<f32>
 
 // -----
 
-// One fused kernel per parameter, three results.
+// One fused kernel per parameter, three results; the bias corrections
+// 1 - beta^t are computed once, in a rank-0 loop before it.
 // CHECK-LABEL: func.func @adam
-// CHECK:      %{{.+}}:3 = linalg.generic
-// CHECK:        math.powf
+// CHECK:      %[[C:.+]]:2 = linalg.generic {{.+}} iterator_types = []
+// CHECK-COUNT-2: math.powf
+// CHECK:      %{{.+}}:3 = linalg.generic {{.+}} ins({{.+}}, %[[C]]#0, %[[C]]#1 :
+// CHECK-NOT:    math.powf
 // CHECK:        math.sqrt
 // CHECK:        linalg.yield %{{.+}}, %{{.+}}, %{{.+}} : f32, f32, f32
 func.func @adam(%p: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>, %lr: tensor<f32>, %t: tensor<f32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
