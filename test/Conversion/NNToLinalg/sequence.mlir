@@ -62,7 +62,7 @@ func.func @lstm(%x: tensor<?x6x4xf32>, %w: tensor<12x4xf32>, %r: tensor<12x3xf32
 // CHECK-LABEL: func.func @lstm_states
 // CHECK-SAME:    %[[H0:arg[0-9]+]]: tensor<?x3xf32>, %[[C0:arg[0-9]+]]: tensor<?x3xf32>
 // CHECK:         %[[F:.+]]:4 = scf.for %{{.+}} = %c0{{.*}} to %c6 step %c1 iter_args(%{{.+}} = %[[H0]], %{{.+}} = %[[C0]],
-// CHECK:         %[[B:.+]]:5 = scf.for %{{.+}} = %c0{{.*}} to %c6 step %c1 iter_args(%{{.+}} = %[[F]]#0, %{{.+}} = %[[F]]#1,
+// CHECK:         %[[B:.+]]:5 = scf.for %{{.+}} = %c0{{.*}} to %c6{{.*}} step %c1{{.*}} iter_args(%{{.+}} = %[[F]]#0, %{{.+}} = %[[F]]#1,
 // CHECK:           linalg.generic {{.+}} ins(%{{.+}}, %[[H0]] : tensor<?x3xf32>, tensor<?x3xf32>)
 // CHECK:           arith.select
 // CHECK:         return %[[F]]#1, %[[B]]#0, %[[B]]#1
