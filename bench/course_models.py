@@ -278,6 +278,82 @@ def generative_row(name, neurona, threads, seed):
     sys.stdout.flush()
 
 
+class Translate(nn.Module):
+    """models/translate_lstm.nn: embeddings U(-0.05, 0.05), LSTMs with
+    Glorot input weights, orthogonal recurrent weights and a forget bias of
+    1 (PyTorch orders the gates i, f, g, o), a Glorot dense layer. The
+    encoder reads packed sequences, so its state is the one after the last
+    word, as the masked nn.lstm's; the decoder's padded steps only reach
+    ignored labels."""
+
+    def __init__(self, vs=4000, vt=5000, emb=128, hidden=256):
+        super().__init__()
+        self.src_emb = nn.Embedding(vs, emb)
+        self.tgt_emb = nn.Embedding(vt, emb)
+        self.enc = nn.LSTM(emb, hidden, batch_first=True)
+        self.dec = nn.LSTM(emb, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vt)
+        for e in (self.src_emb, self.tgt_emb):
+            nn.init.uniform_(e.weight, -0.05, 0.05)
+        for lstm in (self.enc, self.dec):
+            nn.init.xavier_uniform_(lstm.weight_ih_l0)
+            nn.init.orthogonal_(lstm.weight_hh_l0)
+            nn.init.zeros_(lstm.bias_ih_l0)
+            nn.init.zeros_(lstm.bias_hh_l0)
+            with torch.no_grad():
+                lstm.bias_ih_l0[hidden:2 * hidden] = 1.0
+        nn.init.xavier_uniform_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, src, tgt_in):
+        lengths = (src != 0).sum(1)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            self.src_emb(src), lengths, batch_first=True, enforce_sorted=False)
+        _, state = self.enc(packed)
+        seq, _ = self.dec(self.tgt_emb(tgt_in), state)
+        return self.out(seq)
+
+
+def translation_row(neurona, threads, seed, epochs=8, batch=64):
+    """models/translate_lstm.nn against Translate on the exported arrays:
+    test token cross-entropy (padding ignored) and token accuracy."""
+    model = os.path.join(ROOT, "models", "translate_lstm.nn")
+    with tempfile.TemporaryDirectory() as work:
+        run([neurona, "data", model, "--out", work])
+        d = {f[:-4]: torch.from_numpy(np.load(os.path.join(work, f)))
+             for f in os.listdir(work) if f.endswith(".npy")}
+        loss, acc, seconds = neurona_run(neurona, model, seed, threads, work)
+    ours = "%.4f / %.4f" % (loss, acc)
+    torch.manual_seed(seed)
+    net = Translate()
+    opt = torch.optim.Adam(net.parameters(), lr=0.002)
+    lossf = nn.CrossEntropyLoss(ignore_index=0)
+    gen = torch.Generator().manual_seed(seed)
+    x, x1, y = d["train_x"], d["train_x1"], d["train_y"]
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch):
+            idx = order[i:i + batch]
+            opt.zero_grad()
+            logits = net(x[idx], x1[idx])
+            lossf(logits.reshape(-1, logits.shape[-1]),
+                  y[idx].reshape(-1)).backward()
+            opt.step()
+    tseconds = time.perf_counter() - start
+    with torch.no_grad():
+        logits = net(d["test_x"], d["test_x1"])
+        yt = d["test_y"]
+        tloss = float(lossf(logits.reshape(-1, logits.shape[-1]),
+                            yt.reshape(-1)))
+        keep = yt != 0
+        tacc = float((logits.argmax(-1) == yt)[keep].float().mean())
+    theirs = "%.4f / %.4f" % (tloss, tacc)
+    print("| translate_lstm | test token loss / token accuracy (seed %d) | "
+          "%s | %.1f | %s | %.1f |" % (seed, ours, seconds, theirs, tseconds))
+    sys.stdout.flush()
+
+
 def run(cmd, env=None):
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode:
@@ -351,7 +427,8 @@ def torch_run(recipe, d, seed):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--neurona", default=os.path.join(ROOT, "build/bin/neurona"))
-    p.add_argument("--models", default=",".join(list(RECIPES) + ["vae", "gan"]))
+    p.add_argument("--models", default=",".join(
+        list(RECIPES) + ["vae", "gan", "translate_lstm"]))
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
@@ -364,6 +441,9 @@ def main():
     for name in args.models.split(","):
         if name in ("vae", "gan"):
             generative_row(name, args.neurona, args.threads, seeds[0])
+            continue
+        if name == "translate_lstm":
+            translation_row(args.neurona, args.threads, seeds[0])
             continue
         recipe = RECIPES[name]
         metric = recipe[5]

@@ -42,10 +42,20 @@ Status Dataset::validate() const {
                 formatShape(featureShape));
   if (integerFeatures && !features.empty())
     return fail("integer features with float feature values beside them");
+  for (const IdsInput &input : moreInputs)
+    if (int64_t(input.ids.size()) != numSamples * product(input.shape))
+      return fail(std::to_string(input.ids.size()) + " ids for " +
+                  std::to_string(numSamples) + " samples of shape " +
+                  formatShape(input.shape));
   if (targetKind == TargetKind::Labels) {
     if (int64_t(labels.size()) != numSamples)
       return fail(std::to_string(labels.size()) + " labels for " +
                   std::to_string(numSamples) + " samples");
+  } else if (targetKind == TargetKind::SequenceLabels) {
+    if (int64_t(labels.size()) != numSamples * targetSize())
+      return fail(std::to_string(labels.size()) + " labels for " +
+                  std::to_string(numSamples) + " sequences of shape " +
+                  formatShape(targetShape));
   } else if (int64_t(targets.size()) != numSamples * targetSize()) {
     return fail(std::to_string(targets.size()) + " target values for " +
                 std::to_string(numSamples) + " samples of shape " +

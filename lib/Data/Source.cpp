@@ -43,6 +43,8 @@ Dataset neurona::data::selectSamples(const Dataset &set,
   out.integerFeatures = set.integerFeatures;
   (set.integerFeatures ? out.ids.reserve(indices.size() * size_t(f))
                        : out.features.reserve(indices.size() * size_t(f)));
+  for (const IdsInput &input : set.moreInputs)
+    out.moreInputs.push_back({input.shape, {}});
   for (int64_t i : indices) {
     if (set.integerFeatures) {
       const int64_t *x = set.sampleIds(i);
@@ -51,8 +53,18 @@ Dataset neurona::data::selectSamples(const Dataset &set,
       const float *x = set.sampleFeatures(i);
       out.features.insert(out.features.end(), x, x + f);
     }
+    for (size_t k = 0; k < set.moreInputs.size(); ++k) {
+      const IdsInput &input = set.moreInputs[k];
+      size_t m = input.ids.size() / size_t(std::max<int64_t>(set.numSamples, 1));
+      out.moreInputs[k].ids.insert(out.moreInputs[k].ids.end(),
+                                   input.ids.begin() + long(size_t(i) * m),
+                                   input.ids.begin() + long(size_t(i + 1) * m));
+    }
     if (set.targetKind == TargetKind::Labels)
       out.labels.push_back(set.labels[size_t(i)]);
+    else if (set.targetKind == TargetKind::SequenceLabels)
+      out.labels.insert(out.labels.end(), set.labels.begin() + i * t,
+                        set.labels.begin() + (i + 1) * t);
     else
       out.targets.insert(out.targets.end(), set.targets.begin() + i * t,
                          set.targets.begin() + (i + 1) * t);
@@ -269,6 +281,103 @@ static Status vectorizeTexts(const DataSpec &spec, const LabelledTexts &texts,
   return Status::success();
 }
 
+/// Translation pairs to (source ids, decoder input ids, label ids); see
+/// DataSpec::TextForm::Translation.
+static Status prepareTranslation(const DataSpec &spec,
+                                 const std::vector<std::string> &sources,
+                                 const std::vector<std::string> &targets,
+                                 const std::string &what, PreparedData &out) {
+  static const char *const kStart = "<start>", *const kEnd = "<end>";
+  if (spec.length <= 0 || spec.targetLength < 2 || spec.vocabularySize < 3 ||
+      spec.targetVocabularySize < 5)
+    return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                         what + ": translation needs source and target "
+                                "lengths and vocabularies (a target length "
+                                "of at least 2, a target vocabulary of at "
+                                "least 5 ids)");
+  std::unique_ptr<Tokenizer> tokenizer;
+  if (Status s = Tokenizer::create(spec.text, tokenizer); !s)
+    return s;
+  // Pairs that fit, as token lists; the target framed by <start>, <end>.
+  std::vector<std::vector<std::string>> src, tgt;
+  std::vector<int64_t> kept; // the pairs' numbers in the file
+  size_t n = sources.size();
+  if (spec.limit > 0)
+    n = std::min(n, size_t(spec.limit));
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<std::string> s = tokenizer->tokenize(sources[i]);
+    std::vector<std::string> t = tokenizer->tokenize(targets[i]);
+    if (s.empty() || t.empty() || int64_t(s.size()) > spec.length ||
+        int64_t(t.size()) + 1 > spec.targetLength) {
+      ++out.dropped;
+      continue;
+    }
+    t.insert(t.begin(), kStart);
+    t.push_back(kEnd);
+    src.push_back(std::move(s));
+    tgt.push_back(std::move(t));
+    kept.push_back(int64_t(i));
+  }
+  std::vector<int64_t> train, test;
+  if (Status s = chooseSamples(spec, int64_t(src.size()), what, train, test);
+      !s)
+    return s;
+  std::vector<std::vector<std::string>> trainSrc, trainTgt;
+  for (int64_t i : train) {
+    trainSrc.push_back(src[size_t(i)]);
+    trainTgt.push_back(tgt[size_t(i)]);
+  }
+  if (Status s = Vocabulary::build(trainSrc, spec.vocabularySize,
+                                   spec.minCount, out.vocabulary);
+      !s)
+    return s.withContext(what + " (source vocabulary)");
+  if (Status s = Vocabulary::build(trainTgt, spec.targetVocabularySize,
+                                   spec.minCount, out.targetVocabulary);
+      !s)
+    return s.withContext(what + " (target vocabulary)");
+  if (out.targetVocabulary.id(kStart) == Vocabulary::kUnknown ||
+      out.targetVocabulary.id(kEnd) == Vocabulary::kUnknown)
+    return Status::error(NR_ERROR_INTERNAL,
+                         what + ": <start> and <end> missed the target "
+                                "vocabulary");
+
+  int64_t ls = spec.length, lt = spec.targetLength;
+  auto build = [&](const std::vector<int64_t> &indices, Dataset &set) {
+    size_t m = indices.size();
+    set.numSamples = int64_t(m);
+    set.featureShape = {ls};
+    set.integerFeatures = true;
+    set.ids.assign(m * size_t(ls), Vocabulary::kPad);
+    set.moreInputs.assign(1, IdsInput{{lt}, {}});
+    std::vector<int64_t> &decoder = set.moreInputs[0].ids;
+    decoder.assign(m * size_t(lt), Vocabulary::kPad);
+    set.targetKind = TargetKind::SequenceLabels;
+    set.targetShape = {lt};
+    set.labels.assign(m * size_t(lt), Vocabulary::kPad);
+    for (size_t k = 0; k < m; ++k) {
+      size_t i = size_t(indices[k]);
+      idSequence(src[i], out.vocabulary, ls, set.ids.data() + k * size_t(ls));
+      // tgt[i] = <start> w1 ... wk <end>: the decoder reads all but the
+      // last, and predicts all but the first.
+      const std::vector<std::string> &t = tgt[i];
+      for (size_t p = 0; p + 1 < t.size(); ++p) {
+        decoder[k * size_t(lt) + p] = out.targetVocabulary.id(t[p]);
+        set.labels[k * size_t(lt) + p] = out.targetVocabulary.id(t[p + 1]);
+      }
+    }
+  };
+  build(train, out.train);
+  for (int64_t i : train)
+    out.trainIndices.push_back(kept[size_t(i)]);
+  for (int64_t i : test)
+    out.testIndices.push_back(kept[size_t(i)]);
+  if (!test.empty()) {
+    build(test, out.test);
+    out.hasTest = true;
+  }
+  return Status::success();
+}
+
 /// Mean and population standard deviation of every feature of `set`.
 static void fitStatistics(const Dataset &set, std::vector<float> &mean,
                           std::vector<float> &stddev) {
@@ -322,6 +431,15 @@ Status neurona::data::prepareData(const DataSpec &spec, bool flattenImages,
       return s;
     break;
   }
+  case DataSpec::Kind::SentencePairs: {
+    std::vector<std::string> sources, targets;
+    if (Status s = readSentencePairs(spec.paths[0], sources, targets); !s)
+      return s;
+    if (Status s = prepareTranslation(spec, sources, targets, what, result);
+        !s)
+      return s;
+    break;
+  }
   case DataSpec::Kind::LabelledSentences:
   case DataSpec::Kind::TextFiles: {
     LabelledTexts texts;
@@ -358,6 +476,12 @@ Status neurona::data::prepareData(const DataSpec &spec, bool flattenImages,
     result.summary += ", vocabulary of " +
                       std::to_string(result.vocabulary.wordList().size()) +
                       " words";
+  if (result.targetVocabulary.capacity() > 0)
+    result.summary +=
+        " (source) and " +
+        std::to_string(result.targetVocabulary.wordList().size()) +
+        " (target, <start> and <end> included), " +
+        std::to_string(result.dropped) + " pairs dropped as too long";
   out = std::move(result);
   return Status::success();
 }

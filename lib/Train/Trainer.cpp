@@ -147,6 +147,10 @@ struct Plan {
   std::string entry;
   nr_arg_info input{};
   int64_t featureCount = 0;
+  /// The inputs after the first (Dataset::moreInputs, in order).
+  std::vector<nr_arg_info> moreInputs;
+  /// SequenceLabels: steps T and classes V of the output [?, T, V].
+  int64_t steps = 0, classes = 0;
   bool hasTarget = false;
   nr_arg_info target{};
   int64_t targetCount = 0;
@@ -216,17 +220,35 @@ static Status makePlan(nr_model *model, const char *entry, const Dataset &ds,
       return apiError(s, std::string("entry '") + entry + "'");
     if (a.role == NR_ROLE_INPUT && inputs++ == 0)
       plan.input = a;
+    else if (a.role == NR_ROLE_INPUT)
+      plan.moreInputs.push_back(a);
     else if (a.role == NR_ROLE_TARGET && targets++ == 0)
       plan.target = a;
     else if (a.role == NR_ROLE_OUTPUT && outputs++ == 0)
       plan.output = a;
   }
   std::string where = std::string("entry '") + entry + "'";
-  if (inputs != 1)
-    return Status::error(NR_ERROR_INVALID_ARGUMENT,
-                         where + " has " + std::to_string(inputs) +
-                             " inputs; the trainer handles models with "
-                             "exactly one");
+  if (inputs != 1 + int(ds.moreInputs.size()))
+    return Status::error(
+        NR_ERROR_INVALID_ARGUMENT,
+        where + " has " + std::to_string(inputs) + " inputs, the dataset " +
+            std::to_string(1 + ds.moreInputs.size()) +
+            (ds.moreInputs.empty()
+                 ? " (several inputs need translation pairs)"
+                 : ""));
+  for (size_t k = 0; k < plan.moreInputs.size(); ++k) {
+    const nr_arg_info &a = plan.moreInputs[k];
+    int64_t want = 1;
+    for (int64_t d : ds.moreInputs[k].shape)
+      want *= d;
+    if (a.rank < 1 || a.shape[0] >= 0 || (a.dtype != NR_I64 && a.dtype != NR_I32) ||
+        perSample(a) != want)
+      return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                           where + ": input '" + a.name + "' (" +
+                               typeString(a) + ") cannot take the dataset's "
+                               "ids of shape " +
+                               formatShape(ds.moreInputs[k].shape));
+  }
   if (wantTarget && targets != 1)
     return Status::error(NR_ERROR_INVALID_ARGUMENT,
                          where + " has " + std::to_string(targets) +
@@ -281,7 +303,34 @@ static Status makePlan(nr_model *model, const char *entry, const Dataset &ds,
 
   // Targets and labels must make sense for the loss and the output width.
   int64_t width = plan.hasOutput ? plan.outputWidth : 0;
-  if (ds.targetKind == TargetKind::Labels) {
+  if (ds.targetKind == TargetKind::SequenceLabels) {
+    int64_t steps = ds.targetSize();
+    if (spec.kind != LossKind::CrossEntropy || !spec.fromLogits)
+      return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                           where + ": sequence labels need the "
+                                   "cross_entropy loss on logits");
+    if (plan.hasOutput) {
+      const nr_arg_info &out = plan.output;
+      if (out.rank != 3 || out.shape[1] != steps)
+        return Status::error(NR_ERROR_INVALID_ARGUMENT,
+                             where + ": output '" + out.name + "' (" +
+                                 typeString(out) +
+                                 ") must score every step of the dataset's "
+                                 "label sequences [?, " +
+                                 std::to_string(steps) + ", classes]");
+      plan.steps = steps;
+      plan.classes = out.shape[2];
+      for (size_t i = 0; i < ds.labels.size(); ++i)
+        if (ds.labels[i] < 0 || ds.labels[i] >= plan.classes)
+          return Status::error(
+              NR_ERROR_INVALID_ARGUMENT,
+              "label " + std::to_string(ds.labels[i]) + " at step " +
+                  std::to_string(int64_t(i) % steps) + " of sample " +
+                  std::to_string(int64_t(i) / steps) +
+                  " is out of range (expected a class in [0, " +
+                  std::to_string(plan.classes) + "))");
+    }
+  } else if (ds.targetKind == TargetKind::Labels) {
     for (int64_t i = 0; i < ds.numSamples; ++i) {
       int64_t label = ds.labels[size_t(i)];
       bool bad = false;
@@ -330,7 +379,10 @@ static Status makePlan(nr_model *model, const char *entry, const Dataset &ds,
                              ") has no dynamic batch dimension");
   plan.targetCount = perSample(t);
   bool ok;
-  if (ds.targetKind == TargetKind::Labels)
+  if (ds.targetKind == TargetKind::SequenceLabels)
+    ok = (t.dtype == NR_I64 || t.dtype == NR_I32) &&
+         plan.targetCount == ds.targetSize();
+  else if (ds.targetKind == TargetKind::Labels)
     // A label as an integer or float, or one-hot over the target's width.
     ok = (plan.targetCount == 1 && t.dtype != NR_U8) ||
          (plan.targetCount > 1 && isFloat(t.dtype));
@@ -341,7 +393,9 @@ static Status makePlan(nr_model *model, const char *entry, const Dataset &ds,
         NR_ERROR_INVALID_ARGUMENT,
         where + ": target '" + t.name + "' (" + typeString(t) +
             ") cannot take the dataset's " +
-            (ds.targetKind == TargetKind::Labels
+            (ds.targetKind == TargetKind::SequenceLabels
+                 ? "label sequences of shape " + formatShape(ds.targetShape)
+             : ds.targetKind == TargetKind::Labels
                  ? std::string("integer labels")
                  : "float targets of shape " + formatShape(ds.targetShape)));
   if (ds.targetKind == TargetKind::Labels && plan.targetCount > 1)
@@ -379,11 +433,68 @@ static void fillFeatures(const Dataset &ds, const int64_t *indices, int64_t n,
   }
 }
 
+/// The ids of `ds.moreInputs[k]` for the batch.
+static void fillMoreInput(const Dataset &ds, size_t k, const int64_t *indices,
+                          int64_t n, int64_t count, BatchBuffer &buf) {
+  const std::vector<int64_t> &ids = ds.moreInputs[k].ids;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t j = 0; j < count; ++j)
+      buf.set(b * count + j, double(ids[size_t(indices[b] * count + j)]));
+}
+
+/// One BatchBuffer per input after the first, prepared and filled.
+static std::vector<nr_tensor>
+fillInputs(const Dataset &ds, const Plan &plan, const int64_t *indices,
+           int64_t n, BatchBuffer &first, std::vector<BatchBuffer> &more) {
+  first.prepare(plan.input, n);
+  fillFeatures(ds, indices, n, plan.featureCount, first);
+  std::vector<nr_tensor> tensors = {first.tensor};
+  more.resize(plan.moreInputs.size());
+  for (size_t k = 0; k < plan.moreInputs.size(); ++k) {
+    more[k].prepare(plan.moreInputs[k], n);
+    fillMoreInput(ds, k, indices, n, perSample(plan.moreInputs[k]), more[k]);
+    tensors.push_back(more[k].tensor);
+  }
+  return tensors;
+}
+
+/// Token-level cross-entropy and accuracy of `out`'s row `b`, logits
+/// [T, V], against `labels` [T], skipping padding (label 0) as PyTorch's
+/// ignore_index: adds -log softmax(x_t)[y_t] to `lossSum`, hits to
+/// `correct` (argmax, first maximum on ties) and scored steps to `tokens`.
+static void scoreSequence(const BatchBuffer &out, int64_t b, const Plan &plan,
+                          const int64_t *labels, double &lossSum,
+                          int64_t &correct, int64_t &tokens) {
+  int64_t steps = plan.steps, classes = plan.classes;
+  for (int64_t t = 0; t < steps; ++t) {
+    int64_t y = labels[t];
+    if (y == 0)
+      continue;
+    int64_t base = (b * steps + t) * classes;
+    double max = out.at(base);
+    int64_t arg = 0;
+    for (int64_t j = 1; j < classes; ++j)
+      if (out.at(base + j) > max) {
+        max = out.at(base + j);
+        arg = j;
+      }
+    double sum = 0;
+    for (int64_t j = 0; j < classes; ++j)
+      sum += std::exp(out.at(base + j) - max);
+    lossSum += std::log(sum) + max - out.at(base + y);
+    correct += arg == y;
+    ++tokens;
+  }
+}
+
 static void fillTargets(const Dataset &ds, const int64_t *indices, int64_t n,
                         int64_t targetCount, BatchBuffer &buf) {
   for (int64_t b = 0; b < n; ++b) {
     int64_t i = indices[b];
-    if (ds.targetKind == TargetKind::Labels) {
+    if (ds.targetKind == TargetKind::SequenceLabels) {
+      for (int64_t j = 0; j < targetCount; ++j)
+        buf.set(b * targetCount + j, double(ds.labels[size_t(i * targetCount + j)]));
+    } else if (ds.targetKind == TargetKind::Labels) {
       int64_t label = ds.labels[size_t(i)];
       if (targetCount == 1) {
         buf.set(b, double(label));
@@ -421,20 +532,30 @@ static Status evaluateWith(nr_model *model, const Dataset &ds,
   // A per-sample sum (a VAE) reconstructs values: errors, not accuracy.
   bool hasAccuracy = !isRegression(spec.kind) && !spec.sumPerSample;
   BatchBuffer in, out;
+  std::vector<BatchBuffer> more;
   double squared = 0, absolute = 0;
   std::vector<int64_t> indices(size_t(std::min(batchSize, ds.numSamples)));
   std::vector<double> pred(size_t(plan.outputWidth));
   double lossSum = 0;
-  int64_t correct = 0;
+  int64_t correct = 0, tokens = 0;
+  bool sequences = ds.targetKind == TargetKind::SequenceLabels;
   for (int64_t start = 0; start < ds.numSamples; start += batchSize) {
     int64_t n = std::min(batchSize, ds.numSamples - start);
     for (int64_t b = 0; b < n; ++b)
       indices[size_t(b)] = start + b;
-    in.prepare(plan.input, n);
+    std::vector<nr_tensor> inputs =
+        fillInputs(ds, plan, indices.data(), n, in, more);
     out.prepare(plan.output, n);
-    fillFeatures(ds, indices.data(), n, plan.featureCount, in);
-    if (nr_status s = nr_model_forward(model, &in.tensor, 1, &out.tensor, 1))
+    if (nr_status s = nr_model_forward(model, inputs.data(), inputs.size(),
+                                       &out.tensor, 1))
       return apiError(s, "evaluation");
+    if (sequences) {
+      for (int64_t b = 0; b < n; ++b)
+        scoreSequence(out, b, plan,
+                      ds.labels.data() + (start + b) * plan.steps, lossSum,
+                      correct, tokens);
+      continue;
+    }
     for (int64_t b = 0; b < n; ++b) {
       for (int64_t j = 0; j < plan.outputWidth; ++j)
         pred[size_t(j)] = out.at(b * plan.outputWidth + j);
@@ -448,6 +569,13 @@ static Status evaluateWith(nr_model *model, const Dataset &ds,
     }
   }
   result.numSamples = ds.numSamples;
+  if (sequences) {
+    // Means over the tokens that are not padding.
+    result.loss = tokens ? lossSum / double(tokens) : 0.0;
+    result.accuracy = tokens ? double(correct) / double(tokens) : 0.0;
+    result.rmse = result.mae = std::nan("");
+    return Status::success();
+  }
   result.loss = lossSum / double(ds.numSamples);
   result.accuracy =
       hasAccuracy ? double(correct) / double(ds.numSamples) : std::nan("");
@@ -655,7 +783,11 @@ Status Loop::run() {
   std::vector<int64_t> order(size_t(trainSet.numSamples));
   int64_t batches = (trainSet.numSamples + batchSize - 1) / batchSize;
   BatchBuffer in, target, out;
+  std::vector<BatchBuffer> more;
   std::vector<double> pred(size_t(plan.outputWidth));
+  // Sequence labels: the loss and accuracy are means over the tokens that
+  // are not padding, and train_step's loss is its batch's token mean.
+  bool sequences = trainSet.targetKind == TargetKind::SequenceLabels;
 
   for (int64_t epoch = firstEpoch; epoch <= epochs; ++epoch) {
     auto started = std::chrono::steady_clock::now();
@@ -668,6 +800,8 @@ Status Loop::run() {
     double epochLr = schedule.at(lr, epoch - 1);
     double lossSum = 0, squared = 0, absolute = 0;
     int64_t seen = 0, correct = 0;
+    double tokenLoss = 0;
+    int64_t tokens = 0, tokenCorrect = 0;
     for (int64_t b = 0; b < batches; ++b) {
       if (stopRequested()) {
         progress.clear();
@@ -677,16 +811,17 @@ Status Loop::run() {
       int64_t start = b * batchSize;
       int64_t n = std::min(batchSize, trainSet.numSamples - start);
       const int64_t *indices = order.data() + start;
-      in.prepare(plan.input, n);
+      std::vector<nr_tensor> inputs =
+          fillInputs(trainSet, plan, indices, n, in, more);
       target.prepare(plan.target, n);
-      fillFeatures(trainSet, indices, n, plan.featureCount, in);
       fillTargets(trainSet, indices, n, plan.targetCount, target);
       if (plan.hasOutput)
         out.prepare(plan.output, n);
       double loss = 0;
       nr_status s = nr_model_train_step(
-          model, &in.tensor, 1, &target.tensor, 1, epochLr, &loss,
-          plan.hasOutput ? &out.tensor : nullptr, plan.hasOutput ? 1 : 0);
+          model, inputs.data(), inputs.size(), &target.tensor, 1, epochLr,
+          &loss, plan.hasOutput ? &out.tensor : nullptr,
+          plan.hasOutput ? 1 : 0);
       if (s != NR_OK) {
         progress.clear();
         return apiError(s, "epoch " + std::to_string(epoch) + ", batch " +
@@ -695,7 +830,17 @@ Status Loop::run() {
       }
       lossSum += loss * double(n);
       seen += n;
-      if (trainAccuracy)
+      if (sequences && plan.hasOutput) {
+        int64_t batchTokens = 0, batchCorrect = 0;
+        double ignored = 0;
+        for (int64_t k = 0; k < n; ++k)
+          scoreSequence(out, k, plan,
+                        trainSet.labels.data() + indices[k] * plan.steps,
+                        ignored, batchCorrect, batchTokens);
+        tokenLoss += loss * double(batchTokens);
+        tokens += batchTokens;
+        tokenCorrect += batchCorrect;
+      } else if (trainAccuracy)
         for (int64_t k = 0; k < n; ++k) {
           for (int64_t j = 0; j < plan.outputWidth; ++j)
             pred[size_t(j)] = out.at(k * plan.outputWidth + j);
@@ -710,6 +855,10 @@ Status Loop::run() {
                           sampleTarget(trainSet, indices[k]), squared,
                           absolute);
         }
+      if (sequences && tokens > 0) {
+        lossSum = tokenLoss / double(tokens) * double(seen);
+        correct = int64_t(double(tokenCorrect) / double(tokens) * double(seen));
+      }
       progress.update(epoch, epochs, b + 1, batches, lossSum / double(seen),
                       trainAccuracy ? double(correct) / double(seen)
                                     : std::nan(""),
@@ -722,6 +871,10 @@ Status Loop::run() {
     stats.loss = lossSum / double(seen);
     stats.accuracy =
         trainAccuracy ? double(correct) / double(seen) : std::nan("");
+    if (sequences && tokens > 0) {
+      stats.loss = tokenLoss / double(tokens);
+      stats.accuracy = double(tokenCorrect) / double(tokens);
+    }
     double elements = double(seen) * double(plan.outputWidth);
     stats.rmse = trainErrors ? std::sqrt(squared / elements) : std::nan("");
     stats.mae = trainErrors ? absolute / elements : std::nan("");

@@ -473,7 +473,8 @@ int driver::runEval() {
 }
 
 /// Writes one set as <dir>/<name>_x.npy, <name>_y.npy and <name>_index.npy
-/// (the source's sample numbers).
+/// (the source's sample numbers), and the inputs after the first as
+/// <name>_x1.npy, <name>_x2.npy, ... (a decoder's input ids).
 static Status writeSet(const std::string &dir, const std::string &name,
                        const data::Dataset &set,
                        const std::vector<int64_t> &indices) {
@@ -492,11 +493,25 @@ static Status writeSet(const std::string &dir, const std::string &name,
                                 set.features.data());
       !s)
     return s;
+  for (size_t k = 0; k < set.moreInputs.size(); ++k) {
+    const data::IdsInput &input = set.moreInputs[k];
+    shape = {set.numSamples};
+    shape.insert(shape.end(), input.shape.begin(), input.shape.end());
+    if (Status s = writeNpy(dir + "/" + name + "_x" + std::to_string(k + 1) +
+                                ".npy",
+                            NR_I64, shape.data(), shape.size(),
+                            input.ids.data());
+        !s)
+      return s;
+  }
   std::string targets = dir + "/" + name + "_y.npy";
   if (set.targetKind == data::TargetKind::Labels)
     return writeNpy(targets, NR_I64, &set.numSamples, 1, set.labels.data());
   shape = {set.numSamples};
   shape.insert(shape.end(), set.targetShape.begin(), set.targetShape.end());
+  if (set.targetKind == data::TargetKind::SequenceLabels)
+    return writeNpy(targets, NR_I64, shape.data(), shape.size(),
+                    set.labels.data());
   return writeNpy(targets, NR_F32, shape.data(), shape.size(),
                   set.targets.data());
 }
@@ -539,12 +554,18 @@ int driver::runData() {
         !s)
       return fail(s);
   }
-  if (prepared.vocabulary.capacity() > 0) {
+  // One word per line from id 2; a translation's target side goes to
+  // target_vocabulary.txt.
+  for (auto [vocabulary, file] :
+       {std::pair{&prepared.vocabulary, "vocabulary.txt"},
+        std::pair{&prepared.targetVocabulary, "target_vocabulary.txt"}}) {
+    if (vocabulary->capacity() == 0)
+      continue;
     std::string words;
-    for (const std::string &w : prepared.vocabulary.wordList())
+    for (const std::string &w : vocabulary->wordList())
       words += w + "\n";
-    if (Status s = writeFileAtomically(dataOut + "/vocabulary.txt",
-                                       words.data(), words.size());
+    if (Status s = writeFileAtomically(dataOut + "/" + file, words.data(),
+                                       words.size());
         !s)
       return fail(s);
   }

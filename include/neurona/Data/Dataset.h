@@ -31,6 +31,18 @@ enum class TargetKind {
   /// Float values of `targetShape` per sample (`targets`), e.g. regression
   /// outputs or one-hot rows.
   Values,
+  /// Integer class labels per position of a sequence: `targetShape` is
+  /// {T} and `labels` holds numSamples * T of them, sample-major. Label 0
+  /// is padding, which losses and metrics skip (PyTorch's ignore_index):
+  /// a decoder's next-word targets.
+  SequenceLabels,
+};
+
+/// A further integer input of a model with several (the decoder input of
+/// an encoder-decoder): numSamples * product(shape) ids, sample-major.
+struct IdsInput {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> ids;
 };
 
 struct Dataset {
@@ -43,9 +55,12 @@ struct Dataset {
   /// sample-major, in `ids`, and `features` is empty.
   bool integerFeatures = false;
   std::vector<int64_t> ids;
+  /// The model's inputs after the first, in the model's order.
+  std::vector<IdsInput> moreInputs;
 
   TargetKind targetKind = TargetKind::Labels;
-  /// One per sample when targetKind is Labels.
+  /// One per sample when targetKind is Labels; targetSize() per sample
+  /// when it is SequenceLabels.
   std::vector<int64_t> labels;
   /// Shape of one sample's target when targetKind is Values ({} = scalar).
   std::vector<int64_t> targetShape;

@@ -39,11 +39,15 @@ struct DataSpec {
     LabelledSentences,
     /// One text per line; the texts of `paths[i]` have class i.
     TextFiles,
+    /// `paths[0]` holds `source<TAB>target` lines (translation pairs); the
+    /// first `limit` of them when `limit` > 0.
+    SentencePairs,
   };
   Kind kind = Kind::None;
   /// Resolved file or folder names.
   std::vector<std::string> paths;
   CsvColumns csv;
+  int64_t limit = 0;
 
   /// Text sources: how texts become tokens, and bag-of-words vectors of
   /// `vocabularySize` elements (binary, or counts) over a vocabulary built
@@ -55,10 +59,23 @@ struct DataSpec {
   /// of every sentence gives the ids of the `length` tokens before it
   /// (padded with 0 at the start) and the id of token p as the label; the
   /// test split is drawn by sentence before the windows are cut.
-  enum class TextForm { BagOfWords, Sequences, NextWord };
+  ///
+  /// Translation pairs (SentencePairs) become three id sequences per pair:
+  /// the source's words padded with 0 at the end to `length` (the first
+  /// input), the decoder input `<start>` w1 ... wk padded to
+  /// `targetLength` (the second input) and the labels w1 ... wk `<end>`
+  /// (SequenceLabels, padding 0). The source vocabulary has
+  /// `vocabularySize` ids, the target's `targetVocabularySize`, both from
+  /// the training split's pairs only; `<start>` and `<end>` are words of
+  /// the target vocabulary. Pairs whose source has more than `length`
+  /// words or whose target has more than `targetLength` - 1, or either
+  /// none, are dropped (PreparedData::dropped counts them).
+  enum class TextForm { BagOfWords, Sequences, NextWord, Translation };
   TextForm textForm = TextForm::BagOfWords;
   int64_t length = 0;
   int64_t vocabularySize = 0;
+  int64_t targetLength = 0;
+  int64_t targetVocabularySize = 0;
   int64_t minCount = 1;
   bool binary = true;
   /// A trained model's vocabulary (its words from id 2), used instead of
@@ -104,8 +121,13 @@ struct PreparedData {
   /// Which samples of the source (numbered in file order, files in the
   /// order given) went to each set, in set order.
   std::vector<int64_t> trainIndices, testIndices;
-  /// Text sources: the vocabulary fitted on the training split.
+  /// Text sources: the vocabulary fitted on the training split (the
+  /// source side's for translation pairs).
   Vocabulary vocabulary;
+  /// Translation pairs: the target side's vocabulary, and how many pairs
+  /// were dropped for their length.
+  Vocabulary targetVocabulary;
+  int64_t dropped = 0;
   /// One line for the user: what was read and how it was split.
   std::string summary;
 };

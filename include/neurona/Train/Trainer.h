@@ -26,6 +26,10 @@
 // that (probabilities for cross_entropy use -log p[label], logits for
 // binary_cross_entropy the stable sigmoid form). The compiler writes
 // from_logits=true for `binary_cross_entropy(from_logits=true)`.
+// Several inputs are fed from the dataset's first input and its
+// `moreInputs`, in the model's order. Sequence labels (an encoder-decoder's
+// next words) are scored per step, padding (label 0) skipped: token
+// cross-entropy and token accuracy, both means over the labelled steps.
 // Accuracy: argmax against the label when the prediction has more than one
 // column; with one column, prediction > 0.5 (probabilities) or > 0 (logits)
 // against label != 0; none for mse and mae, which report rmse
@@ -187,7 +191,10 @@ struct TrainResult {
 };
 
 /// Result of evaluate(). accuracy is NaN when there is none (mse, mae);
-/// rmse and mae are NaN for the classification losses.
+/// rmse and mae are NaN for the classification losses. With sequence
+/// labels (Dataset's SequenceLabels) the loss and accuracy are means over
+/// the steps whose label is not padding (0): token cross-entropy and token
+/// accuracy, as training reports them.
 struct EvalResult {
   double loss = 0;
   double accuracy = 0;

@@ -37,6 +37,8 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <type_traits>
+
 using namespace mlir;
 using namespace mlir::nn;
 using namespace mlir::nn::lowering;
@@ -297,8 +299,15 @@ struct RecurrentLowering : OpConversionPattern<Op> {
 
     auto seqType = cast<RankedTensorType>(op.getSequence().getType());
     auto actType = cast<RankedTensorType>(op.getActivations().getType());
-    Value h0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
-    Value c0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
+    Value h0, c0;
+    if constexpr (std::is_same_v<Op, LSTMOp>) {
+      h0 = adaptor.getInitialH();
+      c0 = adaptor.getInitialC();
+    }
+    if (!h0)
+      h0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
+    if (!c0)
+      c0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
     Value seq0 = loopTensor(rewriter, loc, seqType, g.dyn());
     Value acts0 = loopTensor(rewriter, loc, actType, g.dyn());
     SmallVector<Value> init = {h0, c0, seq0, acts0}; // h, c, seq, acts
@@ -365,8 +374,11 @@ struct RecurrentLowering : OpConversionPattern<Op> {
           Value cNext = lstm ? res[4] : c;
           scf::YieldOp::create(b, l, ValueRange{hNext, cNext, seq, saved});
         });
-    rewriter.replaceOp(op, ValueRange{loop.getResult(2), loop.getResult(0),
-                                      loop.getResult(3)});
+    SmallVector<Value> results = {loop.getResult(2), loop.getResult(0),
+                                  loop.getResult(3)};
+    if constexpr (std::is_same_v<Op, LSTMOp>)
+      results.push_back(loop.getResult(1)); // the last cell state
+    rewriter.replaceOp(op, results);
     return success();
   }
 };
@@ -402,6 +414,13 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
     Value dwr0 = filledTensor(rewriter, loc, dwrType, {}, 0.0);
     Value db0 = filledTensor(rewriter, loc, dbType, {}, 0.0);
     Value dc0 = filledTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
+    // The forward's initial states (zero when absent), read at t = 0.
+    Value hInit, cInit;
+    if constexpr (std::is_same_v<Op, LSTMBackwardOp>) {
+      dc0 = adaptor.getGradLastCell();
+      hInit = adaptor.getInitialH();
+      cInit = adaptor.getInitialC();
+    }
     Value dx0 = emptyTensor(rewriter, loc,
                             cast<RankedTensorType>(x.getType()), g.dyn());
     // dh, dc, dx, d[W|R]^T, db
@@ -413,30 +432,35 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
         index(rewriter, loc, 1), init,
         [&](OpBuilder &b, Location l, Value s, ValueRange it) {
           Value dh = it[0], dc = it[1], dx = it[2], dwr = it[3], db = it[4];
-          // t = T - 1 - s; the previous step's state is zero at t = 0.
+          // t = T - 1 - s; the previous step's state is the initial one
+          // at t = 0.
           Value t = arith::SubIOp::create(b, l, index(b, l, g.steps - 1), s);
           Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
                                                 t, index(b, l, 0));
           Value tPrev = clampIndex(
               b, l, arith::SubIOp::create(b, l, t, index(b, l, 1)), 0,
               g.steps - 1);
-          auto previous = [&](int64_t block) {
-            Value v = readStep(b, l, g, saved, tPrev, block * H, H);
+          auto previous = [&](int64_t block, Value initial) {
+            SmallVector<Value> in = {
+                readStep(b, l, g, saved, tPrev, block * H, H)};
+            if (initial)
+              in.push_back(initial);
+            SmallVector<AffineMap> maps(in.size(), b.getMultiDimIdentityMap(2));
             return buildGeneric(
-                b, l, g.rows(H), g.dyn(), v, b.getMultiDimIdentityMap(2),
+                b, l, g.rows(H), g.dyn(), in, maps,
                 [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                  return arith::SelectOp::create(b, l, isFirst,
-                                                 f32(b, l, 0.0), a[0]);
+                  Value first = initial ? a[1] : f32(b, l, 0.0);
+                  return arith::SelectOp::create(b, l, isFirst, first, a[0]);
                 });
           };
-          Value hPrev = previous(hBlock);
+          Value hPrev = previous(hBlock, hInit);
 
           SmallVector<Value> inputs;
           int64_t own = lstm ? 5 : 1; // i, o, f, c~, c_t | h_t
           for (int64_t k = 0; k < own; ++k)
             inputs.push_back(readStep(b, l, g, saved, t, k * H, H));
           if (lstm)
-            inputs.push_back(previous(cBlock));
+            inputs.push_back(previous(cBlock, cInit));
           inputs.append({readStep(b, l, g, gseq, t, 0, H), dh, dc});
           SmallVector<AffineMap> maps(inputs.size(),
                                       b.getMultiDimIdentityMap(2));
@@ -564,7 +588,10 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
     Value dbias = buildGeneric(rewriter, loc,
                                RankedTensorType::get({2 * GH}, f32Type), {}, db,
                                AffineMap::get(1, 0, {d(0) % GH}, ctx), copy);
-    rewriter.replaceOp(op, ValueRange{loop.getResult(2), dw, dr, dbias});
+    SmallVector<Value> results = {loop.getResult(2), dw, dr, dbias};
+    if constexpr (std::is_same_v<Op, LSTMBackwardOp>)
+      results.append({loop.getResult(0), loop.getResult(1)}); // dh_0, dc_0
+    rewriter.replaceOp(op, results);
     return success();
   }
 };

@@ -26,9 +26,9 @@ namespace neurona::dsl {
 static const StringRef kSettings[] = {"source", "text", "test_split",
                                       "split_seed", "standardize", "target"};
 static const StringRef kSources[] = {"idx", "csv", "labelled_sentences",
-                                     "text_files"};
+                                     "text_files", "sentence_pairs"};
 static const StringRef kTextForms[] = {"bag_of_words", "sequences",
-                                       "next_word"};
+                                       "next_word", "translation"};
 
 /// A string argument's value, or the strings of a list.
 static std::vector<std::string> strings(const ast::Expr &value) {
@@ -77,11 +77,14 @@ static Error parseSource(const ast::Expr &value, StringRef baseDir,
                                         {"target", ArgKind::String},
                                         {"features", ArgKind::Strings},
                                         {"drop", ArgKind::Strings}};
+  static const ParamDecl pairParams[] = {{"path", ArgKind::String, true},
+                                         {"limit", ArgKind::Integer}};
   StringRef kind = value.text;
   llvm::ArrayRef<ParamDecl> params =
-      kind == "csv"   ? llvm::ArrayRef<ParamDecl>(csvParams)
-      : kind == "idx" ? llvm::ArrayRef<ParamDecl>(pathParam)
-                      : llvm::ArrayRef<ParamDecl>(pathsParam);
+      kind == "csv"              ? llvm::ArrayRef<ParamDecl>(csvParams)
+      : kind == "idx"            ? llvm::ArrayRef<ParamDecl>(pathParam)
+      : kind == "sentence_pairs" ? llvm::ArrayRef<ParamDecl>(pairParams)
+                                 : llvm::ArrayRef<ParamDecl>(pathsParam);
   auto args = bindArguments(value, params, diags);
   if (!args)
     return args.takeError();
@@ -98,10 +101,19 @@ static Error parseSource(const ast::Expr &value, StringRef baseDir,
   }
   if (spec.paths.empty())
     return diags.error(paths->loc, "the list of files is empty");
-  spec.kind = kind == "idx"   ? Kind::Idx
-              : kind == "csv" ? Kind::Csv
+  spec.kind = kind == "idx"                  ? Kind::Idx
+              : kind == "csv"                ? Kind::Csv
               : kind == "labelled_sentences" ? Kind::LabelledSentences
+              : kind == "sentence_pairs"     ? Kind::SentencePairs
                                              : Kind::TextFiles;
+  if (const ast::Expr *limit = args->get("limit")) {
+    if (limit->intValue < 1)
+      return diags.error(limit->loc,
+                         llvm::formatv("limit must be a positive number of "
+                                       "pairs, got {0}",
+                                       limit->intValue));
+    spec.limit = limit->intValue;
+  }
   if (kind == "text_files" && spec.paths.size() < 2)
     return diags.error(paths->loc, "text_files needs one file per class "
                                    "(at least 2); the texts of the i-th "
@@ -142,10 +154,24 @@ static Error parseText(const ast::Expr &value, data::DataSpec &spec,
       {"window", ArgKind::Integer, true}, {"vocab", ArgKind::Integer, true},
       {"min_count", ArgKind::Integer},    {"lowercase", ArgKind::Bool},
       {"filter", ArgKind::Bool},          {"stem", ArgKind::String}};
+  // translation(length, target_length, vocab, target_vocab, ...).
+  static const ParamDecl translationParams[] = {
+      {"length", ArgKind::Integer, true},
+      {"target_length", ArgKind::Integer, true},
+      {"vocab", ArgKind::Integer, true},
+      {"target_vocab", ArgKind::Integer, true},
+      {"min_count", ArgKind::Integer},
+      {"lowercase", ArgKind::Bool},
+      {"filter", ArgKind::Bool},
+      {"stem", ArgKind::String}};
   StringRef form = value.text;
   llvm::ArrayRef<ParamDecl> params = bagParams;
   StringRef lengthKey;
-  if (form == "sequences") {
+  if (form == "translation") {
+    params = translationParams;
+    lengthKey = "length";
+    spec.textForm = data::DataSpec::TextForm::Translation;
+  } else if (form == "sequences") {
     params = sequenceParams;
     lengthKey = "length";
     spec.textForm = data::DataSpec::TextForm::Sequences;
@@ -168,6 +194,29 @@ static Error parseText(const ast::Expr &value, data::DataSpec &spec,
                          llvm::formatv("{0} must lie in [1, 2^20], got {1}",
                                        lengthKey, length->intValue));
     spec.length = length->intValue;
+  }
+  if (form == "translation") {
+    const ast::Expr *length = args->get("target_length");
+    const ast::Expr *vocab = args->get("target_vocab");
+    if (!length || !vocab)
+      return diags.error(value.loc,
+                         "translation needs the source and target lengths "
+                         "and vocabularies, as in translation(length=10, "
+                         "target_length=12, vocab=4000, target_vocab=4000)");
+    if (length->intValue < 2 || length->intValue > (int64_t(1) << 20))
+      return diags.error(length->loc,
+                         llvm::formatv("target_length must lie in [2, 2^20] "
+                                       "(<start> or <end> and a word), got "
+                                       "{0}",
+                                       length->intValue));
+    if (vocab->intValue < 5 || vocab->intValue > (int64_t(1) << 24))
+      return diags.error(vocab->loc,
+                         llvm::formatv("target_vocab must lie in [5, 2^24] "
+                                       "(padding, unknown, <start>, <end> "
+                                       "and a word), got {0}",
+                                       vocab->intValue));
+    spec.targetLength = length->intValue;
+    spec.targetVocabularySize = vocab->intValue;
   }
   const ast::Expr *vocab = args->get("vocab");
   if (!vocab)
@@ -258,24 +307,65 @@ Expected<data::DataSpec> buildDataSpec(const ast::TrainDecl &section,
     return diags.error(section.loc, "the data section needs a source, as in "
                                     "source = csv(\"houses.csv\", "
                                     "target=\"price\")");
+  bool pairs = spec.kind == data::DataSpec::Kind::SentencePairs;
+  bool translation =
+      text && spec.textForm == data::DataSpec::TextForm::Translation;
+  if (pairs != translation)
+    return diags.error(pairs ? source->value.loc : text->value.loc,
+                       pairs ? "sentence_pairs needs text = translation(...)"
+                             : "translation(...) needs source = "
+                               "sentence_pairs(\"file\")");
   bool textSource = spec.kind == data::DataSpec::Kind::LabelledSentences ||
-                    spec.kind == data::DataSpec::Kind::TextFiles;
+                    spec.kind == data::DataSpec::Kind::TextFiles || pairs;
   if (textSource && !text)
     return diags.error(source->value.loc,
                        "a text source needs a text form, as in text = "
                        "bag_of_words(vocab=2000)");
   if (!textSource && text)
     return diags.error(text->keyLoc, "'text' applies to text sources "
-                                     "(labelled_sentences, text_files) only",
+                                     "(labelled_sentences, text_files, "
+                                     "sentence_pairs) only",
                        source->value.loc, "the source is here");
 
   // What the model's input must look like.
   const ast::InputStmt *input = nullptr;
+  std::vector<const ast::InputStmt *> inputs;
   for (const ast::Statement &s : model.body)
-    if (const auto *in = std::get_if<ast::InputStmt>(&s))
+    if (const auto *in = std::get_if<ast::InputStmt>(&s)) {
       input = in;
+      inputs.push_back(in);
+    }
   if (!input)
     return spec; // The model reports its missing input itself.
+  if (translation) {
+    // The source ids, then the decoder's input.
+    int64_t want[2] = {spec.length, spec.targetLength};
+    for (int k = 0; k < 2; ++k) {
+      if (size_t(k) >= inputs.size())
+        return diags.error(text->value.loc,
+                           "translation pairs need a model with two inputs, "
+                           "the source ids and the decoder's input ids",
+                           model.nameLoc, "the model is declared here");
+      const ast::InputStmt *in = inputs[size_t(k)];
+      if (in->kind != "ids" || in->dims.size() != 1 || in->dims[0] != want[k])
+        return diags.error(text->value.loc,
+                           llvm::formatv("translation(length={0}, "
+                                         "target_length={1}) needs input {2} "
+                                         "to be 'ids[{3}]'",
+                                         spec.length, spec.targetLength, k + 1,
+                                         want[k]),
+                           in->loc, "input '" + in->name + "' is declared here");
+    }
+    if (inputs.size() != 2)
+      return diags.error(inputs[2]->loc, "translation pairs feed two inputs, "
+                                         "the source ids and the decoder's "
+                                         "input ids");
+    return spec;
+  }
+  if (inputs.size() > 1)
+    return diags.error(inputs[1]->loc,
+                       "this data feeds one input; a model with several "
+                       "needs translation pairs");
   if (textSource && spec.textForm != data::DataSpec::TextForm::BagOfWords) {
     if (input->kind != "ids" || input->dims.size() != 1 ||
         input->dims[0] != spec.length)

@@ -4,11 +4,12 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Walks a model's statements in order. Models are sequential for now: each
-// layer consumes the value of the statement before it. Names (given or
-// automatic) are recorded for every value so that `output NAME = REF` can
-// pick any of them, and so that the non-sequential forms the grammar already
-// reserves have something to refer to once the emitter supports them.
+// Walks a model's statements in order. A layer consumes the value of the
+// statement before it, or with the functional form `layer(args)(NAME)` the
+// input or layer called NAME. Names (given or automatic) are recorded for
+// every value so that `output NAME = REF`, the functional form and
+// `initial_state=NAME` can pick any of them. A model may declare several
+// inputs, all before its first layer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -67,11 +68,34 @@ Error ModelEmitter::defineName(const std::string &name, SourceLoc where,
                      it->second.second, "'" + name + "' is defined here");
 }
 
+void ModelEmitter::setInputBound(int inputIndex, int64_t bound) {
+  int64_t &current = bounds[size_t(inputIndex)];
+  if (current == 0 || bound < current) {
+    current = bound;
+    forward.setInputBound(unsigned(inputIndex), bound);
+  }
+}
+
+const ValueInfo *
+ModelEmitter::findValue(llvm::StringRef name,
+                        std::vector<llvm::StringRef> *known) const {
+  auto it = names.find(name);
+  if (it != names.end())
+    return &it->second.first;
+  if (known)
+    for (const auto &entry : names)
+      known->push_back(entry.getKey());
+  return nullptr;
+}
+
 Error ModelEmitter::emitInput(const ast::InputStmt &stmt) {
-  if (input)
+  if (sawLayer)
     return diags.error(stmt.loc,
-                       "models with several inputs are not supported yet",
-                       input->loc, "the first input is declared here");
+                       "inputs must be declared before the first layer");
+  if (!inputs.empty() && standardize)
+    return diags.error(stmt.loc,
+                       "'standardize = true' needs a model with one input",
+                       inputs.front().loc, "the first input is declared here");
   llvm::SmallVector<int64_t> shape = {ShapedType::kDynamic};
   int64_t elements = 1;
   for (auto [dim, where] : llvm::zip(stmt.dims, stmt.dimLocs)) {
@@ -96,12 +120,20 @@ Error ModelEmitter::emitInput(const ast::InputStmt &stmt) {
     return diags.error(stmt.kindLoc,
                        "an ids input cannot be standardized (the data "
                        "section sets 'standardize = true')");
-  input = stmt;
+  // A clashing name is reported before the argument is added.
+  if (auto it = names.find(stmt.name); it != names.end())
+    return diags.error(stmt.nameLoc,
+                       "the name '" + stmt.name + "' is already used",
+                       it->second.second, "'" + stmt.name + "' is defined here");
+  inputs.push_back(stmt);
+  bounds.push_back(0);
   Type element = ids ? Type(IntegerType::get(context, 64))
                      : Type(Float32Type::get(context));
+  current = ValueInfo();
   current.value = forward.addInput(
       stmt.name, RankedTensorType::get(shape, element), loc(stmt.nameLoc));
   current.producer = "input";
+  current.inputIndex = int(inputs.size()) - 1;
   if (standardize) {
     // Names of the statistics cannot clash with layers': those have no dot.
     llvm::ArrayRef<int64_t> features = llvm::ArrayRef(shape).drop_front();
@@ -127,24 +159,38 @@ Error ModelEmitter::emitLayer(const ast::LayerStmt &stmt) {
     return diags.error(call.loc, "unknown layer '" + call.text + "'" +
                                      suggestClosest(call.text, layerNames()));
   }
-  if (!input)
+  if (inputs.empty())
     return diags.error(call.loc, "layer '" + call.text +
                                      "' comes before the model's input; "
                                      "declare 'input NAME: [dims]' first");
-  if (!stmt.operands.empty())
-    return diags.error(stmt.operandsLoc,
-                       "applying a layer to named values is not supported "
-                       "yet; each layer takes the output of the statement "
-                       "before it");
+  sawLayer = true;
+  ValueInfo operand = current;
+  std::string operandName;
+  if (!stmt.operands.empty()) {
+    if (stmt.operands.size() != 1)
+      return diags.error(stmt.operandLocs[1],
+                         llvm::formatv("a layer takes one value, got {0}",
+                                       stmt.operands.size()));
+    operandName = stmt.operands[0];
+    std::vector<llvm::StringRef> known;
+    const ValueInfo *found = findValue(operandName, &known);
+    if (!found)
+      return diags.error(stmt.operandLocs[0],
+                         "no input or layer is named '" + operandName + "'" +
+                             suggestClosest(operandName, known));
+    operand = *found;
+  }
 
-  bool idsIn = !cast<RankedTensorType>(current.value.getType())
+  bool idsIn = !cast<RankedTensorType>(operand.value.getType())
                     .getElementType()
                     .isF32();
   if (idsIn && call.text != "embedding")
-    return diags.error(call.loc, "'" + call.text + "' takes float values, "
-                                 "but '" + input->name +
-                                     "' holds integer ids; put "
-                                     "embedding(vocab, dim) before it");
+    return diags.error(call.loc,
+                       "'" + call.text + "' takes float values, but '" +
+                           inputs[size_t(std::max(operand.inputIndex, 0))]
+                               .name +
+                           "' holds integer ids; put "
+                           "embedding(vocab, dim) before it");
   if (!idsIn && call.text == "embedding")
     return diags.error(call.loc, "'embedding' takes integer ids; declare "
                                  "the input as 'input NAME: ids[length]'");
@@ -154,7 +200,7 @@ Error ModelEmitter::emitLayer(const ast::LayerStmt &stmt) {
   unsigned index = kindCounts[call.text]++;
   bool automatic = stmt.name.empty();
   std::string name = automatic ? call.text + std::to_string(index) : stmt.name;
-  LayerContext ctx{*this, call, name, current, loc(call.loc)};
+  LayerContext ctx{*this, call, name, operand, loc(call.loc)};
   auto result = emit(ctx);
   if (!result)
     return result.takeError();
@@ -173,21 +219,27 @@ Error ModelEmitter::emitLayer(const ast::LayerStmt &stmt) {
 
 const ValueInfo *ModelEmitter::findLayer(llvm::StringRef name) const {
   auto it = names.find(name);
-  if (it == names.end() || (input && input->name == name))
+  if (it == names.end() || isInputName(name))
     return nullptr;
   return &it->second.first;
+}
+
+bool ModelEmitter::isInputName(llvm::StringRef name) const {
+  return llvm::any_of(inputs, [&](const ast::InputStmt &in) {
+    return in.name == name;
+  });
 }
 
 std::vector<llvm::StringRef> ModelEmitter::getLayerNames() const {
   std::vector<llvm::StringRef> result;
   for (const auto &entry : names)
-    if (!input || entry.getKey() != input->name)
+    if (!isInputName(entry.getKey()))
       result.push_back(entry.getKey());
   return result;
 }
 
 Error ModelEmitter::emitOutput(const ast::OutputStmt &stmt) {
-  if (!input)
+  if (inputs.empty())
     return diags.error(stmt.loc, "'output' comes before the model's input");
   ValueInfo info = current;
   if (!stmt.ref.empty()) {
@@ -228,7 +280,7 @@ Error ModelEmitter::emitBody() {
     if (err)
       return err;
   }
-  if (!input)
+  if (inputs.empty())
     return diags.error(model.nameLoc, "model '" + model.name +
                                           "' has no input; declare one with "
                                           "'input NAME: [dims]'");

@@ -112,6 +112,15 @@ struct ValueInfo {
   /// valid steps [N, T] (1 valid, 0 padded) that recurrent layers take, as
   /// Keras propagates `mask_zero`. Null otherwise.
   mlir::Value mask;
+  /// `lstm(..., return_state=true)`: its last h and c [N, H], which another
+  /// lstm's `initial_state` takes. Null otherwise.
+  mlir::Value stateH, stateC;
+  /// The value of data input number `inputIndex` itself; -1 otherwise.
+  int inputIndex = -1;
+  /// A sequence [N, T, F] of steps (an embedding's, a recurrent layer's
+  /// with return_sequences, a dense layer's on one), which `dense` applies
+  /// to step by step; an image [N, H, W] is not one.
+  bool sequence = false;
 };
 
 struct OutputInfo {
@@ -174,14 +183,20 @@ public:
   int64_t takeRandomStream() { return randomStreams++; }
   /// Records that the ids input takes values in [0, bound) (an embedding's
   /// vocabulary), for the runtime's check of raw ids.
-  void setInputBound(int64_t bound) { forward.setInputBound(0, bound); }
+  /// With several embeddings of one input, the smallest vocabulary is
+  /// the bound.
+  void setInputBound(int inputIndex, int64_t bound);
   /// Records the model's `gaussian` layer (a VAE's latent code), whose
   /// following layers become the `decode` entry; a second one is an error.
   llvm::Error setLatentLayer(const std::string &name, SourceLoc where);
   /// The input's name, for messages.
   llvm::StringRef inputName() const {
-    return input ? llvm::StringRef(input->name) : llvm::StringRef();
+    return inputs.empty() ? llvm::StringRef() : llvm::StringRef(inputs[0].name);
   }
+  /// The input or layer called `name` (for `initial_state=NAME`), or null;
+  /// `known` receives every name for a suggestion.
+  const ValueInfo *findValue(llvm::StringRef name,
+                             std::vector<llvm::StringRef> *known) const;
 
   // Used by the train section.
   llvm::ArrayRef<ParamSpec> getParams() const { return params; }
@@ -191,6 +206,7 @@ public:
   std::vector<llvm::StringRef> getLayerNames() const;
 
 private:
+  bool isInputName(llvm::StringRef name) const;
   llvm::Error emitInput(const ast::InputStmt &input);
   llvm::Error emitLayer(const ast::LayerStmt &layer);
   llvm::Error emitOutput(const ast::OutputStmt &output);
@@ -207,7 +223,12 @@ private:
   llvm::StringMap<std::pair<ValueInfo, SourceLoc>> names;
   /// Layers of each kind so far, for automatic names.
   llvm::StringMap<unsigned> kindCounts;
-  std::optional<ast::InputStmt> input;
+  /// The data inputs in order, and the bound of each (0: none).
+  std::vector<ast::InputStmt> inputs;
+  std::vector<int64_t> bounds;
+  /// Whether a layer has been emitted (inputs must come first: they
+  /// precede the parameters among forward's arguments).
+  bool sawLayer = false;
   ValueInfo current;
   bool standardize = false;
   int64_t randomStreams = 0;

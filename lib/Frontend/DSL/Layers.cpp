@@ -114,7 +114,8 @@ static Error checkLayerChoices(const BoundArgs &args,
 /// multiplies the features of a flat input.
 static Error
 checkDenseLike(LayerContext &ctx, const BoundArgs &args,
-               llvm::ArrayRef<std::pair<const ast::Expr *, StringRef>> counts) {
+               llvm::ArrayRef<std::pair<const ast::Expr *, StringRef>> counts,
+               bool allowSequence = false) {
   const SourceDiagnostics &diags = ctx.emitter.getDiags();
   for (auto [value, noun] : counts)
     if (value->intValue <= 0)
@@ -125,14 +126,15 @@ checkDenseLike(LayerContext &ctx, const BoundArgs &args,
   if (Error err = checkLayerChoices(args, diags))
     return err;
   auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
-  if (inputType.getRank() != 2)
-    return diags.error(
-        ctx.call.loc,
-        "'" + ctx.call.text +
-            "' needs a 2-D input [batch, features], but its input is " +
-            formatShape(inputType) +
-            (inputType.getRank() > 2 ? "; add flatten() before it" : ""));
-  return Error::success();
+  if (inputType.getRank() == 2 ||
+      (allowSequence && inputType.getRank() == 3 && ctx.input.sequence))
+    return Error::success();
+  return diags.error(
+      ctx.call.loc,
+      "'" + ctx.call.text +
+          "' needs a 2-D input [batch, features], but its input is " +
+          formatShape(inputType) +
+          (inputType.getRank() > 2 ? "; add flatten() before it" : ""));
 }
 
 static Expected<ValueInfo> emitDense(LayerContext &ctx) {
@@ -151,13 +153,18 @@ static Expected<ValueInfo> emitDense(LayerContext &ctx) {
   if (!units)
     return diags.error(ctx.call.loc, "'dense' needs its number of units, as "
                                      "in dense(128)");
-  if (Error err = checkDenseLike(ctx, *args, {{units, "units"}}))
+  if (Error err = checkDenseLike(ctx, *args, {{units, "units"}},
+                                 /*allowSequence=*/true))
     return err;
   bool hasBias = args->getBool("bias", true);
   auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
 
   OpBuilder &b = ctx.emitter.builder();
-  int64_t in = inputType.getDimSize(1), out = units->intValue;
+  // A sequence [?, T, F] is applied to step by step (time-distributed, as
+  // Keras's Dense on a 3-D input and PyTorch's Linear): the steps become
+  // rows [? * T, F] of one product, reshaped back to [?, T, units].
+  bool sequence = inputType.getRank() == 3;
+  int64_t in = inputType.getDimSize(sequence ? 2 : 1), out = units->intValue;
   if (out > kMaxTensorElements / in)
     return diags.error(units->loc, llvm::formatv("a weight of {0}x{1} is too "
                                                  "large (more than 2^40 "
@@ -166,14 +173,44 @@ static Expected<ValueInfo> emitDense(LayerContext &ctx) {
   Value weight = ctx.emitter.addParam(
       ctx.name + ".weight", {in, out},
       args->getIdentifier("init", "glorot_uniform"), ctx.call.loc);
-  Value y = nn::MatmulOp::create(b, ctx.loc, ctx.input.value, weight);
-  if (hasBias) {
-    Value bias = ctx.emitter.addParam(ctx.name + ".bias", {out},
-                                      args->getIdentifier("bias_init", "zeros"),
-                                      ctx.call.loc);
-    y = nn::AddOp::create(b, ctx.loc, y, bias);
+  Value bias;
+  if (hasBias)
+    bias = ctx.emitter.addParam(ctx.name + ".bias", {out},
+                                args->getIdentifier("bias_init", "zeros"),
+                                ctx.call.loc);
+  auto affine = [&](Value x) -> Value {
+    Value y = nn::MatmulOp::create(b, ctx.loc, x, weight);
+    return bias ? Value(nn::AddOp::create(b, ctx.loc, y, bias)) : y;
+  };
+  if (!sequence)
+    return activate(ctx, args->getIdentifier("activation", "linear"),
+                    affine(ctx.input.value));
+  // A sequence [?, T, F] is applied to step by step (time-distributed, as
+  // Keras's Dense on a 3-D input and PyTorch's Linear): each step's
+  // [?, F] through the same weight, the results joined on the step axis.
+  // (nn.reshape keeps the batch dimension, so the steps cannot become
+  // rows of one product.)
+  int64_t steps = inputType.getDimSize(1);
+  Type f32 = inputType.getElementType();
+  auto rowType = RankedTensorType::get({ShapedType::kDynamic, in}, f32);
+  auto stepType = RankedTensorType::get({ShapedType::kDynamic, 1, out}, f32);
+  SmallVector<Value> outputs;
+  for (int64_t t = 0; t < steps; ++t) {
+    Value x = nn::SliceOp::create(
+        b, ctx.loc, ctx.input.value, b.getDenseI64ArrayAttr({1}),
+        b.getDenseI64ArrayAttr({t}), b.getDenseI64ArrayAttr({t + 1}),
+        DenseI64ArrayAttr());
+    x = nn::ReshapeOp::create(b, ctx.loc, rowType, x);
+    outputs.push_back(
+        nn::ReshapeOp::create(b, ctx.loc, stepType, affine(x)));
   }
-  return activate(ctx, args->getIdentifier("activation", "linear"), y);
+  Value y = steps == 1 ? outputs[0]
+                       : Value(nn::ConcatOp::create(b, ctx.loc, outputs,
+                                                    b.getI64IntegerAttr(1)));
+  ValueInfo result =
+      activate(ctx, args->getIdentifier("activation", "linear"), y);
+  result.sequence = true;
+  return result;
 }
 
 static Expected<ValueInfo> emitFlatten(LayerContext &ctx) {
@@ -775,7 +812,8 @@ static Expected<ValueInfo> emitEmbedding(LayerContext &ctx) {
                        "'embedding' needs ids [batch, steps], but its input "
                        "is " + formatShape(inputType) +
                            "; declare 'input NAME: ids[steps]'");
-  ctx.emitter.setInputBound(vocab->intValue);
+  if (ctx.input.inputIndex >= 0)
+    ctx.emitter.setInputBound(ctx.input.inputIndex, vocab->intValue);
   OpBuilder &b = ctx.emitter.builder();
   Value table = ctx.emitter.addParam(ctx.name + ".weight",
                                      {vocab->intValue, dim->intValue},
@@ -786,18 +824,52 @@ static Expected<ValueInfo> emitEmbedding(LayerContext &ctx) {
   out.value = nn::EmbeddingOp::create(b, ctx.loc, ctx.input.value, table,
                                       paddingAttr);
   out.producer = "embedding";
+  out.sequence = true;
   if (padding >= 0)
     out.mask = nn::SequenceMaskOp::create(b, ctx.loc, ctx.input.value,
                                           b.getI64IntegerAttr(padding));
   return out;
 }
 
-/// `rnn(units, return_sequences=false)`, `lstm(...)` and `gru(...,
-/// linear_before_reset=true)` (Keras's reset_after and PyTorch's GRU).
+/// The state `initial_state=NAME` names: an lstm layer with
+/// return_state=true whose state has `units` units.
+static Expected<const ValueInfo *> initialState(LayerContext &ctx,
+                                                const ast::Expr &ref,
+                                                int64_t units) {
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  std::vector<StringRef> known;
+  const ValueInfo *state = ctx.emitter.findValue(ref.text, &known);
+  if (!state)
+    return diags.error(ref.loc, "no input or layer is named '" + ref.text +
+                                    "'" + suggestClosest(ref.text, known));
+  if (!state->stateH)
+    return diags.error(ref.loc,
+                       "initial_state takes an lstm's state, but '" +
+                           ref.text +
+                           "' is not an lstm with return_state=true");
+  int64_t stateUnits =
+      cast<RankedTensorType>(state->stateH.getType()).getDimSize(1);
+  if (stateUnits != units)
+    return diags.error(ref.loc,
+                       llvm::formatv("the state of '{0}' has {1} units, but "
+                                     "this lstm has {2}",
+                                     ref.text, stateUnits, units));
+  return state;
+}
+
+/// `rnn(units, return_sequences=false)`, `lstm(..., return_state=false,
+/// initial_state=NAME)` and `gru(..., linear_before_reset=true)` (Keras's
+/// reset_after and PyTorch's GRU).
 static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   static const ParamDecl params[] = {
       {"units", ArgKind::Integer, /*positional=*/true},
       {"return_sequences", ArgKind::Bool},
+  };
+  static const ParamDecl lstmParams[] = {
+      {"units", ArgKind::Integer, /*positional=*/true},
+      {"return_sequences", ArgKind::Bool},
+      {"return_state", ArgKind::Bool},
+      {"initial_state", ArgKind::Identifier},
   };
   static const ParamDecl gruParams[] = {
       {"units", ArgKind::Integer, /*positional=*/true},
@@ -808,8 +880,9 @@ static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   StringRef kind = ctx.call.text;
   bool lstm = kind == "lstm", gru = kind == "gru";
   auto args = bindArguments(ctx.call,
-                            gru ? llvm::ArrayRef(gruParams)
-                                : llvm::ArrayRef(params),
+                            gru    ? llvm::ArrayRef(gruParams)
+                            : lstm ? llvm::ArrayRef(lstmParams)
+                                   : llvm::ArrayRef(params),
                             diags);
   if (!args)
     return args.takeError();
@@ -849,9 +922,18 @@ static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   Value bias = ctx.emitter.addParam(ctx.name + ".B", {2 * gates * h},
                                     lstm ? "lstm_bias" : "zeros", ctx.call.loc);
   Value mask = ctx.input.mask;
+  Value h0, c0;
+  if (const ast::Expr *ref = args->get("initial_state")) {
+    auto state = initialState(ctx, *ref, h);
+    if (!state)
+      return state.takeError();
+    h0 = (*state)->stateH;
+    c0 = (*state)->stateC;
+  }
   Operation *op;
   if (lstm)
-    op = nn::LSTMOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask);
+    op = nn::LSTMOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask, h0,
+                            c0);
   else if (gru)
     op = nn::GRUOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask,
                            args->getBool("linear_before_reset", true)
@@ -864,8 +946,13 @@ static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   if (args->getBool("return_sequences", false)) {
     out.value = op->getResult(0);
     out.mask = mask;
+    out.sequence = true;
   } else {
     out.value = op->getResult(1);
+  }
+  if (lstm && args->getBool("return_state", false)) {
+    out.stateH = op->getResult(1);
+    out.stateC = op->getResult(3);
   }
   return out;
 }

@@ -34,7 +34,8 @@ static const StringRef kSettings[] = {"loss",      "optimizer", "batch",
 static const StringRef kLosses[] = {"cross_entropy", "binary_cross_entropy",
                                     "mse", "mae"};
 static const StringRef kOptimizers[] = {"sgd", "adam", "adamw"};
-static const StringRef kMetrics[] = {"accuracy", "perplexity"};
+static const StringRef kMetrics[] = {"accuracy", "perplexity",
+                                     "token_accuracy"};
 static const StringRef kPenalties[] = {"l1", "l2"};
 static const StringRef kSchedules[] = {"step", "cosine"};
 static const StringRef kTargets[] = {"labels", "probabilities"};
@@ -434,11 +435,17 @@ static Error checkLossAgainstOutput(const ast::Expr &loss, bool fromLogits,
   StringRef producer = output.info.producer;
   std::string noteText = "output '" + output.name + "' is declared here";
   if (loss.text == "cross_entropy") {
-    if (type.getRank() != 2 || type.isDynamicDim(1) || type.getDimSize(1) < 2)
+    // [batch, classes], or [batch, steps, classes]: a score per step of a
+    // sequence, against a label per step (padding 0 ignored).
+    int64_t rank = type.getRank();
+    bool scores = (rank == 2 || rank == 3) && !type.isDynamicDim(rank - 1) &&
+                  type.getDimSize(rank - 1) >= 2;
+    if (!scores)
       return diags.error(
           loss.loc,
           "cross_entropy needs an output of class scores [batch, classes] "
-          "with at least 2 classes, but output '" +
+          "(or [batch, steps, classes]) with at least 2 classes, but "
+          "output '" +
               output.name + "' has " +
               (type.getRank() == 2
                    ? llvm::formatv("{0} column", type.getDimSize(1)).str()
@@ -594,6 +601,17 @@ Expected<TrainSpec> buildTrainSpec(const ast::TrainDecl &train,
                        "metric 'accuracy' needs a classification loss "
                        "(cross_entropy or binary_cross_entropy), not " +
                            spec.loss);
+  if (llvm::is_contained(spec.metrics, "token_accuracy") &&
+      (spec.loss != "cross_entropy" ||
+       llvm::cast<mlir::RankedTensorType>(
+           outputs.front().info.value.getType())
+               .getRank() != 3))
+    return diags.error(seen["metrics"]->value.loc,
+                       "metric 'token_accuracy' needs loss = cross_entropy on "
+                       "a sequence of scores [batch, steps, classes]",
+                       outputs.front().loc,
+                       "output '" + outputs.front().name +
+                           "' is declared here");
   if (llvm::is_contained(spec.metrics, "perplexity") &&
       spec.loss != "cross_entropy")
     return diags.error(seen["metrics"]->value.loc,

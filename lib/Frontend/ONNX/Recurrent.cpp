@@ -16,11 +16,13 @@
 //     num_directions axis;
 //   * turns constant sequence_lens into the ops' mask (steps at or after a
 //     sequence's length keep the state and output zeros, as ONNX defines);
-//   * reads Y_c from the LSTM's saved cell states at the last step.
+//   * passes an LSTM's initial_h and initial_c [dirs, N, H] (or [N, dirs,
+//     H], layout 1), run-time or constant, to each direction's nn.lstm, and
+//     reads Y_c from its last cell state.
 //
 // What the nn ops cannot express is refused with an error naming the node
 // and the attribute or input: other activations, clip, input_forget,
-// peepholes, non-zero or run-time initial states, and sequence_lens with
+// peepholes, non-zero initial states of RNN and GRU, and sequence_lens with
 // reverse directions (a padded sequence's reversal is not a flip).
 //
 //===----------------------------------------------------------------------===//
@@ -30,6 +32,7 @@
 #include "neurona/Dialect/NN/IR/NNOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -260,16 +263,47 @@ static Error importRecurrent(NodeContext &node) {
           b, loc, DenseElementsAttr::get(type, ArrayRef<float>(values)));
     }
   }
-  const char *zeroWhy = "the nn recurrent ops start from zero states";
-  if (Error err = checkZeroInput(node, 5, "initial_h", zeroWhy))
-    return err;
+  // An LSTM's initial states, [dirs, N, H] after a layout 1 transpose.
+  Value initialH, initialC;
   if (info.cell == Cell::LSTM) {
-    if (Error err = checkZeroInput(node, 6, "initial_c", zeroWhy))
+    auto state = [&](unsigned i, llvm::StringRef name,
+                     Value &out) -> Error {
+      if (!node.hasInput(i))
+        return Error::success();
+      auto value = node.input(i);
+      if (!value)
+        return value.takeError();
+      auto type = cast<RankedTensorType>(value->getType());
+      SmallVector<int64_t> expected =
+          *layout == 0 ? SmallVector<int64_t>{dirs, batch, hidden}
+                       : SmallVector<int64_t>{batch, dirs, hidden};
+      if (!type.getElementType().isF32() ||
+          failed(verifyCompatibleShape(type.getShape(), expected)))
+        return node.error(llvm::formatv("{0} must be f32 {1}, got {2}", name,
+                                        formatShape(expected),
+                                        formatShape(type)));
+      out = *value;
+      if (*layout == 1)
+        out = nn::TransposeOp::create(b, loc, out,
+                                      b.getDenseI64ArrayAttr({1, 0, 2}));
+      return Error::success();
+    };
+    if (Error err = state(5, "initial_h", initialH))
+      return err;
+    if (Error err = state(6, "initial_c", initialC))
       return err;
     if (Error err = checkZeroInput(node, 7, "P",
                                    "peephole connections are not supported"))
       return err;
+  } else {
+    const char *zeroWhy = "nn.rnn and nn.gru start from zero states";
+    if (Error err = checkZeroInput(node, 5, "initial_h", zeroWhy))
+      return err;
   }
+  // Direction `d` of a state [dirs, N, H] as [N, H], or null.
+  auto stateOf = [&](Value v, int64_t d) {
+    return v ? direction(b, loc, v, d) : v;
+  };
 
   SmallVector<Value> ys, hs, cs;
   for (int64_t d = 0; d < dirs; ++d) {
@@ -287,7 +321,8 @@ static Error importRecurrent(NodeContext &node) {
       return err;
     Operation *op;
     if (info.cell == Cell::LSTM)
-      op = nn::LSTMOp::create(b, loc, xd, wd, rd, bd, mask);
+      op = nn::LSTMOp::create(b, loc, xd, wd, rd, bd, mask,
+                              stateOf(initialH, d), stateOf(initialC, d));
     else if (info.cell == Cell::GRU)
       op = nn::GRUOp::create(b, loc, xd, wd, rd, bd, mask,
                              *lbr ? b.getUnitAttr() : UnitAttr());
@@ -296,14 +331,8 @@ static Error importRecurrent(NodeContext &node) {
     Value seq = op->getResult(0);
     ys.push_back(reverse ? flipTime(b, loc, seq) : seq);
     hs.push_back(op->getResult(1));
-    if (info.cell == Cell::LSTM) {
-      // c_t is block 4 of the saved (i, o, f, c~, c_t, h_t).
-      Value c = nn::SliceOp::create(
-          b, loc, op->getResult(2), b.getDenseI64ArrayAttr({1, 2}),
-          b.getDenseI64ArrayAttr({steps - 1, 4 * hidden}),
-          b.getDenseI64ArrayAttr({steps, 5 * hidden}), DenseI64ArrayAttr());
-      cs.push_back(reshape(b, loc, c, {batch, hidden}));
-    }
+    if (info.cell == Cell::LSTM)
+      cs.push_back(op->getResult(3)); // the last cell state
   }
 
   // Y [T, dirs, N, H] or [N, T, dirs, H]; Y_h, Y_c [dirs, N, H] or

@@ -11,7 +11,7 @@
 // CHECK:           linalg.generic
 // CHECK-NOT:     linalg.matmul
 func.func @lstm(%x: tensor<?x40x100xf32>, %w: tensor<512x100xf32>, %r: tensor<512x128xf32>, %b: tensor<1024xf32>, %m: tensor<?x40xf32>) -> (tensor<?x128xf32>, tensor<?x40x768xf32>) {
-  %s, %h, %a = nn.lstm %x, %w, %r, %b mask %m : tensor<?x40x100xf32>, tensor<512x100xf32>, tensor<512x128xf32>, tensor<1024xf32>, tensor<?x40xf32>
+  %s, %h, %a, %c = nn.lstm %x, %w, %r, %b mask %m : tensor<?x40x100xf32>, tensor<512x100xf32>, tensor<512x128xf32>, tensor<1024xf32>, tensor<?x40xf32>
   return %h, %a : tensor<?x128xf32>, tensor<?x40x768xf32>
 }
 
@@ -24,7 +24,7 @@ func.func @lstm(%x: tensor<?x40x100xf32>, %w: tensor<512x100xf32>, %r: tensor<51
 // CHECK:           scf.forall (%{{.+}}) = (0) to (228)
 // CHECK:             vector.contract {{.+}} into vector<8x32xf32>
 // CHECK-NOT:     linalg.matmul
-func.func @lstm_backward(%gs: tensor<?x40x128xf32>, %gl: tensor<?x128xf32>, %x: tensor<?x40x100xf32>, %w: tensor<512x100xf32>, %r: tensor<512x128xf32>, %a: tensor<?x40x768xf32>, %m: tensor<?x40xf32>) -> (tensor<?x40x100xf32>, tensor<512x100xf32>, tensor<512x128xf32>, tensor<1024xf32>) {
-  %dx, %dw, %dr, %db = nn.lstm_backward %gs, %gl, %x, %w, %r, %a mask %m : tensor<?x40x128xf32>, tensor<?x128xf32>, tensor<?x40x100xf32>, tensor<512x100xf32>, tensor<512x128xf32>, tensor<?x40x768xf32>, tensor<?x40xf32>
+func.func @lstm_backward(%gs: tensor<?x40x128xf32>, %gl: tensor<?x128xf32>, %x: tensor<?x40x100xf32>, %w: tensor<512x100xf32>, %r: tensor<512x128xf32>, %a: tensor<?x40x768xf32>, %m: tensor<?x40xf32>, %gc: tensor<?x128xf32>) -> (tensor<?x40x100xf32>, tensor<512x100xf32>, tensor<512x128xf32>, tensor<1024xf32>) {
+  %dx, %dw, %dr, %db, %dh0, %dc0 = nn.lstm_backward %gs, %gl, %gc, %x, %w, %r, %a mask %m : tensor<?x40x128xf32>, tensor<?x128xf32>, tensor<?x128xf32>, tensor<?x40x100xf32>, tensor<512x100xf32>, tensor<512x128xf32>, tensor<?x40x768xf32>, tensor<?x40xf32>
   return %dx, %dw, %dr, %db : tensor<?x40x100xf32>, tensor<512x100xf32>, tensor<512x128xf32>, tensor<1024xf32>
 }

@@ -48,8 +48,28 @@ func.func @embedding_backward(%g: tensor<?x6x4xf32>, %ids: tensor<?x6xi64>, %t: 
 // CHECK:           tensor.insert_slice %{{.+}}#6 into %{{.+}}[0, %{{.+}}, 0] [%{{.+}}, 1, 3] [1, 1, 1] : tensor<?x3xf32> into tensor<?x6x3xf32>
 // CHECK:           scf.yield
 func.func @lstm(%x: tensor<?x6x4xf32>, %w: tensor<12x4xf32>, %r: tensor<12x3xf32>, %b: tensor<24xf32>, %m: tensor<?x6xf32>) -> tensor<?x3xf32> {
-  %s, %h, %a = nn.lstm %x, %w, %r, %b mask %m : tensor<?x6x4xf32>, tensor<12x4xf32>, tensor<12x3xf32>, tensor<24xf32>, tensor<?x6xf32>
+  %s, %h, %a, %c = nn.lstm %x, %w, %r, %b mask %m : tensor<?x6x4xf32>, tensor<12x4xf32>, tensor<12x3xf32>, tensor<24xf32>, tensor<?x6xf32>
   return %h : tensor<?x3xf32>
+}
+
+// -----
+
+// Given states start the loop's carries; the last cell state is the
+// loop's second carry. The backward loop starts its dc carry from the
+// gradient of the last cell state and returns the final carries as the
+// states' gradients; at t = 0 it reads the initial states where the saved
+// previous step would be.
+// CHECK-LABEL: func.func @lstm_states
+// CHECK-SAME:    %[[H0:arg[0-9]+]]: tensor<?x3xf32>, %[[C0:arg[0-9]+]]: tensor<?x3xf32>
+// CHECK:         %[[F:.+]]:4 = scf.for %{{.+}} = %c0{{.*}} to %c6 step %c1 iter_args(%{{.+}} = %[[H0]], %{{.+}} = %[[C0]],
+// CHECK:         %[[B:.+]]:5 = scf.for %{{.+}} = %c0{{.*}} to %c6{{.*}} step %c1{{.*}} iter_args(%{{.+}} = %[[F]]#0, %{{.+}} = %[[F]]#1,
+// CHECK:           linalg.generic {{.+}} ins(%{{.+}}, %[[H0]] : tensor<?x3xf32>, tensor<?x3xf32>)
+// CHECK:           arith.select
+// CHECK:         return %[[F]]#1, %[[B]]#0, %[[B]]#1
+func.func @lstm_states(%x: tensor<?x6x4xf32>, %w: tensor<12x4xf32>, %r: tensor<12x3xf32>, %b: tensor<24xf32>, %h0: tensor<?x3xf32>, %c0: tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>) {
+  %s, %h, %a, %c = nn.lstm %x, %w, %r, %b initial_h %h0 initial_c %c0 : tensor<?x6x4xf32>, tensor<12x4xf32>, tensor<12x3xf32>, tensor<24xf32> initial_h tensor<?x3xf32> initial_c tensor<?x3xf32>
+  %dx, %dw, %dr, %db, %dh0, %dc0 = nn.lstm_backward %s, %h, %c, %x, %w, %r, %a initial_h %h0 initial_c %c0 : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<12x4xf32>, tensor<12x3xf32>, tensor<?x6x18xf32> initial_h tensor<?x3xf32> initial_c tensor<?x3xf32>
+  return %c, %dh0, %dc0 : tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>
 }
 
 // -----

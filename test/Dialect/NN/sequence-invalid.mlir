@@ -18,7 +18,7 @@ func.func @embedding_float_ids(%ids: tensor<?x5xf32>, %t: tensor<10x4xf32>) {
 
 func.func @lstm_needs_sequence(%x: tensor<?x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x4xf32>, %b: tensor<32xf32>) {
   // expected-error @+1 {{expects a sequence input [N, T, F] with static T and F, got 'tensor<?x8xf32>'}}
-  %s, %h, %a = nn.lstm %x, %w, %r, %b : tensor<?x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<32xf32>
+  %s, %h, %a, %c = nn.lstm %x, %w, %r, %b : tensor<?x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<32xf32>
   return
 }
 
@@ -26,7 +26,7 @@ func.func @lstm_needs_sequence(%x: tensor<?x8xf32>, %w: tensor<16x8xf32>, %r: te
 
 func.func @lstm_weight(%x: tensor<?x5x8xf32>, %w: tensor<16x7xf32>, %r: tensor<16x4xf32>, %b: tensor<32xf32>) {
   // expected-error @+1 {{expects W [4*H, 8], got 'tensor<16x7xf32>'}}
-  %s, %h, %a = nn.lstm %x, %w, %r, %b : tensor<?x5x8xf32>, tensor<16x7xf32>, tensor<16x4xf32>, tensor<32xf32>
+  %s, %h, %a, %c = nn.lstm %x, %w, %r, %b : tensor<?x5x8xf32>, tensor<16x7xf32>, tensor<16x4xf32>, tensor<32xf32>
   return
 }
 
@@ -34,7 +34,7 @@ func.func @lstm_weight(%x: tensor<?x5x8xf32>, %w: tensor<16x7xf32>, %r: tensor<1
 
 func.func @lstm_recurrent(%x: tensor<?x5x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x5xf32>, %b: tensor<32xf32>) {
   // expected-error @+1 {{expects R [16, 4], got 'tensor<16x5xf32>'}}
-  %s, %h, %a = nn.lstm %x, %w, %r, %b : tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x5xf32>, tensor<32xf32>
+  %s, %h, %a, %c = nn.lstm %x, %w, %r, %b : tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x5xf32>, tensor<32xf32>
   return
 }
 
@@ -56,9 +56,33 @@ func.func @rnn_mask(%x: tensor<?x5x8xf32>, %w: tensor<4x8xf32>, %r: tensor<4x4xf
 
 // -----
 
-func.func @backward_activations(%g: tensor<?x5x4xf32>, %gl: tensor<?x4xf32>, %x: tensor<?x5x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x4xf32>, %a: tensor<?x5x16xf32>) {
+func.func @lstm_initial_h(%x: tensor<?x5x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x4xf32>, %b: tensor<32xf32>, %h0: tensor<?x5xf32>) {
+  // expected-error @+1 {{expects initial_h 'tensor<?x4xf32>' (batch, hidden), got 'tensor<?x5xf32>'}}
+  %s, %h, %a, %c = nn.lstm %x, %w, %r, %b initial_h %h0 : tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<32xf32> initial_h tensor<?x5xf32>
+  return
+}
+
+// -----
+
+func.func @lstm_initial_c_batch(%x: tensor<2x5x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x4xf32>, %b: tensor<32xf32>, %c0: tensor<3x4xf32>) {
+  // expected-error @+1 {{expects initial_c 'tensor<2x4xf32>' (batch, hidden), got 'tensor<3x4xf32>'}}
+  %s, %h, %a, %c = nn.lstm %x, %w, %r, %b initial_c %c0 : tensor<2x5x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<32xf32> initial_c tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @backward_last_cell(%g: tensor<?x5x4xf32>, %gl: tensor<?x4xf32>, %x: tensor<?x5x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x4xf32>, %a: tensor<?x5x24xf32>, %gc: tensor<?x3xf32>) {
+  // expected-error @+1 {{expects the last cell state's gradient 'tensor<?x4xf32>', got 'tensor<?x3xf32>'}}
+  %dx, %dw, %dr, %db, %dh0, %dc0 = nn.lstm_backward %g, %gl, %gc, %x, %w, %r, %a : tensor<?x5x4xf32>, tensor<?x4xf32>, tensor<?x3xf32>, tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<?x5x24xf32>
+  return
+}
+
+// -----
+
+func.func @backward_activations(%g: tensor<?x5x4xf32>, %gl: tensor<?x4xf32>, %x: tensor<?x5x8xf32>, %w: tensor<16x8xf32>, %r: tensor<16x4xf32>, %a: tensor<?x5x16xf32>, %gc: tensor<?x4xf32>) {
   // expected-error @+1 {{expects gradients 'tensor<?x5x4xf32>' and 'tensor<?x4xf32>' and activations 'tensor<?x5x24xf32>'}}
-  %dx, %dw, %dr, %db = nn.lstm_backward %g, %gl, %x, %w, %r, %a : tensor<?x5x4xf32>, tensor<?x4xf32>, tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<?x5x16xf32>
+  %dx, %dw, %dr, %db, %dh0, %dc0 = nn.lstm_backward %g, %gl, %gc, %x, %w, %r, %a : tensor<?x5x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x5x8xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<?x5x16xf32>
   return
 }
 

@@ -1,7 +1,8 @@
 """ONNX RNN, LSTM and GRU onto nn.rnn / nn.lstm / nn.gru: every output (Y,
 Y_h, Y_c) matches onnxruntime on graphs built with onnx.helper (layouts 0
 and 1, forward, reverse and bidirectional, with and without B,
-sequence_lens, linear_before_reset 0 and 1) and on torch.onnx.export of
+sequence_lens, linear_before_reset 0 and 1, and LSTMs whose initial_h and
+initial_c are run-time graph inputs) and on torch.onnx.export of
 PyTorch's nn.LSTM and nn.GRU (Debian's torch 1.13), whose GRU is ONNX's
 with linear_before_reset=1 (the export's shape arithmetic for the zero
 initial states is folded to constants first; see fold_initial_states). onnxruntime has no layout 1 (batch-first), so
@@ -98,6 +99,62 @@ helper_case("gru_lbr1_lens", "GRU", 5, 3, 4, 6, lens=[3, 5, 1], linear_before_re
 helper_case("gru_lbr0_layout1", "GRU", 4, 2, 5, 3, layout=1)
 helper_case("gru_bidirectional", "GRU", 3, 2, 4, 3, direction="bidirectional",
             linear_before_reset=1)
+
+def states_case(name, T, N, F, H, direction="forward", layout=0, lens=None):
+    """An LSTM whose initial_h and initial_c are graph inputs (run-time
+    tensors), fed with random states beside X."""
+    dirs = 2 if direction == "bidirectional" else 1
+    inits = [numpy_helper.from_array(
+                 (rng.standard_normal((dirs, 4 * H, s)) * 0.5).astype(np.float32), w)
+             for w, s in (("W", F), ("R", H))]
+    inits.append(numpy_helper.from_array(
+        (rng.standard_normal((dirs, 8 * H)) * 0.3).astype(np.float32), "B"))
+    inputs = ["X", "W", "R", "B", "", "h0", "c0"]
+    if lens is not None:
+        inputs[4] = "L"
+        inits.append(numpy_helper.from_array(np.array(lens, np.int32), "L"))
+    xs = [T, N, F] if layout == 0 else [N, T, F]
+    ys = [T, dirs, N, H] if layout == 0 else [N, T, dirs, H]
+    hs = [dirs, N, H] if layout == 0 else [N, dirs, H]
+    node = helper.make_node("LSTM", inputs, ["Y", "Y_h", "Y_c"], hidden_size=H,
+                            direction=direction, layout=layout)
+    graph = helper.make_graph(
+        [node], name,
+        [helper.make_tensor_value_info(v, TensorProto.FLOAT, shape)
+         for v, shape in (("X", xs), ("h0", hs), ("c0", hs))],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ys)] +
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, hs)
+         for o in ("Y_h", "Y_c")], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    path = os.path.join(args.workdir, name + ".onnx")
+    onnx.save(model, path)
+    feeds = {"X": rng.standard_normal(xs).astype(np.float32),
+             "h0": rng.standard_normal(hs).astype(np.float32),
+             "c0": rng.standard_normal(hs).astype(np.float32)}
+    if layout == 1:
+        from onnx.reference import ReferenceEvaluator
+        want = ReferenceEvaluator(model).run(None, feeds)
+    else:
+        want = ort.InferenceSession(
+            path, providers=["CPUExecutionProvider"]).run(None, feeds)
+    cmd = [args.neurona, "run", path]
+    for k, v in feeds.items():
+        np.save(os.path.join(args.workdir, f"{name}_{k}.npy"), v)
+        cmd += ["--input", os.path.join(args.workdir, f"{name}_{k}.npy")]
+    outs = [os.path.join(args.workdir, f"{name}_y{i}.npy") for i in range(3)]
+    for o in outs:
+        cmd += ["--output", o]
+    run(cmd)
+    for i, o in enumerate(outs):
+        close(f"{name} output {i}", np.load(o), want[i], rtol=1e-4, atol=1e-5)
+
+
+states_case("lstm_states_fwd_lens", 5, 3, 4, 6, lens=[5, 2, 1])
+states_case("lstm_states_bidirectional", 4, 2, 3, 5, direction="bidirectional")
+states_case("lstm_states_reverse_layout1", 4, 3, 3, 4, direction="reverse",
+            layout=1)
 
 # Refusals name the node and the attribute.
 for name, attrs, text in [

@@ -134,6 +134,56 @@ LogicalResult mlir::nn::inferRecurrentBackward(
   return success();
 }
 
+/// An initial state, when present, must be [N, H] like the last state.
+static LogicalResult checkState(std::optional<Location> loc, Type state,
+                                Type last, StringRef name) {
+  if (!state)
+    return success();
+  auto st = ranked(state), lt = ranked(last);
+  if (st.getRank() != 2 || st.getDimSize(1) != lt.getDimSize(1) ||
+      failed(verifyCompatibleShape(ArrayRef<int64_t>{st.getDimSize(0)},
+                                   ArrayRef<int64_t>{lt.getDimSize(0)})))
+    return emitOptionalError(loc, "expects ", name, " ", last,
+                             " (batch, hidden), got ", state);
+  return success();
+}
+
+LogicalResult mlir::nn::inferLSTM(std::optional<Location> loc, Type input,
+                                  Type w, Type r, Type b, Type mask,
+                                  Type initialH, Type initialC,
+                                  SmallVectorImpl<Type> &types) {
+  if (failed(inferRecurrent(loc, 4, 6, input, w, r, b, mask, types)))
+    return failure();
+  Type last = types[1];
+  if (failed(checkState(loc, initialH, last, "initial_h")) ||
+      failed(checkState(loc, initialC, last, "initial_c")))
+    return failure();
+  types.push_back(last);
+  return success();
+}
+
+LogicalResult mlir::nn::inferLSTMBackward(
+    std::optional<Location> loc, Type gradSequence, Type gradLast,
+    Type gradLastCell, Type input, Type w, Type r, Type activations, Type mask,
+    Type initialH, Type initialC, SmallVectorImpl<Type> &types) {
+  if (failed(inferRecurrentBackward(loc, 4, 6, gradSequence, gradLast, input,
+                                    w, r, activations, mask, types)))
+    return failure();
+  if (failed(verifyCompatibleShape(gradLastCell, gradLast)))
+    return emitOptionalError(loc, "expects the last cell state's gradient ",
+                             gradLast, ", got ", gradLastCell);
+  if (failed(checkState(loc, initialH, gradLast, "initial_h")) ||
+      failed(checkState(loc, initialC, gradLast, "initial_c")))
+    return failure();
+  // The states' gradients have the batch of the input.
+  auto x = ranked(input), g = ranked(gradLast);
+  Type state =
+      RankedTensorType::get({x.getDimSize(0), g.getDimSize(1)},
+                            g.getElementType());
+  types.append({state, state});
+  return success();
+}
+
 LogicalResult EmbeddingOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                           SmallVectorImpl<Value> &grads) {
   grads.push_back(Value()); // ids
@@ -164,7 +214,19 @@ LogicalResult RNNOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult LSTMOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                      SmallVectorImpl<Value> &grads) {
-  return recurrentGradients<LSTMBackwardOp>(*this, b, resultGrads, grads);
+  // resultGrads: sequence, last h, activations (ignored), last c.
+  auto back = LSTMBackwardOp::create(
+      b, getLoc(), resultGrads[0], resultGrads[1], resultGrads[3], getInput(),
+      getW(), getR(), getActivations(), getMask(), getInitialH(),
+      getInitialC());
+  grads.append({back.getDInput(), back.getDW(), back.getDR(), back.getDB()});
+  if (getMask())
+    grads.push_back(Value());
+  if (getInitialH())
+    grads.push_back(back.getDInitialH());
+  if (getInitialC())
+    grads.push_back(back.getDInitialC());
+  return success();
 }
 
 LogicalResult GRUOp::buildGradients(OpBuilder &b, ValueRange resultGrads,

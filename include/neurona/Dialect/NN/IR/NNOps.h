@@ -83,6 +83,16 @@ LogicalResult inferSequenceMask(std::optional<Location> loc, Type ids,
 LogicalResult inferRecurrent(std::optional<Location> loc, int64_t gates,
                              int64_t acts, Type input, Type w, Type r, Type b,
                              Type mask, SmallVectorImpl<Type> &types);
+/// nn.lstm: inferRecurrent's three results, then the last cell state
+/// [N, H]; `initialH` and `initialC` (null when absent) must be [N, H].
+LogicalResult inferLSTM(std::optional<Location> loc, Type input, Type w,
+                        Type r, Type b, Type mask, Type initialH,
+                        Type initialC, SmallVectorImpl<Type> &types);
+LogicalResult inferLSTMBackward(std::optional<Location> loc,
+                                Type gradSequence, Type gradLast,
+                                Type gradLastCell, Type input, Type w, Type r,
+                                Type activations, Type mask, Type initialH,
+                                Type initialC, SmallVectorImpl<Type> &types);
 LogicalResult inferRecurrentBackward(std::optional<Location> loc,
                                      int64_t gates, int64_t acts,
                                      Type gradSequence, Type gradLast,

@@ -1057,18 +1057,35 @@ def NN_RNNOp : NN_RecurrentOp<"rnn", 1, 1> {
   }];
 }
 
-def NN_LSTMOp : NN_RecurrentOp<"lstm", 4, 6> {
+def NN_LSTMOp : NN_DifferentiableOp<"lstm", "inferLSTM(loc, adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getB().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), adaptor.getInitialH() ? adaptor.getInitialH().getType() : ::mlir::Type(), adaptor.getInitialC() ? adaptor.getInitialC().getType() : ::mlir::Type(), types)", [AttrSizedOperandSegments]> {
   let summary = "LSTM with ONNX's gate order i, o, f, c (no peepholes)";
   let description = [{
     z = x_t W^T + h_{t-1} R^T + Wb + Rb split into i, o, f, c blocks of H;
-    i, o, f = sigmoid, c~ = tanh; c_t = f c_{t-1} + i c~; h_t = o tanh(c_t);
-    h_0 = c_0 = 0. The activations per step are (i, o, f, c~, c_t, h_t)
-    [N, T, 6H]. PyTorch's layout orders the gates i, f, g, o.
+    i, o, f = sigmoid, c~ = tanh; c_t = f c_{t-1} + i c~; h_t = o tanh(c_t).
+    h_0 and c_0 are `initial_h` and `initial_c` [N, H] (ONNX's inputs of
+    those names, batch first; PyTorch's `(h_0, c_0)`), zero when absent.
+    The results are the outputs [N, T, H], the last state h [N, H], the
+    activations per step (i, o, f, c~, c_t, h_t) [N, T, 6H] and the last
+    cell state c [N, H] (ONNX's Y_c); with a mask, both last states are
+    those after the last valid step. PyTorch's layout orders the gates
+    i, f, g, o.
     ```mlir
-    %y, %h, %acts = nn.lstm %x, %w, %r, %b : tensor<?x40x100xf32>,
-        tensor<512x100xf32>, tensor<512x128xf32>, tensor<1024xf32>
+    %y, %h, %acts, %c = nn.lstm %x, %w, %r, %b initial_h %h0 initial_c %c0
+        : tensor<?x40x100xf32>, tensor<512x100xf32>, tensor<512x128xf32>,
+          tensor<1024xf32> initial_h tensor<?x128xf32>
+          initial_c tensor<?x128xf32>
     ```
   }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$w,
+                       NN_FloatTensor:$r, NN_FloatTensor:$b,
+                       Optional<NN_FloatTensor>:$mask,
+                       Optional<NN_FloatTensor>:$initial_h,
+                       Optional<NN_FloatTensor>:$initial_c);
+  let results = (outs NN_FloatTensor:$sequence, NN_FloatTensor:$last,
+                      NN_FloatTensor:$activations, NN_FloatTensor:$last_cell);
+  // The states' types follow their keywords, so that any subset of the
+  // optional operands parses back.
+  let assemblyFormat = "$input `,` $w `,` $r `,` $b (`mask` $mask^)? (`initial_h` $initial_h^)? (`initial_c` $initial_c^)? attr-dict `:` type($input) `,` type($w) `,` type($r) `,` type($b) (`,` type($mask)^)? (`initial_h` type($initial_h)^)? (`initial_c` type($initial_c)^)?";
 }
 
 def NN_GRUOp : NN_DifferentiableOp<"gru", "inferRecurrent(loc, 3, 5, adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getB().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {
@@ -1117,8 +1134,29 @@ def NN_RNNBackwardOp : NN_RecurrentBackwardOp<"rnn_backward", 1, 1> {
   let summary = "Backpropagation through time of nn.rnn";
 }
 
-def NN_LSTMBackwardOp : NN_RecurrentBackwardOp<"lstm_backward", 4, 6> {
+def NN_LSTMBackwardOp : NN_InferredOp<"lstm_backward", "inferLSTMBackward(loc, adaptor.getGradSequence().getType(), adaptor.getGradLast().getType(), adaptor.getGradLastCell().getType(), adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getActivations().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), adaptor.getInitialH() ? adaptor.getInitialH().getType() : ::mlir::Type(), adaptor.getInitialC() ? adaptor.getInitialC().getType() : ::mlir::Type(), types)", [AttrSizedOperandSegments]> {
   let summary = "Backpropagation through time of nn.lstm";
+  let description = [{
+    From the gradients of the outputs, of the last h and of the last c, the
+    saved activations and the forward's initial states (zero when absent):
+    d input, d W, d R, d B and the gradients of h_0 and c_0 [N, H] (the
+    carries dh_{t-1}, dc_{t-1} left at t = 0).
+    ```mlir
+    %dx, %dw, %dr, %db, %dh0, %dc0 = nn.lstm_backward %gy, %gh, %gc, %x, %w,
+        %r, %acts initial_h %h0 initial_c %c0 : ...
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$grad_sequence, NN_FloatTensor:$grad_last,
+                       NN_FloatTensor:$grad_last_cell,
+                       NN_FloatTensor:$input, NN_FloatTensor:$w,
+                       NN_FloatTensor:$r, NN_FloatTensor:$activations,
+                       Optional<NN_FloatTensor>:$mask,
+                       Optional<NN_FloatTensor>:$initial_h,
+                       Optional<NN_FloatTensor>:$initial_c);
+  let results = (outs NN_FloatTensor:$d_input, NN_FloatTensor:$d_w,
+                      NN_FloatTensor:$d_r, NN_FloatTensor:$d_b,
+                      NN_FloatTensor:$d_initial_h, NN_FloatTensor:$d_initial_c);
+  let assemblyFormat = "$grad_sequence `,` $grad_last `,` $grad_last_cell `,` $input `,` $w `,` $r `,` $activations (`mask` $mask^)? (`initial_h` $initial_h^)? (`initial_c` $initial_c^)? attr-dict `:` type($grad_sequence) `,` type($grad_last) `,` type($grad_last_cell) `,` type($input) `,` type($w) `,` type($r) `,` type($activations) (`,` type($mask)^)? (`initial_h` type($initial_h)^)? (`initial_c` type($initial_c)^)?";
 }
 
 def NN_GRUBackwardOp : NN_InferredOp<"gru_backward", "inferRecurrentBackward(loc, 3, 5, adaptor.getGradSequence().getType(), adaptor.getGradLast().getType(), adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getActivations().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {

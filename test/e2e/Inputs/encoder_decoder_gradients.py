@@ -1,0 +1,145 @@
+"""Gradients of an encoder-decoder LSTM: the decoder starts from the
+encoder's last h and c (`initial_state`), so the encoder's parameters get
+their gradients only through nn.lstm's initial states, its last cell state
+and the BPTT carries dh_{t-1}, dc_{t-1} left at t = 0. They match central
+finite differences of a float64 NumPy reference and PyTorch autograd
+(float64), masked (padding id 0 in both sequences, one padded step inside)
+and unmasked, with a time-distributed dense on the decoder's outputs or on
+its last state, at batch 1 and larger batches.
+
+Each case is a two-input DSL model
+
+    src -> embedding -> lstm(return_state=true)                  (enc)
+    tgt -> embedding -> lstm(initial_state=enc) -> dense         (output)
+
+with random sizes and parameters from an .npz; the MSE loss against a random
+target and every parameter's gradient come from `neurona run --entry
+gradients`. The references implement ONNX's LSTM (gates i, o, f, c; W
+[4H, F], R [4H, H], B = Wb ++ Rb) and Keras masking (a padded step keeps h
+and c and outputs zeros) independently of Neurona. Tolerances are those of
+gradients.py: |ours - ref| <= 1e-4 * |ref| + 1e-5.
+"""
+
+import argparse
+import os
+
+import numpy as np
+import torch
+
+from nrtest import central_differences, close, close_gradients, run
+
+p = argparse.ArgumentParser()
+p.add_argument("--neurona", required=True)
+p.add_argument("--workdir", required=True)
+args = p.parse_args()
+os.makedirs(args.workdir, exist_ok=True)
+rng = np.random.default_rng(11)
+
+
+def lstm(x, m, W, R, B, h, c, lib):
+    """ONNX's LSTM over [N, T, F] from (h, c) with mask m [N, T]."""
+    H = R.shape[1]
+    bias = B[:4 * H] + B[4 * H:]
+    ys = []
+    for t in range(x.shape[1]):
+        mt = m[:, t][:, None]
+        z = x[:, t] @ W.T + h @ R.T + bias
+        i, o, f = (1 / (1 + lib.exp(-z[:, k * H:(k + 1) * H])) for k in range(3))
+        cn = f * c + i * lib.tanh(z[:, 3 * H:])
+        hn = o * lib.tanh(cn)
+        c = mt * cn + (1 - mt) * c
+        h = mt * hn + (1 - mt) * h
+        ys.append(mt * hn)
+    return lib.stack(ys, 1), h, c
+
+
+def forward(P, src, tgt, padding, seqs, lib):
+    def prep(ids, table):
+        x = table[ids if lib is np else torch.as_tensor(ids)]
+        m = (ids != padding).astype(np.float64) if padding >= 0 else np.ones(ids.shape)
+        return x, (torch.tensor(m) if lib is torch else m)
+    n, H = src.shape[0], P["enc.R"].shape[1]
+    zeros = lib.zeros((n, H), dtype=lib.float64)
+    x, m = prep(src, P["src_emb.weight"])
+    _, h, c = lstm(x, m, P["enc.W"], P["enc.R"], P["enc.B"], zeros, zeros, lib)
+    x, m = prep(tgt, P["tgt_emb.weight"])
+    ys, h, _ = lstm(x, m, P["dec.W"], P["dec.R"], P["dec.B"], h, c, lib)
+    feats = ys if seqs else h
+    return feats @ P["out.weight"] + P["out.bias"]
+
+
+def check(name, padding, seqs, batches):
+    V, D, H = int(rng.integers(4, 9)), int(rng.integers(2, 5)), int(rng.integers(2, 5))
+    Ts, Tt, C = int(rng.integers(3, 6)), int(rng.integers(2, 5)), int(rng.integers(2, 4))
+    src = f"""model seq2seq {{
+  input src: ids[{Ts}]
+  input tgt: ids[{Tt}]
+  src_emb = embedding({V}, {D}, padding_idx={padding})(src)
+  enc = lstm({H}, return_state=true)(src_emb)
+  tgt_emb = embedding({V}, {D}, padding_idx={padding})(tgt)
+  dec = lstm({H}, return_sequences={'true' if seqs else 'false'}, initial_state=enc)(tgt_emb)
+  out = dense({C})(dec)
+  output y
+}}
+"""
+    path = os.path.join(args.workdir, name + ".nn")
+    with open(path, "w") as f:
+        f.write(src)
+    P = {"src_emb.weight": rng.standard_normal((V, D)) * 0.7,
+         "enc.W": rng.standard_normal((4 * H, D)) * 0.6,
+         "enc.R": rng.standard_normal((4 * H, H)) * 0.6,
+         "enc.B": rng.standard_normal(8 * H) * 0.3,
+         "tgt_emb.weight": rng.standard_normal((V, D)) * 0.7,
+         "dec.W": rng.standard_normal((4 * H, D)) * 0.6,
+         "dec.R": rng.standard_normal((4 * H, H)) * 0.6,
+         "dec.B": rng.standard_normal(8 * H) * 0.3,
+         "out.weight": rng.standard_normal((H, C)) * 0.5,
+         "out.bias": rng.standard_normal(C) * 0.3}
+    P = {k: v.astype(np.float32) for k, v in P.items()}
+    npz = os.path.join(args.workdir, name + ".npz")
+    np.savez(npz, **P)
+    names = list(P)
+    for batch in batches:
+        tag = f"{name} batch {batch}"
+        low = 0 if padding < 0 else 1
+        s_ids = rng.integers(low, V, (batch, Ts)).astype(np.int64)
+        t_ids = rng.integers(low, V, (batch, Tt)).astype(np.int64)
+        if padding >= 0:
+            for ids, T in ((s_ids, Ts), (t_ids, Tt)):
+                for r in range(batch):
+                    ids[r, int(rng.integers(1, T + 1)):] = padding
+                if T > 2:
+                    ids[0, 1] = padding
+        shape = (batch, Tt, C) if seqs else (batch, C)
+        tgt = rng.standard_normal(shape).astype(np.float32)
+        base = os.path.join(args.workdir, f"{name}_{batch}")
+        np.save(base + "_s.npy", s_ids)
+        np.save(base + "_t.npy", t_ids)
+        np.save(base + "_y.npy", tgt)
+        outs = [base + "_loss.npy"] + [f"{base}_g{i}.npy" for i in range(len(names))]
+        cmd = [args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
+               "--optimizer", "sgd", "--params", npz, "--input", base + "_s.npy",
+               "--input", base + "_t.npy", "--input", base + "_y.npy"]
+        for o in outs:
+            cmd += ["--output", o]
+        run(cmd)
+        ours = {n: np.load(o) for n, o in zip(names, outs[1:])}
+        p64 = {n: v.astype(np.float64) for n, v in P.items()}
+        t64 = tgt.astype(np.float64)
+        f = lambda Q: ((forward(Q, s_ids, t_ids, padding, seqs, np) - t64) ** 2).mean()
+        close(f"{tag} loss", np.load(outs[0]), f(p64), rtol=1e-5, atol=1e-6)
+        fd = central_differences(f, p64)
+        tp = {n: torch.tensor(v, requires_grad=True) for n, v in p64.items()}
+        loss = ((forward(tp, s_ids, t_ids, padding, seqs, torch) -
+                 torch.tensor(t64)) ** 2).mean()
+        loss.backward()
+        close_gradients(tag, ours, fd, {n: tp[n].grad.numpy() for n in names})
+        if np.all(ours["enc.W"] == 0):
+            raise SystemExit(f"{tag}: no gradient reached the encoder")
+
+
+# Each run compiles the model, so the cases are few: the masked sequence
+# at batch 1 and 4, the unmasked last state at batch 3.
+check("masked_seq", 0, True, (1, 4))
+check("unmasked_last", -1, False, (3,))
+print("encoder-decoder gradients ok")
