@@ -207,7 +207,8 @@ private:
     return op->getName().stripDialect().str();
   }
   bool recurrent(Operation *op, StringRef type, Value input, Value w, Value r,
-                 Value b, Value mask, int64_t hidden);
+                 Value b, Value mask, int64_t hidden, Value initialH = {},
+                 Value initialC = {});
 
   Exporter &x;
   /// The ids each sequence mask was made of, for sequence_lens.
@@ -229,7 +230,8 @@ static std::string floats(Exporter &x, ArrayRef<float> values,
 }
 
 bool OpWriter::recurrent(Operation *op, StringRef type, Value input, Value w,
-                         Value r, Value b, Value mask, int64_t hidden) {
+                         Value r, Value b, Value mask, int64_t hidden,
+                         Value initialH, Value initialC) {
   auto inputType = cast<RankedTensorType>(input.getType());
   int64_t steps = inputType.getDimSize(1);
   if (ShapedType::isDynamic(steps))
@@ -296,8 +298,28 @@ bool OpWriter::recurrent(Operation *op, StringRef type, Value input, Value w,
   std::string wd = x.apply("Unsqueeze", {in(w), zero}, base + ".W");
   std::string rd = x.apply("Unsqueeze", {in(r), zero}, base + ".R");
   std::string bd = x.apply("Unsqueeze", {in(b), zero}, base + ".B");
+  // An LSTM's last cell state (its fourth result) is ONNX's Y_c; with a
+  // mask that needs sequence_lens, the kept steps' count (the steps are in
+  // front already): onnxruntime's LSTM keeps Y_c at each row's last step.
+  bool lastCell = op->getNumResults() > 3 && !op->getResult(3).use_empty();
+  std::vector<std::string> inputs = {xs, wd, rd, bd, "", "", ""};
+  if (lastCell && mask) {
+    std::string keptInt = x.apply("Cast", {kept}, base + ".kept_i32");
+    setInt(x.last(), "to", onnx::TensorProto::INT32);
+    inputs[4] = x.apply("ReduceSum", {keptInt, one}, base + ".sequence_lens");
+    setInt(x.last(), "keepdims", 0);
+  }
+  if (initialH)
+    inputs[5] = x.apply("Unsqueeze", {in(initialH), zero}, base + ".initial_h");
+  if (initialC)
+    inputs[6] = x.apply("Unsqueeze", {in(initialC), zero}, base + ".initial_c");
+  while (!inputs.empty() && inputs.back().empty())
+    inputs.pop_back();
   std::string y = x.fresh(base + ".Y"), yh = x.fresh(base + ".Y_h");
-  onnx::NodeProto &n = x.node(type, {xs, wd, rd, bd}, {y, yh});
+  std::vector<std::string> outputs = {y, yh};
+  if (lastCell)
+    outputs.push_back(x.fresh(base + ".Y_c"));
+  onnx::NodeProto &n = x.node(type, inputs, outputs);
   setInt(n, "hidden_size", hidden);
   if (auto gru = dyn_cast<nn::GRUOp>(op))
     if (gru.getLinearBeforeReset())
@@ -326,6 +348,9 @@ bool OpWriter::recurrent(Operation *op, StringRef type, Value input, Value w,
   }
   x.bind(op->getResult(0), seq);
   x.bind(op->getResult(1), last);
+  if (lastCell)
+    x.bind(op->getResult(3),
+           x.apply("Squeeze", {outputs[2], zero}, base + ".last_cell"));
   // The third result, the saved activations, only feeds gradients.
   return op->getResult(2).use_empty();
 }
@@ -554,7 +579,8 @@ bool OpWriter::write(Operation *op) {
       .Case([&](LSTMOp o) {
         return recurrent(op, "LSTM", o.getInput(), o.getW(), o.getR(),
                          o.getB(), o.getMask(),
-                         o.getR().getType().getDimSize(1));
+                         o.getR().getType().getDimSize(1), o.getInitialH(),
+                         o.getInitialC());
       })
       .Case([&](GRUOp o) {
         return recurrent(op, "GRU", o.getInput(), o.getW(), o.getR(),

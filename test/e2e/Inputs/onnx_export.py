@@ -56,22 +56,24 @@ def check(tag, model, entry="forward", ids=None):
          "-o", onnx_path])
     onnx.checker.check_model(onnx.load(onnx_path), full_check=True)
     sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-    (inp,) = sess.get_inputs()
-    shape = [4 if isinstance(d, str) else d for d in inp.shape]
-    if inp.type == "tensor(int64)":
-        x = rs.integers(2, 50, shape).astype(np.int64)
-        x[0, shape[1] // 2:] = 0       # padding at the end,
-        x[1, :shape[1] // 3] = 0       # at the start,
-        x[2, 1::3] = 0                 # in the middle
-    else:
-        x = rs.uniform(0, 1, shape).astype(np.float32)
-    xp = os.path.join(W, tag + "_x.npy")
-    np.save(xp, x)
+    feeds, files = {}, []
+    for k, inp in enumerate(sess.get_inputs()):
+        shape = [4 if isinstance(d, str) else d for d in inp.shape]
+        if inp.type == "tensor(int64)":
+            x = rs.integers(2, 50, shape).astype(np.int64)
+            x[0, shape[1] // 2:] = 0       # padding at the end,
+            x[1, :shape[1] // 3] = 0       # at the start,
+            x[2, 1::3] = 0                 # in the middle
+        else:
+            x = rs.uniform(0, 1, shape).astype(np.float32)
+        feeds[inp.name] = x
+        files += ["--input", os.path.join(W, f"{tag}_x{k}.npy")]
+        np.save(files[-1], x)
     yp = os.path.join(W, tag + "_y.npy")
     run([args.neurona, "run", model, "--params", npz, "--entry", entry,
-         "--input", xp, "--output", yp])
+         *files, "--output", yp])
     want = np.load(yp)
-    (got,) = sess.run(None, {inp.name: x})
+    (got,) = sess.run(None, feeds)
     close(f"{tag} ({entry})", got, want, rtol=1e-5,
           atol=1e-5 * np.abs(want).max())
 
@@ -84,6 +86,9 @@ for name in ("fashion_mlp", "lenet", "fashion_cnn", "houses", "autoencoder",
 check("vae", os.path.join(models, "vae.nn"))
 check("vae_decode", os.path.join(models, "vae.nn"), entry="decode")
 check("gan", os.path.join(models, "gan.nn"), entry="generate")
+# Two inputs, an LSTM's last states as another's initial state, a dense
+# layer per step.
+check("translate_lstm", os.path.join(models, "translate_lstm.nn"))
 
 # A GRU (not among the course's models) with its reset gate after the
 # recurrent product, as Keras and PyTorch compute it.
