@@ -134,18 +134,12 @@ static Expected<WindowAttrs> rawWindowAttributes(const NodeContext &node,
 
 static Expected<WindowAttrs> windowAttributes(const NodeContext &node,
                                               int64_t spatial) {
-  SmallVector<int64_t> ones(spatial, 1), zeros(2 * spatial, 0);
-  auto strides = intsAttribute(node, "strides", spatial, ones, spatial);
-  if (!strides)
-    return strides.takeError();
-  auto pads = intsAttribute(node, "pads", 2 * spatial, zeros, spatial);
-  if (!pads)
-    return pads.takeError();
-  auto dilations = intsAttribute(node, "dilations", spatial, ones, spatial);
-  if (!dilations)
-    return dilations.takeError();
-  return WindowAttrs{lift(*strides, spatial, 1), liftPads(*pads, spatial),
-                     lift(*dilations, spatial, 1)};
+  auto raw = rawWindowAttributes(node, spatial);
+  if (!raw)
+    return raw.takeError();
+  return WindowAttrs{lift(raw->strides, spatial, 1),
+                     liftPads(raw->pads, spatial),
+                     lift(raw->dilations, spatial, 1)};
 }
 
 /// `auto_pad`: NOTSET (absent), VALID, SAME_UPPER or SAME_LOWER.
