@@ -85,12 +85,9 @@ static std::string defaultOutput() {
 
 int driver::runCompile() {
   auto ctx = createCompilerContext();
-  auto model = importModelFile(*ctx, input);
+  auto model = importWithParams(*ctx, input, params);
   if (!model)
     return fail(model.takeError());
-  if (!params.empty())
-    if (auto err = loadParamValues(*model, params))
-      return fail(std::move(err));
   CompileOptions options;
   options.codegen.cpu = mcpu;
   options.pipelineOptions = pipelineOptions;

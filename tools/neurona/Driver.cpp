@@ -194,6 +194,17 @@ llvm::Error driver::loadParamValues(ImportedModel &model,
   return llvm::Error::success();
 }
 
+llvm::Expected<ImportedModel>
+driver::importWithParams(mlir::MLIRContext &ctx, llvm::StringRef path,
+                         llvm::StringRef npzPath) {
+  auto model = importModelFile(ctx, path);
+  if (!model || npzPath.empty())
+    return model;
+  if (auto err = loadParamValues(*model, npzPath))
+    return std::move(err);
+  return model;
+}
+
 std::string driver::runtimeDirectory() {
   static int anchor;
   std::string exe = llvm::sys::fs::getMainExecutable("neurona", &anchor);

@@ -73,6 +73,12 @@ llvm::Expected<TrainSpec> resolveTrainSpec(const ImportedModel &model);
 /// takes a text model's training vocabulary from it (readVocabulary).
 llvm::Error loadParamValues(ImportedModel &model, llvm::StringRef npzPath);
 
+/// Imports the model at `path` and, unless `npzPath` is empty, replaces its
+/// parameter values with the file's (loadParamValues).
+llvm::Expected<ImportedModel> importWithParams(mlir::MLIRContext &ctx,
+                                               llvm::StringRef path,
+                                               llvm::StringRef npzPath);
+
 /// The training vocabulary `neurona train` saved beside the parameters in
 /// `npzPath` (a `vocabulary:<input>` member), in id order from 2; `found`
 /// is false when the file holds none.

@@ -35,12 +35,9 @@ static cl::opt<std::string>
 
 int driver::runExport() {
   auto ctx = createCompilerContext();
-  auto model = importModelFile(*ctx, input);
+  auto model = importWithParams(*ctx, input, params);
   if (!model)
     return fail(model.takeError());
-  if (!params.empty())
-    if (auto err = loadParamValues(*model, params))
-      return fail(std::move(err));
   auto bytes = exportONNX(*model, entry);
   if (!bytes)
     return fail(llvm::Twine(input) + ": " + llvm::toString(bytes.takeError()));
