@@ -629,9 +629,8 @@ extern "C" nr_status nr_model_save_params(nr_model *model, const char *path) {
       const data::Vocabulary &v = model->vocabularies[i];
       if (v.capacity() == 0)
         continue;
-      std::string &list = lists.emplace_back();
-      for (const std::string &w : v.wordList())
-        list += w + "\n";
+      std::string &list =
+          lists.emplace_back(data::vocabularyMemberText(v.wordList()));
       members.push_back({vocabularyMember(model->manifest.texts[i].input),
                          NR_U8,
                          {int64_t(list.size())},
@@ -644,22 +643,7 @@ extern "C" nr_status nr_model_save_params(nr_model *model, const char *path) {
 }
 
 std::string runtime::vocabularyMember(const std::string &input) {
-  return "vocabulary:" + input;
-}
-
-/// The words of a vocabulary member: each followed by '\n'.
-static Status splitWords(const NpyArray &a, std::vector<std::string> &out) {
-  std::string text(static_cast<const char *>(a.data.data()),
-                   a.data.size());
-  if (!text.empty() && text.back() != '\n')
-    return Status::error(NR_ERROR_FORMAT, "its last word has no '\\n'");
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    out.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return Status::success();
+  return data::kVocabularyMemberPrefix + input;
 }
 
 extern "C" nr_status nr_model_load_params(nr_model *model, const char *path) {
@@ -700,12 +684,8 @@ extern "C" nr_status nr_model_load_params(nr_model *model, const char *path) {
       auto it = byName.find(vocabularyMember(t.input));
       if (it == byName.end())
         continue;
-      const NpyArray &a = it->second->array;
       std::vector<std::string> words;
-      Status s = a.dtype == NR_U8 && a.shape.size() == 1
-                     ? splitWords(a, words)
-                     : Status::error(NR_ERROR_FORMAT,
-                                     "it must be a 1-D uint8 array");
+      Status s = data::vocabularyMemberWords(it->second->array, words);
       data::Vocabulary v;
       if (s)
         s = data::Vocabulary::fromWords(words, t.encoding.vocabularySize, v);

@@ -261,3 +261,29 @@ void neurona::data::encodeTokens(const TextEncoding &encoding,
     return;
   }
 }
+
+std::string neurona::data::vocabularyMemberText(
+    const std::vector<std::string> &words) {
+  std::string text;
+  for (const std::string &w : words)
+    text += w + "\n";
+  return text;
+}
+
+Status neurona::data::vocabularyMemberWords(const NpyArray &array,
+                                            std::vector<std::string> &out) {
+  std::string text(static_cast<const char *>(array.data.data()),
+                   array.data.size());
+  if (array.dtype != NR_U8 || array.shape.size() != 1 ||
+      (!text.empty() && text.back() != '\n'))
+    return Status::error(NR_ERROR_FORMAT,
+                         "not a vocabulary (a 1-D uint8 array of words, each "
+                         "followed by a newline)");
+  out.clear();
+  for (size_t pos = 0; pos < text.size();) {
+    size_t nl = text.find('\n', pos);
+    out.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return Status::success();
+}

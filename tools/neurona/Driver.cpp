@@ -105,28 +105,13 @@ llvm::Expected<TrainSpec> driver::resolveTrainSpec(const ImportedModel &model) {
   return spec;
 }
 
-static constexpr llvm::StringLiteral kVocabularyPrefix = "vocabulary:";
-
-/// The words of a `vocabulary:<input>` member: a 1-D uint8 array of words,
-/// each followed by '\n'.
+/// The words of a `vocabulary:<input>` member (data::vocabularyMemberWords).
 static llvm::Error vocabularyWords(llvm::StringRef npzPath,
                                    const NpzEntry &entry,
                                    std::vector<std::string> &words) {
-  const NpyArray &a = entry.array;
-  llvm::StringRef text(static_cast<const char *>(a.data.data()),
-                       a.data.size());
-  if (a.dtype != NR_U8 || a.shape.size() != 1 ||
-      (!text.empty() && !text.ends_with("\n")))
-    return llvm::createStringError(
-        npzPath.str() + ": '" + entry.name +
-        "' is not a vocabulary (a 1-D uint8 array of words, each followed "
-        "by a newline)");
-  words.clear();
-  while (!text.empty()) {
-    auto [word, rest] = text.split('\n');
-    words.push_back(word.str());
-    text = rest;
-  }
+  if (Status s = data::vocabularyMemberWords(entry.array, words); !s)
+    return llvm::createStringError(npzPath.str() + ": '" + entry.name +
+                                   "' is " + s.getMessage());
   return llvm::Error::success();
 }
 
@@ -138,7 +123,7 @@ llvm::Error driver::readVocabulary(llvm::StringRef npzPath,
     return llvm::createStringError(s.getMessage());
   found = false;
   for (const NpzEntry &e : entries)
-    if (llvm::StringRef(e.name).starts_with(kVocabularyPrefix)) {
+    if (llvm::StringRef(e.name).starts_with(data::kVocabularyMemberPrefix)) {
       found = true;
       return vocabularyWords(npzPath, e, words);
     }
@@ -156,7 +141,7 @@ llvm::Error driver::loadParamValues(ImportedModel &model,
               model.data.kind == data::DataSpec::Kind::TextFiles;
   size_t vocabularies = 0;
   for (const NpzEntry &e : entries)
-    if (llvm::StringRef(e.name).starts_with(kVocabularyPrefix)) {
+    if (llvm::StringRef(e.name).starts_with(data::kVocabularyMemberPrefix)) {
       ++vocabularies;
       if (text)
         if (auto err = vocabularyWords(npzPath, e, model.vocabulary))

@@ -23,6 +23,7 @@
 #ifndef NEURONA_DATA_TEXT_H
 #define NEURONA_DATA_TEXT_H
 
+#include "neurona/Runtime/NPY.h"
 #include "neurona/Runtime/Status.h"
 
 #include <cstdint>
@@ -118,6 +119,19 @@ private:
   std::vector<std::string> words;
   std::unordered_map<std::string, int64_t> ids;
 };
+
+/// Parameter files keep a text input's vocabulary beside the parameters as
+/// the member "vocabulary:<input>": a 1-D uint8 array of its words (from
+/// id 2), each followed by '\n', which numpy reads too.
+inline constexpr char kVocabularyMemberPrefix[] = "vocabulary:";
+
+/// The member's bytes for `words`.
+std::string vocabularyMemberText(const std::vector<std::string> &words);
+
+/// The words of a vocabulary member; fails (NR_ERROR_FORMAT) when `array` is
+/// not a 1-D uint8 array of newline-terminated words.
+Status vocabularyMemberWords(const NpyArray &array,
+                             std::vector<std::string> &out);
 
 /// Bag-of-words vector of width vocabulary.capacity(): element i counts the
 /// tokens with id i (binary: 1 if there is one). Padding (0) is never
