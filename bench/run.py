@@ -464,6 +464,45 @@ def versions():
     return v
 
 
+def markdown(path):
+    """Prints a results JSON as Markdown tables, one per thread count: each
+    system's median ms with, for a peer, its ratio to Neurona's (> 1:
+    Neurona is faster) and, for Neurona, its GFLOP/s, in brackets."""
+    with open(path) as f:
+        data = json.load(f)
+    print("%s, %d CPUs, one core's peak %.1f GFLOP/s (%s), OpenBLAS kernel %s; %s"
+          % (data["cpu"], data["cpus"], data["peak_gflops_one_core"], data["peak_source"],
+             data.get("openblas_kernel") or "-",
+             ", ".join("%s %s" % kv for kv in sorted(data["versions"].items()))))
+    for threads in data["threads"]:
+        rows = [r for r in data["rows"] if r["threads"] == threads]
+        print("\n**%d thread%s** (median ms; in brackets peer / Neurona, > 1: Neurona "
+              "faster; Neurona's GFLOP/s after its time)\n" % (threads, "s" * (threads > 1)))
+        print("| case | shape | " + " | ".join(ALL_SYSTEMS) + " |")
+        print("|---|---|" + "---:|" * len(ALL_SYSTEMS))
+        points = []
+        for r in rows:
+            if (r["case"], r["shape"]) not in points:
+                points.append((r["case"], r["shape"]))
+        for case, shape in points:
+            by = {r["system"]: r for r in rows if (r["case"], r["shape"]) == (case, shape)}
+            ours = by.get("neurona", {}).get("result", {}).get("median_ms")
+            cells = []
+            for system in ALL_SYSTEMS:
+                r = by.get(system)
+                res = r["result"] if r else {}
+                ms = res.get("median_ms")
+                if r is None:
+                    cells.append("")
+                elif ms is None:
+                    cells.append(res.get("status", "failed"))
+                elif system == "neurona":
+                    cells.append("%.4g (%.1f)" % (ms, r.get("gflops") or 0.0))
+                else:
+                    cells.append("%.4g (%.2f)" % (ms, ms / ours) if ours else "%.4g" % ms)
+            print("| %s | %s | %s |" % (case, shape, " | ".join(cells)))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -481,8 +520,13 @@ def main():
                    "(default bench/results/<date>.json; '-' for none)")
     p.add_argument("--smoke", action="store_true",
                    help="one tiny case, Neurona and onnxruntime only (the test venv suffices)")
+    p.add_argument("--markdown", metavar="JSON",
+                   help="print the results file JSON as Markdown tables and exit")
     args = p.parse_args()
 
+    if args.markdown:
+        markdown(args.markdown)
+        return
     if args.smoke:
         cases = [Case("linreg", "forward", (4,), models.LINREG)]
         systems = ["neurona", "onnxruntime"]
