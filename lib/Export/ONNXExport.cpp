@@ -27,6 +27,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <map>
+#include <numeric>
 #include <set>
 
 using namespace mlir;
@@ -462,12 +463,20 @@ bool OpWriter::write(Operation *op) {
         return true;
       })
       .Case([&](MatmulOp o) {
+        // A batch-reduced product is a gradient's, never a forward's.
+        if (o.getBatchReduce())
+          return false;
+        // ONNX MatMul broadcasts batch dimensions as nn.matmul does; a
+        // transposed operand swaps its last two dimensions first.
         auto operand = [&](Value v, bool transposed) {
           if (!transposed)
             return in(v);
           std::string t = x.apply("Transpose", {in(v)}, hint(op) + ".t");
-          setInts(x.last(), "perm",
-                  {1, 0});
+          int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+          std::vector<int64_t> perm(rank);
+          std::iota(perm.begin(), perm.end(), 0);
+          std::swap(perm[rank - 2], perm[rank - 1]);
+          setInts(x.last(), "perm", perm);
           return t;
         };
         simple(op, "MatMul",

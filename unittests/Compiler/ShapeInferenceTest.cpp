@@ -50,15 +50,41 @@ TEST(Inference, MatmulTransposes) {
   };
   SmallVector<Type> types;
   ASSERT_TRUE(succeeded(inferMatmul(std::nullopt, t({kDyn, 8}), t({kDyn, 3}),
-                                    true, false, types)));
+                                    true, false, false, types)));
   EXPECT_EQ(types.back(), t({8, 3}));
-  ASSERT_TRUE(succeeded(
-      inferMatmul(std::nullopt, t({kDyn, 3}), t({4, 3}), false, true, types)));
+  ASSERT_TRUE(succeeded(inferMatmul(std::nullopt, t({kDyn, 3}), t({4, 3}),
+                                    false, true, false, types)));
   EXPECT_EQ(types.back(), t({kDyn, 4}));
-  EXPECT_TRUE(failed(
-      inferMatmul(std::nullopt, t({kDyn, 4}), t({5, 3}), false, false, types)));
-  EXPECT_TRUE(failed(inferMatmul(std::nullopt, t({3, 50000}), t({kDyn, 4}),
+  EXPECT_TRUE(failed(inferMatmul(std::nullopt, t({kDyn, 4}), t({5, 3}), false,
                                  false, false, types)));
+  EXPECT_TRUE(failed(inferMatmul(std::nullopt, t({3, 50000}), t({kDyn, 4}),
+                                 false, false, false, types)));
+}
+
+TEST(Inference, MatmulBatches) {
+  MLIRContext ctx;
+  Type f32 = Float32Type::get(&ctx);
+  auto t = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, f32);
+  };
+  SmallVector<Type> types;
+  // A layer at every step, and numpy's broadcasting of batch dimensions.
+  ASSERT_TRUE(succeeded(inferMatmul(std::nullopt, t({kDyn, 9, 8}), t({8, 3}),
+                                    false, false, false, types)));
+  EXPECT_EQ(types.back(), t({kDyn, 9, 3}));
+  ASSERT_TRUE(succeeded(inferMatmul(std::nullopt, t({kDyn, 1, 2, 8}),
+                                    t({5, 3, 8}), false, true, false, types)));
+  EXPECT_EQ(types.back(), t({kDyn, 5, 2, 3}));
+  // batch_reduce sums the batch away; it needs one.
+  ASSERT_TRUE(succeeded(inferMatmul(std::nullopt, t({kDyn, 9, 8}),
+                                    t({kDyn, 9, 3}), true, false, true, types)));
+  EXPECT_EQ(types.back(), t({8, 3}));
+  EXPECT_TRUE(failed(inferMatmul(std::nullopt, t({8, 4}), t({4, 3}), false,
+                                 false, true, types)));
+  EXPECT_TRUE(failed(inferMatmul(std::nullopt, t({2, 3, 4}), t({5, 4, 3}),
+                                 false, false, false, types)));
+  EXPECT_TRUE(failed(inferMatmul(std::nullopt, t({4}), t({4, 3}), false, false,
+                                 false, types)));
 }
 
 TEST(Inference, ReductionsKeepOrDropAxes) {

@@ -127,11 +127,40 @@ struct BinaryCrossEntropyLowering : OpConversionPattern<BinaryCrossEntropyOp> {
   }
 };
 
+/// `value` with dimensions [0, keep) merged into one: logits [N, T, C] to
+/// rows [N * T, C] (keep = 2), labels [N, T] to [N * T] (keep = 1).
+static Value mergeLeading(OpBuilder &b, Location loc, Value value,
+                          int64_t keep) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank(), merged = rank - keep + 1;
+  if (merged == 1)
+    return value;
+  ReassociationIndices lead;
+  int64_t size = 1;
+  for (int64_t d = 0; d < merged; ++d) {
+    lead.push_back(d);
+    size = type.isDynamicDim(d) || ShapedType::isDynamic(size)
+               ? ShapedType::kDynamic
+               : size * type.getDimSize(d);
+  }
+  SmallVector<ReassociationIndices> groups = {lead};
+  SmallVector<int64_t> shape = {size};
+  for (int64_t d = merged; d < rank; ++d) {
+    groups.push_back({d});
+    shape.push_back(type.getDimSize(d));
+  }
+  return tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      groups);
+}
+
 /// mean_i (logsumexp(x_i) - x_i[y_i]) in three passes over the logits: the
 /// row maximum, then the shifted exponential sum and the picked logit
 /// together, then the mean over rows. With class probabilities t the second
 /// pass also sums t_ij and t_ij x_ij, and a row's loss is
-/// logsumexp(x_i) sum_j t_ij - sum_j t_ij x_ij.
+/// logsumexp(x_i) sum_j t_ij - sum_j t_ij x_ij. Logits with several
+/// leading dimensions ([N, T, C]) are rows [N * T, C] first; rows whose
+/// label is `ignore_index` add nothing, and the mean is over the others.
 struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -140,7 +169,11 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    Value logits = adaptor.getInput(), labels = adaptor.getTarget();
+    Value logits = mergeLeading(rewriter, loc, adaptor.getInput(), 2);
+    Value labels = adaptor.getTarget();
+    labels = mergeLeading(
+        rewriter, loc, labels,
+        isa<FloatType>(getElementTypeOrSelf(labels.getType())) ? 2 : 1);
     auto labelType = cast<RankedTensorType>(labels.getType());
 
     Value rowMax = buildReduction(
@@ -212,13 +245,41 @@ struct CrossEntropyLowering : OpConversionPattern<CrossEntropyOp> {
                          arith::AddFOp::create(b, l, a[4], picked)});
         });
 
-    Value loss =
-        meanOf(rewriter, loc, {rows.getResult(0), rowMax, rows.getResult(1)},
-               count, [](OpBuilder &b, Location l, ValueRange x) {
-                 Value lse = arith::AddFOp::create(
-                     b, l, math::LogOp::create(b, l, x[0]), x[1]);
-                 return Value(arith::SubFOp::create(b, l, lse, x[2]));
-               });
+    std::optional<int64_t> ignore = op.getIgnoreIndex();
+    Type labelElt = labelType.getElementType();
+    // Whether row i counts: its label is not `ignore_index`.
+    auto counted = [&](OpBuilder &b, Location l, Value label) -> Value {
+      Value ignored = arith::ConstantOp::create(
+          b, l, b.getIntegerAttr(labelElt, ignore.value_or(0)));
+      return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, label,
+                                   ignored);
+    };
+    if (ignore) {
+      Value kept = extractScalar(
+          rewriter, loc,
+          meanOf(rewriter, loc, {labels}, f32(rewriter, loc, 1.0),
+                 [&](OpBuilder &b, Location l, ValueRange x) -> Value {
+                   return arith::SelectOp::create(b, l, counted(b, l, x[0]),
+                                                  f32(b, l, 1.0),
+                                                  f32(b, l, 0.0));
+                 }));
+      count = arith::MaximumFOp::create(rewriter, loc, kept,
+                                        f32(rewriter, loc, 1.0));
+    }
+    SmallVector<Value> terms = {rows.getResult(0), rowMax, rows.getResult(1)};
+    if (ignore)
+      terms.push_back(labels);
+    Value loss = meanOf(
+        rewriter, loc, terms, count,
+        [&](OpBuilder &b, Location l, ValueRange x) -> Value {
+          Value lse =
+              arith::AddFOp::create(b, l, math::LogOp::create(b, l, x[0]), x[1]);
+          Value term = arith::SubFOp::create(b, l, lse, x[2]);
+          if (!ignore)
+            return term;
+          return arith::SelectOp::create(b, l, counted(b, l, x[3]), term,
+                                         f32(b, l, 0.0));
+        });
     rewriter.replaceOp(op, loss);
     return success();
   }
@@ -233,16 +294,22 @@ struct OneHotLowering : OpConversionPattern<OneHotOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Value labels = adaptor.getLabels();
-    Type labelElt = cast<RankedTensorType>(labels.getType()).getElementType();
+    auto labelType = cast<RankedTensorType>(labels.getType());
+    Type labelElt = labelType.getElementType();
+    int64_t rank = labelType.getRank();
     SmallVector<Value> dynSizes;
-    if (op.getType().isDynamicDim(0))
-      dynSizes.push_back(tensor::DimOp::create(rewriter, loc, labels, 0));
-    AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+    for (int64_t d = 0; d < rank; ++d)
+      if (labelType.isDynamicDim(d))
+        dynSizes.push_back(tensor::DimOp::create(rewriter, loc, labels, d));
+    SmallVector<AffineExpr> labelExprs;
+    for (int64_t d = 0; d < rank; ++d)
+      labelExprs.push_back(getAffineDimExpr(d, ctx));
+    AffineMap row = AffineMap::get(rank + 1, 0, labelExprs, ctx);
     Value result =
         buildGeneric(rewriter, loc, op.getType(), dynSizes, labels, row,
                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                        Value col = arith::IndexCastOp::create(
-                           b, l, labelElt, linalg::IndexOp::create(b, l, 1));
+                           b, l, labelElt, linalg::IndexOp::create(b, l, rank));
                        Value hit = arith::CmpIOp::create(
                            b, l, arith::CmpIPredicate::eq, col, a[0]);
                        return arith::SelectOp::create(b, l, hit, f32(b, l, 1.0),

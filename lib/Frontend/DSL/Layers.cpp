@@ -161,8 +161,8 @@ static Expected<ValueInfo> emitDense(LayerContext &ctx) {
 
   OpBuilder &b = ctx.emitter.builder();
   // A sequence [?, T, F] is applied to step by step (time-distributed, as
-  // Keras's Dense on a 3-D input and PyTorch's Linear): the steps become
-  // rows [? * T, F] of one product, reshaped back to [?, T, units].
+  // Keras's Dense on a 3-D input and PyTorch's Linear): one batched product
+  // with the [F, units] weight gives [?, T, units].
   bool sequence = inputType.getRank() == 3;
   int64_t in = inputType.getDimSize(sequence ? 2 : 1), out = units->intValue;
   if (out > kMaxTensorElements / in)
@@ -178,38 +178,12 @@ static Expected<ValueInfo> emitDense(LayerContext &ctx) {
     bias = ctx.emitter.addParam(ctx.name + ".bias", {out},
                                 args->getIdentifier("bias_init", "zeros"),
                                 ctx.call.loc);
-  auto affine = [&](Value x) -> Value {
-    Value y = nn::MatmulOp::create(b, ctx.loc, x, weight);
-    return bias ? Value(nn::AddOp::create(b, ctx.loc, y, bias)) : y;
-  };
-  if (!sequence)
-    return activate(ctx, args->getIdentifier("activation", "linear"),
-                    affine(ctx.input.value));
-  // A sequence [?, T, F] is applied to step by step (time-distributed, as
-  // Keras's Dense on a 3-D input and PyTorch's Linear): each step's
-  // [?, F] through the same weight, the results joined on the step axis.
-  // (nn.reshape keeps the batch dimension, so the steps cannot become
-  // rows of one product.)
-  int64_t steps = inputType.getDimSize(1);
-  Type f32 = inputType.getElementType();
-  auto rowType = RankedTensorType::get({ShapedType::kDynamic, in}, f32);
-  auto stepType = RankedTensorType::get({ShapedType::kDynamic, 1, out}, f32);
-  SmallVector<Value> outputs;
-  for (int64_t t = 0; t < steps; ++t) {
-    Value x = nn::SliceOp::create(
-        b, ctx.loc, ctx.input.value, b.getDenseI64ArrayAttr({1}),
-        b.getDenseI64ArrayAttr({t}), b.getDenseI64ArrayAttr({t + 1}),
-        DenseI64ArrayAttr());
-    x = nn::ReshapeOp::create(b, ctx.loc, rowType, x);
-    outputs.push_back(
-        nn::ReshapeOp::create(b, ctx.loc, stepType, affine(x)));
-  }
-  Value y = steps == 1 ? outputs[0]
-                       : Value(nn::ConcatOp::create(b, ctx.loc, outputs,
-                                                    b.getI64IntegerAttr(1)));
+  Value y = nn::MatmulOp::create(b, ctx.loc, ctx.input.value, weight);
+  if (bias)
+    y = nn::AddOp::create(b, ctx.loc, y, bias);
   ValueInfo result =
       activate(ctx, args->getIdentifier("activation", "linear"), y);
-  result.sequence = true;
+  result.sequence = sequence;
   return result;
 }
 

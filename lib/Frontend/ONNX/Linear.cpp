@@ -41,7 +41,8 @@ static Error checkContraction(const NodeContext &node, Value a, Value b,
         transB ? " (transposed)" : "", kA, kB));
   return node.checkInference(
       [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
-        return nn::inferMatmul(loc, aType, bType, transA, transB, types);
+        return nn::inferMatmul(loc, aType, bType, transA, transB,
+                                /*batchReduce=*/false, types);
       });
 }
 
@@ -117,11 +118,7 @@ static Value reshaped(NodeContext &node, Value value,
 /// MatMul with numpy's semantics: a 1-D A is promoted to [1, K] and a 1-D B
 /// to [K, 1], the promoted dimension being removed from the result again
 /// (1-D x 1-D is a rank-0 dot product); dimensions before the last two are
-/// batch dimensions that broadcast. Two matrices become one `nn.matmul`;
-/// anything with batch dimensions becomes A[..., M, K, 1] * B[..., 1, K, N]
-/// summed over K, which keeps a dynamic batch in front where a reshape to
-/// one big matrix could not (the `nn` dialect never merges the batch
-/// dimension with another).
+/// batch dimensions that broadcast, which `nn.matmul` takes as they are.
 static Error importMatMul(NodeContext &node) {
   if (Error err = node.checkSignature({}, 2, 2))
     return err;
@@ -174,31 +171,14 @@ static Error importMatMul(NodeContext &node) {
                       " would move the dynamic batch dimension away from "
                       "the front");
 
-  OpBuilder &builder = node.builder();
-  Location loc = node.loc();
-  Value product;
-  if (batch->empty()) {
-    Value lhs = reshaped(node, a, aShape), rhs = reshaped(node, b, bShape);
-    if (Error err = checkContraction(node, lhs, rhs, false, false))
-      return err;
-    product = nn::MatmulOp::create(builder, loc, lhs, rhs);
-  } else {
-    SmallVector<int64_t> lhsShape(aShape), rhsShape(bShape);
-    lhsShape.push_back(1);
-    rhsShape.insert(rhsShape.end() - 2, 1);
-    Value lhs = reshaped(node, a, lhsShape), rhs = reshaped(node, b, rhsShape);
-    if (Error err = node.checkInference(
-            [&](std::optional<Location> l, SmallVectorImpl<Type> &types) {
-              return nn::inferBroadcast(l, lhs.getType(), rhs.getType(),
-                                        types);
-            }))
-      return err;
-    Value terms = nn::MulOp::create(builder, loc, lhs, rhs);
-    int64_t rank = cast<RankedTensorType>(terms.getType()).getRank();
-    product = nn::ReduceSumOp::create(builder, loc, terms,
-                                      builder.getDenseI64ArrayAttr({rank - 2}),
-                                      /*keepdims=*/false);
-  }
+  Value lhs = reshaped(node, a, aShape), rhs = reshaped(node, b, bShape);
+  if (Error err = node.checkInference(
+          [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
+            return nn::inferMatmul(loc, lhs.getType(), rhs.getType(), false,
+                                   false, /*batchReduce=*/false, types);
+          }))
+    return err;
+  Value product = nn::MatmulOp::create(node.builder(), node.loc(), lhs, rhs);
   // Remove the dimensions the promotion added.
   SmallVector<int64_t> resultShape(*batch);
   if (!aVector)

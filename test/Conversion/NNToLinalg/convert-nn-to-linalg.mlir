@@ -21,6 +21,54 @@ func.func @matmul(%a: tensor<?x4xf32>, %b: tensor<4x3xf32>) -> tensor<?x3xf32> {
 
 // -----
 
+// A layer at every step: the steps become rows of one 2-D contraction,
+// which the tiling pass matches like any dense layer.
+// CHECK-DAG: #[[MK:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[KN:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[MN:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @matmul_steps
+// CHECK:      %[[ROWS:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : tensor<?x9x8xf32> into tensor<?x8xf32>
+// CHECK:      %[[P:.+]] = linalg.generic {indexing_maps = [#[[MK]], #[[KN]], #[[MN]]], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK-SAME:   ins(%[[ROWS]], %{{.+}} : tensor<?x8xf32>, tensor<8x3xf32>)
+// CHECK:      tensor.expand_shape %[[P]] {{\[}}[0, 1], [2]] output_shape [%{{.+}}, 9, 3] : tensor<?x3xf32> into tensor<?x9x3xf32>
+func.func @matmul_steps(%x: tensor<?x9x8xf32>, %w: tensor<8x3xf32>) -> tensor<?x9x3xf32> {
+  %0 = nn.matmul %x, %w : tensor<?x9x8xf32>, tensor<8x3xf32>
+  return %0 : tensor<?x9x3xf32>
+}
+
+// -----
+
+// Its weight gradient sums over the batch inside the contraction: (N, T)
+// merge into K of one 2-D contraction, nothing [N, 8, 3] in between.
+// CHECK-DAG: #[[KM:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[KN:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[MN:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func.func @matmul_batch_reduce
+// CHECK-DAG:  %[[G:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : tensor<?x9x3xf32> into tensor<?x3xf32>
+// CHECK-DAG:  %[[X:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : tensor<?x9x8xf32> into tensor<?x8xf32>
+// CHECK:      linalg.generic {indexing_maps = [#[[KM]], #[[KN]], #[[MN]]], iterator_types = ["reduction", "parallel", "parallel"]}
+// CHECK-SAME:   ins(%[[X]], %[[G]] : tensor<?x8xf32>, tensor<?x3xf32>) outs(%{{.+}} : tensor<8x3xf32>)
+func.func @matmul_batch_reduce(%x: tensor<?x9x8xf32>, %g: tensor<?x9x3xf32>) -> tensor<8x3xf32> {
+  %0 = nn.matmul %x, %g transpose_lhs batch_reduce : tensor<?x9x8xf32>, tensor<?x9x3xf32>
+  return %0 : tensor<8x3xf32>
+}
+
+// -----
+
+// Batch dimensions broadcast through the maps: the rhs's [3] aligns with
+// the lhs's second batch dimension; batch loops come first.
+// CHECK-DAG: #[[A:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[B:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
+// CHECK-DAG: #[[C:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CHECK-LABEL: func.func @matmul_broadcast
+// CHECK:      linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+func.func @matmul_broadcast(%a: tensor<?x3x1x4xf32>, %b: tensor<3x4x5xf32>) -> tensor<?x3x1x5xf32> {
+  %0 = nn.matmul %a, %b : tensor<?x3x1x4xf32>, tensor<3x4x5xf32>
+  return %0 : tensor<?x3x1x5xf32>
+}
+
+// -----
+
 // CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[BIAS:.+]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @bias_add

@@ -49,6 +49,25 @@ func.func @soft_cross_entropy(%x: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> ten
 
 // -----
 
+// Scores per step: rows [N * 9, 10]; with ignore_index the kept labels are
+// counted (at least 1) and an ignored row's term is selected away.
+// CHECK-LABEL: func.func @sequence_cross_entropy
+// CHECK-DAG:  %[[X:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : tensor<?x9x10xf32> into tensor<?x10xf32>
+// CHECK-DAG:  %[[Y:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1]] : tensor<?x9xi64> into tensor<?xi64>
+// CHECK:      linalg.generic {{.+}} ins(%[[Y]] : tensor<?xi64>)
+// CHECK:        arith.cmpi ne
+// CHECK:      %[[COUNT:.+]] = arith.maximumf
+// CHECK:      linalg.generic {{.+}} iterator_types = ["reduction"]
+// CHECK:        arith.cmpi ne
+// CHECK:        arith.select
+// CHECK:      arith.divf %{{.+}}, %[[COUNT]]
+func.func @sequence_cross_entropy(%x: tensor<?x9x10xf32>, %y: tensor<?x9xi64>) -> tensor<f32> {
+  %0 = nn.cross_entropy %x, %y {ignore_index = 0 : i64} : tensor<?x9x10xf32>, tensor<?x9xi64>
+  return %0 : tensor<f32>
+}
+
+// -----
+
 // Nesterov SGD with weight decay stays one kernel: g + wd p, the velocity,
 // then g + momentum v' as the step.
 // CHECK-LABEL: func.func @sgd_nesterov

@@ -8,9 +8,25 @@ func.func @matmul_inner_mismatch(%a: tensor<?x4xf32>, %b: tensor<5x3xf32>) {
 
 // -----
 
-func.func @matmul_rank(%a: tensor<2x3x4xf32>, %b: tensor<4x3xf32>) {
-  // expected-error @+1 {{expects 2-D operands}}
-  %0 = nn.matmul %a, %b : tensor<2x3x4xf32>, tensor<4x3xf32>
+func.func @matmul_rank(%a: tensor<4xf32>, %b: tensor<4x3xf32>) {
+  // expected-error @+1 {{expects operands of rank 2 or more}}
+  %0 = nn.matmul %a, %b : tensor<4xf32>, tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<2x3x4xf32>, %b: tensor<5x4x3xf32>) {
+  // expected-error @+1 {{batch dimensions of 'tensor<2x3x4xf32>' and 'tensor<5x4x3xf32>' do not broadcast}}
+  %0 = nn.matmul %a, %b : tensor<2x3x4xf32>, tensor<5x4x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch_reduce_2d(%a: tensor<3x4xf32>, %b: tensor<4x3xf32>) {
+  // expected-error @+1 {{batch_reduce needs batch dimensions}}
+  %0 = nn.matmul %a, %b batch_reduce : tensor<3x4xf32>, tensor<4x3xf32>
   return
 }
 
@@ -66,7 +82,7 @@ func.func @reduce_axis(%a: tensor<?x4xf32>) {
 // -----
 
 func.func @cross_entropy_labels(%l: tensor<?x10xf32>, %y: tensor<?x10xi64>) {
-  // expected-error @+1 {{expects 1-D integer labels}}
+  // expected-error @+1 {{expects integer labels of rank 1 for logits 'tensor<?x10xf32>'}}
   %0 = nn.cross_entropy %l, %y : tensor<?x10xf32>, tensor<?x10xi64>
   return
 }
@@ -74,8 +90,24 @@ func.func @cross_entropy_labels(%l: tensor<?x10xf32>, %y: tensor<?x10xi64>) {
 // -----
 
 func.func @cross_entropy_batch(%l: tensor<8x10xf32>, %y: tensor<4xi64>) {
-  // expected-error @+1 {{batch sizes differ}}
+  // expected-error @+1 {{label positions differ from the logits}}
   %0 = nn.cross_entropy %l, %y : tensor<8x10xf32>, tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_steps(%l: tensor<?x9x10xf32>, %y: tensor<?x8xi64>) {
+  // expected-error @+1 {{label positions differ from the logits'}}
+  %0 = nn.cross_entropy %l, %y : tensor<?x9x10xf32>, tensor<?x8xi64>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_ignore_soft(%l: tensor<?x10xf32>, %t: tensor<?x10xf32>) {
+  // expected-error @+1 {{ignore_index needs integer class indices}}
+  %0 = nn.cross_entropy %l, %t {ignore_index = 0 : i64} : tensor<?x10xf32>, tensor<?x10xf32>
   return
 }
 

@@ -23,6 +23,22 @@ func.func @transposed(%a: tensor<?x8xf32>, %g: tensor<?x3xf32>) -> tensor<8x3xf3
 
 // -----
 
+// Batch dimensions broadcast as numpy's; batch_reduce sums them away.
+// CHECK-LABEL: func.func @batched
+func.func @batched(%x: tensor<?x9x8xf32>, %w: tensor<8x3xf32>, %v: tensor<1x3x5xf32>, %g: tensor<?x9x3xf32>, %y: tensor<?x9xi64>) -> (tensor<?x9x5xf32>, tensor<8x3xf32>, tensor<f32>) {
+  // CHECK: nn.matmul %{{.+}}, %{{.+}} : tensor<?x9x8xf32>, tensor<8x3xf32>
+  %0 = nn.matmul %x, %w : tensor<?x9x8xf32>, tensor<8x3xf32>
+  // CHECK: nn.matmul %{{.+}}, %{{.+}} : tensor<?x9x3xf32>, tensor<1x3x5xf32>
+  %1 = nn.matmul %0, %v : tensor<?x9x3xf32>, tensor<1x3x5xf32>
+  // CHECK: nn.matmul %{{.+}}, %{{.+}} transpose_lhs batch_reduce : tensor<?x9x8xf32>, tensor<?x9x3xf32>
+  %2 = nn.matmul %x, %g transpose_lhs batch_reduce : tensor<?x9x8xf32>, tensor<?x9x3xf32>
+  // CHECK: nn.cross_entropy %{{.+}}, %{{.+}} {ignore_index = 0 : i64} : tensor<?x9x5xf32>, tensor<?x9xi64>
+  %3 = nn.cross_entropy %1, %y {ignore_index = 0 : i64} : tensor<?x9x5xf32>, tensor<?x9xi64>
+  return %1, %2, %3 : tensor<?x9x5xf32>, tensor<8x3xf32>, tensor<f32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @elementwise
 func.func @elementwise(%a: tensor<?x10xf32>, %b: tensor<1x10xf32>, %s: tensor<f32>) -> tensor<?x10xf32> {
   // CHECK: nn.sub

@@ -12,9 +12,11 @@ Each case is a two-input DSL model
     src -> embedding -> lstm(return_state=true)                  (enc)
     tgt -> embedding -> lstm(initial_state=enc) -> dense         (output)
 
-with random sizes and parameters from an .npz; the MSE loss against a random
+with random sizes and parameters from an .npz; the loss against a random
 target and every parameter's gradient come from `neurona run --entry
-gradients`. The references implement ONNX's LSTM (gates i, o, f, c; W
+gradients`. The loss is MSE, or the translator's: cross-entropy of the
+scores [N, T, C] against words [N, T], word 0 (padding) ignored, averaged
+over the other words (PyTorch's CrossEntropyLoss with ignore_index=0). The references implement ONNX's LSTM (gates i, o, f, c; W
 [4H, F], R [4H, H], B = Wb ++ Rb) and Keras masking (a padded step keeps h
 and c and outputs zeros) independently of Neurona. Tolerances are those of
 gradients.py: |ours - ref| <= 1e-4 * |ref| + 1e-5.
@@ -68,9 +70,24 @@ def forward(P, src, tgt, padding, seqs, lib):
     return feats @ P["out.weight"] + P["out.bias"]
 
 
-def check(name, padding, seqs, batches):
+def token_cross_entropy(z, words, lib):
+    """Mean over the non-zero words of logsumexp(z) - z[word]."""
+    if lib is torch:
+        return torch.nn.functional.cross_entropy(
+            z.reshape(-1, z.shape[-1]), torch.as_tensor(words).reshape(-1),
+            ignore_index=0)
+    top = z.max(-1, keepdims=True)
+    lse = np.log(np.exp(z - top).sum(-1)) + top[..., 0]
+    picked = np.take_along_axis(z, words[..., None], -1)[..., 0]
+    kept = words != 0
+    return ((lse - picked) * kept).sum() / kept.sum()
+
+
+def check(name, padding, seqs, batches, loss="mse"):
     V, D, H = int(rng.integers(4, 9)), int(rng.integers(2, 5)), int(rng.integers(2, 5))
     Ts, Tt, C = int(rng.integers(3, 6)), int(rng.integers(2, 5)), int(rng.integers(2, 4))
+    if loss == "cross_entropy":
+        C = int(rng.integers(3, 6))
     src = f"""model seq2seq {{
   input src: ids[{Ts}]
   input tgt: ids[{Tt}]
@@ -111,13 +128,18 @@ def check(name, padding, seqs, batches):
                 if T > 2:
                     ids[0, 1] = padding
         shape = (batch, Tt, C) if seqs else (batch, C)
-        tgt = rng.standard_normal(shape).astype(np.float32)
+        if loss == "cross_entropy":
+            tgt = rng.integers(0, C, (batch, Tt)).astype(np.int64)
+            tgt[0, -1] = 0  # at least one ignored word
+            tgt[-1, 0] = 1  # and at least one counted
+        else:
+            tgt = rng.standard_normal(shape).astype(np.float32)
         base = os.path.join(args.workdir, f"{name}_{batch}")
         np.save(base + "_s.npy", s_ids)
         np.save(base + "_t.npy", t_ids)
         np.save(base + "_y.npy", tgt)
         outs = [base + "_loss.npy"] + [f"{base}_g{i}.npy" for i in range(len(names))]
-        cmd = [args.neurona, "run", path, "--entry", "gradients", "--loss", "mse",
+        cmd = [args.neurona, "run", path, "--entry", "gradients", "--loss", loss,
                "--optimizer", "sgd", "--params", npz, "--input", base + "_s.npy",
                "--input", base + "_t.npy", "--input", base + "_y.npy"]
         for o in outs:
@@ -125,21 +147,29 @@ def check(name, padding, seqs, batches):
         run(cmd)
         ours = {n: np.load(o) for n, o in zip(names, outs[1:])}
         p64 = {n: v.astype(np.float64) for n, v in P.items()}
-        t64 = tgt.astype(np.float64)
-        f = lambda Q: ((forward(Q, s_ids, t_ids, padding, seqs, np) - t64) ** 2).mean()
+        if loss == "cross_entropy":
+            def objective(Q, lib):
+                return token_cross_entropy(
+                    forward(Q, s_ids, t_ids, padding, seqs, lib), tgt, lib)
+        else:
+            def objective(Q, lib):
+                t64 = tgt.astype(np.float64)
+                return ((forward(Q, s_ids, t_ids, padding, seqs, lib) -
+                         (t64 if lib is np else torch.tensor(t64))) ** 2).mean()
+        f = lambda Q: objective(Q, np)
         close(f"{tag} loss", np.load(outs[0]), f(p64), rtol=1e-5, atol=1e-6)
         fd = central_differences(f, p64)
         tp = {n: torch.tensor(v, requires_grad=True) for n, v in p64.items()}
-        loss = ((forward(tp, s_ids, t_ids, padding, seqs, torch) -
-                 torch.tensor(t64)) ** 2).mean()
-        loss.backward()
+        objective(tp, torch).backward()
         close_gradients(tag, ours, fd, {n: tp[n].grad.numpy() for n in names})
         if np.all(ours["enc.W"] == 0):
             raise SystemExit(f"{tag}: no gradient reached the encoder")
 
 
 # Each run compiles the model, so the cases are few: the masked sequence
-# at batch 1 and 4, the unmasked last state at batch 3.
+# at batch 1 and 4, the unmasked last state at batch 3, and the
+# translator's loss at batch 1 and 5.
 check("masked_seq", 0, True, (1, 4))
 check("unmasked_last", -1, False, (3,))
+check("masked_tokens", 0, True, (1, 5), loss="cross_entropy")
 print("encoder-decoder gradients ok")

@@ -1,9 +1,9 @@
 """Gradients of the activations (LeakyRelu, Elu, Selu, Softplus, Softsign,
 HardSigmoid, Clip), the math ops (Abs, Sign, Ceil, Floor, Reciprocal, Erf,
 Pow, Min, Max, Sum, Mean) and the data-movement ops (Transpose, Concat,
-Slice, ReduceMin, ReduceProd, and maxout as Reshape + ReduceMax) match
-central finite differences of a float64 NumPy reference and PyTorch
-autograd (float64).
+Slice, ReduceMin, ReduceProd, maxout as Reshape + ReduceMax, and batched
+MatMul with broadcasting) match central finite differences of a float64
+NumPy reference and PyTorch autograd (float64).
 
 Each case is an ONNX graph on an input x [N, F] with random F, whose
 parameters (initializers) all reach the output; Neurona computes the MSE
@@ -467,3 +467,35 @@ check("reduce_prod", dense_nodes() + [
 ], fe, {**rp_params, **rq_params}, reduce_prod,
     consts={"shape": np.array([0, 2, 3], np.int64),
             "column": np.array([0, 1], np.int64)})
+
+
+# Batched MatMul (numpy semantics) on a 4-D view x [N, 3, 1, f]: a weight
+# applied at every row (4-D x 2-D, one product over N * 3 rows, its weight
+# gradient batch-reduced), a weight per row broadcast over N (batch [N, 3]
+# against [3]), a weight on the left (2-D x 4-D, its gradient batch-reduced
+# with the other operand transposed), and a size-1 batch broadcast.
+fb = F_()
+bm_params = {
+    "W1": (rng.standard_normal((fb, 4)) / np.sqrt(fb)).astype(np.float32),
+    "W2": (rng.standard_normal((3, 4, 5)) / 2).astype(np.float32),
+    "W3": (rng.standard_normal((2, 1)) * 0.8).astype(np.float32),
+    "W4": (rng.standard_normal((1, 5, 2)) / np.sqrt(5)).astype(np.float32),
+}
+
+
+def batched(P, x, lib):
+    s = x.reshape(-1, 3, 1, fb)
+    w = (P["W3"] @ ((s @ P["W1"]) @ P["W2"])) @ P["W4"]
+    return w.reshape(-1, 12)
+
+
+check("batched_matmul", [
+    helper.make_node("Reshape", ["x", "rows"], ["s"]),
+    helper.make_node("MatMul", ["s", "W1"], ["h"]),
+    helper.make_node("MatMul", ["h", "W2"], ["u"]),
+    helper.make_node("MatMul", ["W3", "u"], ["v"]),
+    helper.make_node("MatMul", ["v", "W4"], ["w"]),
+    helper.make_node("Reshape", ["w", "flat"], ["y"]),
+], 3 * fb, bm_params, batched,
+    consts={"rows": np.array([0, 3, 1, fb], np.int64),
+            "flat": np.array([0, 12], np.int64)})

@@ -13,6 +13,8 @@
 
 #include "GradientUtils.h"
 
+#include "llvm/ADT/Sequence.h"
+
 using namespace mlir;
 using namespace mlir::nn;
 using grad::scalar;
@@ -44,11 +46,17 @@ LogicalResult BinaryCrossEntropyOp::verify() {
 LogicalResult CrossEntropyOp::verify() {
   auto logits = getInput().getType();
   auto labels = cast<RankedTensorType>(getTarget().getType());
-  if (logits.getRank() != 2)
-    return emitOpError("expects 2-D logits (batch x classes), got ") << logits;
+  if (logits.getRank() < 2)
+    return emitOpError("expects logits of rank 2 or more, classes last "
+                       "(batch x classes), got ")
+           << logits;
   if (isa<FloatType>(labels.getElementType())) {
     if (!labels.getElementType().isF32())
       return emitOpError("expects f32 class probabilities, got ") << labels;
+    if (getIgnoreIndex())
+      return emitOpError("ignore_index needs integer class indices as the "
+                         "target, got ")
+             << labels;
     return verifySameShape(*this, logits, labels);
   }
   if (!labels.getElementType().isSignlessInteger(32) &&
@@ -56,11 +64,16 @@ LogicalResult CrossEntropyOp::verify() {
     return emitOpError("expects i32/i64 class indices or f32 class "
                        "probabilities as the target, got ")
            << labels;
-  if (labels.getRank() != 1)
-    return emitOpError("expects 1-D integer labels, got ") << labels;
-  int64_t a = logits.getDimSize(0), b = labels.getDimSize(0);
-  if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b)
-    return emitOpError("batch sizes differ: ") << logits << " vs " << labels;
+  if (labels.getRank() != logits.getRank() - 1)
+    return emitOpError("expects integer labels of rank ")
+           << logits.getRank() - 1 << " for logits " << logits << ", got "
+           << labels;
+  for (int64_t d = 0; d < labels.getRank(); ++d) {
+    int64_t a = logits.getDimSize(d), b = labels.getDimSize(d);
+    if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b)
+      return emitOpError("label positions differ from the logits': ")
+             << logits << " vs " << labels;
+  }
   return success();
 }
 
@@ -127,26 +140,56 @@ BinaryCrossEntropyOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
 LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b,
                                              ValueRange resultGrads,
                                              SmallVectorImpl<Value> &grads) {
-  // (softmax(x) - onehot(y)) / batch; with class probabilities t,
-  // (softmax(x) * sum_j t_j - t) / batch, which is the same when the rows
-  // of t sum to 1.
+  // (softmax(x) - onehot(y)) / n over the n positions; with class
+  // probabilities t, (softmax(x) * sum_j t_j - t) / n, which is the same
+  // when the rows of t sum to 1. With ignore_index, the ignored positions'
+  // rows are zero and n counts the others (at least 1, as the loss does).
   Location loc = getLoc();
   auto logits = getInput().getType();
-  Value probs = SoftmaxOp::create(b, loc, getInput(), /*axis=*/1);
+  int64_t classAxis = logits.getRank() - 1;
+  Value probs = SoftmaxOp::create(b, loc, getInput(), classAxis);
   Value target = getTarget();
+  SmallVector<int64_t> positions =
+      llvm::to_vector(llvm::seq<int64_t>(0, classAxis));
+  Value count = NumelOp::create(b, loc, getInput(), positions);
+  Value diff;
   if (isa<FloatType>(getTarget().getType().getElementType())) {
     Value mass = ReduceSumOp::create(b, loc, target,
-                                     b.getDenseI64ArrayAttr({1}),
+                                     b.getDenseI64ArrayAttr({classAxis}),
                                      /*keepdims=*/true);
-    probs = MulOp::create(b, loc, probs, mass);
+    diff = SubOp::create(b, loc, MulOp::create(b, loc, probs, mass), target);
   } else {
-    target = OneHotOp::create(b, loc, target, logits.getDimSize(1));
+    diff = SubOp::create(
+        b, loc, probs,
+        OneHotOp::create(b, loc, target, logits.getDimSize(classAxis)));
+    if (std::optional<int64_t> ignore = getIgnoreIndex()) {
+      // kept = (y != ignore) as f32, with the class axis back as size 1.
+      auto labelType = cast<RankedTensorType>(target.getType());
+      Value ignored = ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              RankedTensorType::get({}, labelType.getElementType()),
+              b.getIntegerAttr(labelType.getElementType(), *ignore)));
+      Value kept = CastOp::create(
+          b, loc, RankedTensorType::get(labelType.getShape(), b.getF32Type()),
+          LogicalNotOp::create(b, loc, EqualOp::create(b, loc, target,
+                                                       ignored)));
+      count = MaximumOp::create(
+          b, loc,
+          ReduceSumOp::create(b, loc, kept,
+                              b.getDenseI64ArrayAttr(positions),
+                              /*keepdims=*/false),
+          grad::scalar(b, loc, 1.0f));
+      SmallVector<int64_t> keptShape(labelType.getShape());
+      keptShape.push_back(1);
+      diff = MulOp::create(
+          b, loc, diff,
+          ReshapeOp::create(
+              b, loc, RankedTensorType::get(keptShape, b.getF32Type()), kept));
+    }
   }
-  Value scale =
-      DivOp::create(b, loc, resultGrads[0],
-                    NumelOp::create(b, loc, getInput(), ArrayRef<int64_t>{0}));
-  grads.push_back(
-      MulOp::create(b, loc, SubOp::create(b, loc, probs, target), scale));
+  Value scale = DivOp::create(b, loc, resultGrads[0], count);
+  grads.push_back(MulOp::create(b, loc, diff, scale));
   grads.push_back(Value()); // Targets are data.
   return success();
 }

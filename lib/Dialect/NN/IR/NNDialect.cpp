@@ -134,15 +134,17 @@ LogicalResult mlir::nn::inferSameAsInput(Type input,
 
 LogicalResult mlir::nn::inferMatmul(std::optional<Location> loc, Type lhs,
                                     Type rhs, bool transposeLhs,
-                                    bool transposeRhs,
+                                    bool transposeRhs, bool batchReduce,
                                     SmallVectorImpl<Type> &types) {
   auto l = cast<RankedTensorType>(lhs), r = cast<RankedTensorType>(rhs);
-  if (l.getRank() != 2 || r.getRank() != 2)
-    return emitOptionalError(loc, "expects 2-D operands, got ", l, " and ", r);
-  int64_t m = l.getDimSize(transposeLhs ? 1 : 0);
-  int64_t kl = l.getDimSize(transposeLhs ? 0 : 1);
-  int64_t kr = r.getDimSize(transposeRhs ? 1 : 0);
-  int64_t n = r.getDimSize(transposeRhs ? 0 : 1);
+  if (l.getRank() < 2 || r.getRank() < 2)
+    return emitOptionalError(loc, "expects operands of rank 2 or more, got ",
+                             l, " and ", r);
+  int64_t lr = l.getRank(), rr = r.getRank();
+  int64_t m = l.getDimSize(transposeLhs ? lr - 1 : lr - 2);
+  int64_t kl = l.getDimSize(transposeLhs ? lr - 2 : lr - 1);
+  int64_t kr = r.getDimSize(transposeRhs ? rr - 1 : rr - 2);
+  int64_t n = r.getDimSize(transposeRhs ? rr - 2 : rr - 1);
   if (kl != kr) {
     if (ShapedType::isDynamic(kl) || ShapedType::isDynamic(kr))
       return emitOptionalError(
@@ -153,7 +155,19 @@ LogicalResult mlir::nn::inferMatmul(std::optional<Location> loc, Type lhs,
     return emitOptionalError(loc, "contraction sizes differ: ", kl,
                              " (lhs) vs ", kr, " (rhs)");
   }
-  types.push_back(RankedTensorType::get({m, n}, l.getElementType()));
+  auto batch = broadcastShapes(l.getShape().drop_back(2),
+                               r.getShape().drop_back(2));
+  if (!batch)
+    return emitOptionalError(loc, "batch dimensions of ", l, " and ", r,
+                             " do not broadcast");
+  if (batchReduce && batch->empty())
+    return emitOptionalError(loc, "batch_reduce needs batch dimensions, got ",
+                             l, " and ", r);
+  SmallVector<int64_t> shape;
+  if (!batchReduce)
+    shape = *batch;
+  shape.append({m, n});
+  types.push_back(RankedTensorType::get(shape, l.getElementType()));
   return success();
 }
 
@@ -197,11 +211,13 @@ LogicalResult mlir::nn::inferOneHot(std::optional<Location> loc, Type labels,
                                     int64_t depth,
                                     SmallVectorImpl<Type> &types) {
   auto l = cast<RankedTensorType>(labels);
-  if (l.getRank() != 1)
-    return emitOptionalError(loc, "expects 1-D labels, got ", l);
+  if (l.getRank() < 1)
+    return emitOptionalError(loc, "expects labels of rank 1 or more, got ", l);
   if (depth <= 0)
     return emitOptionalError(loc, "expects a positive depth, got ", depth);
-  types.push_back(RankedTensorType::get({l.getDimSize(0), depth},
-                                        Float32Type::get(l.getContext())));
+  SmallVector<int64_t> shape(l.getShape());
+  shape.push_back(depth);
+  types.push_back(
+      RankedTensorType::get(shape, Float32Type::get(l.getContext())));
   return success();
 }

@@ -368,65 +368,6 @@ private:
     return pred;
   }
 
-  /// Cross-entropy of scores [N, T, C] against labels [N, T] averaged over
-  /// the labels that are not padding (0), as PyTorch's CrossEntropyLoss
-  /// with ignore_index=0. Step by step (nn.reshape keeps the batch
-  /// dimension, so the steps cannot become rows): the step's scores [N, C]
-  /// against one-hot targets whose padding rows are zero, through
-  /// nn.cross_entropy's probability form (so its closed-form gradient),
-  /// summed over the steps and rescaled from means over N rows to the mean
-  /// over the labelled ones: N * sum_t CE_t / max(labelled, 1). Returns the
-  /// loss and appends the ops to `tape`.
-  Value sequenceCrossEntropy(OpBuilder &b, Location loc, Value scores,
-                             Value labels, SmallVectorImpl<Operation *> &tape) {
-    auto type = cast<RankedTensorType>(scores.getType());
-    int64_t steps = type.getDimSize(1), classes = type.getDimSize(2);
-    Type labelType = cast<RankedTensorType>(labels.getType()).getElementType();
-    auto record = [&](Operation *op) {
-      tape.push_back(op);
-      return op->getResult(0);
-    };
-    auto step = [&](Value v, int64_t t) {
-      return record(SliceOp::create(
-          b, loc, v, b.getDenseI64ArrayAttr({1}), b.getDenseI64ArrayAttr({t}),
-          b.getDenseI64ArrayAttr({t + 1}), DenseI64ArrayAttr()));
-    };
-    // Column 0 is the padding label's: zero it, and padding rows vanish.
-    SmallVector<float> keep(size_t(classes), 1.0f);
-    keep[0] = 0.0f;
-    Value keepCols = record(ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(
-            RankedTensorType::get({classes}, b.getF32Type()),
-            ArrayRef<float>(keep))));
-    Value total, labelled;
-    auto add = [&](Value acc, Value v) {
-      return acc ? record(AddOp::create(b, loc, acc, v)) : v;
-    };
-    for (int64_t t = 0; t < steps; ++t) {
-      Value rows = record(ReshapeOp::create(
-          b, loc,
-          RankedTensorType::get({ShapedType::kDynamic, classes},
-                                type.getElementType()),
-          step(scores, t)));
-      Value ids = record(ReshapeOp::create(
-          b, loc, RankedTensorType::get({ShapedType::kDynamic}, labelType),
-          step(labels, t)));
-      Value onehot = record(OneHotOp::create(b, loc, ids, classes));
-      Value targets = record(MulOp::create(b, loc, onehot, keepCols));
-      total = add(total, record(CrossEntropyOp::create(b, loc, rows, targets)));
-      labelled = add(labelled, record(ReduceSumOp::create(
-                                   b, loc, targets, b.getDenseI64ArrayAttr({0, 1}),
-                                   /*keepdims=*/false)));
-    }
-    Value count =
-        record(NumelOp::create(b, loc, scores, ArrayRef<int64_t>{0}));
-    Value atLeastOne = record(MaximumOp::create(
-        b, loc, labelled, ConstantOp::createScalar(b, loc, 1.0f)));
-    Value scale = record(DivOp::create(b, loc, count, atLeastOne));
-    return record(MulOp::create(b, loc, total, scale));
-  }
-
   /// An empty function with the given slots, appended to the module.
   func::FuncOp createFunction(func::FuncOp forward, StringRef name,
                               ArrayRef<Slot> args, ArrayRef<Slot> results) {
@@ -471,13 +412,14 @@ private:
     Operation *lossOp = nullptr;
     if (objective) {
       // The function computed its own loss.
-    } else if (loss == "cross_entropy" && !softTargets &&
-               cast<RankedTensorType>(prediction.getType()).getRank() == 3) {
-      Value value = sequenceCrossEntropy(b, loc, prediction, target, tape);
-      lossOp = value.getDefiningOp();
-      tape.pop_back(); // pushed again below, like the other losses
     } else if (loss == "cross_entropy") {
-      lossOp = CrossEntropyOp::create(b, loc, prediction, target);
+      // Scores per step [N, T, C] against words [N, T], where 0 is the
+      // padding that the loss skips (PyTorch's ignore_index).
+      bool perStep = !softTargets &&
+                     cast<RankedTensorType>(prediction.getType()).getRank() == 3;
+      lossOp = CrossEntropyOp::create(
+          b, loc, prediction, target,
+          perStep ? b.getI64IntegerAttr(0) : IntegerAttr());
     } else if (loss == "binary_cross_entropy") {
       auto bce = BinaryCrossEntropyOp::create(b, loc, prediction, target);
       bce.setFromLogits(fromLogits);

@@ -27,7 +27,7 @@ LogicalResult inferBroadcast(std::optional<Location> loc, Type lhs, Type rhs,
 LogicalResult inferSameAsInput(Type input, SmallVectorImpl<Type> &types);
 LogicalResult inferMatmul(std::optional<Location> loc, Type lhs, Type rhs,
                           bool transposeLhs, bool transposeRhs,
-                          SmallVectorImpl<Type> &types);
+                          bool batchReduce, SmallVectorImpl<Type> &types);
 LogicalResult inferLike(std::optional<Location> loc, Type input, Type like,
                         SmallVectorImpl<Type> &types);
 LogicalResult inferReduce(std::optional<Location> loc, Type input,

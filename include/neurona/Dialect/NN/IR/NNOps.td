@@ -281,22 +281,38 @@ def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax"> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def NN_MatmulOp : NN_DifferentiableOp<"matmul", "inferMatmul(loc, adaptor.getLhs().getType(), adaptor.getRhs().getType(), adaptor.getTransposeLhs(), adaptor.getTransposeRhs(), types)"> {
-  let summary = "Matrix product of 2-D tensors, either side optionally transposed";
+def NN_MatmulOp : NN_DifferentiableOp<"matmul", "inferMatmul(loc, adaptor.getLhs().getType(), adaptor.getRhs().getType(), adaptor.getTransposeLhs(), adaptor.getTransposeRhs(), adaptor.getBatchReduce(), types)"> {
+  let summary = "Matrix product, batched with numpy broadcasting, either side "
+                "optionally transposed";
   let description = [{
-    `lhs` is `MxK` (`KxM` with `transpose_lhs`), `rhs` is `KxN` (`NxK` with
-    `transpose_rhs`); the result is `MxN`. A dense layer is a `matmul` followed
-    by an `add` of the bias.
+    The last two dimensions of each operand are a matrix, those before them
+    batch dimensions that broadcast as numpy's `matmul` does (PyTorch's
+    `torch.matmul` on operands of rank 2 or more). `lhs` is `[..., M, K]`
+    (`[..., K, M]` with `transpose_lhs`), `rhs` is `[..., K, N]`
+    (`[..., N, K]` with `transpose_rhs`); the result is `[..., M, N]` with
+    the broadcast batch dimensions in front.
+
+    With `batch_reduce` the products are summed over the batch instead of
+    kept, giving `[M, N]` (linalg's `batch_reduce_matmul`): the weight
+    gradient of a layer applied at every step of a sequence. A dense layer
+    is a `matmul` followed by an `add` of the bias; on a sequence
+    `[?, T, F]` against a `[F, U]` weight, every step goes through one
+    product.
     ```mlir
     %h = nn.matmul %x, %w : tensor<?x784xf32>, tensor<784x128xf32>
+    %s = nn.matmul %seq, %w : tensor<?x9x256xf32>, tensor<256x512xf32>
+    %g = nn.matmul %seq, %d transpose_lhs batch_reduce
+        : tensor<?x9x256xf32>, tensor<?x9x512xf32>
     ```
   }];
   let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs,
-                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs,
+                       UnitAttr:$batch_reduce);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs (`transpose_lhs` $transpose_lhs^)?
-    (`transpose_rhs` $transpose_rhs^)? attr-dict `:` type($lhs) `,` type($rhs)
+    (`transpose_rhs` $transpose_rhs^)? (`batch_reduce` $batch_reduce^)?
+    attr-dict `:` type($lhs) `,` type($rhs)
   }];
 }
 
@@ -811,6 +827,8 @@ def NN_GatherOp : NN_DifferentiableOp<"gather", "inferGather(loc, adaptor.getDat
 def NN_OneHotOp : NN_InferredOp<"one_hot", "inferOneHot(loc, adaptor.getLabels().getType(), adaptor.getDepth(), types)"> {
   let summary = "Integer class labels to f32 one-hot rows";
   let description = [{
+    Labels of any shape `S` give `S x depth`: 1 where the last index equals
+    the label, 0 elsewhere (also for a label outside `[0, depth)`).
     ```mlir
     %t = nn.one_hot %labels depth = 10 : tensor<?xi64>
     ```
@@ -874,18 +892,31 @@ def NN_CrossEntropyOp : NN_LossOp<"cross_entropy"> {
   let summary = "Mean softmax cross-entropy of logits against labels or "
                 "class probabilities";
   let description = [{
-    `input` is `BxC` logits. `target` is either `B` integer class indices in
-    `[0, C)` (loss `mean_i(logsumexp(x_i) - x_i[y_i])`) or `BxC` float class
-    probabilities, one-hot or soft (loss
-    `mean_i(sum_j t_ij (logsumexp(x_i) - x_ij))`), as PyTorch's
-    CrossEntropyLoss with class-index or probability targets. The gradient
-    is `(softmax(x) - onehot(y)) / B`, or `(softmax(x) sum_j t_ij - t) / B`.
+    `input` is logits `[..., C]`, classes on the last axis: `B x C`, or
+    `B x T x C` for a score per step of a sequence. `target` is either
+    integer class indices in `[0, C)` of the logits' shape without its last
+    dimension (loss `mean_i(logsumexp(x_i) - x_i[y_i])` over the positions
+    i), or f32 class probabilities of the logits' shape, one-hot or soft
+    (loss `mean_i(sum_j t_ij (logsumexp(x_i) - x_ij))`), as PyTorch's
+    CrossEntropyLoss with class-index or probability targets (which puts
+    the classes on axis 1 instead).
+
+    With `ignore_index` (integer labels only) the positions holding that
+    label add nothing and the mean is over the others, as PyTorch's
+    `ignore_index`; when every position is ignored the loss is 0 (PyTorch
+    gives NaN), so a batch of padding cannot poison training.
+
+    The gradient is `(softmax(x) - onehot(y)) / n` (zero on ignored
+    positions, n the positions counted), or `(softmax(x) sum_j t_ij - t) / n`.
     ```mlir
     %l = nn.cross_entropy %logits, %labels : tensor<?x10xf32>, tensor<?xi64>
     %m = nn.cross_entropy %logits, %probs : tensor<?x10xf32>, tensor<?x10xf32>
+    %s = nn.cross_entropy %scores, %words {ignore_index = 0 : i64}
+        : tensor<?x9x5000xf32>, tensor<?x9xi64>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$input, AnyRankedTensor:$target);
+  let arguments = (ins NN_FloatTensor:$input, AnyRankedTensor:$target,
+                       OptionalAttr<I64Attr>:$ignore_index);
 }
 
 //===----------------------------------------------------------------------===//
