@@ -65,6 +65,8 @@ static void printUsage(std::FILE *out) {
       "                      was trained on text (repeatable: one sample\n"
       "                      each); it replaces that input's .npy file\n"
       "      --text-file FILE  the same, one text per line\n"
+      "                      (a translation model prints the translation\n"
+      "                      of each text, one per line)\n"
       "  -p, --params FILE   load parameters from an .npz archive (as\n"
       "                      written by `neurona train`)\n"
       "  -e, --entry NAME    entry to run (default: forward)\n"
@@ -162,6 +164,15 @@ static int runtimeError(const char *what) {
   return 1;
 }
 
+/// Whether the model translates raw text (a source and a decoder text
+/// input): `--text` then prints translations.
+static bool isTranslator(nr_model *model) {
+  size_t count = 0;
+  nr_model_num_text_inputs(model, &count);
+  return count > 1 &&
+         nr_model_translate(model, nullptr, 0, nullptr, 0, nullptr) == NR_OK;
+}
+
 static int printInfo(nr_model *model) {
   const char *name;
   size_t nEntries = 0, nParams = 0, nConfig = 0;
@@ -196,6 +207,9 @@ static int printInfo(nr_model *model) {
                 input, width,
                 hasVocabulary ? "" : "; no vocabulary yet (load --params)");
   }
+  if (isTranslator(model))
+    std::printf("  translates: --text prints the greedy translation of "
+                "each text\n");
   for (size_t e = 0; e < nEntries; ++e) {
     const char *entry;
     size_t nArgs = 0;
@@ -246,6 +260,30 @@ static void printResult(const nr_arg_info &info, const nr_tensor &t) {
   }
   if (n > limit)
     std::printf("... (%" PRId64 " more values; use --output)\n", n - limit);
+}
+
+/// Prints the greedy translation of each text, one per line.
+static int translate(nr_model *model, const std::vector<std::string> &texts) {
+  if (texts.empty()) {
+    std::fprintf(stderr, "%s: no texts given\n", programName);
+    return 2;
+  }
+  std::vector<const char *> pointers;
+  for (const std::string &t : texts)
+    pointers.push_back(t.c_str());
+  std::vector<char> out(texts.size() * 256 + 1);
+  size_t needed = 0;
+  nr_status s = nr_model_translate(model, pointers.data(), pointers.size(),
+                                   out.data(), out.size(), &needed);
+  if (s == NR_ERROR_INVALID_ARGUMENT && needed > out.size()) {
+    out.resize(needed);
+    s = nr_model_translate(model, pointers.data(), pointers.size(),
+                           out.data(), out.size(), &needed);
+  }
+  if (s)
+    return runtimeError("cannot translate the texts");
+  std::printf("%s\n", out.data());
+  return 0;
 }
 
 /// Encodes `texts` for the model's text input and feeds them to `call` in
@@ -305,6 +343,21 @@ static int run(const Options &opts) {
     return printInfo(model);
   if (!opts.params.empty() && nr_model_load_params(model, opts.params.c_str()))
     return runtimeError("cannot load parameters");
+
+  size_t textInputs = 0;
+  nr_model_num_text_inputs(model, &textInputs);
+  if (opts.haveTexts && textInputs > 1) {
+    // A translation model: its texts are the source sentences.
+    if (!opts.inputs.empty() || !opts.outputs.empty() ||
+        opts.entry != "forward") {
+      std::fprintf(stderr,
+                   "%s: --text translates; it takes no --input, --output or "
+                   "--entry\n",
+                   programName);
+      return 2;
+    }
+    return translate(model, opts.texts);
+  }
 
   const char *entry = opts.entry.c_str();
   int has = 0;

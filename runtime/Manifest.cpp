@@ -510,7 +510,7 @@ Status Parser::parseText(const std::vector<std::string> &f) {
   data::TextEncoding &e = t.encoding;
   if (!data::TextEncoding::parseForm(f[2], e.form))
     return fail("unknown text form '" + f[2] +
-                "' (expected bag_of_words, sequence or window)");
+                "' (expected bag_of_words, sequence, window or decoder)");
   auto flag = [&](const std::string &key, const std::string &value,
                   bool &out) {
     if (value != "true" && value != "false")

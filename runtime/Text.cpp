@@ -223,6 +223,15 @@ void neurona::data::idWindow(const std::string *tokens, size_t count,
     out[pad + i] = vocabulary.id(tokens[count - taken + i]);
 }
 
+void neurona::data::decoderSequence(const std::vector<std::string> &tokens,
+                                    const Vocabulary &vocabulary,
+                                    int64_t length, int64_t *out) {
+  if (length <= 0)
+    return;
+  out[0] = vocabulary.id(kStartWord);
+  idSequence(tokens, vocabulary, length - 1, out + 1);
+}
+
 const char *TextEncoding::formName(Form form) {
   switch (form) {
   case Form::BagOfWords:
@@ -231,12 +240,15 @@ const char *TextEncoding::formName(Form form) {
     return "sequence";
   case Form::Window:
     return "window";
+  case Form::Decoder:
+    return "decoder";
   }
   return "?";
 }
 
 bool TextEncoding::parseForm(const std::string &name, Form &out) {
-  for (Form f : {Form::BagOfWords, Form::Sequence, Form::Window})
+  for (Form f :
+       {Form::BagOfWords, Form::Sequence, Form::Window, Form::Decoder})
     if (name == formName(f)) {
       out = f;
       return true;
@@ -258,6 +270,10 @@ void neurona::data::encodeTokens(const TextEncoding &encoding,
   case TextEncoding::Form::Window:
     idWindow(tokens.data(), tokens.size(), vocabulary, encoding.length,
              static_cast<int64_t *>(out));
+    return;
+  case TextEncoding::Form::Decoder:
+    decoderSequence(tokens, vocabulary, encoding.length,
+                    static_cast<int64_t *>(out));
     return;
   }
 }

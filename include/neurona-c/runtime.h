@@ -432,10 +432,12 @@ nr_status nr_model_write_params_blob(const nr_model *model, const char *path);
  * lowercasing, splitting on spaces, an optional Snowball stemmer, then the
  * ids of the training vocabulary (0 padding, 1 unknown words) as a bag of
  * words (f32 [vocab]), the first `length` ids padded at the end (i64
- * [length]) or the last `length` ids padded at the start (a next-word
- * window). The vocabulary comes with the model when it was compiled with its
- * trained parameters (`neurona compile --params`), and from any parameter
- * file `neurona train` wrote (nr_model_load_params).
+ * [length]), the last `length` ids padded at the start (a next-word
+ * window), or the id of `<start>` and then the first `length` - 1 ids (a
+ * translation model's decoder input, teacher-forced). The vocabularies
+ * come with the model when it was compiled with its trained parameters
+ * (`neurona compile --params`), and from any parameter file `neurona train`
+ * wrote (nr_model_load_params).
  *===------------------------------------------------------------------===*/
 
 /** Number of inputs that take raw text (0 for models not trained on text). */
@@ -464,6 +466,29 @@ nr_status nr_model_set_vocabulary(nr_model *model, const char *input,
 nr_status nr_model_encode_text(const nr_model *model, const char *input,
                                const char *const *texts, size_t count,
                                void *out, size_t out_size);
+
+/** Greedy decoding of a model trained on translation pairs (a data section
+ *  with `text = translation(...)`): its `forward` takes a source text input
+ *  (form `sequence`) and a decoder input (form `decoder`: `<start>` and the
+ *  target words so far) and returns f32 [N, decoder length, V] scores of the
+ *  next target word. Each of the `count` UTF-8 texts is encoded for the
+ *  source input; the decoder starts from `<start>` and at each position takes
+ *  the arg max of that position's scores (the first on ties), feeds it back,
+ *  and stops at `<end>` (or padding) or after the decoder's length. One run
+ *  of `forward` per position decodes the whole batch.
+ *
+ *  Writes the translations into `out`: the target words of each text
+ *  separated by single spaces (ids without a word as `<unk>`), the
+ *  translations separated by '\n', then a NUL. *out_needed (when not NULL)
+ *  receives the bytes that takes, NUL included; when `out_size` is smaller
+ *  the call returns NR_ERROR_INVALID_ARGUMENT having written nothing. With
+ *  `out` NULL the call writes nothing and returns NR_OK: with `count` 0 it
+ *  only checks that the model can translate, else it reports the size
+ *  (decoding is deterministic). NR_ERROR_INVALID_ARGUMENT when the model is
+ *  not a translation model, lacks a vocabulary, or is a CUDA artifact. */
+nr_status nr_model_translate(nr_model *model, const char *const *texts,
+                             size_t count, char *out, size_t out_size,
+                             size_t *out_needed);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -177,14 +177,29 @@ static Status loadIdxSource(const DataSpec &spec, bool flatten,
 
 TextEncoding DataSpec::textEncoding() const {
   TextEncoding e;
-  e.form = textForm == TextForm::BagOfWords  ? TextEncoding::Form::BagOfWords
-           : textForm == TextForm::Sequences ? TextEncoding::Form::Sequence
-                                             : TextEncoding::Form::Window;
+  e.form = textForm == TextForm::BagOfWords ? TextEncoding::Form::BagOfWords
+           : textForm == TextForm::NextWord ? TextEncoding::Form::Window
+                                            : TextEncoding::Form::Sequence;
   e.options = text;
   e.vocabularySize = vocabularySize;
   e.length = length;
   e.binary = binary;
   return e;
+}
+
+std::vector<TextEncoding> DataSpec::textEncodings() const {
+  if (kind != Kind::LabelledSentences && kind != Kind::TextFiles &&
+      kind != Kind::SentencePairs)
+    return {};
+  std::vector<TextEncoding> encodings{textEncoding()};
+  if (kind == Kind::SentencePairs) {
+    TextEncoding target = encodings.front();
+    target.form = TextEncoding::Form::Decoder;
+    target.vocabularySize = targetVocabularySize;
+    target.length = targetLength;
+    encodings.push_back(target);
+  }
+  return encodings;
 }
 
 /// Texts to bag-of-words vectors over a vocabulary of the training split.
@@ -287,7 +302,6 @@ static Status prepareTranslation(const DataSpec &spec,
                                  const std::vector<std::string> &sources,
                                  const std::vector<std::string> &targets,
                                  const std::string &what, PreparedData &out) {
-  static const char *const kStart = "<start>", *const kEnd = "<end>";
   if (spec.length <= 0 || spec.targetLength < 2 || spec.vocabularySize < 3 ||
       spec.targetVocabularySize < 5)
     return Status::error(NR_ERROR_INVALID_ARGUMENT,
@@ -312,8 +326,8 @@ static Status prepareTranslation(const DataSpec &spec,
       ++out.dropped;
       continue;
     }
-    t.insert(t.begin(), kStart);
-    t.push_back(kEnd);
+    t.insert(t.begin(), kStartWord);
+    t.push_back(kEndWord);
     src.push_back(std::move(s));
     tgt.push_back(std::move(t));
     kept.push_back(int64_t(i));
@@ -335,8 +349,8 @@ static Status prepareTranslation(const DataSpec &spec,
                                    spec.minCount, out.targetVocabulary);
       !s)
     return s.withContext(what + " (target vocabulary)");
-  if (out.targetVocabulary.id(kStart) == Vocabulary::kUnknown ||
-      out.targetVocabulary.id(kEnd) == Vocabulary::kUnknown)
+  if (out.targetVocabulary.id(kStartWord) == Vocabulary::kUnknown ||
+      out.targetVocabulary.id(kEndWord) == Vocabulary::kUnknown)
     return Status::error(NR_ERROR_INTERNAL,
                          what + ": <start> and <end> missed the target "
                                 "vocabulary");

@@ -129,41 +129,38 @@ std::string neurona::exactNumber(double v) {
 static std::string exact(double v) { return exactNumber(v); }
 
 /// `text` and `vocabulary` records: how the data section turned raw text
-/// into the model's input, and the training vocabulary when the trained
-/// parameters brought it, so that deployed programs take raw text.
+/// into the model's text inputs, and the training vocabularies when the
+/// trained parameters brought them, so that deployed programs take raw text.
 static void writeTextRecords(llvm::raw_ostream &os, const ImportedModel &model,
                              const std::vector<EntrySignature> &entries) {
-  const data::DataSpec &spec = model.data;
-  if (spec.kind != data::DataSpec::Kind::LabelledSentences &&
-      spec.kind != data::DataSpec::Kind::TextFiles)
-    return;
-  // The data section feeds the model's input, the first of its entries.
-  const EntryArg *input = nullptr;
+  std::vector<data::TextEncoding> encodings = model.data.textEncodings();
+  // The data section feeds the model's inputs, those of its first entry,
+  // in order.
+  std::vector<const EntryArg *> inputs;
   for (const EntryArg &a : entries.front().args)
-    if (a.role == "input") {
-      input = &a;
-      break;
-    }
-  if (!input)
-    return;
-  data::TextEncoding e = spec.textEncoding();
+    if (a.role == "input" && inputs.size() < encodings.size())
+      inputs.push_back(&a);
   auto flag = [](bool b) { return b ? "true" : "false"; };
-  os << "text " << input->name << " "
-     << data::TextEncoding::formName(e.form) << " vocab=" << e.vocabularySize;
-  if (e.form == data::TextEncoding::Form::BagOfWords)
-    os << " binary=" << flag(e.binary);
-  else
-    os << " length=" << e.length;
-  os << " filter=" << flag(e.options.filter)
-     << " lowercase=" << flag(e.options.lowercase);
-  if (!e.options.stem.empty())
-    os << " stem=" << e.options.stem;
-  os << "\n";
-  if (!model.vocabulary.empty()) {
-    os << "vocabulary " << input->name;
-    for (const std::string &w : model.vocabulary)
-      os << " " << w;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const data::TextEncoding &e = encodings[i];
+    os << "text " << inputs[i]->name << " "
+       << data::TextEncoding::formName(e.form)
+       << " vocab=" << e.vocabularySize;
+    if (e.form == data::TextEncoding::Form::BagOfWords)
+      os << " binary=" << flag(e.binary);
+    else
+      os << " length=" << e.length;
+    os << " filter=" << flag(e.options.filter)
+       << " lowercase=" << flag(e.options.lowercase);
+    if (!e.options.stem.empty())
+      os << " stem=" << e.options.stem;
     os << "\n";
+    if (i < model.vocabularies.size() && !model.vocabularies[i].empty()) {
+      os << "vocabulary " << inputs[i]->name;
+      for (const std::string &w : model.vocabularies[i])
+        os << " " << w;
+      os << "\n";
+    }
   }
 }
 

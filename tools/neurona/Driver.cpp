@@ -7,6 +7,7 @@
 #include "Driver.h"
 
 #include "neurona/Runtime/NPY.h"
+#include "neurona/Target/Artifact.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -135,18 +136,39 @@ llvm::Error driver::loadParamValues(ImportedModel &model,
   std::vector<NpzEntry> entries;
   if (Status s = readNpz(npzPath.str(), entries); !s)
     return llvm::createStringError(s.getMessage());
-  // A text model's vocabulary travels with its parameters; the manifest
-  // carries it into the artifact (buildManifest).
-  bool text = model.data.kind == data::DataSpec::Kind::LabelledSentences ||
-              model.data.kind == data::DataSpec::Kind::TextFiles;
+  // A text model's vocabularies travel with its parameters, one member per
+  // text input; the manifest carries them into the artifact
+  // (buildManifest).
+  std::vector<data::TextEncoding> encodings = model.data.textEncodings();
+  std::vector<std::string> textInputs;
+  if (!encodings.empty()) {
+    auto signatures = collectEntries(model.module.get());
+    if (!signatures)
+      return signatures.takeError();
+    for (const EntryArg &a : signatures->front().args)
+      if (a.role == "input" && textInputs.size() < encodings.size())
+        textInputs.push_back(a.name);
+  }
+  model.vocabularies.assign(textInputs.size(), {});
   size_t vocabularies = 0;
-  for (const NpzEntry &e : entries)
-    if (llvm::StringRef(e.name).starts_with(data::kVocabularyMemberPrefix)) {
-      ++vocabularies;
-      if (text)
-        if (auto err = vocabularyWords(npzPath, e, model.vocabulary))
-          return err;
-    }
+  for (const NpzEntry &e : entries) {
+    llvm::StringRef name(e.name);
+    if (!name.consume_front(data::kVocabularyMemberPrefix))
+      continue;
+    ++vocabularies;
+    auto input = llvm::find(textInputs, name);
+    if (input == textInputs.end())
+      continue;
+    size_t i = size_t(input - textInputs.begin());
+    if (auto err = vocabularyWords(npzPath, e, model.vocabularies[i]))
+      return err;
+    data::Vocabulary check;
+    if (Status s = data::Vocabulary::fromWords(
+            model.vocabularies[i], encodings[i].vocabularySize, check);
+        !s)
+      return llvm::createStringError(npzPath.str() + ": '" + e.name +
+                                     "': " + s.getMessage());
+  }
   for (ParamSpec &p : model.params) {
     auto it = llvm::find_if(
         entries, [&](const NpzEntry &e) { return e.name == p.name; });
@@ -168,14 +190,6 @@ llvm::Error driver::loadParamValues(ImportedModel &model,
         std::to_string(entries.size() - vocabularies) +
         " parameter arrays, the model has " +
         std::to_string(model.params.size()) + " parameters");
-  if (!model.vocabulary.empty()) {
-    data::Vocabulary check;
-    if (Status s = data::Vocabulary::fromWords(
-            model.vocabulary, model.data.vocabularySize, check);
-        !s)
-      return llvm::createStringError(npzPath.str() + ": vocabulary: " +
-                                     s.getMessage());
-  }
   return llvm::Error::success();
 }
 

@@ -195,24 +195,29 @@ static llvm::Error setStatistics(nr_model *model, const data::DataSpec &spec,
   return llvm::Error::success();
 }
 
-/// Gives the model the vocabulary its text input was encoded with, which
-/// nr_model_save_params then writes beside the parameters.
+/// Gives the model the vocabularies its text inputs were encoded with (a
+/// translation's source and target), which nr_model_save_params then
+/// writes beside the parameters.
 static llvm::Error setVocabulary(nr_model *model,
                                  const data::PreparedData &prepared) {
   size_t count = 0;
   nr_model_num_text_inputs(model, &count);
-  if (count == 0 || prepared.vocabulary.capacity() == 0)
-    return llvm::Error::success();
-  const char *input = nullptr;
-  std::vector<const char *> words;
-  for (const std::string &w : prepared.vocabulary.wordList())
-    words.push_back(w.c_str());
-  nr_status s = nr_model_text_input(model, 0, &input, nullptr, nullptr);
-  if (s == NR_OK)
-    s = nr_model_set_vocabulary(model, input, words.data(), words.size());
-  if (s != NR_OK)
-    return llvm::createStringError(llvm::Twine(nr_status_string(s)) + ": " +
-                                   nr_last_error());
+  const data::Vocabulary *vocabularies[] = {&prepared.vocabulary,
+                                            &prepared.targetVocabulary};
+  for (size_t i = 0; i < std::min(count, std::size(vocabularies)); ++i) {
+    if (vocabularies[i]->capacity() == 0)
+      continue;
+    const char *input = nullptr;
+    std::vector<const char *> words;
+    for (const std::string &w : vocabularies[i]->wordList())
+      words.push_back(w.c_str());
+    nr_status s = nr_model_text_input(model, i, &input, nullptr, nullptr);
+    if (s == NR_OK)
+      s = nr_model_set_vocabulary(model, input, words.data(), words.size());
+    if (s != NR_OK)
+      return llvm::createStringError(llvm::Twine(nr_status_string(s)) +
+                                     ": " + nr_last_error());
+  }
   return llvm::Error::success();
 }
 

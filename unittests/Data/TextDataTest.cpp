@@ -215,6 +215,20 @@ TEST(Text, VocabularyBagOfWordsAndSequences) {
   TextEncoding::Form form;
   EXPECT_TRUE(TextEncoding::parseForm("sequence", form));
   EXPECT_EQ(form, TextEncoding::Form::Sequence);
+  EXPECT_TRUE(TextEncoding::parseForm("decoder", form));
+  EXPECT_EQ(form, TextEncoding::Form::Decoder);
+
+  // A decoder input: <start>, then the words, cut to the length.
+  Vocabulary target;
+  ASSERT_TRUE(
+      Vocabulary::fromWords({"<start>", "<end>", "hola", "mundo"}, 8, target)
+          .ok());
+  e.form = TextEncoding::Form::Decoder;
+  e.length = 4;
+  encodeTokens(e, {"hola", "zz"}, target, ids.data());
+  EXPECT_EQ(ids, (std::vector<int64_t>{2, 4, 1, 0}));
+  encodeTokens(e, {"hola", "mundo", "hola", "mundo"}, target, ids.data());
+  EXPECT_EQ(ids, (std::vector<int64_t>{2, 4, 5, 4}));
   EXPECT_FALSE(TextEncoding::parseForm("tfidf", form));
 
   ASSERT_TRUE(Vocabulary::build(texts, 100, 2, v).ok());

@@ -85,8 +85,12 @@ struct DataSpec {
   std::vector<std::string> vocabularyWords;
 
   /// How one text becomes the model's input (bag of words, the sequence of
-  /// a classifier, the window of a next-word model).
+  /// a classifier, the window of a next-word model, a translation's source).
   TextEncoding textEncoding() const;
+  /// How text becomes each of the model's text inputs, in input order: the
+  /// text of a text source, or a translation's source and decoder input
+  /// (Form::Decoder over the target vocabulary); empty for other sources.
+  std::vector<TextEncoding> textEncodings() const;
 
   /// The fraction of samples held out as the test set, in [0, 1); 0 keeps
   /// the source's own test files (IDX) or none.

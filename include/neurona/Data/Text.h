@@ -150,6 +150,17 @@ void idSequence(const std::vector<std::string> &tokens,
 void idWindow(const std::string *tokens, size_t count,
               const Vocabulary &vocabulary, int64_t length, int64_t *out);
 
+/// The words that frame a translation's target: the decoder reads
+/// `<start>` w1 ... wk and is trained to answer w1 ... wk `<end>`.
+inline constexpr char kStartWord[] = "<start>";
+inline constexpr char kEndWord[] = "<end>";
+
+/// The id of kStartWord, then the ids of `tokens`, cut or padded with 0 at
+/// the end to `length` (the decoder input of a teacher-forced translation).
+void decoderSequence(const std::vector<std::string> &tokens,
+                     const Vocabulary &vocabulary, int64_t length,
+                     int64_t *out);
+
 /// How raw text becomes a model's input: the data section's `text` setting.
 /// A compiled model's manifest carries it (a `text` record, docs/design.md)
 /// with the training vocabulary, so that a deployed program encodes raw
@@ -162,6 +173,10 @@ struct TextEncoding {
     Sequence,
     /// int64 [length]: idWindow, the last `length` ids.
     Window,
+    /// int64 [length]: decoderSequence, `<start>` and then the first
+    /// `length` - 1 ids: the decoder input of a translation model, whose
+    /// vocabulary holds kStartWord and kEndWord.
+    Decoder,
   };
   Form form = Form::BagOfWords;
   TextOptions options;
@@ -176,7 +191,7 @@ struct TextEncoding {
   int64_t width() const {
     return form == Form::BagOfWords ? vocabularySize : length;
   }
-  /// "bag_of_words", "sequence", "window".
+  /// "bag_of_words", "sequence", "window", "decoder".
   static const char *formName(Form form);
   /// False for an unknown name.
   static bool parseForm(const std::string &name, Form &out);

@@ -103,10 +103,11 @@ struct ImportedModel {
   TrainSpec train;
   /// The DSL's `data` section; Kind::None when there is none.
   data::DataSpec data;
-  /// A text model's training vocabulary (its words from id 2), when its
-  /// trained parameters were loaded (`neurona compile --params`): the
-  /// manifest carries it so that the compiled model takes raw text.
-  std::vector<std::string> vocabulary;
+  /// A text model's training vocabularies (their words from id 2), one per
+  /// text input (parallel to data.textEncodings(); empty when unknown),
+  /// when its trained parameters were loaded (`neurona compile --params`):
+  /// the manifest carries them so that the compiled model takes raw text.
+  std::vector<std::vector<std::string>> vocabularies;
 };
 
 } // namespace neurona

@@ -14,7 +14,10 @@
   with the trained parameters on the exported test arrays gives the loss
   and token accuracy `neurona eval` reports;
 * an executable compiled with the trained parameters, fed the two input
-  arrays, gives logits whose token loss and accuracy are `neurona eval`'s.
+  arrays, gives logits whose token loss and accuracy are `neurona eval`'s;
+* the same executable translates the raw English sentences of the test
+  pairs (`--text-file`, greedy decoding) as a float64 PyTorch step-by-step
+  greedy decoder does with the same parameters.
 Tolerances: 1e-4 relative on the losses, exact token accuracy unless a
 logit tie or rounding flips an argmax (at most one token in a thousand)."""
 
@@ -22,6 +25,7 @@ import argparse
 import csv
 import os
 import re
+import subprocess
 
 import numpy as np
 import torch
@@ -197,4 +201,97 @@ exe_loss, exe_acc, _ = token_scores(np.load(f"{w}/exe_logits.npy"), ys)
 print(f"executable: token loss {exe_loss:.4f}, token accuracy {exe_acc:.4f}")
 assert abs(exe_loss - eval_loss) <= 1e-4 * eval_loss, (exe_loss, eval_loss)
 assert abs(exe_acc - eval_acc) <= 1e-9 + 1e-3, (exe_acc, eval_acc)
+
+# --- Greedy translation of raw text by the executable -------------------------
+# The reference decodes step by step in float64: one LSTM step per word, the
+# arg max fed back, stopping at <end> (or padding) or after LT words; the
+# executable runs its whole decoder once per position (nr_model_translate).
+# The executable computes in float32, so a translation may differ only where
+# the reference's two best scores at the first differing word lie within
+# 1e-3 (a near tie), in at most 2% of the sentences. Two epochs on 400 pairs
+# teach the model little more than <end>, so the executable also decodes
+# with random parameters of a larger scale (loaded with --params, the saved
+# vocabularies kept), whose translations are long and varied.
+with open(f"{w}/sources.txt", "w", encoding="utf-8") as f:
+    sources = [lines[n].split("\t")[0] for n in te]
+    f.write("\n".join(sources) + "\n")
+words_t = ["<pad>", "<unk>"] + vt
+start, end = ids_t["<start>"], ids_t["<end>"]
+
+
+def greedy(P):
+    """Step-by-step float64 greedy decoding of the test sources."""
+    with torch.no_grad():
+        n = len(xs)
+        zero = torch.zeros(n, P["enc.R"].shape[1], dtype=torch.float64)
+        _, h, c = lstm(P["src_emb.weight"][torch.tensor(xs)], ms, P["enc.W"],
+                       P["enc.R"], P["enc.B"], zero, zero)
+        token = torch.full((n,), start, dtype=torch.int64)
+        one = torch.ones(n, 1, dtype=torch.float64)
+        out, margins = [[] for _ in range(n)], [[] for _ in range(n)]
+        done = np.zeros(n, bool)
+        for t in range(LT):
+            y, h, c = lstm(P["tgt_emb.weight"][token][:, None], one,
+                           P["dec.W"], P["dec.R"], P["dec.B"], h, c)
+            scores = (y[:, 0] @ P["logits.weight"] + P["logits.bias"]).numpy()
+            best = scores.argmax(-1)
+            top2 = np.sort(scores, -1)[:, -2:]
+            for r in range(n):
+                if done[r]:
+                    continue
+                margins[r].append(top2[r, 1] - top2[r, 0])
+                if best[r] in (end, 0):
+                    done[r] = True
+                    continue
+                out[r].append(words_t[best[r]] if best[r] < len(words_t)
+                              else "<unk>")
+            token = torch.tensor(best)
+    return [" ".join(o) for o in out], margins
+
+
+def check_translations(params, extra=()):
+    got = run([f"{w}/tiny_exe", "--text-file", f"{w}/sources.txt",
+               *extra]).stdout.split("\n")[:-1]
+    assert len(got) == len(sources), (len(got), len(sources))
+    reference, margins = greedy(params)
+    differ = 0
+    for r, (g, want) in enumerate(zip(got, reference)):
+        if g == want:
+            continue
+        gw, ww = g.split(), want.split()
+        k = next(i for i in range(max(len(gw), len(ww)) + 1)
+                 if i >= len(gw) or i >= len(ww) or gw[i] != ww[i])
+        assert margins[r][k] < 1e-3, (sources[r], g, want, margins[r][k])
+        differ += 1
+    assert differ <= 0.02 * len(got), (differ, len(got))
+    return got, differ
+
+
+got, differ = check_translations(P)
+print(f"executable, trained: {len(got)} greedy translations, {differ} differ "
+      f"from float64 PyTorch by a near tie; e.g. {sources[0]!r} -> {got[0]!r}")
+rng = np.random.default_rng(3)
+trained = dict(np.load(f"{w}/p.npz"))
+wild = {k: (rng.standard_normal(v.shape) * (0.5 if k.startswith(("enc.", "dec."))
+                                             else 1.0)).astype(np.float32)
+        if not k.startswith("vocabulary:") else v for k, v in trained.items()}
+np.savez(f"{w}/wild.npz", **wild)
+Pw = {k: torch.tensor(v, dtype=torch.float64) for k, v in wild.items()
+      if not k.startswith("vocabulary:")}
+got, differ = check_translations(Pw, ["--params", f"{w}/wild.npz"])
+lengths = [len(g.split()) for g in got]
+assert sum(l >= 2 for l in lengths) >= len(got) // 2, lengths
+assert len({g for g in got}) >= len(got) // 2, got
+print(f"executable, random parameters: mean {np.mean(lengths):.1f} words, "
+      f"{len(set(got))} distinct of {len(got)}, {differ} near ties; e.g. "
+      f"{sources[1]!r} -> {got[1]!r}")
+
+# Without its vocabularies a translation model cannot take text.
+run([args.neurona, "compile", model, "--emit=exe", "-o", f"{w}/bare_exe"])
+proc = subprocess.run([f"{w}/bare_exe", "--text", "Go."], capture_output=True,
+                      text=True)
+assert proc.returncode == 1 and "no vocabulary for text input 'src'" in \
+    proc.stderr, (proc.returncode, proc.stderr)
+info = run([f"{w}/tiny_exe", "--info"]).stdout
+assert "translates" in info, info
 print("translation ok")
