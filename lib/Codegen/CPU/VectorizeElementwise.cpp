@@ -139,11 +139,11 @@ struct Combiner {
 TypedAttr combinerIdentity(Operation *combiner) {
   auto type = cast<FloatType>(combiner->getResult(0).getType());
   const llvm::fltSemantics &semantics = type.getFloatSemantics();
-  APFloat identity = isa<arith::AddFOp>(combiner)
-                         ? APFloat::getZero(semantics, /*Negative=*/true)
-                         : APFloat::getInf(semantics, /*Negative=*/isa<
-                                                          arith::MaximumFOp>(
-                                                          combiner));
+  APFloat identity =
+      isa<arith::AddFOp>(combiner)
+          ? APFloat::getZero(semantics, /*Negative=*/true)
+          : APFloat::getInf(semantics,
+                            /*Negative=*/isa<arith::MaximumFOp>(combiner));
   return FloatAttr::get(type, identity);
 }
 
@@ -293,14 +293,14 @@ LogicalResult vectorizeRowReduction(RewriterBase &rewriter,
                            cast<RankedTensorType>(row.getType()).getRank() -
                                1));
   int64_t staticLength = ranges[loop];
-  Value whole = ShapedType::isDynamic(staticLength)
-                    ? arith::MulIOp::create(
-                          rewriter, loc,
-                          arith::DivUIOp::create(rewriter, loc, length, step),
-                          step)
-                    : Value(arith::ConstantIndexOp::create(
-                          rewriter, loc,
-                          staticLength / kReductionLanes * kReductionLanes));
+  Value whole =
+      ShapedType::isDynamic(staticLength)
+          ? arith::MulIOp::create(
+                rewriter, loc,
+                arith::DivUIOp::create(rewriter, loc, length, step), step)
+          : Value(arith::ConstantIndexOp::create(
+                rewriter, loc,
+                staticLength / kReductionLanes * kReductionLanes));
 
   // One vector of each result's terms for the elements from `offset` on.
   auto terms = [&](OpBuilder &b, Value offset, bool inBounds) {
@@ -362,8 +362,8 @@ LogicalResult vectorizeRowReduction(RewriterBase &rewriter,
   SmallVector<Value> accumulators;
   for (Combiner c : combiners) {
     Attribute identity = combinerIdentity(c.op);
-    identities.push_back(DenseElementsAttr::get(
-        vectorOf(rewriter.getF32Type()), ArrayRef<Attribute>(identity)));
+    identities.push_back(DenseElementsAttr::get(vectorOf(rewriter.getF32Type()),
+                                                ArrayRef<Attribute>(identity)));
     accumulators.push_back(
         arith::ConstantOp::create(rewriter, loc, identities.back()));
   }
@@ -371,8 +371,8 @@ LogicalResult vectorizeRowReduction(RewriterBase &rewriter,
       rewriter, loc, zero, whole, step, accumulators,
       [&](OpBuilder &b, Location, Value offset, ValueRange accs) {
         SmallVector<Value> next;
-        for (auto [c, acc, term] :
-             llvm::zip_equal(combiners, accs, terms(b, offset, /*inBounds=*/true)))
+        for (auto [c, acc, term] : llvm::zip_equal(
+                 combiners, accs, terms(b, offset, /*inBounds=*/true)))
           next.push_back(combine(b, c, acc, term));
         scf::YieldOp::create(b, loc, next);
       });
@@ -410,8 +410,8 @@ LogicalResult vectorizeRowReduction(RewriterBase &rewriter,
     Value sum = vector::ExtractOp::create(rewriter, loc, tree, 0);
     Value result = combine(rewriter, c, element(init), sum);
     int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
-    results.push_back(tensor::InsertOp::create(
-        rewriter, loc, result, init, SmallVector<Value>(rank, zero)));
+    results.push_back(tensor::InsertOp::create(rewriter, loc, result, init,
+                                               SmallVector<Value>(rank, zero)));
   }
   rewriter.replaceOp(op, results);
   return success();
@@ -431,8 +431,7 @@ SmallVector<ReassociationIndices> collapsibleLoops(linalg::GenericOp op,
   // is no longer written straight into the entry's output buffer (empty
   // tensor elimination stops at the reshape) and would be copied there.
   int64_t inner = op.getStaticLoopRanges().back();
-  if (vectorWidth && !ShapedType::isDynamic(inner) &&
-      inner % vectorWidth == 0)
+  if (vectorWidth && !ShapedType::isDynamic(inner) && inner % vectorWidth == 0)
     return {};
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -623,9 +622,8 @@ void CPUVectorizeElementwisePass::tileRowReduction(RewriterBase &rewriter,
   // One step along every other loop (outer reductions in their order), the
   // reduced loop innermost and whole.
   SmallVector<int64_t> shape = op.getStaticLoopRanges();
-  if (llvm::any_of(llvm::seq<unsigned>(0, shape.size()), [&](unsigned d) {
-        return d != *loop && shape[d] != 1;
-      })) {
+  if (llvm::any_of(llvm::seq<unsigned>(0, shape.size()),
+                   [&](unsigned d) { return d != *loop && shape[d] != 1; })) {
     SmallVector<int64_t> sizes(shape.size(), 1);
     sizes[*loop] = 0;
     SmallVector<int64_t> interchange;
