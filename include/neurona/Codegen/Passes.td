@@ -99,7 +99,8 @@ def CPUTileContractions
 def CPUVectorizeElementwise
     : Pass<"neurona-cpu-vectorize-elementwise", "::mlir::func::FuncOp"> {
   let summary = "Vectorize (and share among threads) the linalg loops that "
-                "are parallel along their output's innermost dimension";
+                "are parallel along their output's innermost dimension, "
+                "and row reductions in a fixed order";
   let description = [{
     Every `linalg.generic` on tensors whose indexing maps are projected
     permutations and whose first result's innermost dimension is a parallel
@@ -122,8 +123,17 @@ def CPUVectorizeElementwise
 
     Each element is computed by the same operations in the same order as by
     the scalar loop, so results do not depend on the vector width or the
-    thread count. Reductions along the innermost dimension (softmax, the
-    losses), ops with non-permutation maps (im2col, pooling) and ops that
+    thread count.
+
+    Reductions along the inputs' innermost dimension whose results are f32
+    accumulators combined with one term each (`arith.addf`,
+    `arith.maximumf`, `arith.minimumf`: softmax, the losses, sums and means
+    over the last axis) are collapsed, split among threads by whole rows,
+    tiled one row at a time and rewritten into a loop over 16-lane vectors
+    (lane j combines elements j, j + 16, ...; the last partial vector
+    padded with the identity), a fixed halving tree over the lanes, and
+    the init. The order depends on neither the vector width nor the thread
+    count. Ops with non-permutation maps (im2col, pooling) and ops that
     gather (`tensor.extract`) are left to the loop lowering.
 
     ```mlir

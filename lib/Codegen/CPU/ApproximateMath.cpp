@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "VectorMath.h"
 #include "neurona/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -18,8 +19,6 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-
-#include "llvm/ADT/StringSwitch.h"
 
 namespace neurona {
 #define GEN_PASS_DEF_CPUAPPROXIMATEMATH
@@ -34,14 +33,8 @@ struct CPUApproximateMathPass
     : neurona::impl::CPUApproximateMathBase<CPUApproximateMathPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    auto approximated = [](StringRef name) {
-      return llvm::StringSwitch<bool>(name)
-          .Cases({"math.exp", "math.expm1", "math.log", "math.log1p",
-                  "math.log2", "math.tanh"},
-                 true)
-          .Default(false);
-    };
-    populateMathPolynomialApproximationPatterns(patterns, approximated);
+    populateMathPolynomialApproximationPatterns(patterns,
+                                                neurona::isPolynomialMath);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

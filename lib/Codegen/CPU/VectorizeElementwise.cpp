@@ -15,8 +15,18 @@
 // operations (a column sum still adds its rows in order), so the result is
 // the scalar loop's, bit for bit, whatever the width or the thread count.
 //
+// Reductions along the innermost dimension (softmax's row maximum and sum,
+// the losses, means over the last axis) cannot keep the scalar order in
+// vector code. Each row is reduced in 16 lanes instead: lane j combines
+// the row's elements j, j + 16, j + 32, ... in order, the last partial
+// vector padded with the combiner's identity, then the lanes are combined
+// by a fixed halving tree (8, 4, 2, 1) and the tree's result with the
+// init. The order is fixed by the code: the same for every vector width
+// and thread count (whole rows are a thread's).
+//
 //===----------------------------------------------------------------------===//
 
+#include "VectorMath.h"
 #include "neurona/Codegen/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -44,62 +54,375 @@ namespace {
 /// The vector sizes of a tile, between tiling and vectorization.
 constexpr StringLiteral kVectorSizes = "neurona.vector_sizes";
 
-/// The loop along which `op` is vectorized: the innermost dimension of its
-/// first result, when that loop is parallel and every operand either reads
-/// it as its own innermost dimension (contiguously) or not at all.
-std::optional<unsigned> vectorLoop(linalg::GenericOp op) {
+/// The reduced loop of a row reduction's tile, between tiling and
+/// vectorization.
+constexpr StringLiteral kRowReduction = "neurona.row_reduction";
+
+/// The lanes in which a row reduction accumulates: a constant rather than
+/// the target's vector width, so that a row's sum is the same on every
+/// machine. 16 f32 are one AVX-512 register or two AVX2 ones, so each step
+/// is whole registers on both, and the two (AVX2) or one (AVX-512)
+/// independent chains of additions hide part of the adder's latency; more
+/// lanes would leave short rows (10 classes) mostly padding.
+constexpr int64_t kReductionLanes = 16;
+
+/// Whether `op` has the shape of loop the vectorizer handles: on tensors,
+/// not a contraction (those are `neurona-cpu-tile-contractions`'), element
+/// types that vectors store as tensors do, maps that are projected
+/// permutations, and a body without gathers, regions or math functions
+/// that would become libm calls per lane.
+bool isVectorizableLoop(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op.getNumDpsInits() == 0 || linalg::isaContractionOpInterface(op))
-    return std::nullopt;
+    return false;
   // A vector of i1 is stored as bits, but a tensor of i1 holds one byte per
   // element (the ABI's bool).
   for (OpOperand &operand : op->getOpOperands()) {
     Type element = getElementTypeOrSelf(operand.get().getType());
     if (!element.isIntOrIndexOrFloat() ||
         (!element.isIndex() && element.getIntOrFloatBitWidth() < 8))
-      return std::nullopt;
+      return false;
   }
   // Constant indices (a broadcast of a size-1 dimension) would collapse
   // into wrong maps.
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
-      return std::nullopt;
+      return false;
+  // Gathers would read out of bounds in the padded lanes of the last tile,
+  // and are no faster than the scalar loop.
+  bool unsupported = false;
+  op.getBody()->walk([&](Operation *inner) {
+    if (isa<tensor::ExtractOp>(inner) || inner->getNumRegions() ||
+        !neurona::isVectorizableMath(inner))
+      unsupported = true;
+  });
+  return !unsupported;
+}
+
+/// Whether every operand of `op` either reads `loop` as its own innermost
+/// dimension (contiguously) or does not read it.
+bool readsContiguously(linalg::GenericOp op, unsigned loop) {
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (map.isFunctionOfDim(loop) &&
+        map.getResults().back() != getAffineDimExpr(loop, op.getContext()))
+      return false;
+  return true;
+}
+
+/// The loop along which `op` is vectorized: the innermost dimension of its
+/// first result, when that loop is parallel and every operand either reads
+/// it as its own innermost dimension (contiguously) or not at all.
+std::optional<unsigned> vectorLoop(linalg::GenericOp op) {
+  if (!isVectorizableLoop(op))
+    return std::nullopt;
   AffineMap init = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   if (init.getNumResults() == 0)
     return std::nullopt;
   unsigned loop = cast<AffineDimExpr>(init.getResults().back()).getPosition();
-  if (!linalg::isParallelIterator(op.getIteratorTypesArray()[loop]))
-    return std::nullopt;
-  for (AffineMap map : op.getIndexingMapsArray())
-    if (map.isFunctionOfDim(loop) &&
-        map.getResults().back() != getAffineDimExpr(loop, op.getContext()))
-      return std::nullopt;
-  // Gathers would read out of bounds in the padded lanes of the last tile,
-  // and are no faster than the scalar loop.
-  // Math functions other than these (erf, pow, sin, ...) become libm calls
-  // after the vector lowering has run, and could not be unrolled.
-  bool unsupported = false;
-  op.getBody()->walk([&](Operation *inner) {
-    if (isa<tensor::ExtractOp>(inner) || inner->getNumRegions())
-      unsupported = true;
-    if (isa<math::MathDialect>(inner->getDialect()) &&
-        !isa<math::ExpOp, math::ExpM1Op, math::LogOp, math::Log1pOp,
-             math::Log2Op, math::TanhOp, math::SqrtOp, math::RsqrtOp,
-             math::AbsFOp, math::FloorOp, math::CeilOp, math::FmaOp,
-             math::CopySignOp, math::RoundEvenOp, math::TruncOp>(inner))
-      unsupported = true;
-  });
-  if (unsupported)
+  if (!linalg::isParallelIterator(op.getIteratorTypesArray()[loop]) ||
+      !readsContiguously(op, loop))
     return std::nullopt;
   return loop;
+}
+
+/// The op of a row reduction's body that combines the accumulator of one
+/// result with that element's term.
+struct Combiner {
+  Operation *op;
+  /// The operand that is the accumulator (the result's block argument).
+  unsigned accumulator;
+};
+
+/// The identity of a combiner: -0 for a sum (x + -0 is x for every x,
+/// +0 included), -inf for a maximum, +inf for a minimum. Both maxima
+/// propagate NaN, as arith.maximumf and arith.minimumf do.
+TypedAttr combinerIdentity(Operation *combiner) {
+  auto type = cast<FloatType>(combiner->getResult(0).getType());
+  const llvm::fltSemantics &semantics = type.getFloatSemantics();
+  APFloat identity =
+      isa<arith::AddFOp>(combiner)
+          ? APFloat::getZero(semantics, /*Negative=*/true)
+          : APFloat::getInf(semantics,
+                            /*Negative=*/isa<arith::MaximumFOp>(combiner));
+  return FloatAttr::get(type, identity);
+}
+
+/// The loop along which `op` reduces rows: the innermost dimension of its
+/// first input, when that loop is a reduction, every operand reads it as
+/// its innermost dimension or not at all, and every result is an f32
+/// accumulator that the body combines with one term (`acc + t`,
+/// `maximumf(acc, t)`, `minimumf(acc, t)`) and uses nowhere else. The
+/// combiners go to `combiners`, one per result.
+std::optional<unsigned>
+rowReductionLoop(linalg::GenericOp op,
+                 SmallVectorImpl<Combiner> *combiners = nullptr) {
+  if (!isVectorizableLoop(op) || op.getNumDpsInputs() == 0)
+    return std::nullopt;
+  AffineMap first = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  if (first.getNumResults() == 0)
+    return std::nullopt;
+  unsigned loop = cast<AffineDimExpr>(first.getResults().back()).getPosition();
+  if (!linalg::isReductionIterator(op.getIteratorTypesArray()[loop]) ||
+      !readsContiguously(op, loop))
+    return std::nullopt;
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  SmallVector<Combiner> found;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    BlockArgument acc = op.getMatchingBlockArgument(&init);
+    Operation *combiner =
+        yield.getOperand(init.getOperandNumber() - op.getNumDpsInputs())
+            .getDefiningOp();
+    if (!acc.getType().isF32() || !acc.hasOneUse() || !combiner ||
+        combiner->getBlock() != body ||
+        !isa<arith::AddFOp, arith::MaximumFOp, arith::MinimumFOp>(combiner) ||
+        acc.getUses().begin()->getOwner() != combiner ||
+        !combiner->getResult(0).hasOneUse())
+      return std::nullopt;
+    found.push_back({combiner, acc.getUses().begin()->getOperandNumber()});
+  }
+  // Every other op becomes vector code as it is, or stays scalar.
+  for (Operation &inner : body->without_terminator()) {
+    if (llvm::any_of(found, [&](Combiner c) { return c.op == &inner; }))
+      continue;
+    if (!isa<linalg::IndexOp>(inner) && !isPure(&inner))
+      return std::nullopt;
+  }
+  if (combiners)
+    *combiners = std::move(found);
+  return loop;
+}
+
+/// Replaces `op`, a tile whose loops other than `loop` have one step each,
+/// by vector code that reduces its row in `kReductionLanes` lanes (the
+/// file's header). Ops of the body that do not depend on the row's
+/// elements stay scalar, before the loop. Fails, leaving `op` as it is,
+/// when the body has an op that has no vector form.
+LogicalResult vectorizeRowReduction(RewriterBase &rewriter,
+                                    linalg::GenericOp op, unsigned loop) {
+  SmallVector<Combiner> combiners;
+  if (rowReductionLoop(op, &combiners) != loop)
+    return failure();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (unsigned d = 0; d < ranges.size(); ++d)
+    if (d != loop && ranges[d] != 1)
+      return failure();
+
+  // Which values depend on the row's elements (vary along the row).
+  Block *body = op.getBody();
+  DenseSet<Value> varying;
+  SmallVector<OpOperand *> rowInputs;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (!op.getMatchingIndexingMap(input).isFunctionOfDim(loop))
+      continue;
+    rowInputs.push_back(input);
+    varying.insert(op.getMatchingBlockArgument(input));
+  }
+  auto isCombiner = [&](Operation *inner) {
+    return llvm::any_of(combiners, [&](Combiner c) { return c.op == inner; });
+  };
+  for (Operation &inner : body->without_terminator()) {
+    if (isCombiner(&inner))
+      continue;
+    auto index = dyn_cast<linalg::IndexOp>(inner);
+    bool varies = index ? index.getDim() == loop
+                        : llvm::any_of(inner.getOperands(), [&](Value v) {
+                            return varying.contains(v);
+                          });
+    if (!varies)
+      continue;
+    if (!index && !OpTrait::hasElementwiseMappableTraits(&inner))
+      return failure();
+    for (Value result : inner.getResults())
+      varying.insert(result);
+  }
+
+  Location loc = op.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  auto vectorOf = [](Type scalar) {
+    return VectorType::get({kReductionLanes}, scalar);
+  };
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value step = arith::ConstantIndexOp::create(rewriter, loc, kReductionLanes);
+
+  // The scalars: single elements of the inputs that do not read the row,
+  // the inits, and the ops that depend only on them.
+  IRMapping scalars;
+  auto element = [&](Value tensor) -> Value {
+    int64_t rank = cast<RankedTensorType>(tensor.getType()).getRank();
+    return tensor::ExtractOp::create(rewriter, loc, tensor,
+                                     SmallVector<Value>(rank, zero));
+  };
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (!varying.contains(op.getMatchingBlockArgument(input)))
+      scalars.map(op.getMatchingBlockArgument(input), element(input->get()));
+  for (Operation &inner : body->without_terminator()) {
+    if (isCombiner(&inner) || varying.contains(inner.getResult(0)))
+      continue;
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      scalars.map(index.getResult(), zero);
+      continue;
+    }
+    rewriter.clone(inner, scalars);
+  }
+  // Broadcasts of the scalars that vector ops take.
+  IRMapping broadcasts;
+  auto broadcast = [&](Value scalar) -> Value {
+    if (Value done = broadcasts.lookupOrNull(scalar))
+      return done;
+    Value uniform = scalars.lookupOrDefault(scalar);
+    Value vector = vector::BroadcastOp::create(
+        rewriter, loc, vectorOf(uniform.getType()), uniform);
+    broadcasts.map(scalar, vector);
+    return vector;
+  };
+  for (Operation &inner : body->without_terminator())
+    if (!isa<linalg::IndexOp>(inner) &&
+        (isCombiner(&inner) || varying.contains(inner.getResult(0))))
+      for (Value operand : inner.getOperands())
+        if (!varying.contains(operand) &&
+            !llvm::is_contained(op.getRegionOutputArgs(), operand))
+          broadcast(operand);
+
+  // The row's length and the part of it in whole vectors.
+  Value row = rowInputs.front()->get();
+  Value length = getValueOrCreateConstantIndexOp(
+      rewriter, loc,
+      tensor::getMixedSize(rewriter, loc, row,
+                           cast<RankedTensorType>(row.getType()).getRank() -
+                               1));
+  int64_t staticLength = ranges[loop];
+  Value whole =
+      ShapedType::isDynamic(staticLength)
+          ? arith::MulIOp::create(
+                rewriter, loc,
+                arith::DivUIOp::create(rewriter, loc, length, step), step)
+          : Value(arith::ConstantIndexOp::create(
+                rewriter, loc,
+                staticLength / kReductionLanes * kReductionLanes));
+
+  // One vector of each result's terms for the elements from `offset` on.
+  auto terms = [&](OpBuilder &b, Value offset, bool inBounds) {
+    IRMapping vectors;
+    for (OpOperand *input : rowInputs) {
+      auto type = cast<RankedTensorType>(input->get().getType());
+      SmallVector<Value> indices(type.getRank(), zero);
+      indices.back() = offset;
+      Value padding = arith::ConstantOp::create(
+          b, loc, cast<TypedAttr>(b.getZeroAttr(type.getElementType())));
+      Value read = vector::TransferReadOp::create(
+          b, loc, vectorOf(type.getElementType()), input->get(), indices,
+          padding, ArrayRef<bool>{inBounds});
+      vectors.map(op.getMatchingBlockArgument(input), read);
+    }
+    auto operand = [&](Value scalar) {
+      return varying.contains(scalar) ? vectors.lookup(scalar)
+                                      : broadcasts.lookup(scalar);
+    };
+    for (Operation &inner : body->without_terminator()) {
+      if (isCombiner(&inner) || !varying.contains(inner.getResult(0)))
+        continue;
+      if (isa<linalg::IndexOp>(inner)) {
+        Value lanes =
+            vector::StepOp::create(b, loc, vectorOf(b.getIndexType()));
+        Value first = vector::BroadcastOp::create(
+            b, loc, vectorOf(b.getIndexType()), offset);
+        vectors.map(inner.getResult(0),
+                    arith::AddIOp::create(b, loc, first, lanes).getResult());
+        continue;
+      }
+      OperationState state(inner.getLoc(), inner.getName());
+      state.addAttributes(inner.getAttrs());
+      for (Value v : inner.getOperands())
+        state.addOperands(operand(v));
+      for (Type type : inner.getResultTypes())
+        state.addTypes(vectorOf(type));
+      Operation *vectorized = b.create(state);
+      vectors.map(inner.getResults(), vectorized->getResults());
+    }
+    SmallVector<Value> result;
+    for (Combiner c : combiners)
+      result.push_back(operand(c.op->getOperand(1 - c.accumulator)));
+    return result;
+  };
+  // `combiner` of `acc` (in the accumulator's place) and `term`.
+  auto combine = [&](OpBuilder &b, Combiner c, Value acc, Value term) {
+    OperationState state(c.op->getLoc(), c.op->getName());
+    state.addAttributes(c.op->getAttrs());
+    SmallVector<Value, 2> operands(2, term);
+    operands[c.accumulator] = acc;
+    state.addOperands(operands);
+    state.addTypes(acc.getType());
+    return b.create(state)->getResult(0);
+  };
+
+  // Lane j over the elements j, j + 16, ... of the whole vectors.
+  SmallVector<TypedAttr> identities;
+  SmallVector<Value> accumulators;
+  for (Combiner c : combiners) {
+    Attribute identity = combinerIdentity(c.op);
+    identities.push_back(DenseElementsAttr::get(vectorOf(rewriter.getF32Type()),
+                                                ArrayRef<Attribute>(identity)));
+    accumulators.push_back(
+        arith::ConstantOp::create(rewriter, loc, identities.back()));
+  }
+  auto lanes = scf::ForOp::create(
+      rewriter, loc, zero, whole, step, accumulators,
+      [&](OpBuilder &b, Location, Value offset, ValueRange accs) {
+        SmallVector<Value> next;
+        for (auto [c, acc, term] : llvm::zip_equal(
+                 combiners, accs, terms(b, offset, /*inBounds=*/true)))
+          next.push_back(combine(b, c, acc, term));
+        scf::YieldOp::create(b, loc, next);
+      });
+  accumulators = SmallVector<Value>(lanes.getResults());
+
+  // The last partial vector: reads may run out of bounds, and the lanes
+  // past the row's end take the identity instead of their term.
+  if (ShapedType::isDynamic(staticLength) ||
+      staticLength % kReductionLanes != 0) {
+    Value left = arith::SubIOp::create(rewriter, loc, length, whole);
+    Value mask = vector::CreateMaskOp::create(
+        rewriter, loc, vectorOf(rewriter.getI1Type()), ValueRange{left});
+    SmallVector<Value> last = terms(rewriter, whole, /*inBounds=*/false);
+    for (auto [i, c] : llvm::enumerate(combiners)) {
+      Value identity = arith::ConstantOp::create(
+          rewriter, loc, identities[i].getType(), identities[i]);
+      Value padded =
+          arith::SelectOp::create(rewriter, loc, mask, last[i], identity);
+      accumulators[i] = combine(rewriter, c, accumulators[i], padded);
+    }
+  }
+
+  // The halving tree, then the init.
+  SmallVector<Value> results;
+  for (auto [c, acc, init] :
+       llvm::zip_equal(combiners, accumulators, op.getDpsInits())) {
+    Value tree = acc;
+    for (int64_t half = kReductionLanes / 2; half >= 1; half /= 2) {
+      Value low = vector::ExtractStridedSliceOp::create(rewriter, loc, tree,
+                                                        {0}, {half}, {1});
+      Value high = vector::ExtractStridedSliceOp::create(rewriter, loc, tree,
+                                                         {half}, {half}, {1});
+      tree = combine(rewriter, c, low, high);
+    }
+    Value sum = vector::ExtractOp::create(rewriter, loc, tree, 0);
+    Value result = combine(rewriter, c, element(init), sum);
+    int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
+    results.push_back(tensor::InsertOp::create(rewriter, loc, result, init,
+                                               SmallVector<Value>(rank, zero)));
+  }
+  rewriter.replaceOp(op, results);
+  return success();
 }
 
 /// Groups of consecutive loops of one iterator type that every operand
 /// stores contiguously; collapsing them gives longer vector loops (a
 /// 28 x 28 image is 98 full vectors instead of 28 rows of 3.5), unless the
-/// innermost loop is whole vectors already. Ops that
-/// read `linalg.index` keep their loops: a collapsed index needs a
-/// division per element.
+/// innermost loop is whole vectors of `vectorWidth` already (0: always
+/// collapse). Ops that read `linalg.index` keep their loops: a collapsed
+/// index needs a division per element.
 SmallVector<ReassociationIndices> collapsibleLoops(linalg::GenericOp op,
                                                   int64_t vectorWidth) {
   if (op.hasIndexSemantics())
@@ -108,7 +431,7 @@ SmallVector<ReassociationIndices> collapsibleLoops(linalg::GenericOp op,
   // is no longer written straight into the entry's output buffer (empty
   // tensor elimination stops at the reshape) and would be copied there.
   int64_t inner = op.getStaticLoopRanges().back();
-  if (!ShapedType::isDynamic(inner) && inner % vectorWidth == 0)
+  if (vectorWidth && !ShapedType::isDynamic(inner) && inner % vectorWidth == 0)
     return {};
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -203,6 +526,19 @@ struct CPUVectorizeElementwisePass
   /// sizes (`kVectorSizes`).
   void tileOp(RewriterBase &rewriter, linalg::GenericOp op, bool threads);
 
+  /// Collapses and chunks (with `threads`) the row reduction `op`, and
+  /// tiles it one step along every loop but the reduced one; marks the
+  /// tile with that loop (`kRowReduction`).
+  void tileRowReduction(RewriterBase &rewriter, linalg::GenericOp op,
+                        bool threads);
+
+  /// Gives `op` inits of its own, collapses the `groups` of its loops and
+  /// (with `threads`) splits it among threads; returns the op of one chunk.
+  linalg::GenericOp collapseAndSplit(RewriterBase &rewriter,
+                                     linalg::GenericOp op,
+                                     ArrayRef<ReassociationIndices> groups,
+                                     bool threads);
+
   /// Splits the outermost loop of `op` into scf.forall chunks of about
   /// `parallelElements` elements when that makes at least two chunks;
   /// `outerSize` is that loop's trip count, at batch 64 when it is dynamic.
@@ -246,21 +582,11 @@ CPUVectorizeElementwisePass::splitAmongThreads(RewriterBase &rewriter,
   return cast<linalg::GenericOp>(result->tiledOps.back());
 }
 
-void CPUVectorizeElementwisePass::tileOp(RewriterBase &rewriter,
-                                         linalg::GenericOp op, bool threads) {
-  // Whether the body vectorizes at all (with the dynamic sizes masked).
-  {
-    SmallVector<int64_t> sizes = op.getStaticLoopRanges();
-    for (int64_t &size : sizes)
-      if (ShapedType::isDynamic(size))
-        size = vectorWidth;
-    if (failed(linalg::vectorizeOpPrecondition(op, sizes)))
-      return;
-  }
-
+linalg::GenericOp CPUVectorizeElementwisePass::collapseAndSplit(
+    RewriterBase &rewriter, linalg::GenericOp op,
+    ArrayRef<ReassociationIndices> groups, bool threads) {
   // The outermost loop's trip count, after collapsing, at batch 64.
   privatizeInits(rewriter, op);
-  SmallVector<ReassociationIndices> groups = collapsibleLoops(op, vectorWidth);
   int64_t outerSize = 1;
   {
     SmallVector<int64_t> shape = op.getStaticLoopRanges();
@@ -276,9 +602,63 @@ void CPUVectorizeElementwisePass::tileOp(RewriterBase &rewriter,
       op = cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
     }
   }
-
   if (threads)
     op = splitAmongThreads(rewriter, op, outerSize);
+  return op;
+}
+
+void CPUVectorizeElementwisePass::tileRowReduction(RewriterBase &rewriter,
+                                                   linalg::GenericOp op,
+                                                   bool threads) {
+  // Always collapsed: whether a reduction's loops are one row or several
+  // changes the order of its sum, which must not depend on the width. The
+  // threads take whole rows.
+  op = collapseAndSplit(rewriter, op, collapsibleLoops(op, /*vectorWidth=*/0),
+                        threads);
+  std::optional<unsigned> loop = rowReductionLoop(op);
+  if (!loop)
+    return;
+
+  // One step along every other loop (outer reductions in their order), the
+  // reduced loop innermost and whole.
+  SmallVector<int64_t> shape = op.getStaticLoopRanges();
+  if (llvm::any_of(llvm::seq<unsigned>(0, shape.size()),
+                   [&](unsigned d) { return d != *loop && shape[d] != 1; })) {
+    SmallVector<int64_t> sizes(shape.size(), 1);
+    sizes[*loop] = 0;
+    SmallVector<int64_t> interchange;
+    for (unsigned i = 0; i < shape.size(); ++i)
+      if (i != *loop)
+        interchange.push_back(i);
+    interchange.push_back(*loop);
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
+    options.setInterchange(interchange);
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> result = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(result))
+      return;
+    rewriter.replaceOp(op, result->replacements);
+    op = cast<linalg::GenericOp>(result->tiledOps.back());
+  }
+  op->setAttr(kRowReduction, rewriter.getI64IntegerAttr(*loop));
+}
+
+void CPUVectorizeElementwisePass::tileOp(RewriterBase &rewriter,
+                                         linalg::GenericOp op, bool threads) {
+  // Whether the body vectorizes at all (with the dynamic sizes masked).
+  {
+    SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+    for (int64_t &size : sizes)
+      if (ShapedType::isDynamic(size))
+        size = vectorWidth;
+    if (failed(linalg::vectorizeOpPrecondition(op, sizes)))
+      return;
+  }
+
+  op = collapseAndSplit(rewriter, op, collapsibleLoops(op, vectorWidth),
+                        threads);
   std::optional<unsigned> loop = vectorLoop(op);
   if (!loop)
     return;
@@ -328,18 +708,22 @@ void CPUVectorizeElementwisePass::runOnOperation() {
   func::FuncOp func = getOperation();
   IRRewriter rewriter(&getContext());
 
-  SmallVector<std::pair<linalg::GenericOp, bool>> candidates;
+  SmallVector<std::pair<linalg::GenericOp, bool>> candidates, reductions;
   func.walk([&](linalg::GenericOp op) {
     // No thread level inside another (a contraction's chunk).
     bool nested = op->getParentOfType<scf::ForallOp>() != nullptr;
     if (vectorLoop(op))
       candidates.push_back({op, !nested});
+    else if (rowReductionLoop(op))
+      reductions.push_back({op, !nested});
   });
-  if (candidates.empty())
+  if (candidates.empty() && reductions.empty())
     return;
 
   for (auto &[op, threads] : candidates)
     tileOp(rewriter, op, threads);
+  for (auto &[op, threads] : reductions)
+    tileRowReduction(rewriter, op, threads);
 
   // Once the peeled bounds fold, full tiles (and a static remainder) have
   // static shapes and vectorize without masks; only a remainder of a
@@ -348,12 +732,19 @@ void CPUVectorizeElementwisePass::runOnOperation() {
   if (failed(canonicalize(func)))
     return signalPassFailure();
   SmallVector<std::pair<linalg::GenericOp, SmallVector<int64_t>>> tiles;
+  SmallVector<std::pair<linalg::GenericOp, unsigned>> rows;
   func.walk([&](linalg::GenericOp op) {
     if (auto sizes = op->getAttrOfType<DenseI64ArrayAttr>(kVectorSizes)) {
       tiles.push_back({op, SmallVector<int64_t>(sizes.asArrayRef())});
       op->removeAttr(kVectorSizes);
     }
+    if (auto loop = op->getAttrOfType<IntegerAttr>(kRowReduction)) {
+      rows.push_back({op, static_cast<unsigned>(loop.getInt())});
+      op->removeAttr(kRowReduction);
+    }
   });
+  for (auto &[op, loop] : rows)
+    (void)vectorizeRowReduction(rewriter, op, loop);
   for (auto &[op, vectorSizes] : tiles) {
     rewriter.setInsertionPoint(op);
     if (op.hasDynamicShape()) {

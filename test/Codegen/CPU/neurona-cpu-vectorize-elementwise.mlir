@@ -94,18 +94,204 @@ func.func @column_sum(%x: tensor<?x20xf32>) -> tensor<20xf32> {
 
 // -----
 
-// A row sum reduces the innermost dimension: left to the loop lowering.
+// A row sum reduces the innermost dimension: 16 lanes (whatever the vector
+// width) over the row's six whole vectors, the last 4 elements read out of
+// bounds with -0 (the sum's identity) in the lanes past the row's end, then
+// the halving tree 8, 4, 2, 1 and the init.
 // CHECK-LABEL: func.func @row_sum
+// CHECK-DAG:     %[[NEGZERO:.+]] = arith.constant dense<-0.000000e+00> : vector<16xf32>
+// CHECK-DAG:     %[[C96:.+]] = arith.constant 96 : index
+// CHECK-DAG:     %[[C16:.+]] = arith.constant 16 : index
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[OUT:.+]] = %{{.+}}) -> (tensor<?xf32>)
+// CHECK:           %[[ROW:.+]] = tensor.extract_slice %{{.+}} [1, 100] [1, 1] : tensor<?x100xf32> to tensor<1x100xf32>
+// CHECK:           %[[LANES:.+]] = scf.for %[[K:.+]] = %{{.+}} to %[[C96]] step %[[C16]] iter_args(%[[ACC:.+]] = %[[NEGZERO]]) -> (vector<16xf32>)
+// CHECK:             %[[V:.+]] = vector.transfer_read %[[ROW]][%{{.+}}, %[[K]]], %{{.+}} {in_bounds = [true]} : tensor<1x100xf32>, vector<16xf32>
+// CHECK:             arith.addf %[[V]], %[[ACC]] : vector<16xf32>
+// CHECK:           %[[MASK:.+]] = vector.constant_mask [4] : vector<16xi1>
+// CHECK:           %[[TAIL:.+]] = vector.transfer_read %[[ROW]][%{{.+}}, %[[C96]]], %{{.+}} : tensor<1x100xf32>, vector<16xf32>
+// CHECK:           %[[PADDED:.+]] = arith.select %[[MASK]], %[[TAIL]], %[[NEGZERO]]
+// CHECK:           %[[ALL:.+]] = arith.addf %[[PADDED]], %[[LANES]] : vector<16xf32>
+// CHECK:           %[[L8:.+]] = vector.extract_strided_slice %[[ALL]] {offsets = [0], sizes = [8], strides = [1]}
+// CHECK:           %[[H8:.+]] = vector.extract_strided_slice %[[ALL]] {offsets = [8], sizes = [8], strides = [1]}
+// CHECK:           %[[S8:.+]] = arith.addf %[[H8]], %[[L8]] : vector<8xf32>
+// CHECK:           vector.extract_strided_slice %[[S8]] {offsets = [0], sizes = [4], strides = [1]}
+// CHECK:           arith.addf {{.+}} : vector<4xf32>
+// CHECK:           arith.addf {{.+}} : vector<2xf32>
+// CHECK:           %[[S1:.+]] = arith.addf {{.+}} : vector<1xf32>
+// CHECK:           %[[SUM:.+]] = vector.extract %[[S1]][0] : f32 from vector<1xf32>
+// CHECK:           %[[INIT:.+]] = tensor.extract
+// CHECK:           %[[RESULT:.+]] = arith.addf %[[SUM]], %[[INIT]] : f32
+// CHECK:           tensor.insert %[[RESULT]]
+// CHECK-NOT:     linalg.generic
+// CHECK-NOT:     vector.reduction
+// CHECK-NOT:     vector.multi_reduction
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @row_sum(%x: tensor<?x100xf32>, %init: tensor<?xf32>) -> tensor<?xf32> {
+  %r = linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<?x100xf32>) outs(%init : tensor<?xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  return %r : tensor<?xf32>
+}
+
+// -----
+
+// A row maximum of 10 classes: no whole vector, one out-of-bounds read
+// whose lanes 10 to 15 take -inf; arith.maximumf keeps propagating NaN.
+// CHECK-LABEL: func.func @row_max
+// CHECK-DAG:     %[[NEGINF:.+]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// CHECK:         scf.for
+// CHECK-NOT:       scf.for
+// CHECK:           %[[MASK:.+]] = vector.constant_mask [10] : vector<16xi1>
+// CHECK:           %[[ROW:.+]] = vector.transfer_read %{{.+}} : tensor<1x10xf32>, vector<16xf32>
+// CHECK:           %[[PADDED:.+]] = arith.select %[[MASK]], %[[ROW]], %[[NEGINF]]
+// CHECK:           vector.extract_strided_slice %[[PADDED]] {offsets = [0], sizes = [8], strides = [1]}
+// CHECK:           arith.maximumf {{.+}} : vector<8xf32>
+// CHECK:           arith.maximumf {{.+}} : vector<4xf32>
+// CHECK:           arith.maximumf {{.+}} : vector<2xf32>
+// CHECK:           arith.maximumf {{.+}} : vector<1xf32>
+// CHECK:           arith.maximumf {{.+}} : f32
+// CHECK-NOT:     linalg.generic
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @row_max(%x: tensor<64x10xf32>) -> tensor<64xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<64xf32>
+  %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<64xf32>) -> tensor<64xf32>
+  %r = linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<64x10xf32>) outs(%f : tensor<64xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %m = arith.maximumf %acc, %in : f32
+    linalg.yield %m : f32
+  } -> tensor<64xf32>
+  return %r : tensor<64xf32>
+}
+
+// -----
+
+// Softmax's sum of exponentials over rows of 5000: chunks of 4 whole rows
+// (about 16K elements) for the threads; the row's maximum is read once and
+// broadcast; the exponential is a vector op.
+// CHECK-LABEL: func.func @sum_exp
+// CHECK:         scf.forall (%{{.+}}) = (0) to (%{{.+}}) step (4)
+// CHECK:           scf.for
+// CHECK:             %[[MAX:.+]] = tensor.extract %{{.+}}[%{{.+}}] : tensor<1xf32>
+// CHECK:             %[[MAXV:.+]] = vector.broadcast %[[MAX]] : f32 to vector<16xf32>
+// CHECK:             scf.for %{{.+}} = %{{.+}} to %[[C4992:.+]] step %{{.+}} iter_args(%{{.+}}) -> (vector<16xf32>)
+// CHECK:               arith.subf %{{.+}}, %[[MAXV]] : vector<16xf32>
+// CHECK:               math.exp %{{.+}} : vector<16xf32>
+// CHECK:             vector.constant_mask [8] : vector<16xi1>
+// CHECK:             vector.transfer_read %{{.+}}[%{{.+}}, %[[C4992]]], %{{.+}} : tensor<1x5000xf32>, vector<16xf32>
+// CHECK:             math.exp %{{.+}} : vector<16xf32>
+// CHECK:         tensor.parallel_insert_slice
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @sum_exp(%x: tensor<?x5000xf32>, %max: tensor<?xf32>) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x5000xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty(%n) : tensor<?xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+  %r = linalg.generic {indexing_maps = [#rows, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %max : tensor<?x5000xf32>, tensor<?xf32>) outs(%f : tensor<?xf32>) {
+  ^bb0(%in: f32, %m: f32, %acc: f32):
+    %d = arith.subf %in, %m : f32
+    %x2 = math.exp %d : f32
+    %s = arith.addf %acc, %x2 : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  return %r : tensor<?xf32>
+}
+
+// -----
+
+// Cross-entropy's row pass: two accumulators in one loop; the class index
+// is a vector of lanes compared with the row's (broadcast) label.
+// CHECK-LABEL: func.func @cross_entropy_rows
+// CHECK:         scf.for {{.+}} -> (tensor<?xf32>, tensor<?xf32>)
+// CHECK:           %[[LABEL:.+]] = tensor.extract %{{.+}} : tensor<1xi64>
+// CHECK:           %[[LABELV:.+]] = vector.broadcast %[[LABEL]] : i64 to vector<16xi64>
+// CHECK:           %[[MASK:.+]] = vector.constant_mask [10] : vector<16xi1>
+// CHECK:           math.exp %{{.+}} : vector<16xf32>
+// CHECK:           %[[LANES:.+]] = vector.step : vector<16xindex>
+// CHECK:           %[[COLS:.+]] = arith.index_cast %[[LANES]] : vector<16xindex> to vector<16xi64>
+// CHECK:           %[[HIT:.+]] = arith.cmpi eq, %[[COLS]], %[[LABELV]] : vector<16xi64>
+// CHECK:           arith.select %[[HIT]]
+// CHECK:           arith.select %[[MASK]]
+// CHECK:           arith.select %[[MASK]]
+// CHECK-COUNT-2:   tensor.insert %{{.+}} into
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @cross_entropy_rows(%x: tensor<?x10xf32>, %max: tensor<?xf32>, %labels: tensor<?xi64>, %s0: tensor<?xf32>, %p0: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %r:2 = linalg.generic {indexing_maps = [#rows, #row, #row, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %max, %labels : tensor<?x10xf32>, tensor<?xf32>, tensor<?xi64>) outs(%s0, %p0 : tensor<?xf32>, tensor<?xf32>) {
+  ^bb0(%in: f32, %m: f32, %label: i64, %sum: f32, %pick: f32):
+    %d = arith.subf %in, %m : f32
+    %x2 = math.exp %d : f32
+    %i = linalg.index 1 : index
+    %col = arith.index_cast %i : index to i64
+    %hit = arith.cmpi eq, %col, %label : i64
+    %picked = arith.select %hit, %in, %zero : f32
+    %s = arith.addf %sum, %x2 : f32
+    %p = arith.addf %pick, %picked : f32
+    linalg.yield %s, %p : f32, f32
+  } -> (tensor<?xf32>, tensor<?xf32>)
+  return %r#0, %r#1 : tensor<?xf32>, tensor<?xf32>
+}
+
+// -----
+
+// A loss's sum over every element: the two loops are one row of ? * 10
+// elements (always collapsed, so the order does not depend on the width),
+// whole vectors, then a tail of dynamic length under a mask.
+// CHECK-LABEL: func.func @sum_all
+// CHECK:         %[[X:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1]] : tensor<?x10xf32> into tensor<?xf32>
+// CHECK:         %[[N:.+]] = tensor.dim %[[X]]
+// CHECK:         %[[Q:.+]] = arith.divui %[[N]], %[[C16:.+]] : index
+// CHECK:         %[[WHOLE:.+]] = arith.muli %[[Q]], %[[C16]] : index
+// CHECK:         scf.for %{{.+}} = %{{.+}} to %[[WHOLE]] step %[[C16]] iter_args(%{{.+}}) -> (vector<16xf32>)
+// CHECK:           arith.mulf {{.+}} : vector<16xf32>
+// CHECK:         %[[LEFT:.+]] = arith.subi %[[N]], %[[WHOLE]] : index
+// CHECK:         vector.create_mask %[[LEFT]] : vector<16xi1>
+// CHECK-NOT:     scf.forall
+// CHECK-NOT:     linalg.generic
+#all = affine_map<(d0, d1) -> (d0, d1)>
+#scalar = affine_map<(d0, d1) -> ()>
+func.func @sum_all(%x: tensor<?x10xf32>, %t: tensor<?x10xf32>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<f32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<f32>) -> tensor<f32>
+  %r = linalg.generic {indexing_maps = [#all, #all, #scalar], iterator_types = ["reduction", "reduction"]}
+      ins(%x, %t : tensor<?x10xf32>, tensor<?x10xf32>) outs(%f : tensor<f32>) {
+  ^bb0(%in: f32, %target: f32, %acc: f32):
+    %d = arith.subf %in, %target : f32
+    %sq = arith.mulf %d, %d : f32
+    %s = arith.addf %acc, %sq : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// A row reduction over a function that would be a libm call per lane stays
+// scalar.
+// CHECK-LABEL: func.func @row_sum_erf
 // CHECK:         linalg.generic
 // CHECK-SAME:      iterator_types = ["parallel", "reduction"]
 // CHECK-NOT:     vector.
 #rows = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
-func.func @row_sum(%x: tensor<?x20xf32>, %init: tensor<?xf32>) -> tensor<?xf32> {
+func.func @row_sum_erf(%x: tensor<?x20xf32>, %init: tensor<?xf32>) -> tensor<?xf32> {
   %r = linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
       ins(%x : tensor<?x20xf32>) outs(%init : tensor<?xf32>) {
   ^bb0(%in: f32, %acc: f32):
-    %s = arith.addf %in, %acc : f32
+    %e = math.erf %in : f32
+    %s = arith.addf %e, %acc : f32
     linalg.yield %s : f32
   } -> tensor<?xf32>
   return %r : tensor<?xf32>
