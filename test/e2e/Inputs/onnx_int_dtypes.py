@@ -5,7 +5,8 @@ initializers and Constant values, and through the ops whose results depend
 on signedness: Div, Mod (both rules), Max, Min, Clip, the comparisons,
 ArgMax/ArgMin, Abs, Sign, Cast (widening, narrowing, to and from FLOAT and
 between signed and unsigned), plus Add/Sub/Mul wrapping, Neg, Where, Gather
-and data movement.
+and data movement, and MaxPool/ReduceMax/ReduceMin of the 8- and 16-bit
+types.
 
 Inputs span each type's whole range (so unsigned values above the signed
 maximum appear), with batch 1 and 5 where a shape has one. Where the
@@ -216,6 +217,20 @@ for t in NEW:
           [("c", B, [N, 3, 4]), ("a", t, [N, 3, 4]), ("b", t, [N, 3, 4])],
           [("y", t, None), ("z", t, None)],
           inits={"i": np.array([2, 0, -1], np.int64)})
+
+# MaxPool, ReduceMax and ReduceMin of the 8- and 16-bit types (through f32,
+# which holds them exactly).
+for t in (I8, U8):
+    check(f"maxpool_{name_of(t)}",
+          [node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                pads=[1, 1, 1, 1])],
+          [("x", t, [N, 2, 7, 7])], [("y", t, None)])
+for t in (I8, I16, U8, U16):
+    for op in ("ReduceMax", "ReduceMin"):
+        check(f"{op.lower()}_{name_of(t)}",
+              [node(op, ["x", "axes"], ["y"], keepdims=0)],
+              [("x", t, [N, 3, 6])], [("y", t, None)],
+              inits={"axes": np.array([-1], np.int64)})
 
 print("references: %d onnxruntime, %d onnx.reference" %
       (used["onnxruntime"], used["onnx.reference"]))
