@@ -81,14 +81,18 @@ static Attribute signless(Attribute attr) {
 }
 
 void mlir::nn::eraseSignedness(Operation *root) {
+  // Every op is marked before any type changes: an op's operands are other
+  // ops' results and block arguments, which the second walk rewrites.
   root->walk([](Operation *op) {
+    if (!isa_and_nonnull<nn::NNDialect>(op->getDialect()))
+      return;
     MLIRContext *ctx = op->getContext();
-    if (isa_and_nonnull<nn::NNDialect>(op->getDialect())) {
-      if (llvm::any_of(op->getOperandTypes(), isUnsignedElement))
-        op->setAttr(kUnsignedAttr, UnitAttr::get(ctx));
-      if (llvm::any_of(op->getResultTypes(), isUnsignedElement))
-        op->setAttr(kUnsignedResultAttr, UnitAttr::get(ctx));
-    }
+    if (llvm::any_of(op->getOperandTypes(), isUnsignedElement))
+      op->setAttr(kUnsignedAttr, UnitAttr::get(ctx));
+    if (llvm::any_of(op->getResultTypes(), isUnsignedElement))
+      op->setAttr(kUnsignedResultAttr, UnitAttr::get(ctx));
+  });
+  root->walk([](Operation *op) {
     for (OpResult result : op->getResults())
       result.setType(signless(result.getType()));
     for (Region &region : op->getRegions())

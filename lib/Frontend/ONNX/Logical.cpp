@@ -19,6 +19,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstdio>
 
 using namespace mlir;
 using llvm::Error;
@@ -89,9 +90,12 @@ static Expected<TensorValue> foldCast(const NodeContext &node,
       bool isUnsigned = isUnsignedDataType(to);
       double low = isUnsigned ? 0.0 : -std::ldexp(1.0, bits - 1);
       double high = std::ldexp(1.0, isUnsigned ? bits : bits - 1);
-      if (!(v >= low && v < high))
+      if (!(v >= low && v < high)) {
+        char text[32];
+        std::snprintf(text, sizeof(text), "%.9g", get(i));
         return node.error(llvm::formatv("element {0} ({1}) does not fit {2}",
-                                        i, get(i), dataTypeName(to)));
+                                        i, text, dataTypeName(to)));
+      }
       out.ints.push_back(
           v >= 9223372036854775808.0
               ? static_cast<int64_t>(static_cast<uint64_t>(v))

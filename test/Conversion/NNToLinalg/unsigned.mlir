@@ -67,16 +67,14 @@ func.func @unsigned_compare(%a: tensor<3x4xui32>, %b: tensor<3x4xui32>) -> (tens
 // -----
 
 // Casts: an unsigned source zero-extends (extui, uitofp), a signed one
-// sign-extends; an unsigned result from a float is fptoui; same-width casts
-// between signednesses keep the bits.
+// sign-extends; an unsigned result from a float is fptoui; a same-width cast
+// between signednesses keeps the bits (it folds away once both are i8).
 // CHECK-LABEL: func.func @unsigned_cast
 // CHECK:           arith.extui %{{.+}} : i8 to i32
 // CHECK:           arith.extsi %{{.+}} : i8 to i32
 // CHECK:           arith.uitofp %{{.+}} : i16 to f32
 // CHECK:           arith.fptoui %{{.+}} : f32 to i16
-// CHECK:         linalg.generic
-// CHECK-NEXT:      ^bb0(%[[IN:.+]]: i8, %{{.+}}: i8):
-// CHECK-NEXT:        linalg.yield %[[IN]] : i8
+// CHECK:         return %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %arg0 :
 func.func @unsigned_cast(%u: tensor<4xui8>, %s: tensor<4xi8>, %h: tensor<4xui16>, %f: tensor<4xf32>) -> (tensor<4xi32>, tensor<4xui32>, tensor<4xf32>, tensor<4xui16>, tensor<4xi8>) {
   %a = nn.cast %u : tensor<4xui8> to tensor<4xi32>
   %b = nn.cast %s : tensor<4xi8> to tensor<4xui32>
@@ -94,4 +92,21 @@ func.func @unsigned_cast(%u: tensor<4xui8>, %s: tensor<4xi8>, %h: tensor<4xui16>
 func.func @unsigned_constant() -> tensor<2xui8> {
   %c = nn.constant dense<[200, 1]> : tensor<2xui8>
   return %c : tensor<2xui8>
+}
+
+// -----
+
+// An op whose unsigned operands are all results of other ops (not function
+// arguments) is still unsigned: Clip's maximum then minimum.
+// CHECK-LABEL: func.func @unsigned_chain
+// CHECK:           arith.maxui
+// CHECK:           arith.minui
+// CHECK:           arith.cmpi ult
+func.func @unsigned_chain(%x: tensor<6xui16>) -> (tensor<6xui16>, tensor<6xi1>) {
+  %lo = nn.constant dense<3> : tensor<ui16>
+  %hi = nn.constant dense<40000> : tensor<ui16>
+  %a = nn.maximum %x, %lo : tensor<6xui16>, tensor<ui16>
+  %b = nn.minimum %a, %hi : tensor<6xui16>, tensor<ui16>
+  %c = nn.less %b, %a : tensor<6xui16>, tensor<6xui16>
+  return %b, %c : tensor<6xui16>, tensor<6xi1>
 }
