@@ -25,6 +25,10 @@ static void convertFrom(nr_dtype from, const void *src, void *dst, int64_t n) {
     return convertAll<float, To>(src, dst, n);
   case NR_F64:
     return convertAll<double, To>(src, dst, n);
+  case NR_I8:
+    return convertAll<int8_t, To>(src, dst, n);
+  case NR_I16:
+    return convertAll<int16_t, To>(src, dst, n);
   case NR_I32:
     return convertAll<int32_t, To>(src, dst, n);
   case NR_I64:
@@ -32,6 +36,12 @@ static void convertFrom(nr_dtype from, const void *src, void *dst, int64_t n) {
   case NR_U8:
   case NR_BOOL:
     return convertAll<uint8_t, To>(src, dst, n);
+  case NR_U16:
+    return convertAll<uint16_t, To>(src, dst, n);
+  case NR_U32:
+    return convertAll<uint32_t, To>(src, dst, n);
+  case NR_U64:
+    return convertAll<uint64_t, To>(src, dst, n);
   }
 }
 
@@ -49,6 +59,12 @@ bool neurona::convertArray(NpyArray &array, nr_dtype dtype) {
   case NR_F64:
     convertFrom<double>(array.dtype, array.data.data(), out.data(), n);
     break;
+  case NR_I8:
+    convertFrom<int8_t>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  case NR_I16:
+    convertFrom<int16_t>(array.dtype, array.data.data(), out.data(), n);
+    break;
   case NR_I32:
     convertFrom<int32_t>(array.dtype, array.data.data(), out.data(), n);
     break;
@@ -57,6 +73,15 @@ bool neurona::convertArray(NpyArray &array, nr_dtype dtype) {
     break;
   case NR_U8:
     convertFrom<uint8_t>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  case NR_U16:
+    convertFrom<uint16_t>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  case NR_U32:
+    convertFrom<uint32_t>(array.dtype, array.data.data(), out.data(), n);
+    break;
+  case NR_U64:
+    convertFrom<uint64_t>(array.dtype, array.data.data(), out.data(), n);
     break;
   case NR_BOOL:
     // Any nonzero value is true, stored as the byte 1.

@@ -71,6 +71,16 @@ extern "C" const char *nr_dtype_name(nr_dtype dtype) {
     return "i64";
   case NR_U8:
     return "u8";
+  case NR_I8:
+    return "i8";
+  case NR_I16:
+    return "i16";
+  case NR_U16:
+    return "u16";
+  case NR_U32:
+    return "u32";
+  case NR_U64:
+    return "u64";
   case NR_BOOL:
     return "bool";
   }

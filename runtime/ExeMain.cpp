@@ -255,6 +255,21 @@ static void printResult(const nr_arg_info &info, const nr_tensor &t) {
     case NR_BOOL:
       std::printf("%u", unsigned(static_cast<const uint8_t *>(t.data)[i]));
       break;
+    case NR_I8:
+      std::printf("%d", int(static_cast<const int8_t *>(t.data)[i]));
+      break;
+    case NR_I16:
+      std::printf("%d", int(static_cast<const int16_t *>(t.data)[i]));
+      break;
+    case NR_U16:
+      std::printf("%u", unsigned(static_cast<const uint16_t *>(t.data)[i]));
+      break;
+    case NR_U32:
+      std::printf("%" PRIu32, static_cast<const uint32_t *>(t.data)[i]);
+      break;
+    case NR_U64:
+      std::printf("%" PRIu64, static_cast<const uint64_t *>(t.data)[i]);
+      break;
     }
     std::putchar((i + 1) % row == 0 ? '\n' : ' ');
   }

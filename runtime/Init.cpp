@@ -207,6 +207,21 @@ void neurona::runtime::initializeValues(nr_init init, nr_dtype dtype,
   case NR_U8:
     fill(init, bound, rng, static_cast<uint8_t *>(data), count);
     break;
+  case NR_I8:
+    fill(init, bound, rng, static_cast<int8_t *>(data), count);
+    break;
+  case NR_I16:
+    fill(init, bound, rng, static_cast<int16_t *>(data), count);
+    break;
+  case NR_U16:
+    fill(init, bound, rng, static_cast<uint16_t *>(data), count);
+    break;
+  case NR_U32:
+    fill(init, bound, rng, static_cast<uint32_t *>(data), count);
+    break;
+  case NR_U64:
+    fill(init, bound, rng, static_cast<uint64_t *>(data), count);
+    break;
   case NR_BOOL: {
     // Bytes other than 0 and 1 are not bools: any nonzero draw is true.
     auto *bytes = static_cast<uint8_t *>(data);

@@ -190,10 +190,10 @@ Status Parser::parseType(const std::string &dtypeText,
                          const std::string &shapeText, bool allowDynamic,
                          TensorType &out) const {
   nr_dtype dtype;
-  if (!parseDTypeName(dtypeText, dtype) || dtype == NR_U8)
+  if (!parseDTypeName(dtypeText, dtype))
     return fail("unknown dtype '" + dtypeText +
-                "' (expected f32, f64, i32, "
-                "i64 or bool)");
+                "' (expected f32, f64, i8, i16, i32, i64, u8, u16, u32, u64 "
+                "or bool)");
   out.dtype = dtype;
   out.shape.clear();
   if (shapeText == "scalar")

@@ -42,10 +42,16 @@ size_t neurona::dtypeSize(nr_dtype dtype) {
   switch (dtype) {
   case NR_F32:
   case NR_I32:
+  case NR_U32:
     return 4;
   case NR_F64:
   case NR_I64:
+  case NR_U64:
     return 8;
+  case NR_I16:
+  case NR_U16:
+    return 2;
+  case NR_I8:
   case NR_U8:
   case NR_BOOL:
     return 1;
@@ -59,9 +65,14 @@ bool neurona::parseDTypeName(const std::string &name, nr_dtype &out) {
     nr_dtype dtype;
   } table[] = {{"f32", NR_F32},
                {"f64", NR_F64},
+               {"i8", NR_I8},
+               {"i16", NR_I16},
                {"i32", NR_I32},
                {"i64", NR_I64},
                {"u8", NR_U8},
+               {"u16", NR_U16},
+               {"u32", NR_U32},
+               {"u64", NR_U64},
                {"bool", NR_BOOL}};
   for (const auto &entry : table)
     if (name == entry.name) {
@@ -274,12 +285,22 @@ static Status descrToDType(const std::string &descr, nr_dtype &out) {
     out = NR_F32;
   else if (descr == "<f8")
     out = NR_F64;
+  else if (descr == "|i1" || descr == "<i1" || descr == "i1")
+    out = NR_I8;
+  else if (descr == "<i2")
+    out = NR_I16;
   else if (descr == "<i4")
     out = NR_I32;
   else if (descr == "<i8")
     out = NR_I64;
   else if (descr == "|u1" || descr == "<u1" || descr == "u1")
     out = NR_U8;
+  else if (descr == "<u2")
+    out = NR_U16;
+  else if (descr == "<u4")
+    out = NR_U32;
+  else if (descr == "<u8")
+    out = NR_U64;
   else if (descr == "|b1" || descr == "<b1" || descr == "b1")
     out = NR_BOOL;
   else if (!descr.empty() && descr[0] == '>')
@@ -291,7 +312,8 @@ static Status descrToDType(const std::string &descr, nr_dtype &out) {
     return Status::error(
         NR_ERROR_FORMAT,
         "unsupported dtype '" + descr +
-            "' (supported: '<f4', '<f8', '<i4', '<i8', '|u1', '|b1')");
+            "' (supported: '<f4', '<f8', '|i1', '<i2', '<i4', '<i8', '|u1', "
+            "'<u2', '<u4', '<u8', '|b1')");
   return Status::success();
 }
 
@@ -301,12 +323,22 @@ static const char *dtypeDescr(nr_dtype dtype) {
     return "<f4";
   case NR_F64:
     return "<f8";
+  case NR_I8:
+    return "|i1";
+  case NR_I16:
+    return "<i2";
   case NR_I32:
     return "<i4";
   case NR_I64:
     return "<i8";
   case NR_U8:
     return "|u1";
+  case NR_U16:
+    return "<u2";
+  case NR_U32:
+    return "<u4";
+  case NR_U64:
+    return "<u8";
   case NR_BOOL:
     return "|b1";
   }

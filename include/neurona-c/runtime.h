@@ -59,15 +59,21 @@ typedef enum nr_status {
   NR_ERROR_INTERNAL = 7
 } nr_status;
 
-/** Element types. NR_U8 appears only in .npy files, never in a manifest.
- *  NR_BOOL is one byte per element holding 0 or 1 (numpy's bool, '|b1'). */
+/** Element types, each numpy's type of the same name (NR_U16 is numpy's
+ *  uint16, '<u2'). NR_BOOL is one byte per element holding 0 or 1 (numpy's
+ *  bool, '|b1'). */
 typedef enum nr_dtype {
   NR_F32 = 0,
   NR_F64 = 1,
   NR_I32 = 2,
   NR_I64 = 3,
   NR_U8 = 4,
-  NR_BOOL = 5
+  NR_BOOL = 5,
+  NR_I8 = 6,
+  NR_I16 = 7,
+  NR_U16 = 8,
+  NR_U32 = 9,
+  NR_U64 = 10
 } nr_dtype;
 
 /** Role of an entry argument, as spelled in the manifest's `arg` lines. The
@@ -152,7 +158,8 @@ const char *nr_last_error(void);
 /** Fixed name of a status code, e.g. "NR_ERROR_IO". Static storage. */
 const char *nr_status_string(nr_status status);
 
-/** Manifest spelling of a dtype ("f32", "f64", "i32", "i64", "u8"), or "?"
+/** Manifest spelling of a dtype ("f32", "f64", "i8", "i16", "i32", "i64",
+ *  "u8", "u16", "u32", "u64", "bool"), or "?"
  *  for an invalid value. Static storage. */
 const char *nr_dtype_name(nr_dtype dtype);
 

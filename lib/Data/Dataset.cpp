@@ -87,6 +87,21 @@ static void toFloat(nr_dtype dtype, const void *src, int64_t n, float *dst) {
     case NR_U8:
       dst[i] = float(static_cast<const uint8_t *>(src)[i]) / 255.0f;
       break;
+    case NR_I8:
+      dst[i] = float(static_cast<const int8_t *>(src)[i]);
+      break;
+    case NR_I16:
+      dst[i] = float(static_cast<const int16_t *>(src)[i]);
+      break;
+    case NR_U16:
+      dst[i] = float(static_cast<const uint16_t *>(src)[i]);
+      break;
+    case NR_U32:
+      dst[i] = float(static_cast<const uint32_t *>(src)[i]);
+      break;
+    case NR_U64:
+      dst[i] = float(static_cast<const uint64_t *>(src)[i]);
+      break;
     case NR_BOOL:
       dst[i] = float(static_cast<const uint8_t *>(src)[i]);
       break;

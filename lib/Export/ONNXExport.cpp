@@ -41,9 +41,9 @@ int onnxElementType(Type t) {
     return onnx::TensorProto::FLOAT;
   if (t.isF64())
     return onnx::TensorProto::DOUBLE;
-  if (t.isInteger(64))
+  if (t.isSignlessInteger(64))
     return onnx::TensorProto::INT64;
-  if (t.isInteger(32))
+  if (t.isSignlessInteger(32))
     return onnx::TensorProto::INT32;
   if (t.isInteger(1))
     return onnx::TensorProto::BOOL;
@@ -169,10 +169,10 @@ bool fillTensor(onnx::TensorProto &t, DenseElementsAttr values) {
   } else if (e.isF64()) {
     for (double v : values.getValues<double>())
       t.add_double_data(v);
-  } else if (e.isInteger(64)) {
+  } else if (e.isSignlessInteger(64)) {
     for (int64_t v : values.getValues<int64_t>())
       t.add_int64_data(v);
-  } else if (e.isInteger(32)) {
+  } else if (e.isSignlessInteger(32)) {
     for (int32_t v : values.getValues<int32_t>())
       t.add_int32_data(v);
   } else if (e.isInteger(1)) {

@@ -34,8 +34,20 @@ static const char *cTypeOf(const std::string &dtype) {
     return "float";
   if (dtype == "f64")
     return "double";
+  if (dtype == "i8")
+    return "int8_t";
+  if (dtype == "i16")
+    return "int16_t";
   if (dtype == "i32")
     return "int32_t";
+  if (dtype == "u8")
+    return "uint8_t";
+  if (dtype == "u16")
+    return "uint16_t";
+  if (dtype == "u32")
+    return "uint32_t";
+  if (dtype == "u64")
+    return "uint64_t";
   if (dtype == "bool")
     return "uint8_t"; // one byte per element, 0 or 1
   return "int64_t";

@@ -23,10 +23,14 @@ static std::string dtypeOf(Type t) {
     return "f32";
   if (t.isF64())
     return "f64";
-  if (t.isInteger(32))
-    return "i32";
-  if (t.isInteger(64))
-    return "i64";
+  // Signless integers are ONNX's signed types, unsigned ones its UINTs.
+  if (auto integer = dyn_cast<IntegerType>(t);
+      integer && !integer.isSigned() && integer.getWidth() != 1) {
+    unsigned width = integer.getWidth();
+    if (width != 8 && width != 16 && width != 32 && width != 64)
+      return "";
+    return (integer.isUnsigned() ? "u" : "i") + std::to_string(width);
+  }
   // i1 is stored one byte per element (LLVM's alloc size of i1).
   if (t.isInteger(1))
     return "bool";

@@ -198,6 +198,21 @@ struct BatchBuffer {
     case NR_U8:
       static_cast<uint8_t *>(tensor.data)[i] = uint8_t(v);
       break;
+    case NR_I8:
+      static_cast<int8_t *>(tensor.data)[i] = int8_t(v);
+      break;
+    case NR_I16:
+      static_cast<int16_t *>(tensor.data)[i] = int16_t(v);
+      break;
+    case NR_U16:
+      static_cast<uint16_t *>(tensor.data)[i] = uint16_t(v);
+      break;
+    case NR_U32:
+      static_cast<uint32_t *>(tensor.data)[i] = uint32_t(v);
+      break;
+    case NR_U64:
+      static_cast<uint64_t *>(tensor.data)[i] = uint64_t(v);
+      break;
     case NR_BOOL:
       static_cast<uint8_t *>(tensor.data)[i] = v != 0;
       break;

@@ -295,8 +295,9 @@ TEST_F(ONNXImport, GraphErrorsNameTheNode) {
          w->set_data_type(onnx::TensorProto::FLOAT16);
          addNode(g, "MatMul", {"x", "w"}, {"y"}, "mm");
        },
-       "initializer 'w' has element type FLOAT16; only FLOAT, DOUBLE, INT32, "
-       "INT64 and BOOL tensors are supported"},
+       "initializer 'w' has element type FLOAT16; only FLOAT, DOUBLE, INT8, "
+       "INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64 and BOOL tensors "
+       "are supported"},
       {[](onnx::GraphProto *g) {
          onnx::TensorProto *w =
              addInitializer(g, "w", {1 << 30, 1 << 30, 1 << 30}, {}, true);

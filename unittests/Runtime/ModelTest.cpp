@@ -646,6 +646,10 @@ TEST(ModelTest, ErrorsAreThreadLocal) {
   EXPECT_TRUE(contains(nr_last_error(), "a.so"));
   EXPECT_STREQ(nr_status_string(NR_ERROR_NUMERIC), "NR_ERROR_NUMERIC");
   EXPECT_STREQ(nr_dtype_name(NR_I64), "i64");
+  EXPECT_STREQ(nr_dtype_name(NR_I8), "i8");
+  EXPECT_STREQ(nr_dtype_name(NR_U64), "u64");
+  EXPECT_EQ(nr_dtype_size(NR_I16), 2u);
+  EXPECT_EQ(nr_dtype_size(NR_U32), 4u);
   EXPECT_EQ(nr_dtype_size(NR_F64), 8u);
   EXPECT_STREQ(nr_arg_role_name(NR_ROLE_PARAM_OUT), "param_out");
 }

@@ -76,6 +76,11 @@ TEST(NPYTest, RoundTripsEveryDType) {
   roundTrip<int64_t>(NR_I64, {2}, {-(int64_t(1) << 62), 7});
   roundTrip<uint8_t>(NR_U8, {4}, {0, 1, 254, 255});
   roundTrip<uint8_t>(NR_BOOL, {2, 2}, {0, 1, 1, 0});
+  roundTrip<int8_t>(NR_I8, {3}, {-128, 0, 127});
+  roundTrip<int16_t>(NR_I16, {2}, {-32768, 32767});
+  roundTrip<uint16_t>(NR_U16, {2}, {0, 65535});
+  roundTrip<uint32_t>(NR_U32, {2}, {0, 4294967295u});
+  roundTrip<uint64_t>(NR_U64, {2}, {0, 18446744073709551615ull});
   roundTrip<float>(NR_F32, {}, {42});
   roundTrip<float>(NR_F32, {0, 3}, {});
 }
@@ -90,6 +95,16 @@ TEST(NPYTest, WritesTheHeaderNumpyWrites) {
   int64_t shape2[] = {2, 5};
   ASSERT_TRUE(npyHeader(NR_I64, shape2, 2, header).ok());
   EXPECT_NE(header.find("'shape': (2, 5), }"), std::string::npos);
+  // numpy's descrs of the integer types.
+  for (auto [dtype, descr] :
+       {std::pair{NR_I8, "'|i1'"}, std::pair{NR_I16, "'<i2'"},
+        std::pair{NR_U16, "'<u2'"}, std::pair{NR_U32, "'<u4'"},
+        std::pair{NR_U64, "'<u8'"}}) {
+    ASSERT_TRUE(npyHeader(dtype, shape1, 1, header).ok());
+    EXPECT_NE(header.find(std::string("'descr': ") + descr),
+              std::string::npos)
+        << header;
+  }
   ASSERT_TRUE(npyHeader(NR_U8, nullptr, 0, header).ok());
   EXPECT_NE(header.find("'descr': '|u1'"), std::string::npos);
   EXPECT_NE(header.find("'shape': (), }"), std::string::npos);

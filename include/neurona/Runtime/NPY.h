@@ -60,7 +60,8 @@ private:
 /// Size in bytes of one element of `dtype` (0 for an invalid value).
 size_t dtypeSize(nr_dtype dtype);
 
-/// Parses a manifest/npy dtype name ("f32", "f64", "i32", "i64", "u8").
+/// Parses a manifest/npy dtype name ("f32", "f64", "i8" to "i64", "u8" to
+/// "u64", "bool").
 bool parseDTypeName(const std::string &name, nr_dtype &out);
 
 /// Formats a shape as "[2, 3]", with "?" for negative (dynamic) dimensions.

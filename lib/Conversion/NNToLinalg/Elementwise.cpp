@@ -16,22 +16,27 @@ namespace {
 
 using ScalarFn = Value (*)(OpBuilder &, Location, ValueRange);
 
-/// Any elementwise `nn` op: one `linalg.generic` around a scalar body.
+/// Any elementwise `nn` op: one `linalg.generic` around a scalar body;
+/// `unsignedFn`, when given, is the body for unsigned integer operands.
 template <typename OpTy>
 struct ElementwiseLowering : OpConversionPattern<OpTy> {
-  ElementwiseLowering(MLIRContext *ctx, ScalarFn fn)
-      : OpConversionPattern<OpTy>(ctx), fn(fn) {}
+  ElementwiseLowering(MLIRContext *ctx, ScalarFn fn,
+                      ScalarFn unsignedFn = nullptr)
+      : OpConversionPattern<OpTy>(ctx), fn(fn), unsignedFn(unsignedFn) {}
 
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    ScalarFn body =
+        unsignedFn && hasUnsignedOperands(op.getOperation()) ? unsignedFn : fn;
     Value result = buildElementwise(rewriter, op.getLoc(), op.getType(),
-                                    adaptor.getOperands(), fn);
+                                    adaptor.getOperands(), body);
     rewriter.replaceOp(op, result);
     return success();
   }
 
   ScalarFn fn;
+  ScalarFn unsignedFn;
 };
 
 // add, sub, mul, div, maximum, minimum, neg, abs and sign also take
@@ -75,6 +80,31 @@ Value divBody(OpBuilder &b, Location l, ValueRange x) {
   Value negated = arith::SubIOp::create(b, l, zero, x[0]);
   quotient = arith::SelectOp::create(b, l, isMinusOne, negated, quotient);
   return arith::SelectOp::create(b, l, isZero, zero, quotient);
+}
+/// Unsigned division: x / 0 gives 0 (the instruction would trap); no other
+/// divisor is special.
+Value divUnsignedBody(OpBuilder &b, Location l, ValueRange x) {
+  Type t = x[0].getType();
+  Value zero = intConst(b, l, t, 0), one = intConst(b, l, t, 1);
+  Value isZero =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x[1], zero);
+  Value divisor = arith::SelectOp::create(b, l, isZero, one, x[1]);
+  Value quotient = arith::DivUIOp::create(b, l, x[0], divisor);
+  return arith::SelectOp::create(b, l, isZero, zero, quotient);
+}
+Value maximumUnsignedBody(OpBuilder &b, Location l, ValueRange x) {
+  return arith::MaxUIOp::create(b, l, x[0], x[1]);
+}
+Value minimumUnsignedBody(OpBuilder &b, Location l, ValueRange x) {
+  return arith::MinUIOp::create(b, l, x[0], x[1]);
+}
+Value absUnsignedBody(OpBuilder &, Location, ValueRange x) { return x[0]; }
+Value signUnsignedBody(OpBuilder &b, Location l, ValueRange x) {
+  Type t = x[0].getType();
+  Value zero = intConst(b, l, t, 0);
+  Value nonzero =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, x[0], zero);
+  return arith::ExtUIOp::create(b, l, t, nonzero);
 }
 Value maximumBody(OpBuilder &b, Location l, ValueRange x) {
   if (isInt(x[0]))
@@ -184,8 +214,9 @@ void mlir::nn::populateNNElementwiseToLinalgPatterns(
   patterns.add<ElementwiseLowering<AddOp>>(ctx, addBody);
   patterns.add<ElementwiseLowering<SubOp>>(ctx, subBody);
   patterns.add<ElementwiseLowering<MulOp>>(ctx, mulBody);
-  patterns.add<ElementwiseLowering<DivOp>>(ctx, divBody);
-  patterns.add<ElementwiseLowering<MaximumOp>>(ctx, maximumBody);
+  patterns.add<ElementwiseLowering<DivOp>>(ctx, divBody, divUnsignedBody);
+  patterns.add<ElementwiseLowering<MaximumOp>>(ctx, maximumBody,
+                                               maximumUnsignedBody);
   patterns.add<ElementwiseLowering<NegOp>>(ctx, negBody);
   patterns.add<ElementwiseLowering<ExpOp>>(ctx, expBody);
   patterns.add<ElementwiseLowering<LogOp>>(ctx, logBody);
@@ -194,10 +225,11 @@ void mlir::nn::populateNNElementwiseToLinalgPatterns(
   patterns.add<ElementwiseLowering<SigmoidOp>>(ctx, sigmoidBody);
   patterns.add<ElementwiseLowering<TanhOp>>(ctx, tanhBody);
   patterns.add<ElementwiseLowering<StepOp>>(ctx, stepBody);
-  patterns.add<ElementwiseLowering<MinimumOp>>(ctx, minimumBody);
+  patterns.add<ElementwiseLowering<MinimumOp>>(ctx, minimumBody,
+                                               minimumUnsignedBody);
   patterns.add<ElementwiseLowering<PowOp>>(ctx, powBody);
-  patterns.add<ElementwiseLowering<AbsOp>>(ctx, absBody);
-  patterns.add<ElementwiseLowering<SignOp>>(ctx, signBody);
+  patterns.add<ElementwiseLowering<AbsOp>>(ctx, absBody, absUnsignedBody);
+  patterns.add<ElementwiseLowering<SignOp>>(ctx, signBody, signUnsignedBody);
   patterns.add<ElementwiseLowering<CeilOp>>(ctx, ceilBody);
   patterns.add<ElementwiseLowering<FloorOp>>(ctx, floorBody);
   patterns.add<ElementwiseLowering<ReciprocalOp>>(ctx, reciprocalBody);

@@ -25,8 +25,11 @@ Value intConst(OpBuilder &b, Location l, Type t, int64_t v) {
   return arith::ConstantOp::create(b, l, b.getIntegerAttr(t, v));
 }
 
-/// Converts scalar `x` to `to` with ONNX Cast's rules.
-Value convert(OpBuilder &b, Location l, Value x, Type to) {
+/// Converts scalar `x` to `to` with ONNX Cast's rules; integers are
+/// unsigned where `fromUnsigned` / `toUnsigned` say (the scalars are
+/// signless).
+Value convert(OpBuilder &b, Location l, Value x, Type to, bool fromUnsigned,
+              bool toUnsigned) {
   Type from = x.getType();
   if (from == to)
     return x;
@@ -40,21 +43,23 @@ Value convert(OpBuilder &b, Location l, Value x, Type to) {
     Value zero = arith::ConstantOp::create(b, l, b.getFloatAttr(from, 0.0));
     return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, x, zero);
   }
+  bool zeroExtend = fromInt && (fromInt.getWidth() == 1 || fromUnsigned);
   if (fromInt && toInt) {
-    if (fromInt.getWidth() == 1)
-      return arith::ExtUIOp::create(b, l, to, x);
+    // Same-width casts between signed and unsigned keep the bits.
+    if (fromInt.getWidth() == toInt.getWidth())
+      return x;
     if (fromInt.getWidth() < toInt.getWidth())
-      return arith::ExtSIOp::create(b, l, to, x);
+      return zeroExtend ? arith::ExtUIOp::create(b, l, to, x).getResult()
+                        : arith::ExtSIOp::create(b, l, to, x).getResult();
     return arith::TruncIOp::create(b, l, to, x);
   }
   if (fromInt)
-    return fromInt.getWidth() == 1 ? arith::UIToFPOp::create(b, l, to, x)
-                                         .getResult()
-                                   : arith::SIToFPOp::create(b, l, to, x)
-                                         .getResult();
+    return zeroExtend ? arith::UIToFPOp::create(b, l, to, x).getResult()
+                      : arith::SIToFPOp::create(b, l, to, x).getResult();
   if (toInt)
-    // fptosi truncates toward zero, ONNX's rule.
-    return arith::FPToSIOp::create(b, l, to, x);
+    // fptosi and fptoui truncate toward zero, ONNX's rule.
+    return toUnsigned ? arith::FPToUIOp::create(b, l, to, x).getResult()
+                      : arith::FPToSIOp::create(b, l, to, x).getResult();
   if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
     return arith::ExtFOp::create(b, l, to, x);
   return arith::TruncFOp::create(b, l, to, x);
@@ -66,18 +71,21 @@ struct CastLowering : OpConversionPattern<CastOp> {
   matchAndRewrite(CastOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Type to = op.getType().getElementType();
+    bool fromUnsigned = hasUnsignedOperands(op);
+    bool toUnsigned = hasUnsignedResults(op);
     rewriter.replaceOp(
         op, buildElementwise(rewriter, op.getLoc(), op.getType(),
                              adaptor.getInput(),
                              [&](OpBuilder &b, Location l, ValueRange x) {
-                               return convert(b, l, x[0], to);
+                               return convert(b, l, x[0], to, fromUnsigned,
+                                              toUnsigned);
                              }));
     return success();
   }
 };
 
 /// Comparisons: ordered float predicates (false with NaN), signed integer
-/// ones; bools compare as unsigned (false < true).
+/// ones; bools and unsigned integers compare as unsigned (false < true).
 template <typename OpTy, arith::CmpFPredicate F, arith::CmpIPredicate S,
           arith::CmpIPredicate U>
 struct CompareLowering : OpConversionPattern<OpTy> {
@@ -85,15 +93,17 @@ struct CompareLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    bool isUnsigned = hasUnsignedOperands(op);
     rewriter.replaceOp(
         op, buildElementwise(
                 rewriter, op.getLoc(), op.getType(), adaptor.getOperands(),
-                [](OpBuilder &b, Location l, ValueRange x) -> Value {
+                [&](OpBuilder &b, Location l, ValueRange x) -> Value {
                   auto intType = dyn_cast<IntegerType>(x[0].getType());
                   if (!intType)
                     return arith::CmpFOp::create(b, l, F, x[0], x[1]);
                   return arith::CmpIOp::create(
-                      b, l, intType.getWidth() == 1 ? U : S, x[0], x[1]);
+                      b, l, intType.getWidth() == 1 || isUnsigned ? U : S,
+                      x[0], x[1]);
                 }));
     return success();
   }
@@ -156,6 +166,7 @@ struct ModLowering : OpConversionPattern<ModOp> {
   matchAndRewrite(ModOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     bool fmod = op.getFmod();
+    bool isUnsigned = hasUnsignedOperands(op);
     rewriter.replaceOp(
         op, buildElementwise(
                 rewriter, op.getLoc(), op.getType(), adaptor.getOperands(),
@@ -179,10 +190,20 @@ struct ModLowering : OpConversionPattern<ModOp> {
                     return arith::SelectOp::create(
                         b, l, fix, arith::AddFOp::create(b, l, r, x[1]), r);
                   }
-                  // A divisor of 0 (and -1, where INT_MIN % -1 traps) is
-                  // steered away from the instruction; x % -1 is 0.
                   Type t = x[0].getType();
                   Value zero = intConst(b, l, t, 0), one = intConst(b, l, t, 1);
+                  if (isUnsigned) {
+                    // Both rules agree on unsigned values; a divisor of 0
+                    // gives 0 instead of trapping.
+                    Value isZero = arith::CmpIOp::create(
+                        b, l, arith::CmpIPredicate::eq, x[1], zero);
+                    Value divisor =
+                        arith::SelectOp::create(b, l, isZero, one, x[1]);
+                    Value r = arith::RemUIOp::create(b, l, x[0], divisor);
+                    return arith::SelectOp::create(b, l, isZero, zero, r);
+                  }
+                  // A divisor of 0 (and -1, where INT_MIN % -1 traps) is
+                  // steered away from the instruction; x % -1 is 0.
                   Value unsafe = arith::OrIOp::create(
                       b, l,
                       arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
@@ -231,6 +252,7 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
     int64_t rank = type.getRank();
     int64_t axis = normalizeAxis(op.getAxis(), rank);
     bool last = op.getSelectLastIndex();
+    bool isUnsigned = hasUnsignedOperands(op);
     Type elem = type.getElementType();
     Type i64 = rewriter.getI64Type();
 
@@ -265,10 +287,11 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
               b, l, i64, linalg::IndexOp::create(b, l, axis));
           Value better;
           if (isa<IntegerType>(elem)) {
-            auto pred = IsMax ? (last ? arith::CmpIPredicate::sge
-                                      : arith::CmpIPredicate::sgt)
-                              : (last ? arith::CmpIPredicate::sle
-                                      : arith::CmpIPredicate::slt);
+            using P = arith::CmpIPredicate;
+            auto pred = IsMax ? (last ? (isUnsigned ? P::uge : P::sge)
+                                      : (isUnsigned ? P::ugt : P::sgt))
+                              : (last ? (isUnsigned ? P::ule : P::sle)
+                                      : (isUnsigned ? P::ult : P::slt));
             better = arith::CmpIOp::create(b, l, pred, x, best);
           } else {
             auto pred = IsMax ? (last ? arith::CmpFPredicate::OGE

@@ -129,20 +129,30 @@ static Expected<std::optional<float>> clipBoundAttribute(NodeContext &node,
 
 /// Clip from opset 11 with a bound computed by the graph: max(x, min) then
 /// min(., max) on tensors, which also gives ONNX's "max wins" when min >
-/// max. Each bound must hold one element (a scalar or [1]).
+/// max. Each bound must hold one element (a scalar or [1]). Integer inputs
+/// (any of INT8 to UINT64) always take this path, with bounds of their type.
 static Error importClipByTensors(NodeContext &node) {
-  auto input = node.input(0);
+  auto input = node.anyInput(0);
   if (!input)
     return input.takeError();
+  Type element = cast<RankedTensorType>(input->getType()).getElementType();
+  if (!element.isF32() && !isIntegerElement(element))
+    return node.error("takes FLOAT or an integer type here, got " +
+                      dataTypeName(dataTypeOf(element)));
   Value y = *input;
   OpBuilder &b = node.builder();
   for (unsigned i = 1; i <= 2; ++i) {
     if (!node.hasInput(i))
       continue;
-    auto bound = node.input(i);
+    auto bound = node.anyInput(i);
     if (!bound)
       return bound.takeError();
     auto type = cast<RankedTensorType>(bound->getType());
+    if (type.getElementType() != element)
+      return node.error(llvm::formatv(
+          "{0} is {1}, but X is {2}; they must match", i == 1 ? "min" : "max",
+          dataTypeName(dataTypeOf(type.getElementType())),
+          dataTypeName(dataTypeOf(element))));
     if (!type.hasStaticShape() || type.getNumElements() != 1)
       return node.error(llvm::formatv("{0} must hold one element, got {1}",
                                       i == 1 ? "min" : "max",
@@ -165,7 +175,11 @@ static Error importClip(NodeContext &node) {
   if (Error err = boundsAreInputs ? node.checkSignature({}, 1, 3)
                                   : node.checkSignature({"min", "max"}, 1, 1))
     return err;
-  if (boundsAreInputs && ((node.hasInput(1) && !node.knownInput(1)) ||
+  auto dataType = node.inputDataType(0);
+  if (!dataType)
+    return dataType.takeError();
+  if (boundsAreInputs && (isIntegerDataType(*dataType) ||
+                          (node.hasInput(1) && !node.knownInput(1)) ||
                           (node.hasInput(2) && !node.knownInput(2))))
     return importClipByTensors(node);
   std::optional<float> bounds[2];

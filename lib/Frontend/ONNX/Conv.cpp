@@ -656,9 +656,32 @@ static Error importPool(NodeContext &node) {
   if (*storageOrder != 0 && *storageOrder != 1)
     return node.error(llvm::formatv("storage_order must be 0 or 1, got {0}",
                                     *storageOrder));
-  auto input = node.input(0);
+  // MaxPool of INT8 and UINT8 (ONNX's integer MaxPool types; INT16 and
+  // UINT16 too) pools the values as f32, which holds every one exactly, and
+  // casts the maxima back.
+  auto dataType = node.inputDataType(0);
+  if (!dataType)
+    return dataType.takeError();
+  Type integer = elementTypeOf(node.builder().getContext(), *dataType);
+  bool viaFloat = isMax && isIntegerDataType(*dataType) &&
+                  integer.getIntOrFloatBitWidth() <= 16;
+  if (viaFloat && withIndices)
+    return node.error("the Indices output of a MaxPool of " +
+                      dataTypeName(*dataType) + " is not supported");
+  auto input = viaFloat ? node.anyInput(0) : node.input(0);
   if (!input)
     return input.takeError();
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  auto retype = [&](Value v, Type element) -> Value {
+    auto type = cast<RankedTensorType>(v.getType());
+    return nn::CastOp::create(b, loc, type.clone(element), v);
+  };
+  if (viaFloat)
+    *input = retype(*input, b.getF32Type());
+  auto setResult = [&](Value y) {
+    return node.setOutput(0, viaFloat ? retype(y, integer) : y);
+  };
   if (withIndices)
     return maxPoolWithIndices(node, *input, *kernel, *window, *ceilMode != 0,
                               *storageOrder == 1);
@@ -670,7 +693,7 @@ static Error importPool(NodeContext &node) {
                           *ceilMode != 0, *countIncludePad != 0);
     if (!y)
       return y.takeError();
-    return node.setOutput(0, *y);
+    return setResult(*y);
   }
 
   Value x = toImage(node, *input, spatial);
@@ -683,8 +706,6 @@ static Error importPool(NodeContext &node) {
                                    *ceilMode != 0, types);
           }))
     return err;
-  OpBuilder &b = node.builder();
-  Location loc = node.loc();
   auto kernelAttr = b.getDenseI64ArrayAttr(kernel2d);
   auto stridesAttr = b.getDenseI64ArrayAttr(strides);
   auto padsAttr = b.getDenseI64ArrayAttr(pads);
@@ -697,7 +718,7 @@ static Error importPool(NodeContext &node) {
     y = nn::AvgPool2dOp::create(
         b, loc, x, kernelAttr, stridesAttr, padsAttr, ceil,
         *countIncludePad ? b.getUnitAttr() : UnitAttr());
-  return node.setOutput(0, fromImage(node, y, spatial));
+  return setResult(fromImage(node, y, spatial));
 }
 
 /// Fails unless `value` is a 4-D NCHW tensor.

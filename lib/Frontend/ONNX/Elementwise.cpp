@@ -30,7 +30,7 @@ namespace neurona::onnx_import {
 bool allIntegralKnown(NodeContext &node) {
   for (unsigned i = 0, e = node.numInputs(); i < e; ++i) {
     const TensorValue *known = node.knownInput(i);
-    if (!known || !known->isIntegral())
+    if (!known || !known->isShapeIntegral())
       return false;
   }
   return node.numInputs() > 0;
@@ -38,11 +38,7 @@ bool allIntegralKnown(NodeContext &node) {
 
 /// Wraps `v` to the range of `dataType` (INT32 wraps like the hardware).
 static int64_t wrap(int32_t dataType, int64_t v) {
-  if (dataType == onnx::TensorProto::INT32)
-    return static_cast<int32_t>(static_cast<uint32_t>(v));
-  if (dataType == onnx::TensorProto::BOOL)
-    return v != 0;
-  return v;
+  return wrapInteger(dataType, v);
 }
 
 SmallVector<int64_t> broadcastIndex(llvm::ArrayRef<int64_t> shape,
@@ -94,9 +90,9 @@ Expected<TensorValue> foldBroadcast(const NodeContext &node,
 /// The element type check shared by the integer-capable ops.
 static Error checkNumeric(const NodeContext &node, Value v) {
   Type t = cast<RankedTensorType>(v.getType()).getElementType();
-  if (t.isF32() || t.isInteger(32) || t.isInteger(64))
+  if (t.isF32() || isIntegerElement(t))
     return Error::success();
-  return node.error("takes FLOAT, INT32 or INT64 here, got " +
+  return node.error("takes FLOAT or an integer type here, got " +
                     dataTypeName(dataTypeOf(t)));
 }
 
@@ -242,8 +238,7 @@ static Error importPow(NodeContext &node) {
   auto exponentType = node.inputDataType(1);
   if (!exponentType)
     return exponentType.takeError();
-  bool integerExponent = *exponentType == onnx::TensorProto::INT32 ||
-                         *exponentType == onnx::TensorProto::INT64;
+  bool integerExponent = isIntegerDataType(*exponentType);
   Value exponent;
   auto constant = node.constantInput(1);
   // An integer exponent becomes f32 at import, where its range is checked;
@@ -295,7 +290,7 @@ template <typename OpTy> static Error importNumericUnary(NodeContext &node) {
       return known.takeError();
     TensorValue out = **known;
     if (out.isBool())
-      return node.error("takes FLOAT, INT32 or INT64 here, got BOOL");
+      return node.error("takes FLOAT or an integer type here, got BOOL");
     for (int64_t &v : out.ints) {
       if (std::is_same_v<OpTy, nn::NegOp>)
         v = wrap(out.dataType, static_cast<int64_t>(0 - uint64_t(v)));

@@ -319,8 +319,8 @@ Error GraphImporter::importInputs() {
     if (!elementType)
       return inputError("has element type " +
                         dataTypeName(tensorType.elem_type()) +
-                        "; only FLOAT, DOUBLE, INT32, INT64 and BOOL inputs "
-                        "are supported");
+                        "; only " + kSupportedDataTypes +
+                        " inputs are supported");
     if (!tensorType.has_shape())
       return inputError("has no shape");
     llvm::SmallVector<int64_t> shape;

@@ -58,14 +58,17 @@ llvm::Expected<std::unique_ptr<LoadedModel>> loadModel(llvm::StringRef path);
 /// output of a `Constant` node, or a value folded from such tensors and from
 /// static shapes (Shape -> Gather -> Concat -> Reshape chains).
 struct TensorValue {
-  /// An `onnx::TensorProto::DataType`: FLOAT, DOUBLE, INT32, INT64 or BOOL.
+  /// An `onnx::TensorProto::DataType`: FLOAT, DOUBLE, BOOL, or one of the
+  /// integer types INT8 to INT64 and UINT8 to UINT64.
   int32_t dataType = 0;
   llvm::SmallVector<int64_t> dims;
   /// Elements of a FLOAT tensor.
   std::vector<float> floats;
   /// Elements of a DOUBLE tensor.
   std::vector<double> doubles;
-  /// Elements of an INT32, INT64 or BOOL (0 or 1) tensor, widened. An
+  /// Elements of an integer or BOOL (0 or 1) tensor, widened: signed types
+  /// sign-extended, UINT8 to UINT32 zero-extended, UINT64 as its bit
+  /// pattern (values above INT64_MAX read negative). An
   /// element may be kDynamicBatch, the size of a dynamic batch dimension
   /// read by Shape: it only moves through Gather, Slice, Concat,
   /// (Un)squeeze and integer Casts, and a Reshape reads it as "keep the
@@ -76,8 +79,14 @@ struct TensorValue {
 
   bool isFloat() const { return dataType == onnx::TensorProto::FLOAT; }
   bool isDouble() const { return dataType == onnx::TensorProto::DOUBLE; }
-  /// INT32, INT64 or BOOL: elements in `ints`.
+  /// An integer type or BOOL: elements in `ints`.
   bool isIntegral() const { return !isFloat() && !isDouble(); }
+  /// INT32, INT64 or BOOL: the types of shape arithmetic, which folds at
+  /// import (the other integer types only ever compute in the graph).
+  bool isShapeIntegral() const {
+    return dataType == onnx::TensorProto::INT32 ||
+           dataType == onnx::TensorProto::INT64 || isBool();
+  }
   bool isBool() const { return dataType == onnx::TensorProto::BOOL; }
   /// True when an element is the dynamic batch size.
   bool isSymbolic() const {
@@ -95,9 +104,26 @@ struct TensorValue {
 /// does not exist yet at `opset`, -1 when ONNX defines no such op.
 int64_t resolveOpVersion(llvm::StringRef opType, int64_t opset);
 
-/// The IR element type of an ONNX data type the importer computes on (f32,
-/// f64, i32, i64, i1), or null.
+/// The element types the importer handles, for messages.
+inline constexpr const char *kSupportedDataTypes =
+    "FLOAT, DOUBLE, INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64 "
+    "and BOOL";
+
+/// The IR element type of an ONNX data type the importer computes on, or
+/// null: f32, f64, i1, signless i8/i16/i32/i64 for INT8 to INT64 and
+/// unsigned ui8/ui16/ui32/ui64 for UINT8 to UINT64 (the `nn` dialect keeps
+/// ONNX's signedness in the type; the linalg lowering makes it signless).
 mlir::Type elementTypeOf(mlir::MLIRContext *context, int32_t dataType);
+/// Whether `dataType` is one of INT8 to INT64 or UINT8 to UINT64.
+bool isIntegerDataType(int32_t dataType);
+/// Whether `dataType` is one of UINT8 to UINT64.
+bool isUnsignedDataType(int32_t dataType);
+/// `v` wrapped to integer (or BOOL) `dataType` the way TensorValue stores
+/// it: two's complement truncation, then sign or zero extension.
+int64_t wrapInteger(int32_t dataType, int64_t v);
+/// Whether `t` is an integer element type other than bool (i8 to i64, ui8
+/// to ui64).
+bool isIntegerElement(mlir::Type t);
 /// The ONNX data type of an IR element type, or UNDEFINED.
 int32_t dataTypeOf(mlir::Type elementType);
 /// `value` as an attribute for `nn.constant` (never symbolic).

@@ -19,6 +19,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstdio>
 
 using namespace mlir;
 using llvm::Error;
@@ -46,9 +47,12 @@ static Expected<TensorValue> foldCast(const NodeContext &node,
   out.dataType = to;
   out.dims = in.dims;
   int64_t n = in.numElements();
+  // UINT64 elements are stored as their bit pattern.
+  bool fromU64 = in.dataType == onnx::TensorProto::UINT64;
   auto get = [&](int64_t i) -> double {
     return in.isFloat()    ? double(in.floats[i])
            : in.isDouble() ? in.doubles[i]
+           : fromU64       ? double(static_cast<uint64_t>(in.ints[i]))
                            : double(in.ints[i]);
   };
   bool toInt = to == onnx::TensorProto::INT32 || to == onnx::TensorProto::INT64;
@@ -58,32 +62,44 @@ static Expected<TensorValue> foldCast(const NodeContext &node,
   for (int64_t i = 0; i < n; ++i) {
     switch (to) {
     case onnx::TensorProto::FLOAT:
-      out.floats.push_back(in.isIntegral() ? float(in.ints[i])
-                                           : float(get(i)));
+      out.floats.push_back(
+          in.isIntegral() ? (fromU64 ? float(static_cast<uint64_t>(in.ints[i]))
+                                     : float(in.ints[i]))
+                          : float(get(i)));
       break;
     case onnx::TensorProto::DOUBLE:
-      out.doubles.push_back(in.isIntegral() ? double(in.ints[i]) : get(i));
+      out.doubles.push_back(get(i));
       break;
     case onnx::TensorProto::BOOL:
       out.ints.push_back(in.isIntegral() ? in.ints[i] != 0 : get(i) != 0.0);
       break;
     default: {
       if (in.isIntegral()) {
+        // Integer to integer wraps (two's complement), as C++ and numpy do.
         int64_t v = in.ints[i];
-        if (v != TensorValue::kDynamicBatch && to == onnx::TensorProto::INT32)
-          v = static_cast<int32_t>(static_cast<uint32_t>(v));
+        if (v != TensorValue::kDynamicBatch)
+          v = wrapInteger(to, v);
         out.ints.push_back(v);
         break;
       }
       // Truncation toward zero; values the integer cannot hold are
       // undefined in ONNX and refused here.
       double v = std::trunc(get(i));
-      double limit = to == onnx::TensorProto::INT32 ? 2147483648.0
-                                                    : 9223372036854775808.0;
-      if (!(v >= -limit && v < limit))
+      int bits = static_cast<int>(
+          elementTypeOf(node.loc().getContext(), to).getIntOrFloatBitWidth());
+      bool isUnsigned = isUnsignedDataType(to);
+      double low = isUnsigned ? 0.0 : -std::ldexp(1.0, bits - 1);
+      double high = std::ldexp(1.0, isUnsigned ? bits : bits - 1);
+      if (!(v >= low && v < high)) {
+        char text[32];
+        std::snprintf(text, sizeof(text), "%.9g", get(i));
         return node.error(llvm::formatv("element {0} ({1}) does not fit {2}",
-                                        i, get(i), dataTypeName(to)));
-      out.ints.push_back(static_cast<int64_t>(v));
+                                        i, text, dataTypeName(to)));
+      }
+      out.ints.push_back(
+          v >= 9223372036854775808.0
+              ? static_cast<int64_t>(static_cast<uint64_t>(v))
+              : static_cast<int64_t>(v));
     }
     }
   }
@@ -102,8 +118,7 @@ static Error importCast(NodeContext &node) {
   Type toType = elementTypeOf(node.builder().getContext(), to);
   if (!toType)
     return node.error("cast to " + dataTypeName(to) +
-                      " is not supported (FLOAT, DOUBLE, INT32, INT64 and "
-                      "BOOL are)");
+                      " is not supported (" + kSupportedDataTypes + " are)");
   // Known integers and conversions to integers fold (shape arithmetic); a
   // known float cast to a float stays in the graph, so that a FLOAT
   // initializer behind it is still a trainable parameter.
@@ -303,8 +318,8 @@ template <typename OpTy> static Error importArgReduce(NodeContext &node) {
   if (!input)
     return input.takeError();
   Type t = elementOf(*input);
-  if (!(t.isF32() || t.isInteger(32) || t.isInteger(64)))
-    return node.error("takes FLOAT, INT32 or INT64 here, got " +
+  if (!(t.isF32() || isIntegerElement(t)))
+    return node.error("takes FLOAT or an integer type here, got " +
                       typeName(*input));
   if (Error err = node.checkInference(
           [&](std::optional<Location> loc, SmallVectorImpl<Type> &types) {
@@ -358,8 +373,8 @@ static Error importMod(NodeContext &node) {
   if (Error err = checkOperands(node, *lhs, *rhs, false))
     return err;
   Type t = elementOf(*lhs);
-  if (!(t.isF32() || t.isInteger(32) || t.isInteger(64)))
-    return node.error("takes FLOAT, INT32 or INT64 here, got " +
+  if (!(t.isF32() || isIntegerElement(t)))
+    return node.error("takes FLOAT or an integer type here, got " +
                       typeName(*lhs));
   // Before opset 28 fmod = 0 (Python's %) is for integers only.
   if (node.opset() < 28 && t.isF32() && !*fmod)

@@ -158,14 +158,19 @@ static Error importReduce(NodeContext &node) {
   auto axes = reductionAxes(node, AxesInputOpset);
   if (!axes)
     return axes.takeError();
-  // ReduceMax and ReduceMin take BOOL too (any and all): exact through
-  // f32, whose 0 and 1 order as false and true.
+  // ReduceMax and ReduceMin take BOOL too (any and all), and INT8, INT16,
+  // UINT8 and UINT16: exact through f32, which holds every such value (0
+  // and 1 order as false and true).
   auto dataType = node.inputDataType(0);
   if (!dataType)
     return dataType.takeError();
-  bool viaFloat = *dataType == onnx::TensorProto::BOOL &&
-                  (node.opType() == "ReduceMax" || node.opType() == "ReduceMin");
   OpBuilder &b = node.builder();
+  Type original = elementTypeOf(b.getContext(), *dataType);
+  bool narrow = *dataType == onnx::TensorProto::BOOL ||
+                (isIntegerDataType(*dataType) &&
+                 original.getIntOrFloatBitWidth() <= 16);
+  bool viaFloat = narrow && (node.opType() == "ReduceMax" ||
+                             node.opType() == "ReduceMin");
   auto input = viaFloat ? node.anyInput(0) : node.input(0);
   if (!input)
     return input.takeError();
@@ -197,7 +202,7 @@ static Error importReduce(NodeContext &node) {
     y = nn::CastOp::create(
         b, node.loc(),
         RankedTensorType::get(cast<RankedTensorType>(y.getType()).getShape(),
-                              b.getI1Type()),
+                              original),
         y);
   return node.setOutput(0, y);
 }

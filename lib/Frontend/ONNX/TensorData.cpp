@@ -16,6 +16,9 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
 
 using llvm::Error;
 using llvm::Expected;
@@ -57,12 +60,24 @@ mlir::Type elementTypeOf(mlir::MLIRContext *context, int32_t dataType) {
     return mlir::Float32Type::get(context);
   case onnx::TensorProto::DOUBLE:
     return mlir::Float64Type::get(context);
+  case onnx::TensorProto::BOOL:
+    return mlir::IntegerType::get(context, 1);
+  case onnx::TensorProto::INT8:
+    return mlir::IntegerType::get(context, 8);
+  case onnx::TensorProto::INT16:
+    return mlir::IntegerType::get(context, 16);
   case onnx::TensorProto::INT32:
     return mlir::IntegerType::get(context, 32);
   case onnx::TensorProto::INT64:
     return mlir::IntegerType::get(context, 64);
-  case onnx::TensorProto::BOOL:
-    return mlir::IntegerType::get(context, 1);
+  case onnx::TensorProto::UINT8:
+    return mlir::IntegerType::get(context, 8, mlir::IntegerType::Unsigned);
+  case onnx::TensorProto::UINT16:
+    return mlir::IntegerType::get(context, 16, mlir::IntegerType::Unsigned);
+  case onnx::TensorProto::UINT32:
+    return mlir::IntegerType::get(context, 32, mlir::IntegerType::Unsigned);
+  case onnx::TensorProto::UINT64:
+    return mlir::IntegerType::get(context, 64, mlir::IntegerType::Unsigned);
   default:
     return {};
   }
@@ -73,13 +88,81 @@ int32_t dataTypeOf(mlir::Type t) {
     return onnx::TensorProto::FLOAT;
   if (t.isF64())
     return onnx::TensorProto::DOUBLE;
-  if (t.isInteger(32))
-    return onnx::TensorProto::INT32;
-  if (t.isInteger(64))
-    return onnx::TensorProto::INT64;
-  if (t.isInteger(1))
-    return onnx::TensorProto::BOOL;
-  return onnx::TensorProto::UNDEFINED;
+  auto integer = llvm::dyn_cast<mlir::IntegerType>(t);
+  if (!integer || integer.isSigned())
+    return onnx::TensorProto::UNDEFINED;
+  bool isUnsigned = integer.isUnsigned();
+  switch (integer.getWidth()) {
+  case 1:
+    return isUnsigned ? onnx::TensorProto::UNDEFINED : onnx::TensorProto::BOOL;
+  case 8:
+    return isUnsigned ? onnx::TensorProto::UINT8 : onnx::TensorProto::INT8;
+  case 16:
+    return isUnsigned ? onnx::TensorProto::UINT16 : onnx::TensorProto::INT16;
+  case 32:
+    return isUnsigned ? onnx::TensorProto::UINT32 : onnx::TensorProto::INT32;
+  case 64:
+    return isUnsigned ? onnx::TensorProto::UINT64 : onnx::TensorProto::INT64;
+  default:
+    return onnx::TensorProto::UNDEFINED;
+  }
+}
+
+bool isIntegerDataType(int32_t dataType) {
+  switch (dataType) {
+  case onnx::TensorProto::INT8:
+  case onnx::TensorProto::INT16:
+  case onnx::TensorProto::INT32:
+  case onnx::TensorProto::INT64:
+    return true;
+  default:
+    return isUnsignedDataType(dataType);
+  }
+}
+
+bool isUnsignedDataType(int32_t dataType) {
+  return dataType == onnx::TensorProto::UINT8 ||
+         dataType == onnx::TensorProto::UINT16 ||
+         dataType == onnx::TensorProto::UINT32 ||
+         dataType == onnx::TensorProto::UINT64;
+}
+
+bool isIntegerElement(mlir::Type t) {
+  return isIntegerDataType(dataTypeOf(t));
+}
+
+/// Bits per element of an integer type (1 for BOOL, 0 for the others).
+static unsigned integerBits(int32_t dataType) {
+  switch (dataType) {
+  case onnx::TensorProto::BOOL:
+    return 1;
+  case onnx::TensorProto::INT8:
+  case onnx::TensorProto::UINT8:
+    return 8;
+  case onnx::TensorProto::INT16:
+  case onnx::TensorProto::UINT16:
+    return 16;
+  case onnx::TensorProto::INT32:
+  case onnx::TensorProto::UINT32:
+    return 32;
+  case onnx::TensorProto::INT64:
+  case onnx::TensorProto::UINT64:
+    return 64;
+  default:
+    return 0;
+  }
+}
+
+int64_t wrapInteger(int32_t dataType, int64_t v) {
+  if (dataType == onnx::TensorProto::BOOL)
+    return v != 0;
+  unsigned bits = integerBits(dataType);
+  if (bits == 0 || bits == 64)
+    return v;
+  uint64_t low = static_cast<uint64_t>(v) & ((uint64_t(1) << bits) - 1);
+  if (isUnsignedDataType(dataType))
+    return static_cast<int64_t>(low);
+  return llvm::SignExtend64(low, bits);
 }
 
 mlir::DenseElementsAttr toAttribute(mlir::MLIRContext *context,
@@ -91,29 +174,32 @@ mlir::DenseElementsAttr toAttribute(mlir::MLIRContext *context,
     return mlir::DenseElementsAttr::get(type, llvm::ArrayRef(value.floats));
   case onnx::TensorProto::DOUBLE:
     return mlir::DenseElementsAttr::get(type, llvm::ArrayRef(value.doubles));
-  case onnx::TensorProto::INT32: {
-    std::vector<int32_t> narrow(value.ints.begin(), value.ints.end());
-    return mlir::DenseElementsAttr::get(type, llvm::ArrayRef(narrow));
-  }
   case onnx::TensorProto::BOOL: {
     llvm::SmallVector<bool> bits(value.ints.begin(), value.ints.end());
     return mlir::DenseElementsAttr::get(type, llvm::ArrayRef(bits));
   }
-  default:
-    return mlir::DenseElementsAttr::get(type, llvm::ArrayRef(value.ints));
+  default: {
+    // Every integer type: the low bits of the widened elements.
+    unsigned bits = integerBits(value.dataType);
+    llvm::SmallVector<llvm::APInt> elements;
+    elements.reserve(value.ints.size());
+    for (int64_t v : value.ints)
+      elements.emplace_back(bits, static_cast<uint64_t>(v),
+                            /*isSigned=*/false, /*implicitTrunc=*/true);
+    return mlir::DenseElementsAttr::get(type, elements);
+  }
   }
 }
 
 /// Bytes per element in `raw_data` for the types the importer decodes.
 static unsigned elementBytes(int32_t dataType) {
   switch (dataType) {
-  case onnx::TensorProto::INT64:
+  case onnx::TensorProto::FLOAT:
+    return 4;
   case onnx::TensorProto::DOUBLE:
     return 8;
-  case onnx::TensorProto::BOOL:
-    return 1;
   default:
-    return 4;
+    return std::max(1u, integerBits(dataType) / 8);
   }
 }
 
@@ -134,16 +220,17 @@ static void decodeRaw(llvm::StringRef bytes, TensorValue &out, uint64_t count) {
     out.ints.resize(count);
     for (uint64_t i = 0; i < count; ++i)
       out.ints[i] = p[i] != 0;
-  } else if (out.dataType == onnx::TensorProto::INT32) {
-    out.ints.resize(count);
-    for (uint64_t i = 0; i < count; ++i)
-      out.ints[i] =
-          static_cast<int32_t>(llvm::support::endian::read32le(p + 4 * i));
   } else {
+    unsigned size = elementBytes(out.dataType);
     out.ints.resize(count);
-    for (uint64_t i = 0; i < count; ++i)
-      out.ints[i] =
-          static_cast<int64_t>(llvm::support::endian::read64le(p + 8 * i));
+    for (uint64_t i = 0; i < count; ++i) {
+      const char *at = p + size * i;
+      uint64_t bits = size == 1   ? uint8_t(*at)
+                      : size == 2 ? llvm::support::endian::read16le(at)
+                      : size == 4 ? llvm::support::endian::read32le(at)
+                                  : llvm::support::endian::read64le(at);
+      out.ints[i] = wrapInteger(out.dataType, static_cast<int64_t>(bits));
+    }
   }
 }
 
@@ -153,13 +240,12 @@ Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
   out.dataType = tensor.data_type();
   bool known = out.dataType == onnx::TensorProto::FLOAT ||
                out.dataType == onnx::TensorProto::DOUBLE ||
-               out.dataType == onnx::TensorProto::INT32 ||
-               out.dataType == onnx::TensorProto::INT64 ||
-               out.dataType == onnx::TensorProto::BOOL;
+               out.dataType == onnx::TensorProto::BOOL ||
+               isIntegerDataType(out.dataType);
   if (!known && out.dataType != onnx::TensorProto::UNDEFINED)
     return tensorError("has element type " + dataTypeName(out.dataType) +
-                       "; only FLOAT, DOUBLE, INT32, INT64 and BOOL tensors "
-                       "are supported");
+                       "; only " + kSupportedDataTypes +
+                       " tensors are supported");
   if (out.dataType == onnx::TensorProto::UNDEFINED)
     return tensorError("has no element type");
   if (tensor.has_segment())
@@ -201,12 +287,21 @@ Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
     return out;
   }
 
-  // Typed fields: INT32 and BOOL live in int32_data, INT64 in int64_data,
+  // Typed fields: INT8, INT16, INT32, UINT8, UINT16 and BOOL live in
+  // int32_data, INT64 in int64_data, UINT32 and UINT64 in uint64_data,
   // DOUBLE in double_data.
-  bool inInt32 = out.dataType == onnx::TensorProto::INT32 || out.isBool();
+  int32_t t = out.dataType;
+  bool inInt32 = t == onnx::TensorProto::INT8 ||
+                 t == onnx::TensorProto::INT16 ||
+                 t == onnx::TensorProto::INT32 ||
+                 t == onnx::TensorProto::UINT8 ||
+                 t == onnx::TensorProto::UINT16 || out.isBool();
+  bool inUint64 =
+      t == onnx::TensorProto::UINT32 || t == onnx::TensorProto::UINT64;
   uint64_t stored = out.isFloat()    ? tensor.float_data_size()
                     : out.isDouble() ? tensor.double_data_size()
                     : inInt32        ? tensor.int32_data_size()
+                    : inUint64       ? tensor.uint64_data_size()
                                      : tensor.int64_data_size();
   if (stored != count)
     return tensorError(
@@ -221,7 +316,11 @@ Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
     for (int32_t v : tensor.int32_data())
       out.ints.push_back(v != 0);
   else if (inInt32)
-    out.ints.assign(tensor.int32_data().begin(), tensor.int32_data().end());
+    for (int32_t v : tensor.int32_data())
+      out.ints.push_back(wrapInteger(t, v));
+  else if (inUint64)
+    for (uint64_t v : tensor.uint64_data())
+      out.ints.push_back(wrapInteger(t, static_cast<int64_t>(v)));
   else
     out.ints.assign(tensor.int64_data().begin(), tensor.int64_data().end());
   return out;

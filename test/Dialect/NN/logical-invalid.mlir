@@ -57,7 +57,7 @@ func.func @argmax_batch(%x: tensor<?x4xf32>) {
 // -----
 
 func.func @argmax_bool(%x: tensor<4xi1>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 32-bit signless integer or 64-bit signless integer values}}
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 8-bit signless integer or 16-bit signless integer or 32-bit signless integer or 64-bit signless integer or 8-bit unsigned integer or 16-bit unsigned integer or 32-bit unsigned integer or 64-bit unsigned integer values}}
   %0 = nn.argmax %x axis = 0 : tensor<4xi1>
   return
 }

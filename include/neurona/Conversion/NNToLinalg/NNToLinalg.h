@@ -43,6 +43,22 @@ void populateNNEmbeddingToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNRecurrentToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNLogicalToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNToLinalgPatterns(RewritePatternSet &patterns);
+
+/// The discardable attributes eraseSignedness leaves on `nn` ops whose
+/// operands (kUnsignedAttr) or results (kUnsignedResultAttr) had unsigned
+/// element types; the lowering patterns read them.
+inline constexpr const char *kUnsignedAttr = "nn.unsigned";
+inline constexpr const char *kUnsignedResultAttr = "nn.unsigned_result";
+
+/// Makes every type under `root` signless (ui8 -> i8 in values, block
+/// arguments, function types and typed attributes), first marking each `nn`
+/// op that had an unsigned operand or result with the attributes above.
+/// arith only computes on signless integers, so convert-nn-to-linalg runs
+/// this before its patterns.
+void eraseSignedness(Operation *root);
+/// Whether eraseSignedness marked `op` as computing on unsigned integers.
+bool hasUnsignedOperands(Operation *op);
+bool hasUnsignedResults(Operation *op);
 } // namespace nn
 } // namespace mlir
 

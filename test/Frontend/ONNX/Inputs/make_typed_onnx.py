@@ -12,7 +12,10 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 T = {"f32": TensorProto.FLOAT, "i64": TensorProto.INT64,
-     "i32": TensorProto.INT32, "bool": TensorProto.BOOL}
+     "i32": TensorProto.INT32, "bool": TensorProto.BOOL,
+     "u8": TensorProto.UINT8, "i8": TensorProto.INT8,
+     "u64": TensorProto.UINT64, "string": TensorProto.STRING,
+     "f16": TensorProto.FLOAT16}
 
 
 def vi(name, kind, shape):
@@ -120,6 +123,29 @@ CASES = {
         [init("a", np.array([1], np.int64))], out="bool", keepdims=0),
     "typed_io": typed_io,
     "cast_float16": lambda: one("Cast", ["x"], [X], to=TensorProto.FLOAT16),
+    "cast_string": lambda: one("Cast", ["x"], [vi("x", "u8", ["N", 4])],
+                               out="u8", to=TensorProto.STRING),
+    "input_string": lambda: one("Identity", ["s"],
+                                [vi("s", "string", ["N", 4])], out="string"),
+    "init_float16": lambda: one(
+        "Add", ["x", "h"], [X],
+        [init("h", np.array([1, 2, 3, 4], np.float16))]),
+    "cast_range_u8": lambda: one(
+        "Cast", ["k"], [], [init("k", np.array([1.5, 300], np.float32))],
+        out="u8", to=TensorProto.UINT8),
+    "cast_range_i8": lambda: one(
+        "Cast", ["k"], [], [init("k", np.array([-129.5], np.float32))],
+        out="i8", to=TensorProto.INT8),
+    "mixed_sign": lambda: one("Add", ["a", "b"],
+                              [vi("a", "u8", [4]), vi("b", "i8", [4])],
+                              out="u8"),
+    "abs_u64_mlir": lambda: model(
+        [helper.make_node("Abs", ["a"], ["y"]),
+         helper.make_node("Greater", ["a", "k"], ["g"]),
+         helper.make_node("Cast", ["a"], ["f"], to=TensorProto.FLOAT)],
+        [vi("a", "u64", ["N", 2])],
+        [vi("y", "u64", None), vi("g", "bool", None), vi("f", "f32", None)],
+        [init("k", np.array([2**64 - 1, 7], np.uint64))]),
     "add_mixed": lambda: one("Add", ["x", "k"], [X],
                              [init("k", np.array([1, 2, 3, 4], np.int64))]),
     "exp_int": lambda: one("Exp", ["i"], [vi("i", "i64", ["N", 4])]),

@@ -33,12 +33,19 @@ def NN_FloatTensor : RankedTensorOf<[F32]>;
 def NN_FloatScalar : 0DTensorOf<[F32]>,
     BuildableType<"::mlir::RankedTensorType::get({}, $_builder.getF32Type())">;
 def NN_IndexTensor : RankedTensorOf<[I32, I64]>;
+// ONNX's integer types. Signed ones are signless (i8 to i64, as arith has
+// them); unsigned ones keep MLIR's unsigned types (ui8 to ui64) so that the
+// ops whose meaning depends on signedness (div, mod, maximum, minimum, the
+// comparisons, cast, argmax, abs, sign, the reductions, max pooling) know
+// it. convert-nn-to-linalg makes them signless and picks unsigned arith ops.
+defvar NN_IntegerTypes = [I8, I16, I32, I64, UI8, UI16, UI32, UI64];
 // Element types that ONNX's integer arithmetic (Add, Mul, Abs, ...) takes.
-def NN_NumericTensor : RankedTensorOf<[F32, I32, I64]>;
+def NN_NumericTensor : RankedTensorOf<!listconcat([F32], NN_IntegerTypes)>;
 // Booleans (i1; one byte per element at the ABI) for comparisons and masks.
 def NN_BoolTensor : RankedTensorOf<[I1]>;
 // Every element type that crosses the ABI: what data-movement ops, `where`
 // and `cast` take.
-def NN_DataTensor : RankedTensorOf<[F32, F64, I1, I32, I64]>;
+def NN_DataTensor : RankedTensorOf<!listconcat([F32, F64, I1],
+                                                NN_IntegerTypes)>;
 
 #endif // NEURONA_DIALECT_NN_IR_NNBASE_TD
