@@ -607,6 +607,31 @@ linalg::GenericOp CPUVectorizeElementwisePass::collapseAndSplit(
   return op;
 }
 
+/// Tiles `op` by one along every loop but `loop`, which gets tiles of
+/// `loopTile` (0: whole) and becomes the innermost; the other loops keep
+/// their order (outer reductions included). Replaces `op` on success.
+FailureOr<scf::SCFTilingResult> tileAroundLoop(RewriterBase &rewriter,
+                                               linalg::GenericOp op,
+                                               unsigned loop,
+                                               int64_t loopTile) {
+  SmallVector<int64_t> sizes(op.getNumLoops(), 1);
+  sizes[loop] = loopTile;
+  SmallVector<int64_t> interchange;
+  for (unsigned i = 0; i < op.getNumLoops(); ++i)
+    if (i != loop)
+      interchange.push_back(i);
+  interchange.push_back(loop);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
+  options.setInterchange(interchange);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> result = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (succeeded(result))
+    rewriter.replaceOp(op, result->replacements);
+  return result;
+}
+
 void CPUVectorizeElementwisePass::tileRowReduction(RewriterBase &rewriter,
                                                    linalg::GenericOp op,
                                                    bool threads) {
@@ -624,22 +649,10 @@ void CPUVectorizeElementwisePass::tileRowReduction(RewriterBase &rewriter,
   SmallVector<int64_t> shape = op.getStaticLoopRanges();
   if (llvm::any_of(llvm::seq<unsigned>(0, shape.size()),
                    [&](unsigned d) { return d != *loop && shape[d] != 1; })) {
-    SmallVector<int64_t> sizes(shape.size(), 1);
-    sizes[*loop] = 0;
-    SmallVector<int64_t> interchange;
-    for (unsigned i = 0; i < shape.size(); ++i)
-      if (i != *loop)
-        interchange.push_back(i);
-    interchange.push_back(*loop);
-    scf::SCFTilingOptions options;
-    options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
-    options.setInterchange(interchange);
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTilingResult> result = scf::tileUsingSCF(
-        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    FailureOr<scf::SCFTilingResult> result =
+        tileAroundLoop(rewriter, op, *loop, /*loopTile=*/0);
     if (failed(result))
       return;
-    rewriter.replaceOp(op, result->replacements);
     op = cast<linalg::GenericOp>(result->tiledOps.back());
   }
   op->setAttr(kRowReduction, rewriter.getI64IntegerAttr(*loop));
@@ -668,22 +681,10 @@ void CPUVectorizeElementwisePass::tileOp(RewriterBase &rewriter,
   SmallVector<int64_t> shape = op.getStaticLoopRanges();
   int64_t width = shape[*loop];
   bool tiled = ShapedType::isDynamic(width) || width > vectorWidth;
-  SmallVector<int64_t> sizes(shape.size(), 1);
-  sizes[*loop] = tiled ? vectorWidth : 0;
-  SmallVector<int64_t> interchange;
-  for (unsigned i = 0; i < shape.size(); ++i)
-    if (i != *loop)
-      interchange.push_back(i);
-  interchange.push_back(*loop);
-  scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
-  options.setInterchange(interchange);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> result = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  FailureOr<scf::SCFTilingResult> result =
+      tileAroundLoop(rewriter, op, *loop, tiled ? vectorWidth : 0);
   if (failed(result))
     return;
-  rewriter.replaceOp(op, result->replacements);
   auto tile = cast<linalg::LinalgOp>(result->tiledOps.back());
 
   SmallVector<int64_t> vectorSizes(shape.size(), 1);

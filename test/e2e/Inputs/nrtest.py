@@ -88,6 +88,60 @@ def close(name, got, want, rtol, atol):
     print("%-40s ok  max abs err %.3g" % (name, err.max() if err.size else 0))
 
 
+def check_graph(neurona, workdir, name, nodes, inputs, outputs, *,
+                onnx_type, feed, reference, inits=None, opset=18, rtol=1e-6,
+                atol=1e-6):
+    """Builds a one-graph ONNX model of `nodes`, runs it with `neurona run`
+    and compares every output with `reference(path, feeds)`, which returns
+    (outputs, the reference's name). `inputs`/`outputs` are (name, numpy
+    dtype, shape); `onnx_type` maps the dtypes to ONNX's. An input shape
+    starting with "N" has the batch dimension and runs at batch 1 and 5,
+    else the model runs once; `feed(name, dtype, shape)` makes the inputs.
+    Outputs must have the reference's and the declared dtype; floats must
+    lie within atol + rtol * |ref|, everything else must be equal."""
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info(n, onnx_type[t], list(s))
+         for n, t, s in inputs],
+        [helper.make_tensor_value_info(n, onnx_type[t], None)
+         for n, t, s in outputs],
+        [numpy_helper.from_array(np.asarray(v), k)
+         for k, v in (inits or {}).items()])
+    model = helper.make_model(graph,
+                              opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    path = os.path.join(workdir, name + ".onnx")
+    onnx.save(model, path)
+    batched = any(s and s[0] == "N" for _, _, s in inputs)
+    for batch in ((1, 5) if batched else (0,)):
+        feeds = {n: feed(n, t, [batch if d == "N" else d for d in s])
+                 for n, t, s in inputs}
+        cmd = [neurona, "run", path]
+        for n, _, _ in inputs:
+            xp = os.path.join(workdir, f"{name}_{n}_{batch}.npy")
+            np.save(xp, feeds[n])
+            cmd += ["--input", xp]
+        outs = [os.path.join(workdir, f"{name}_out{i}_{batch}.npy")
+                for i in range(len(outputs))]
+        for o in outs:
+            cmd += ["--output", o]
+        run(cmd)
+        refs, source = reference(path, feeds)
+        for (n, t, _), o, ref in zip(outputs, outs, refs):
+            got = np.load(o)
+            ref = np.asarray(ref)
+            tag = f"{name} {n} batch {batch}"
+            if got.dtype != ref.dtype or got.dtype != np.dtype(t):
+                raise SystemExit(f"{tag}: dtype {got.dtype}, expected "
+                                 f"{ref.dtype} ({np.dtype(t)})")
+            if np.issubdtype(ref.dtype, np.floating):
+                close(tag, got, ref, rtol=rtol, atol=atol)
+            elif got.shape != ref.shape or not np.array_equal(got, ref):
+                raise SystemExit(f"{tag}: got {got}, expected {ref}")
+            else:
+                print("%-44s ok  (exact, %s)" % (tag, source))
+
+
 def neurona_gradients(neurona, model, xp, tp, prefix, names, loss="mse"):
     """Runs `neurona run --entry gradients` on `model` with the input and
     target files `xp` and `tp`; returns the loss and the gradients by

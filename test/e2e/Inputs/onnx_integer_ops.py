@@ -17,9 +17,9 @@ import os
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-from nrtest import run, close
+from nrtest import check_graph, close, run
 
 p = argparse.ArgumentParser()
 p.add_argument("--neurona", required=True)
@@ -44,48 +44,15 @@ def make(name, dtype, shape):
     return x.astype(dtype)
 
 
-def check(name, nodes, inputs, outputs, inits=None, opset=18, feed=make):
-    """`inputs`/`outputs`: (name, dtype, shape); a shape that starts with
-    "N" has the batch dimension, run at batch 1 and 5."""
-    graph = helper.make_graph(
-        nodes, name,
-        [helper.make_tensor_value_info(n, ONNX_TYPE[t], list(s))
-         for n, t, s in inputs],
-        [helper.make_tensor_value_info(n, ONNX_TYPE[t], None)
-         for n, t, s in outputs],
-        [numpy_helper.from_array(np.asarray(v), k)
-         for k, v in (inits or {}).items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = 8
-    path = os.path.join(args.workdir, name + ".onnx")
-    onnx.save(model, path)
+def onnxruntime_outputs(path, feeds):
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    batched = any(s and s[0] == "N" for _, _, s in inputs)
-    for batch in ((1, 5) if batched else (0,)):
-        feeds = {n: feed(n, t, [batch if d == "N" else d for d in s])
-                 for n, t, s in inputs}
-        cmd = [args.neurona, "run", path]
-        for n, _, _ in inputs:
-            xp = os.path.join(args.workdir, f"{name}_{n}_{batch}.npy")
-            np.save(xp, feeds[n])
-            cmd += ["--input", xp]
-        outs = [os.path.join(args.workdir, f"{name}_out{i}_{batch}.npy")
-                for i in range(len(outputs))]
-        for o in outs:
-            cmd += ["--output", o]
-        run(cmd)
-        refs = session.run(None, feeds)
-        for (n, t, _), o, ref in zip(outputs, outs, refs):
-            got = np.load(o)
-            tag = f"{name} {n} batch {batch}"
-            if got.dtype != ref.dtype:
-                raise SystemExit(f"{tag}: dtype {got.dtype}, expected {ref.dtype}")
-            if np.issubdtype(ref.dtype, np.floating):
-                close(tag, got, ref, rtol=1e-6, atol=1e-6)
-            elif got.shape != ref.shape or not np.array_equal(got, ref):
-                raise SystemExit(f"{tag}: got {got}, expected {ref}")
-            else:
-                print("%-40s ok  (exact)" % tag)
+    return session.run(None, feeds), "onnxruntime"
+
+
+def check(name, nodes, inputs, outputs, inits=None, opset=18, feed=make):
+    check_graph(args.neurona, args.workdir, name, nodes, inputs, outputs,
+                onnx_type=ONNX_TYPE, feed=feed, reference=onnxruntime_outputs,
+                inits=inits, opset=opset, rtol=1e-6, atol=1e-6)
 
 
 def node(op, ins, outs, **attrs):
