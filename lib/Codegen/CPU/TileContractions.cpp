@@ -30,6 +30,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
@@ -66,6 +67,63 @@ std::optional<ContractionLoops> matchContraction(linalg::LinalgOp op) {
       dims->n.size() != 1 || dims->k.size() != 1)
     return std::nullopt;
   return ContractionLoops{dims->m[0], dims->n[0], dims->k[0]};
+}
+
+/// Matches f32 contractions whose outermost loop is parallel and whose
+/// other loops form an m, an n and a k run of consecutive loops that every
+/// operand stores contiguously: a batched product, or one whose outermost
+/// loop only A or only B reads, as the images of a convolution
+/// Out[n, oc, oh, ow] += W[oc, c, kh, kw] * Col[n, c, kh, kw, oh, ow], a
+/// product of [OC, C*KH*KW] and [C*KH*KW, OH*OW] per image. Returns the
+/// loops grouped as they collapse: the outer loop, then the runs in loop
+/// order.
+std::optional<SmallVector<ReassociationIndices>>
+matchOuterLoopContraction(linalg::LinalgOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op.getNumLoops() < 4 ||
+      !getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF32() ||
+      !isa<linalg::GenericOp>(op.getOperation()) ||
+      !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->batch.size() > 1)
+    return std::nullopt;
+  SmallVector<ReassociationIndices> runs;
+  for (const SmallVector<unsigned, 2> *loops :
+       {&dims->batch, &dims->m, &dims->n, &dims->k}) {
+    ReassociationIndices run;
+    for (unsigned loop : *loops)
+      if (loop != 0)
+        run.push_back(loop);
+    if (run.empty()) {
+      if (loops != &dims->batch)
+        return std::nullopt;
+      continue;
+    }
+    llvm::sort(run);
+    if (run.back() - run.front() + 1 != static_cast<int64_t>(run.size()))
+      return std::nullopt;
+    runs.push_back(run);
+  }
+  // The outer loop, then the others; a batch loop other than the outer one
+  // is not a 2-D product per iteration.
+  if (runs.size() != 3 ||
+      !linalg::isParallelIterator(op.getIteratorTypesArray()[0]))
+    return std::nullopt;
+  llvm::sort(runs,
+             [](const ReassociationIndices &a, const ReassociationIndices &b) {
+               return a.front() < b.front();
+             });
+  SmallVector<ReassociationIndices> groups = {{0}};
+  for (ReassociationIndices &run : runs) {
+    if (run.front() != groups.back().back() + 1)
+      return std::nullopt;
+    groups.push_back(run);
+  }
+  if (!linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), groups))
+    return std::nullopt;
+  return groups;
 }
 
 /// Whether both operands are read along k contiguously: A row-major and B
@@ -174,8 +232,8 @@ Value packStrips(RewriterBase &rewriter, Operation *before, Value rhs,
   Value strips = arith::ConstantIndexOp::create(rewriter, loc, n / width);
   Value depth = arith::ConstantIndexOp::create(rewriter, loc, k);
   Value lanes = arith::ConstantIndexOp::create(rewriter, loc, width);
-  Value pad = arith::ConstantOp::create(rewriter, loc, f32,
-                                        rewriter.getZeroAttr(f32));
+  Value pad =
+      arith::ConstantOp::create(rewriter, loc, f32, rewriter.getZeroAttr(f32));
   auto vectorType = VectorType::get({width}, f32);
   auto outer = scf::ForOp::create(
       rewriter, loc, zero, strips, one, ValueRange{init},
@@ -187,11 +245,11 @@ Value packStrips(RewriterBase &rewriter, Operation *before, Value rhs,
               Value v = vector::TransferReadOp::create(
                   b2, l2, vectorType, rhs, ValueRange{row, column}, pad,
                   ArrayRef<bool>{true});
-              Value packed = vector::TransferWriteOp::create(
-                                 b2, l2, v, rowArgs[0],
-                                 ValueRange{strip, row, zero},
-                                 ArrayRef<bool>{true})
-                                 .getResult();
+              Value packed =
+                  vector::TransferWriteOp::create(b2, l2, v, rowArgs[0],
+                                                  ValueRange{strip, row, zero},
+                                                  ArrayRef<bool>{true})
+                      .getResult();
               scf::YieldOp::create(b2, l2, packed);
             });
         scf::YieldOp::create(b, l, inner.getResult(0));
@@ -325,6 +383,16 @@ private:
                                      linalg::LinalgOp op,
                                      const ContractionLoops &loops);
 
+  /// Runs the contraction `op` (loops grouped as `groups`: the outer loop,
+  /// then m, n and k in some order) one outer iteration at a time, in an
+  /// scf.forall of one element per iteration with threads, else an scf.for,
+  /// with the all-parallel producers of its operands that nothing else reads (a
+  /// convolution's patches) computed inside the loop for that element only.
+  /// Returns the 2-D contraction inside, over the collapsed m, n and k, or null
+  /// when the loop cannot be formed (the op is then left as it is).
+  linalg::LinalgOp unbatch(RewriterBase &rewriter, linalg::LinalgOp op,
+                           ArrayRef<ReassociationIndices> groups);
+
   /// Tiles a transpose into square `vectorWidth` tiles (one register
   /// transpose each), peeling partial tiles.
   void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp op);
@@ -427,14 +495,14 @@ void CPUTileContractionsPass::tileRowBlocks(
   }
   if (!ShapedType::isDynamic(m) && m % rows > 1 && kStep == 1) {
     rewriter.setInsertionPoint(op);
-    auto [full, rest] = linalg::splitOp(
-        rewriter, cast<TilingInterface>(op.getOperation()), loops.m,
-        rewriter.getIndexAttr(m - m % rows));
+    auto [full, rest] =
+        linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()),
+                        loops.m, rewriter.getIndexAttr(m - m % rows));
     if (full && rest) {
       tileRowBlocks(rewriter, cast<linalg::LinalgOp>(full.getOperation()),
                     loops, rows, cols, leftoverCols, kStep);
-      tileColumns(rewriter, cast<linalg::LinalgOp>(rest.getOperation()),
-                  loops, m % rows, cols, kStep);
+      tileColumns(rewriter, cast<linalg::LinalgOp>(rest.getOperation()), loops,
+                  m % rows, cols, kStep);
       return;
     }
   }
@@ -482,7 +550,8 @@ CPUTileContractionsPass::splitAmongThreads(RewriterBase &rewriter,
                                            linalg::LinalgOp op,
                                            const ContractionLoops &loops) {
   int64_t m = op.getStaticLoopRanges()[loops.m];
-  if (!parallelRows || (!ShapedType::isDynamic(m) && m <= parallelRows))
+  if (!parallelRows || (!ShapedType::isDynamic(m) && m <= parallelRows) ||
+      op->getParentOfType<scf::ForallOp>())
     return op;
   // Large row counts take about a cache tile per thread, so that each
   // thread's B panel is reused as long as without threads; chunks are whole
@@ -500,6 +569,71 @@ CPUTileContractionsPass::splitAmongThreads(RewriterBase &rewriter,
   if (failed(result))
     return op;
   return cast<linalg::LinalgOp>(result->tiledOps.back());
+}
+
+linalg::LinalgOp
+CPUTileContractionsPass::unbatch(RewriterBase &rewriter, linalg::LinalgOp op,
+                                 ArrayRef<ReassociationIndices> groups) {
+  // One outer iteration at a time; fused producers compute only its part.
+  bool nested = op->getParentOfType<scf::ForallOp>() != nullptr;
+  SmallVector<int64_t> sizes(op.getNumLoops(), 0);
+  sizes[0] = 1;
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
+  if (parallelRows && !nested)
+    tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tiling);
+  // Fused only where nothing else reads the producer: the consumer being
+  // tiled still exists (replaced below), so its use and the slice are the
+  // producer's uses, besides the sizes of the loop (which fold to those of
+  // the producer's init).
+  Operation *consumer = op.getOperation();
+  options.setFusionControlFn(
+      [consumer](tensor::ExtractSliceOp slice, OpResult producer, bool)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        auto linalgOp = dyn_cast<linalg::LinalgOp>(producer.getOwner());
+        if (!linalgOp || linalgOp.getNumReductionLoops() != 0 ||
+            !llvm::all_of(producer.getUsers(), [&](Operation *user) {
+              return user == consumer || user == slice.getOperation() ||
+                     isa<tensor::DimOp>(user);
+            }))
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTileAndFuseResult> result =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(result))
+    return linalg::LinalgOp();
+  for (OpResult value : op->getResults())
+    if (Value replacement = result->replacements.lookup(value))
+      rewriter.replaceAllUsesWith(value, replacement);
+  auto tiled = cast<linalg::LinalgOp>(result->tiledAndFusedOps.front());
+
+  // [1, M..., N..., K...] -> [1, M, N, K] -> [M, N, K].
+  rewriter.setInsertionPoint(tiled);
+  FailureOr<linalg::CollapseResult> collapsed =
+      linalg::collapseOpIterationDims(tiled, groups, rewriter);
+  if (failed(collapsed))
+    return tiled;
+  rewriter.replaceOp(tiled, collapsed->results);
+  auto generic =
+      dyn_cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
+  if (!generic)
+    return collapsed->collapsedOp;
+  linalg::ControlDropUnitDims control;
+  control.rankReductionStrategy =
+      linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+  control.controlFn = [](Operation *) { return SmallVector<unsigned>{0}; };
+  rewriter.setInsertionPoint(generic);
+  FailureOr<linalg::DropUnitDimsResult> dropped =
+      linalg::dropUnitDims(rewriter, generic, control);
+  if (failed(dropped))
+    return generic;
+  rewriter.replaceOp(generic, dropped->replacements);
+  return cast<linalg::LinalgOp>(dropped->resultOp.getOperation());
 }
 
 void CPUTileContractionsPass::tileContraction(RewriterBase &rewriter,
@@ -547,16 +681,16 @@ void CPUTileContractionsPass::tileContraction(RewriterBase &rewriter,
     // in L2 while every row block passes over them; row blocks are whole
     // register tiles, and a register tile's strip (cacheTileK x one tile,
     // 16 KiB with AVX2) stays in L1 across the row block.
-    int64_t rows = !ShapedType::isDynamic(m) && m <= 4 * cacheTileM
-                       ? 0
-                       : std::max(cacheTileM / registerTileM, int64_t(1)) *
-                             registerTileM;
+    int64_t rows =
+        !ShapedType::isDynamic(m) && m <= 4 * cacheTileM
+            ? 0
+            : std::max(cacheTileM / registerTileM, int64_t(1)) * registerTileM;
     int64_t tn = n > cacheTileN && n % cacheTileN == 0 ? cacheTileN : 0;
     int64_t tk = k <= cacheTileK ? 0 : cacheTileK;
     if (rows || tn || tk) {
-      FailureOr<Tiled> cache = tile(rewriter, op, loops,
-                                    perLoop(loops, rows, tn, tk),
-                                    /*rowsInnermost=*/true);
+      FailureOr<Tiled> cache =
+          tile(rewriter, op, loops, perLoop(loops, rows, tn, tk),
+               /*rowsInnermost=*/true);
       if (failed(cache))
         return;
       op = cache->op;
@@ -679,10 +813,28 @@ void CPUTileContractionsPass::runOnOperation() {
   IRRewriter rewriter(ctx);
 
   SmallVector<std::pair<linalg::LinalgOp, ContractionLoops>> contractions;
+  SmallVector<std::pair<linalg::LinalgOp, SmallVector<ReassociationIndices>>>
+      batched;
   func.walk([&](linalg::LinalgOp op) {
     if (std::optional<ContractionLoops> loops = matchContraction(op))
       contractions.push_back({op, *loops});
+    else if (auto groups = matchOuterLoopContraction(op))
+      batched.push_back({op, std::move(*groups)});
   });
+  for (auto &[op, groups] : batched)
+    if (linalg::LinalgOp inner = unbatch(rewriter, op, groups))
+      if (std::optional<ContractionLoops> loops = matchContraction(inner))
+        contractions.push_back({inner, *loops});
+  // The fused producers' inits become one iteration's (a slice of a
+  // tensor.empty is a smaller tensor.empty), so that their buffers are one
+  // image's rather than the batch's.
+  if (!batched.empty()) {
+    RewritePatternSet patterns(ctx);
+    tensor::populateFoldTensorEmptyPatterns(patterns,
+                                            /*foldSingleUseOnly=*/false);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
   SmallVector<linalg::TransposeOp> transposes;
   func.walk([&](linalg::TransposeOp op) {
     if (isStaticTranspose(op))

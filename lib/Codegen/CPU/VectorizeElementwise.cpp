@@ -66,12 +66,54 @@ constexpr StringLiteral kRowReduction = "neurona.row_reduction";
 /// lanes would leave short rows (10 classes) mostly padding.
 constexpr int64_t kReductionLanes = 16;
 
+/// Whether `map` reads a window: every result a sum of loops with positive
+/// constant factors and no constant term, as the image of im2col or of a
+/// pool, (n, c, oh * stride + kh * dilation, ...), reads it.
+bool isWindowMap(AffineMap map) {
+  if (map.getNumSymbols())
+    return false;
+  for (AffineExpr result : map.getResults()) {
+    if (isa<AffineDimExpr>(result))
+      continue;
+    bool linear = true;
+    result.walk([&](AffineExpr e) {
+      auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+      if (!bin)
+        return;
+      if (bin.getKind() == AffineExprKind::Mul) {
+        auto factor = dyn_cast<AffineConstantExpr>(bin.getRHS());
+        linear &=
+            isa<AffineDimExpr>(bin.getLHS()) && factor && factor.getValue() > 0;
+      } else if (bin.getKind() == AffineExprKind::Add) {
+        linear &= !isa<AffineConstantExpr>(bin.getLHS()) &&
+                  !isa<AffineConstantExpr>(bin.getRHS());
+      } else {
+        linear = false;
+      }
+    });
+    if (!linear || isa<AffineConstantExpr>(result))
+      return false;
+  }
+  return true;
+}
+
+/// The factor of `loop` in the window map result `expr`.
+int64_t factorOf(AffineExpr expr, unsigned loop, unsigned numLoops) {
+  MLIRContext *ctx = expr.getContext();
+  SmallVector<AffineExpr> at(numLoops, getAffineConstantExpr(0, ctx));
+  at[loop] = getAffineConstantExpr(1, ctx);
+  return cast<AffineConstantExpr>(
+             simplifyAffineExpr(expr.replaceDims(at), numLoops, 0))
+      .getValue();
+}
+
 /// Whether `op` has the shape of loop the vectorizer handles: on tensors,
 /// not a contraction (those are `neurona-cpu-tile-contractions`'), element
 /// types that vectors store as tensors do, maps that are projected
-/// permutations, and a body without gathers, regions or math functions
-/// that would become libm calls per lane.
-bool isVectorizableLoop(linalg::GenericOp op) {
+/// permutations (or, with `windows`, inputs read through window maps), and
+/// a body without gathers, regions or math functions that would become
+/// libm calls per lane.
+bool isVectorizableLoop(linalg::GenericOp op, bool windows = false) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op.getNumDpsInits() == 0 || linalg::isaContractionOpInterface(op))
     return false;
@@ -85,9 +127,12 @@ bool isVectorizableLoop(linalg::GenericOp op) {
   }
   // Constant indices (a broadcast of a size-1 dimension) would collapse
   // into wrong maps.
-  for (AffineMap map : op.getIndexingMapsArray())
-    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false) &&
+        !(windows && op.isDpsInput(&operand) && isWindowMap(map)))
       return false;
+  }
   // Gathers would read out of bounds in the padded lanes of the last tile,
   // and are no faster than the scalar loop.
   bool unsupported = false;
@@ -100,20 +145,83 @@ bool isVectorizableLoop(linalg::GenericOp op) {
 }
 
 /// Whether every operand of `op` either reads `loop` as its own innermost
-/// dimension (contiguously) or does not read it.
+/// dimension (contiguously) or does not read it. A window map reads it
+/// contiguously when it appears in the last result only, with a factor of
+/// one (a unit stride).
 bool readsContiguously(linalg::GenericOp op, unsigned loop) {
-  for (AffineMap map : op.getIndexingMapsArray())
-    if (map.isFunctionOfDim(loop) &&
-        map.getResults().back() != getAffineDimExpr(loop, op.getContext()))
+  for (AffineMap map : op.getIndexingMapsArray()) {
+    if (!map.isFunctionOfDim(loop))
+      continue;
+    if (map.isProjectedPermutation()) {
+      if (map.getResults().back() != getAffineDimExpr(loop, op.getContext()))
+        return false;
+      continue;
+    }
+    ArrayRef<AffineExpr> results = map.getResults();
+    if (llvm::any_of(results.drop_back(),
+                     [&](AffineExpr e) { return e.isFunctionOfDim(loop); }) ||
+        factorOf(results.back(), loop, map.getNumDims()) != 1)
       return false;
+  }
   return true;
+}
+
+/// Whether `op` reads an input through a window map.
+bool readsWindows(linalg::GenericOp op) {
+  return llvm::any_of(op.getIndexingMapsArray(), [](AffineMap map) {
+    return !map.isProjectedPermutation();
+  });
+}
+
+/// Rewrites the window-map inputs of `tile`, whose loops other than `loop`
+/// have one step each, to read the contiguous run their slice holds: a
+/// rank-1 slice indexed by `loop` alone. Within the tile every other loop
+/// is 0, so a window result that does not use `loop` is 0 and the last one
+/// is `loop` itself (see readsContiguously). Fails, changing nothing, when
+/// a loop other than `loop` is not a single step.
+LogicalResult readWindowsAsRuns(RewriterBase &rewriter, linalg::GenericOp tile,
+                                unsigned loop) {
+  SmallVector<int64_t> shape = tile.getStaticLoopRanges();
+  for (unsigned d = 0; d < shape.size(); ++d)
+    if (d != loop && shape[d] != 1)
+      return failure();
+  MLIRContext *ctx = tile.getContext();
+  SmallVector<AffineMap> maps = tile.getIndexingMapsArray();
+  SmallVector<std::pair<unsigned, Value>> runs;
+  rewriter.setInsertionPoint(tile);
+  for (OpOperand *operand : tile.getDpsInputOperands()) {
+    AffineMap map = tile.getMatchingIndexingMap(operand);
+    if (map.isProjectedPermutation())
+      continue;
+    auto type = cast<RankedTensorType>(operand->get().getType());
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes(rank, rewriter.getIndexAttr(1));
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    sizes.back() =
+        tensor::getMixedSize(rewriter, tile.getLoc(), operand->get(), rank - 1);
+    auto runType =
+        RankedTensorType::get({type.getShape().back()}, type.getElementType());
+    Value run =
+        tensor::ExtractSliceOp::create(rewriter, tile.getLoc(), runType,
+                                       operand->get(), offsets, sizes, strides);
+    runs.push_back({operand->getOperandNumber(), run});
+    maps[operand->getOperandNumber()] =
+        AffineMap::get(map.getNumDims(), 0, getAffineDimExpr(loop, ctx));
+  }
+  rewriter.modifyOpInPlace(tile, [&] {
+    for (auto &[number, run] : runs)
+      tile->setOperand(number, run);
+    tile.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+  return success();
 }
 
 /// The loop along which `op` is vectorized: the innermost dimension of its
 /// first result, when that loop is parallel and every operand either reads
 /// it as its own innermost dimension (contiguously) or not at all.
 std::optional<unsigned> vectorLoop(linalg::GenericOp op) {
-  if (!isVectorizableLoop(op))
+  if (!isVectorizableLoop(op, /*windows=*/true))
     return std::nullopt;
   AffineMap init = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   if (init.getNumResults() == 0)
@@ -424,8 +532,8 @@ LogicalResult vectorizeRowReduction(RewriterBase &rewriter,
 /// collapse). Ops that read `linalg.index` keep their loops: a collapsed
 /// index needs a division per element.
 SmallVector<ReassociationIndices> collapsibleLoops(linalg::GenericOp op,
-                                                  int64_t vectorWidth) {
-  if (op.hasIndexSemantics())
+                                                   int64_t vectorWidth) {
+  if (op.hasIndexSemantics() || readsWindows(op))
     return {};
   // Already whole vectors: keep the loops, since a result behind a reshape
   // is no longer written straight into the entry's output buffer (empty
@@ -489,8 +597,8 @@ void privatizeInits(RewriterBase &rewriter, linalg::GenericOp op) {
     Operation *def = init.get().getDefiningOp();
     auto fill = dyn_cast_or_null<linalg::FillOp>(def);
     Value filled = fill ? fill.getOutputs()[0] : Value();
-    auto empty = dyn_cast_or_null<tensor::EmptyOp>(
-        fill ? filled.getDefiningOp() : def);
+    auto empty =
+        dyn_cast_or_null<tensor::EmptyOp>(fill ? filled.getDefiningOp() : def);
     if (!empty || (fill && init.get().hasOneUse() && filled.hasOneUse()))
       continue;
     rewriter.setInsertionPoint(op);
@@ -516,14 +624,13 @@ LogicalResult canonicalize(Operation *root) {
 }
 
 struct CPUVectorizeElementwisePass
-    : neurona::impl::CPUVectorizeElementwiseBase<
-          CPUVectorizeElementwisePass> {
+    : neurona::impl::CPUVectorizeElementwiseBase<CPUVectorizeElementwisePass> {
   using Base::Base;
 
   void runOnOperation() override;
 
-  /// Collapses, chunks (with `threads`) and tiles `op`; marks each tile with its vector
-  /// sizes (`kVectorSizes`).
+  /// Collapses, chunks (with `threads`) and tiles `op`; marks each tile with
+  /// its vector sizes (`kVectorSizes`).
   void tileOp(RewriterBase &rewriter, linalg::GenericOp op, bool threads);
 
   /// Collapses and chunks (with `threads`) the row reduction `op`, and
@@ -547,10 +654,8 @@ struct CPUVectorizeElementwisePass
                                       linalg::GenericOp op, int64_t outerSize);
 };
 
-linalg::GenericOp
-CPUVectorizeElementwisePass::splitAmongThreads(RewriterBase &rewriter,
-                                               linalg::GenericOp op,
-                                               int64_t outerSize) {
+linalg::GenericOp CPUVectorizeElementwisePass::splitAmongThreads(
+    RewriterBase &rewriter, linalg::GenericOp op, int64_t outerSize) {
   if (!parallelElements ||
       !linalg::isParallelIterator(op.getIteratorTypesArray()[0]))
     return op;
@@ -562,8 +667,7 @@ CPUVectorizeElementwisePass::splitAmongThreads(RewriterBase &rewriter,
     inner *= size;
   }
   // Whole vectors per chunk when the chunked loop is the vector loop.
-  int64_t rows = std::max<int64_t>(
-      1, (parallelElements + inner - 1) / inner);
+  int64_t rows = std::max<int64_t>(1, (parallelElements + inner - 1) / inner);
   if (shape.size() == 1)
     rows = (rows + vectorWidth - 1) / vectorWidth * vectorWidth;
   if (outerSize < 2 * rows)
@@ -660,8 +764,10 @@ void CPUVectorizeElementwisePass::tileRowReduction(RewriterBase &rewriter,
 
 void CPUVectorizeElementwisePass::tileOp(RewriterBase &rewriter,
                                          linalg::GenericOp op, bool threads) {
-  // Whether the body vectorizes at all (with the dynamic sizes masked).
-  {
+  // Whether the body vectorizes at all (with the dynamic sizes masked);
+  // window reads become plain ones only in the tiles, and the body of such
+  // a loop was checked by isVectorizableLoop.
+  if (!readsWindows(op)) {
     SmallVector<int64_t> sizes = op.getStaticLoopRanges();
     for (int64_t &size : sizes)
       if (ShapedType::isDynamic(size))
@@ -695,10 +801,11 @@ void CPUVectorizeElementwisePass::tileOp(RewriterBase &rewriter,
   if (tiled && inner && getConstantIntValue(inner.getStep()) == vectorWidth) {
     // Full vectors in the main loop; the last partial one is masked.
     scf::ForOp partial;
-    if (succeeded(scf::peelForLoopAndSimplifyBounds(rewriter, inner,
-                                                    partial))) {
+    if (succeeded(
+            scf::peelForLoopAndSimplifyBounds(rewriter, inner, partial))) {
       partial->walk([&](linalg::LinalgOp peeled) {
-        peeled->setAttr(kVectorSizes, rewriter.getDenseI64ArrayAttr(vectorSizes));
+        peeled->setAttr(kVectorSizes,
+                        rewriter.getDenseI64ArrayAttr(vectorSizes));
       });
     }
   }
@@ -747,6 +854,13 @@ void CPUVectorizeElementwisePass::runOnOperation() {
   for (auto &[op, loop] : rows)
     (void)vectorizeRowReduction(rewriter, op, loop);
   for (auto &[op, vectorSizes] : tiles) {
+    if (readsWindows(op)) {
+      AffineMap init = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+      unsigned loop =
+          cast<AffineDimExpr>(init.getResults().back()).getPosition();
+      if (failed(readWindowsAsRuns(rewriter, op, loop)))
+        continue;
+    }
     rewriter.setInsertionPoint(op);
     if (op.hasDynamicShape()) {
       SmallVector<bool> scalable(vectorSizes.size(), false);

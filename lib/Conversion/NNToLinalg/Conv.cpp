@@ -14,6 +14,22 @@
 //
 // A transposed convolution is the dInput form applied to its input.
 //
+// An ungrouped forward convolution takes the layout of Caffe's and
+// onnxruntime's NCHW kernels instead: per image, the output channels are the
+// rows and the image positions the columns,
+//
+//   forward   Out[n][oc, (oh,ow)] = W[oc, (c,kh,kw)] x Col[n][(c,kh,kw),
+//   (oh,ow)]
+//
+// as one batched contraction over the loops (n, oc, oh, ow, c, kh, kw) whose
+// B operand is the 6-D patch tensor Col[n, c, kh, kw, oh, ow]. Its result is
+// NCHW already (no transposing copy), its N is the image's positions (784
+// columns for the course CNN's first layer instead of 6 output channels),
+// and each patch row is a contiguous run of an image row, which the
+// elementwise vectorizer copies in whole vectors. neurona-cpu-tile-
+// contractions runs it image by image with that image's patches computed
+// inside the loop, so they stay in cache.
+//
 // The batch-derived dimension M = N*OH*OW is the only dynamic one; it is the
 // contraction's M (or, for dWeight, its K) and never its N, which the tiling
 // pass needs static. The contractions are `linalg.matmul`, not generics:
@@ -223,9 +239,10 @@ Value gradRows(OpBuilder &b, Location loc, Value grad, const ConvShape &s,
   AffineExpr oh = getAffineDimExpr(2, ctx), ow = getAffineDimExpr(3, ctx);
   AffineExpr m = n * (s.oh * s.ow) + oh * s.ow + ow;
   AffineMap read = AffineMap::get(4, 0, {n, oc, oh, ow}, ctx);
-  AffineMap write = AffineMap::get(
-      4, 0, transpose ? ArrayRef<AffineExpr>{oc, m} : ArrayRef<AffineExpr>{m, oc},
-      ctx);
+  AffineMap write = AffineMap::get(4, 0,
+                                   transpose ? ArrayRef<AffineExpr>{oc, m}
+                                             : ArrayRef<AffineExpr>{m, oc},
+                                   ctx);
   int64_t rows = staticRows(grad, s);
   return scatterCopy(b, loc, grad,
                      transpose ? ArrayRef<int64_t>{s.allOut(), rows}
@@ -257,10 +274,10 @@ Value col2im(OpBuilder &b, Location loc, Value dcol, Value like,
              oh = getAffineDimExpr(2, ctx), ow = getAffineDimExpr(3, ctx),
              kh = getAffineDimExpr(4, ctx), kw = getAffineDimExpr(5, ctx);
   SmallVector<AffineMap> maps = {
-      AffineMap::get(6, 0,
-                     {n * (s.oh * s.ow) + oh * s.ow + ow,
-                      c * s.window() + kh * s.kw + kw},
-                     ctx),
+      AffineMap::get(
+          6, 0,
+          {n * (s.oh * s.ow) + oh * s.ow + ow, c * s.window() + kh * s.kw + kw},
+          ctx),
       AffineMap::get(6, 0, {oh, ow, kh, kw}, ctx),
       AffineMap::get(6, 0,
                      {n, c, oh * s.strides[0] + kh * s.dilations[0],
@@ -275,8 +292,7 @@ Value col2im(OpBuilder &b, Location loc, Value dcol, Value like,
           b, loc, paddedType, ValueRange{dcol, extents}, acc, maps, iterators,
           [](OpBuilder &nb, Location l, ValueRange args) {
             linalg::YieldOp::create(
-                nb, l,
-                Value(arith::AddFOp::create(nb, l, args[2], args[0])));
+                nb, l, Value(arith::AddFOp::create(nb, l, args[2], args[0])));
           })
           .getResult(0);
   if (paddedType == resultType)
@@ -289,12 +305,77 @@ Value col2im(OpBuilder &b, Location loc, Value dcol, Value like,
                                        b.getIndexAttr(s.padding[1])};
   SmallVector<OpFoldResult> sizes;
   for (int64_t i = 0; i < 4; ++i)
-    sizes.push_back(resultType.isDynamicDim(i)
-                        ? OpFoldResult(dynSizes.front())
-                        : OpFoldResult(b.getIndexAttr(resultType.getDimSize(i))));
+    sizes.push_back(
+        resultType.isDynamicDim(i)
+            ? OpFoldResult(dynSizes.front())
+            : OpFoldResult(b.getIndexAttr(resultType.getDimSize(i))));
   SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
   return tensor::ExtractSliceOp::create(b, loc, resultType, padded, offsets,
                                         sizes, strides);
+}
+
+/// The patches of the NCHW `image` as the 6-D Col[n, c, kh, kw, oh, ow]
+/// of an ungrouped convolution, gathered from the zero-padded image. The
+/// loops run in the result's order, so that for a unit stride each (n, c,
+/// kh, kw, oh) copies a contiguous run of OW elements of an image row.
+Value patchesByPosition(OpBuilder &b, Location loc, Value image,
+                        const ConvShape &s) {
+  MLIRContext *ctx = b.getContext();
+  Value padded = padImage(b, loc, image, {s.padding[0], s.padding[1]},
+                          {s.padding[2], s.padding[3]}, 0.0);
+  auto imageType = cast<RankedTensorType>(image.getType());
+  auto type = RankedTensorType::get(
+      {imageType.getDimSize(0), s.channels, s.kh, s.kw, s.oh, s.ow},
+      imageType.getElementType());
+  SmallVector<Value> dynSizes;
+  if (type.isDynamicDim(0))
+    dynSizes.push_back(tensor::DimOp::create(b, loc, image, 0));
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  AffineMap read =
+      AffineMap::get(6, 0,
+                     {d(0), d(1), d(4) * s.strides[0] + d(2) * s.dilations[0],
+                      d(5) * s.strides[1] + d(3) * s.dilations[1]},
+                     ctx);
+  return buildGeneric(
+      b, loc, type, dynSizes, padded, read,
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+}
+
+/// The ungrouped conv2d as one batched contraction over (n, oc, oh, ow, c,
+/// kh, kw): Out[n, oc, oh, ow] = sum W[oc, c, kh, kw] * Col[n, c, kh, kw,
+/// oh, ow], the bias added in a loop of its own.
+Value convByPosition(OpBuilder &b, Location loc, Value x, Value w, Value bias,
+                     RankedTensorType resultType, const ConvShape &s) {
+  MLIRContext *ctx = b.getContext();
+  Value col = patchesByPosition(b, loc, x, s);
+  SmallVector<Value> dynSizes;
+  if (resultType.isDynamicDim(0))
+    dynSizes.push_back(tensor::DimOp::create(b, loc, x, 0));
+  Value acc = filledTensor(b, loc, resultType, dynSizes, 0.0);
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(7, 0, {d(1), d(4), d(5), d(6)}, ctx),
+      AffineMap::get(7, 0, {d(0), d(4), d(5), d(6), d(2), d(3)}, ctx),
+      AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  iterators.append(3, utils::IteratorType::reduction);
+  Value out =
+      linalg::GenericOp::create(
+          b, loc, resultType, ValueRange{w, col}, acc, maps, iterators,
+          [](OpBuilder &nb, Location l, ValueRange args) {
+            Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+            linalg::YieldOp::create(
+                nb, l, Value(arith::AddFOp::create(nb, l, args[2], product)));
+          })
+          .getResult(0);
+  if (!bias)
+    return out;
+  return buildGeneric(
+      b, loc, resultType, dynSizes, {out, bias},
+      {b.getMultiDimIdentityMap(4), AffineMap::get(4, 0, {d(1)}, ctx)},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, l, args[0], args[1]);
+      });
 }
 
 struct Conv2dLowering : OpConversionPattern<Conv2dOp> {
@@ -308,6 +389,11 @@ struct Conv2dLowering : OpConversionPattern<Conv2dOp> {
     ConvShape s = ConvShape::get(op);
     Value x = adaptor.getInput(), w = adaptor.getWeight();
     RankedTensorType resultType = op.getType();
+    if (s.groups == 1) {
+      rewriter.replaceOp(op, convByPosition(rewriter, loc, x, w,
+                                            adaptor.getBias(), resultType, s));
+      return success();
+    }
 
     // Out[(n,oh,ow), oc] = Col x W^T.
     Value out = contract(rewriter, loc, im2col(rewriter, loc, x, s),
@@ -355,9 +441,9 @@ struct Conv2dBackwardDataLowering : OpConversionPattern<Conv2dBackwardDataOp> {
   LogicalResult
   matchAndRewrite(Conv2dBackwardDataOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value dx = col2imProduct(rewriter, op.getLoc(), adaptor.getGrad(),
-                             adaptor.getWeight(), op.getType(),
-                             ConvShape::get(op));
+    Value dx =
+        col2imProduct(rewriter, op.getLoc(), adaptor.getGrad(),
+                      adaptor.getWeight(), op.getType(), ConvShape::get(op));
     rewriter.replaceOp(op, dx);
     return success();
   }
@@ -382,8 +468,8 @@ struct ConvTranspose2dLowering : OpConversionPattern<ConvTranspose2dOp> {
         loc, resultType, cast<RankedTensorType>(op.getWeight().getType()),
         op.getStrides(), op.getPadding(), op.getDilations(), op.getGroups());
     Value x = adaptor.getInput();
-    Value y = col2imProduct(rewriter, loc, x, adaptor.getWeight(), resultType,
-                            s);
+    Value y =
+        col2imProduct(rewriter, loc, x, adaptor.getWeight(), resultType, s);
     if (Value bias = adaptor.getBias()) {
       MLIRContext *ctx = rewriter.getContext();
       auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };

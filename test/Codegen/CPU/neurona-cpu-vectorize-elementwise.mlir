@@ -381,3 +381,48 @@ func.func @erf(%x: tensor<?x16xf32>, %init: tensor<?x16xf32>) -> tensor<?x16xf32
   } -> tensor<?x16xf32>
   return %r : tensor<?x16xf32>
 }
+
+// -----
+
+// A convolution's patches, Col[n, c, kh, kw, oh, ow] = image[n, c, oh + kh,
+// ow + kw]: the input is read through a window map, and along ow (unit
+// stride) each (n, c, kh, kw, oh) is a contiguous run of the image row. The
+// tiles read that run as a rank-1 slice: one full vector of 8 and a static
+// remainder of 2 per run, no scalar copy.
+// CHECK-LABEL: func.func @patches
+// CHECK:         scf.for
+// CHECK:           tensor.extract_slice %{{.+}} : tensor<1x1x1x8xf32> to tensor<8xf32>
+// CHECK:           vector.transfer_read {{.+}} : tensor<8xf32>, vector<1x1x1x1x1x8xf32>
+// CHECK:           vector.transfer_write {{.+}} : vector<1x1x1x1x1x8xf32>, tensor<1x1x1x1x1x8xf32>
+// CHECK:           tensor.extract_slice %{{.+}} : tensor<1x1x1x2xf32> to tensor<2xf32>
+// CHECK:           vector.transfer_read {{.+}} : tensor<2xf32>, vector<1x1x1x1x1x2xf32>
+// CHECK-NOT:     linalg.generic
+#image = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 + d2, d5 + d3)>
+#col = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @patches(%x: tensor<2x3x12x12xf32>) -> tensor<2x3x3x3x10x10xf32> {
+  %e = tensor.empty() : tensor<2x3x3x3x10x10xf32>
+  %r = linalg.generic {indexing_maps = [#image, #col], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<2x3x12x12xf32>) outs(%e : tensor<2x3x3x3x10x10xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x3x3x3x10x10xf32>
+  return %r : tensor<2x3x3x3x10x10xf32>
+}
+
+// -----
+
+// With a stride of 2 the run is not contiguous: the loop stays scalar.
+// CHECK-LABEL: func.func @strided_patches
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.transfer_read
+#image = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 * 2 + d2, d5 * 2 + d3)>
+#col = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @strided_patches(%x: tensor<2x3x12x12xf32>) -> tensor<2x3x3x3x5x5xf32> {
+  %e = tensor.empty() : tensor<2x3x3x3x5x5xf32>
+  %r = linalg.generic {indexing_maps = [#image, #col], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<2x3x12x12xf32>) outs(%e : tensor<2x3x3x3x5x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x3x3x3x5x5xf32>
+  return %r : tensor<2x3x3x3x5x5xf32>
+}

@@ -342,34 +342,64 @@ func.func @reduce_min(%x: tensor<?x3xf32>) -> tensor<?xf32> {
 
 // -----
 
-// im2col + one 2-D contraction: W^T [(c,kh,kw), oc] and the patches
-// [(n,oh,ow), (c,kh,kw)] are copies (no reshapes, which fusion would push
-// through the contraction), the contraction is a linalg.matmul with the
-// dynamic rows as M and the static OC as N, and the result goes back to
-// NCHW with the bias in one loop. The patches are gathered over
-// (n, oh, ow, c, kh, kw) and written through linear maps, without divisions
-// in the loops; the extents of oh, ow, kh and kw come from an operand that
-// is never read.
-// CHECK-DAG: #[[WT:.+]] = affine_map<(d0, d1) -> (d1, (d0 floordiv 9) mod 3, (d0 floordiv 3) mod 3, d0 mod 3)>
-// CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
-// CHECK-DAG: #[[EXTENT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d2, d4, d5)>
-// CHECK-DAG: #[[ROWS:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0 * 64 + d1 * 8 + d2, d3 * 9 + d4 * 3 + d5)>
-// CHECK-DAG: #[[NCHW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0 * 64 + d2 * 8 + d3, d1)>
+// An ungrouped convolution: the zero-padded image, its patches as the 6-D
+// Col[n, c, kh, kw, oh, ow] (gathered through a window map, written in
+// order), one contraction over (n, oc, oh, ow, c, kh, kw) with the weight
+// read as it is stored, and the bias in a loop of its own. The result is
+// NCHW: no transposing copy.
+// CHECK-DAG: #[[IMAGE:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
+// CHECK-DAG: #[[ID6:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+// CHECK-DAG: #[[WMAP:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+// CHECK-DAG: #[[CMAP:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d5, d6, d2, d3)>
+// CHECK-DAG: #[[OMAP:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @conv2d
 // CHECK-SAME: %[[X:.+]]: tensor<?x3x8x8xf32>, %[[W:.+]]: tensor<16x3x3x3xf32>, %[[B:.+]]: tensor<16xf32>
-// CHECK:      %[[WTV:.+]] = linalg.generic {indexing_maps = [#[[WT]], #{{.+}}]{{.+}} ins(%[[W]] : tensor<16x3x3x3xf32>) outs(%{{.+}} : tensor<27x16xf32>)
 // The zero-padded image, read inside with tensor.extract.
 // CHECK:      %[[PAD:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<?x3x10x10xf32>)
 // CHECK:        tensor.extract %[[X]]
 // CHECK:        arith.select
-// CHECK:      %[[COLV:.+]] = linalg.generic {indexing_maps = [#[[COL]], #[[EXTENT]], #[[ROWS]]]{{.+}} ins(%[[PAD]], %{{.+}} : tensor<?x3x10x10xf32>, tensor<8x8x3x3xf32>) outs(%{{.+}} : tensor<?x27xf32>)
-// CHECK:      %[[OUT:.+]] = linalg.matmul ins(%[[COLV]], %[[WTV]] : tensor<?x27xf32>, tensor<27x16xf32>) outs(%{{.+}} : tensor<?x16xf32>)
-// CHECK:      linalg.generic {indexing_maps = [#[[NCHW]], #{{.+}}, #{{.+}}]{{.+}} ins(%[[OUT]], %[[B]] : tensor<?x16xf32>, tensor<16xf32>) outs(%{{.+}} : tensor<?x16x8x8xf32>)
+// CHECK:      %[[COL:.+]] = linalg.generic {indexing_maps = [#[[IMAGE]], #[[ID6]]]{{.+}} ins(%[[PAD]] : tensor<?x3x10x10xf32>) outs(%{{.+}} : tensor<?x3x3x3x8x8xf32>)
+// CHECK:      %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<?x16x8x8xf32>
+// CHECK:      %[[OUT:.+]] = linalg.generic {indexing_maps = [#[[WMAP]], #[[CMAP]], #[[OMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[W]], %[[COL]] : tensor<16x3x3x3xf32>, tensor<?x3x3x3x8x8xf32>) outs(%[[ZERO]] : tensor<?x16x8x8xf32>)
+// CHECK:        arith.mulf
+// CHECK:        arith.addf
+// CHECK:      linalg.generic {{.+}} ins(%[[OUT]], %[[B]] : tensor<?x16x8x8xf32>, tensor<16xf32>) outs(%{{.+}} : tensor<?x16x8x8xf32>)
 // CHECK:        arith.addf
 // CHECK-NOT:  nn.
 func.func @conv2d(%x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<16xf32>) -> tensor<?x16x8x8xf32> {
   %0 = nn.conv2d %x, %w, %b padding = [1, 1, 1, 1] : tensor<?x3x8x8xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>
   return %0 : tensor<?x16x8x8xf32>
+}
+
+// -----
+
+// A grouped convolution: im2col + one 2-D contraction with a block-diagonal
+// weight. W^T [(c,kh,kw), oc] and the patches [(n,oh,ow), (c,kh,kw)] are
+// copies (no reshapes, which fusion would push through the contraction),
+// the contraction is a linalg.matmul with the dynamic rows as M and the
+// static OC as N, and the result goes back to NCHW in one loop. The patches
+// are gathered over (n, oh, ow, c, kh, kw) and written through linear maps,
+// without divisions in the loops; the extents of oh, ow, kh and kw come
+// from an operand that is never read.
+// CHECK-DAG: #[[WT:.+]] = affine_map<(d0, d1) -> (d1, (d0 floordiv 9) mod 2, (d0 floordiv 3) mod 3, d0 mod 3)>
+// CHECK-DAG: #[[GCOL:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
+// CHECK-DAG: #[[EXTENT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d2, d4, d5)>
+// CHECK-DAG: #[[ROWS:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0 * 64 + d1 * 8 + d2, d3 * 9 + d4 * 3 + d5)>
+// CHECK-DAG: #[[NCHW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0 * 64 + d2 * 8 + d3, d1)>
+// CHECK-LABEL: func.func @conv2d_groups
+// CHECK-SAME: %[[X:.+]]: tensor<?x4x8x8xf32>, %[[W:.+]]: tensor<8x2x3x3xf32>
+// The weight is block diagonal: zero where o and c are in different groups.
+// CHECK:      %[[WTV:.+]] = linalg.generic {indexing_maps = [#[[WT]], #{{.+}}]{{.+}} ins(%[[W]] : tensor<8x2x3x3xf32>) outs(%{{.+}} : tensor<36x8xf32>)
+// CHECK:        arith.divui
+// CHECK:        arith.select
+// CHECK:      %[[PAD:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<?x4x10x10xf32>)
+// CHECK:      %[[COLV:.+]] = linalg.generic {indexing_maps = [#[[GCOL]], #[[EXTENT]], #[[ROWS]]]{{.+}} ins(%[[PAD]], %{{.+}} : tensor<?x4x10x10xf32>, tensor<8x8x3x3xf32>) outs(%{{.+}} : tensor<?x36xf32>)
+// CHECK:      %[[OUT:.+]] = linalg.matmul ins(%[[COLV]], %[[WTV]] : tensor<?x36xf32>, tensor<36x8xf32>) outs(%{{.+}} : tensor<?x8xf32>)
+// CHECK:      linalg.generic {indexing_maps = [#[[NCHW]], #{{.+}}]{{.+}} ins(%[[OUT]] : tensor<?x8xf32>) outs(%{{.+}} : tensor<?x8x8x8xf32>)
+// CHECK-NOT:  nn.
+func.func @conv2d_groups(%x: tensor<?x4x8x8xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<?x8x8x8xf32> {
+  %0 = nn.conv2d %x, %w padding = [1, 1, 1, 1] groups = 2 : tensor<?x4x8x8xf32>, tensor<8x2x3x3xf32>
+  return %0 : tensor<?x8x8x8xf32>
 }
 
 // -----
