@@ -88,6 +88,11 @@ def CPUTileContractions
            "Rows of the chunks an scf.forall hands to threads (0: no "
            "thread level); fixed, so results do not depend on the thread "
            "count">,
+    Option<"dotProductRows", "dot-product-rows", "int64_t", /*default=*/"0",
+           "From this many rows on, a deep product with B stored N x K "
+           "transposes B for the outer-product kernels instead of taking "
+           "dot products (a dynamic row count chooses at run time; 0: dot "
+           "products at every row count)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
