@@ -144,10 +144,16 @@ bool isVectorizableLoop(linalg::GenericOp op, bool windows = false) {
   return !unsupported;
 }
 
+/// The largest stride along the vector loop that a window read may have: a
+/// run of a vector's lanes times this many elements is read whole and its
+/// lanes picked by a shuffle (a 2 x 2 pool reads every other element).
+constexpr int64_t kMaxWindowStride = 4;
+
 /// Whether every operand of `op` either reads `loop` as its own innermost
 /// dimension (contiguously) or does not read it. A window map reads it
-/// contiguously when it appears in the last result only, with a factor of
-/// one (a unit stride).
+/// when it appears in the last result only, with a factor of at most
+/// kMaxWindowStride (a unit stride, or the stride of a pool or a strided
+/// convolution).
 bool readsContiguously(linalg::GenericOp op, unsigned loop) {
   for (AffineMap map : op.getIndexingMapsArray()) {
     if (!map.isFunctionOfDim(loop))
@@ -160,7 +166,7 @@ bool readsContiguously(linalg::GenericOp op, unsigned loop) {
     ArrayRef<AffineExpr> results = map.getResults();
     if (llvm::any_of(results.drop_back(),
                      [&](AffineExpr e) { return e.isFunctionOfDim(loop); }) ||
-        factorOf(results.back(), loop, map.getNumDims()) != 1)
+        factorOf(results.back(), loop, map.getNumDims()) > kMaxWindowStride)
       return false;
   }
   return true;
@@ -174,11 +180,12 @@ bool readsWindows(linalg::GenericOp op) {
 }
 
 /// Rewrites the window-map inputs of `tile`, whose loops other than `loop`
-/// have one step each, to read the contiguous run their slice holds: a
-/// rank-1 slice indexed by `loop` alone. Within the tile every other loop
-/// is 0, so a window result that does not use `loop` is 0 and the last one
-/// is `loop` itself (see readsContiguously). Fails, changing nothing, when
-/// a loop other than `loop` is not a single step.
+/// have one step each, to read the run their slice holds: a rank-1 slice
+/// indexed by `loop` alone, strided by the loop's factor. Within the tile
+/// every other loop is 0, so a window result that does not use `loop` is 0
+/// and the last one is `loop` times its factor (see readsContiguously).
+/// Fails, changing nothing, when a loop other than `loop` is not a single
+/// step.
 LogicalResult readWindowsAsRuns(RewriterBase &rewriter, linalg::GenericOp tile,
                                 unsigned loop) {
   SmallVector<int64_t> shape = tile.getStaticLoopRanges();
@@ -198,10 +205,15 @@ LogicalResult readWindowsAsRuns(RewriterBase &rewriter, linalg::GenericOp tile,
     SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
     SmallVector<OpFoldResult> sizes(rank, rewriter.getIndexAttr(1));
     SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
-    sizes.back() =
-        tensor::getMixedSize(rewriter, tile.getLoc(), operand->get(), rank - 1);
-    auto runType =
-        RankedTensorType::get({type.getShape().back()}, type.getElementType());
+    int64_t stride = factorOf(map.getResults().back(), loop, map.getNumDims());
+    strides.back() = rewriter.getIndexAttr(stride);
+    // The loop's extent: that of the result dimension it indexes.
+    OpOperand *init = tile.getDpsInitOperand(0);
+    sizes.back() = tensor::getMixedSize(
+        rewriter, tile.getLoc(), init->get(),
+        tile.getMatchingIndexingMap(init).getNumResults() - 1);
+    auto runType = RankedTensorType::get({tile.getStaticLoopRanges()[loop]},
+                                         type.getElementType());
     Value run =
         tensor::ExtractSliceOp::create(rewriter, tile.getLoc(), runType,
                                        operand->get(), offsets, sizes, strides);
@@ -215,6 +227,62 @@ LogicalResult readWindowsAsRuns(RewriterBase &rewriter, linalg::GenericOp tile,
     tile.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
   });
   return success();
+}
+
+/// Replaces each vector read of a strided run (readWindowsAsRuns) by a read
+/// of the contiguous elements the run spans, `lanes * stride` of them (past
+/// the end of the source they read padding, in lanes that no store keeps),
+/// and a shuffle that picks every `stride`-th lane: whole vector loads
+/// instead of one scalar load per lane.
+void readStridedRunsWhole(RewriterBase &rewriter, Operation *root) {
+  SmallVector<vector::TransferReadOp> reads;
+  root->walk([&](vector::TransferReadOp read) {
+    auto run = read.getBase().getDefiningOp<tensor::ExtractSliceOp>();
+    // A 1-D run read into one dimension of the vector, the others unit
+    // broadcasts.
+    if (run && run.getType().getRank() == 1 &&
+        read.getPermutationMap().getNumDims() == 1 &&
+        llvm::count_if(read.getVectorType().getShape(),
+                       [](int64_t size) { return size != 1; }) <= 1) {
+      std::optional<int64_t> stride =
+          getConstantIntValue(run.getMixedStrides().back());
+      if (stride && *stride > 1)
+        reads.push_back(read);
+    }
+  });
+  for (vector::TransferReadOp read : reads) {
+    auto run = read.getBase().getDefiningOp<tensor::ExtractSliceOp>();
+    int64_t stride = *getConstantIntValue(run.getMixedStrides().back());
+    int64_t lanes = read.getVectorType().getNumElements();
+    Location loc = read.getLoc();
+    rewriter.setInsertionPoint(read);
+    Value source = run.getSource();
+    int64_t rank = cast<RankedTensorType>(source.getType()).getRank();
+    SmallVector<Value> indices;
+    for (OpFoldResult offset : run.getMixedOffsets())
+      indices.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, offset));
+    // The run's first lane reads read.getIndices()[0] * stride further on.
+    AffineExpr d0, d1;
+    bindDims(rewriter.getContext(), d0, d1);
+    indices.back() =
+        affine::makeComposedAffineApply(rewriter, loc, d0 + d1 * stride,
+                                        {indices.back(), read.getIndices()[0]});
+    auto wideType = VectorType::get({lanes * stride},
+                                    read.getVectorType().getElementType());
+    AffineMap lastDim = AffineMap::get(
+        rank, 0, getAffineDimExpr(rank - 1, rewriter.getContext()));
+    Value wide = vector::TransferReadOp::create(
+        rewriter, loc, wideType, source, indices, AffineMapAttr::get(lastDim),
+        read.getPadding(), /*mask=*/Value(),
+        rewriter.getBoolArrayAttr({false}));
+    SmallVector<int64_t> picked;
+    for (int64_t lane = 0; lane < lanes; ++lane)
+      picked.push_back(lane * stride);
+    Value lanesRead =
+        vector::ShuffleOp::create(rewriter, loc, wide, wide, picked);
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, read.getVectorType(),
+                                                     lanesRead);
+  }
 }
 
 /// The loop along which `op` is vectorized: the innermost dimension of its
@@ -876,6 +944,7 @@ void CPUVectorizeElementwisePass::runOnOperation() {
       rewriter.replaceOp(op, vectorized->replacements);
   }
   dropMasks(rewriter, func);
+  readStridedRunsWhole(rewriter, func);
 
   // No CSE: it would merge the private inits again.
   if (failed(canonicalize(func)))

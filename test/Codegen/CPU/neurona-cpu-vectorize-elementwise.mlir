@@ -411,10 +411,14 @@ func.func @patches(%x: tensor<2x3x12x12xf32>) -> tensor<2x3x3x3x10x10xf32> {
 
 // -----
 
-// With a stride of 2 the run is not contiguous: the loop stays scalar.
+// With a stride of 2 (a strided convolution's patches, a 2 x 2 pool) each
+// run is every other element: the tile reads the 10 elements the run of 5
+// spans in one vector and a shuffle picks its even lanes.
 // CHECK-LABEL: func.func @strided_patches
-// CHECK:         linalg.generic
-// CHECK-NOT:     vector.transfer_read
+// CHECK:         %[[WIDE:.+]] = vector.transfer_read {{.+}} : tensor<1x1x1x9xf32>, vector<10xf32>
+// CHECK:         %[[LANES:.+]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8] : vector<10xf32>, vector<10xf32>
+// CHECK:         vector.shape_cast %[[LANES]] : vector<5xf32> to vector<1x1x1x1x1x5xf32>
+// CHECK-NOT:     linalg.generic
 #image = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 * 2 + d2, d5 * 2 + d3)>
 #col = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
 func.func @strided_patches(%x: tensor<2x3x12x12xf32>) -> tensor<2x3x3x3x5x5xf32> {
@@ -425,4 +429,48 @@ func.func @strided_patches(%x: tensor<2x3x12x12xf32>) -> tensor<2x3x3x3x5x5xf32>
     linalg.yield %in : f32
   } -> tensor<2x3x3x3x5x5xf32>
   return %r : tensor<2x3x3x3x5x5xf32>
+}
+
+// -----
+
+// A 2 x 2 max pool of stride 2: the window loops are outer reductions, one
+// step each, and each step takes the maximum of a vector of every other
+// element of an image row with the output row.
+// CHECK-LABEL: func.func @max_pool
+// CHECK:         scf.for
+// CHECK:           %[[WIDE:.+]] = vector.transfer_read {{.+}} vector<16xf32>
+// CHECK:           %[[LANES:.+]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14]
+// CHECK:           vector.shape_cast %[[LANES]] : vector<8xf32> to vector<1x1x1x8xf32>
+// CHECK:           arith.maximumf {{.+}} : vector<1x1x1x8xf32>
+// CHECK-NOT:     linalg.generic
+#image = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+#window = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+func.func @max_pool(%x: tensor<2x3x16x16xf32>, %init: tensor<2x3x8x8xf32>) -> tensor<2x3x8x8xf32> {
+  %w = tensor.empty() : tensor<2x2xf32>
+  %r = linalg.generic {indexing_maps = [#image, #window, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<2x3x16x16xf32>, tensor<2x2xf32>) outs(%init : tensor<2x3x8x8xf32>) {
+  ^bb0(%in: f32, %unused: f32, %acc: f32):
+    %m = arith.maximumf %in, %acc : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x8x8xf32>
+  return %r : tensor<2x3x8x8xf32>
+}
+
+// -----
+
+// A stride of 5 along the vector loop is past kMaxWindowStride: scalar.
+// CHECK-LABEL: func.func @wide_stride
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.transfer_read
+#image = affine_map<(d0, d1) -> (d0 * 5 + d1)>
+#out = affine_map<(d0, d1) -> (d1, d0)>
+func.func @wide_stride(%x: tensor<64xf32>) -> tensor<3x12xf32> {
+  %e = tensor.empty() : tensor<3x12xf32>
+  %r = linalg.generic {indexing_maps = [#image, #out], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<64xf32>) outs(%e : tensor<3x12xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<3x12xf32>
+  return %r : tensor<3x12xf32>
 }
