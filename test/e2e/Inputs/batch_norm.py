@@ -19,7 +19,10 @@ running statistics in place):
   the eval-mode answer too;
 * `neurona export` writes BatchNormalization nodes with ONNX's momentum
   (1 - PyTorch's) that onnx.checker accepts and onnxruntime runs to the
-  same outputs at 1e-5.
+  same outputs at 1e-5;
+* `neurona train` keeps the running statistics in its checkpoints: one
+  epoch resumed from a checkpoint ends bit for bit where two epochs in one
+  run do.
 """
 
 import argparse
@@ -205,4 +208,28 @@ close("exported momenta", momenta, [0.75, 0.9], rtol=0, atol=1e-7)
 session = ort.InferenceSession(exported, providers=["CPUExecutionProvider"])
 (onnx_out,) = session.run(None, {session.get_inputs()[0].name: x2})
 close("onnxruntime on the export", onnx_out, np.load(y2), rtol=1e-5, atol=1e-5)
+# `neurona train` writes the running statistics into checkpoints: two
+# epochs straight and one epoch resumed from the first's checkpoint save the
+# same bytes, statistics included.
+xs = rng.normal(1.0, 2.0, (96, 2, 6, 6)).astype(f32)
+ys = (xs[:, 0].mean((1, 2)) > 1.0).astype(np.int64) + (xs[:, 1].mean((1, 2)) > 1.0)
+data = ["--train-data", npy("xs.npy", xs), "--train-labels", npy("ys.npy", ys),
+        "--test-data", npy("xt.npy", xs[:16]), "--test-labels",
+        npy("yt.npy", ys[:16]), "--seed", "3", "--quiet"]
+straight, first, resumed = (os.path.join(W, n + ".npz")
+                            for n in ("straight", "first", "resumed"))
+checkpoint = os.path.join(W, "checkpoint.npz")
+run([args.neurona, "train", model, "--epochs", "2", "--save", straight] + data)
+run([args.neurona, "train", model, "--epochs", "1", "--save", first,
+     "--checkpoint", checkpoint] + data)
+run([args.neurona, "train", model, "--epochs", "2", "--resume", checkpoint,
+     "--save", resumed] + data)
+a, b, c = np.load(straight), np.load(resumed), np.load(first)
+for name in params:
+    assert np.array_equal(a[name], b[name]), ("resumed training differs", name)
+for name in STATS:
+    assert not np.array_equal(a[name], c[name]), ("statistic did not move in "
+                                                  "the second epoch", name)
+print("checkpoints carry the running statistics: resumed training is "
+      "bit-identical")
 print("batch_norm matches PyTorch")
