@@ -642,6 +642,21 @@ bool OpWriter::write(Operation *op) {
         a->set_type(onnx::AttributeProto::TENSOR);
         return fillTensor(*a->mutable_t(), values);
       })
+      .Case([&](BatchNormOp o) {
+        // Inference mode with the running statistics; ONNX's momentum is
+        // the weight of the running value, 1 - ours. The running
+        // statistics the op passes through are read by no exported node.
+        if (o.getTraining() || !o.getNewRunningMean().use_empty() ||
+            !o.getNewRunningVar().use_empty())
+          return false;
+        onnx::NodeProto &n =
+            simple(op, "BatchNormalization",
+                   {in(o.getInput()), in(o.getScale()), in(o.getBias()),
+                    in(o.getRunningMean()), in(o.getRunningVar())});
+        setFloat(n, "epsilon", o.getEpsilon().convertToDouble());
+        setFloat(n, "momentum", 1.0 - o.getMomentum().convertToDouble());
+        return true;
+      })
       // Inference: the random layers are the identity, a sample its mean 0.
       .Case<DropoutOp, GaussianNoiseOp>([&](auto o) {
         return unary("Identity", o.getInput());

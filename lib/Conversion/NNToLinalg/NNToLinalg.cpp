@@ -39,6 +39,7 @@ void mlir::nn::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateNNEmbeddingToLinalgPatterns(patterns);
   populateNNRecurrentToLinalgPatterns(patterns);
   populateNNLogicalToLinalgPatterns(patterns);
+  populateNNNormalizationToLinalgPatterns(patterns);
 }
 
 /// `type` with unsigned integer element types made signless.

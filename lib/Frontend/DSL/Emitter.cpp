@@ -152,13 +152,9 @@ Error ModelEmitter::emitInput(const ast::InputStmt &stmt) {
 Error ModelEmitter::emitLayer(const ast::LayerStmt &stmt) {
   const ast::Expr &call = stmt.call;
   LayerFn emit = lookupLayer(call.text);
-  if (!emit) {
-    if (isPlannedLayer(call.text))
-      return diags.error(call.loc,
-                         "layer '" + call.text + "' is not supported yet");
+  if (!emit)
     return diags.error(call.loc, "unknown layer '" + call.text + "'" +
                                      suggestClosest(call.text, layerNames()));
-  }
   if (inputs.empty())
     return diags.error(call.loc, "layer '" + call.text +
                                      "' comes before the model's input; "

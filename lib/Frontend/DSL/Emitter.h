@@ -152,8 +152,6 @@ using LayerFn = llvm::Expected<ValueInfo> (*)(LayerContext &);
 LayerFn lookupLayer(llvm::StringRef name);
 /// Names of all layers, for suggestions.
 llvm::ArrayRef<llvm::StringRef> layerNames();
-/// Layers the language will have but the emitter cannot build yet.
-bool isPlannedLayer(llvm::StringRef name);
 
 class ModelEmitter {
 public:

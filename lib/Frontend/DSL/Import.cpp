@@ -157,6 +157,13 @@ importGAN(mlir::MLIRContext &context, const dsl::ast::Program &program,
       return diags.error(decls[r]->nameLoc,
                          "random layers (dropout, gaussian_noise, gaussian) "
                          "in a GAN's models are not supported yet");
+    // d_objective runs the discriminator twice, and each step would move
+    // the statistics of the network it does not train.
+    bool stateful = false;
+    f.walk([&](mlir::nn::TrainingModeOpInterface) { stateful = true; });
+    if (stateful)
+      return diags.error(decls[r]->nameLoc,
+                         "batch_norm in a GAN's models is not supported yet");
     auto in = llvm::cast<mlir::RankedTensorType>(f.getArgumentTypes()[0]);
     if (!in.getElementType().isF32())
       return diags.error(decls[r]->nameLoc,

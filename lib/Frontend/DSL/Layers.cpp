@@ -744,6 +744,68 @@ static Expected<ValueInfo> emitGaussian(LayerContext &ctx) {
 }
 
 //===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+/// batch_norm(eps=1e-5, momentum=0.1): PyTorch's BatchNorm1d on features
+/// [?, F] and BatchNorm2d on images [?, C, H, W], one `nn.batch_norm` with
+/// the learnable `<name>.weight` (gamma, ones) and `<name>.bias` (beta,
+/// zeros) and the running statistics `<name>.running_mean` (zeros) and
+/// `<name>.running_var` (ones), which are parameters with
+/// `nn.trainable = false`: saved, loaded and embedded like the others, and
+/// written back by train_step rather than by the optimizer.
+static Expected<ValueInfo> emitBatchNorm(LayerContext &ctx) {
+  static const ParamDecl params[] = {
+      {"eps", ArgKind::Number},
+      {"momentum", ArgKind::Number},
+  };
+  const SourceDiagnostics &diags = ctx.emitter.getDiags();
+  auto args = bindArguments(ctx.call, params, diags);
+  if (!args)
+    return args.takeError();
+  double eps = args->getNumber("eps", 1e-5);
+  double momentum = args->getNumber("momentum", 0.1);
+  if (!(eps > 0.0 && float(eps) > 0.0f && std::isfinite(float(eps))))
+    return diags.error(args->get("eps")->loc,
+                       llvm::formatv("eps must be a finite number > 0 (added "
+                                     "to the variance), got {0}",
+                                     llvm::format("%g", eps)));
+  if (!(momentum >= 0.0 && momentum <= 1.0))
+    return diags.error(args->get("momentum")->loc,
+                       llvm::formatv("momentum must be in [0, 1] (the weight "
+                                     "of the batch in the running "
+                                     "statistics), got {0}",
+                                     llvm::format("%g", momentum)));
+  auto inputType = cast<RankedTensorType>(ctx.input.value.getType());
+  // A rank-3 value is a sequence [?, steps, features], whose features are
+  // last; PyTorch's BatchNorm1d on [N, C, L] would normalise the steps.
+  if (inputType.getRank() != 2 && inputType.getRank() != 4)
+    return diags.error(
+        ctx.call.loc,
+        "'batch_norm' needs features [batch, features] or images [batch, "
+        "channels, height, width], but its input is " +
+            formatShape(inputType) +
+            (inputType.getRank() == 3 && ctx.input.sequence
+                 ? "; sequences are not supported"
+                 : ""));
+  int64_t channels = inputType.getDimSize(1);
+  auto param = [&](StringRef suffix, StringRef init, bool trainable) {
+    return ctx.emitter.addParam(ctx.name + "." + suffix.str(), {channels}, init,
+                                ctx.call.loc, trainable);
+  };
+  Value weight = param("weight", "ones", true);
+  Value bias = param("bias", "zeros", true);
+  Value runningMean = param("running_mean", "zeros", false);
+  Value runningVar = param("running_var", "ones", false);
+  OpBuilder &b = ctx.emitter.builder();
+  auto op = nn::BatchNormOp::create(
+      b, ctx.loc, ctx.input.value, weight, bias, runningMean, runningVar,
+      b.getF32FloatAttr(float(eps)), b.getF32FloatAttr(float(momentum)),
+      UnitAttr());
+  return ValueInfo{op.getOutput(), "batch_norm"};
+}
+
+//===----------------------------------------------------------------------===//
 // Sequences
 //===----------------------------------------------------------------------===//
 
@@ -951,6 +1013,7 @@ static const std::pair<StringRef, LayerFn> kLayers[] = {
     {"max_pool2d", emitPool2d},
     {"avg_pool2d", emitPool2d},
     {"global_avg_pool2d", emitGlobalAvgPool2d},
+    {"batch_norm", emitBatchNorm},
     {"dropout", emitRandomLayer},
     {"gaussian_noise", emitRandomLayer},
     {"gaussian", emitGaussian},
@@ -975,11 +1038,6 @@ llvm::ArrayRef<StringRef> layerNames() {
     return result;
   }();
   return names;
-}
-
-bool isPlannedLayer(StringRef name) {
-  static const StringRef planned[] = {"batch_norm"};
-  return llvm::is_contained(planned, name);
 }
 
 } // namespace neurona::dsl

@@ -42,6 +42,7 @@ void populateNNRandomToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNEmbeddingToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNRecurrentToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNLogicalToLinalgPatterns(RewritePatternSet &patterns);
+void populateNNNormalizationToLinalgPatterns(RewritePatternSet &patterns);
 void populateNNToLinalgPatterns(RewritePatternSet &patterns);
 
 /// The discardable attributes eraseSignedness leaves on `nn` ops whose

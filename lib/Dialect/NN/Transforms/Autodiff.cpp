@@ -99,6 +99,9 @@ struct LossAndGradients {
   Value loss;
   Value prediction;
   SmallVector<Value> paramGrads;
+  /// Per parameter: its value after the step where a training-mode op
+  /// updates it (running statistics), else null.
+  SmallVector<Value> stateUpdates;
 };
 
 class NNAutodiffPass : public nn::impl::NNAutodiffBase<NNAutodiffPass> {
@@ -110,6 +113,7 @@ public:
     inputArgs.clear();
     paramArgs.clear();
     trainableParam.clear();
+    stateParam.clear();
     usedNames.clear();
     paramPenalties.clear();
     activityPenalties.clear();
@@ -123,7 +127,9 @@ public:
       return signalPassFailure();
     }
     if (failed(checkOptions(forward)) || failed(classifyArguments(forward)) ||
-        failed(checkRandomOps(forward)) || failed(resolvePenalties(forward)))
+        failed(checkRandomOps(forward)) ||
+        failed(checkTrainingModeOps(forward)) ||
+        failed(resolvePenalties(forward)))
       return signalPassFailure();
     objective = loss == "objective";
     targetName = objective ? std::string() : freshName("target");
@@ -141,6 +147,9 @@ private:
   SmallVector<unsigned> inputArgs, paramArgs;
   /// Per entry of paramArgs: false for `nn.trainable = false`.
   SmallVector<bool> trainableParam;
+  /// Per entry of paramArgs: true for state a training-mode op updates, which
+  /// train_step returns as param_out.
+  SmallVector<bool> stateParam;
   /// Parsed `penalties` and `activity`; activity targets resolved to the
   /// value in `forward` they penalise.
   SmallVector<Penalty> paramPenalties, activityPenalties;
@@ -301,6 +310,43 @@ private:
     return failure(walk.wasInterrupted());
   }
 
+  /// The state operands of training-mode ops (TrainingModeOpInterface) must
+  /// be parameters with `nn.trainable = false`, each updated by one op: the
+  /// runtime holds them and train_step returns their new values.
+  LogicalResult checkTrainingModeOps(func::FuncOp forward) {
+    stateParam.assign(paramArgs.size(), false);
+    DenseMap<unsigned, Operation *> updater;
+    WalkResult walk = forward.walk([&](TrainingModeOpInterface op) {
+      for (auto [operand, result] : op.getStateUpdates()) {
+        auto arg = dyn_cast<BlockArgument>(op->getOperand(operand));
+        const unsigned *k = arg && arg.getOwner() == &forward.getBody().front()
+                                ? llvm::find(paramArgs, arg.getArgNumber())
+                                : paramArgs.end();
+        BoolAttr trainable =
+            k != paramArgs.end()
+                ? forward.getArgAttrOfType<BoolAttr>(*k, kTrainable)
+                : BoolAttr();
+        if (!trainable || trainable.getValue()) {
+          op->emitError("nn-autodiff: operand #")
+              << operand << " is state that this op updates in training, so "
+              << "it must be a parameter of forward with nn.trainable = false";
+          return WalkResult::interrupt();
+        }
+        auto [it, inserted] = updater.try_emplace(*k, op);
+        if (!inserted) {
+          InFlightDiagnostic d = op->emitError("nn-autodiff: parameter '")
+                                 << argName(forward, *k)
+                                 << "' is updated in training by two ops";
+          d.attachNote(it->second->getLoc()) << "first updated here";
+          return WalkResult::interrupt();
+        }
+        stateParam[k - paramArgs.begin()] = true;
+      }
+      return WalkResult::advance();
+    });
+    return failure(walk.wasInterrupted());
+  }
+
   Type rngType() {
     return RankedTensorType::get({2}, IntegerType::get(&getContext(), 64));
   }
@@ -400,11 +446,31 @@ private:
                                             Value rng) {
     Location loc = forward.getLoc();
     SmallVector<Operation *> tape;
+    SmallVector<Value> stateUpdates(paramArgs.size());
     for (Operation &op : forward.getBody().front().without_terminator()) {
       Operation *clone = b.clone(op, map);
       if (rng)
         clone->walk([&](RandomOpInterface random) { random.setRng(rng); });
-      tape.push_back(clone);
+      auto training = dyn_cast<TrainingModeOpInterface>(clone);
+      if (!training) {
+        tape.push_back(clone);
+        continue;
+      }
+      // The copy gives way to its training computation, whose ops go on
+      // the tape and differentiate with their own rules.
+      SmallVector<Value> results;
+      training.buildTraining(b, results);
+      for (Operation *built = clone->getNextNode(); built;
+           built = built->getNextNode())
+        tape.push_back(built);
+      for (auto [result, value] : llvm::zip(op.getResults(), results))
+        map.map(result, value);
+      for (auto [operand, result] : training.getStateUpdates()) {
+        auto arg = cast<BlockArgument>(op.getOperand(operand));
+        stateUpdates[llvm::find(paramArgs, arg.getArgNumber()) -
+                     paramArgs.begin()] = results[result];
+      }
+      clone->erase();
     }
     auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
     Value prediction = map.lookup(ret.getOperand(0));
@@ -516,7 +582,7 @@ private:
           adjoints.accumulate(op->getLoc(), operand, g);
     }
 
-    LossAndGradients result{objective, prediction, {}};
+    LossAndGradients result{objective, prediction, {}, stateUpdates};
     for (unsigned i : paramArgs) {
       Value p = map.lookup(forward.getArgument(i));
       Value g = adjoints.lookup(p);
@@ -668,7 +734,7 @@ private:
                                    .str()
                              : std::string("output")});
     for (auto [k, i] : llvm::enumerate(paramArgs))
-      if (trainableParam[k])
+      if (trainableParam[k] || stateParam[k])
         results.push_back({forward.getArgumentTypes()[i], "param_out",
                            argName(forward, i).str()});
     for (const Slot &s : state)
@@ -696,7 +762,8 @@ private:
     if (failed(diff))
       return failure();
 
-    SmallVector<Value> newParams, newState;
+    // Per parameter: its new value, or null when the step leaves it as is.
+    SmallVector<Value> newParams(params.size()), newState;
     Value step;
     if (adam)
       step = AddOp::create(b, loc, stateArgs.back(),
@@ -715,7 +782,7 @@ private:
             b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
             b.getF32FloatAttr(epsilon), b.getF32FloatAttr(weightDecay),
             optimizer == "adamw" ? b.getUnitAttr() : UnitAttr());
-        newParams.push_back(upd.getNewParam());
+        newParams[k] = upd.getNewParam();
         newState.push_back(upd.getNewM());
         newState.push_back(upd.getNewV());
       } else if (momentumSgd) {
@@ -723,7 +790,7 @@ private:
                                        b.getF32FloatAttr(momentum),
                                        nesterov ? b.getUnitAttr() : UnitAttr(),
                                        b.getF32FloatAttr(weightDecay));
-        newParams.push_back(upd.getNewParam());
+        newParams[k] = upd.getNewParam();
         newState.push_back(upd.getNewVelocity());
       } else {
         // Plain SGD needs no state: p - lr (g + weight_decay p), which
@@ -734,8 +801,7 @@ private:
               MulOp::create(b, loc, p,
                             ConstantOp::createScalar(b, loc,
                                                      float(weightDecay))));
-        newParams.push_back(
-            SubOp::create(b, loc, p, MulOp::create(b, loc, g, lr)));
+        newParams[k] = SubOp::create(b, loc, p, MulOp::create(b, loc, g, lr));
       }
     }
     if (adam)
@@ -744,7 +810,9 @@ private:
     SmallVector<Value> rets{diff->loss};
     if (!objective)
       rets.push_back(diff->prediction);
-    llvm::append_range(rets, newParams);
+    for (auto [k, p] : llvm::enumerate(newParams))
+      if (trainableParam[k] || stateParam[k])
+        rets.push_back(p ? p : diff->stateUpdates[k]);
     llvm::append_range(rets, newState);
     func::ReturnOp::create(b, loc, rets);
     return success();

@@ -59,4 +59,34 @@ def NN_RandomOpInterface : OpInterface<"RandomOpInterface"> {
   ];
 }
 
+def NN_TrainingModeOpInterface : OpInterface<"TrainingModeOpInterface"> {
+  let cppNamespace = "::mlir::nn";
+  let description = [{
+    An op that computes differently while training and updates state when it
+    does: batch normalization normalises with the batch's statistics and
+    gives new running statistics. `forward` holds it in inference mode.
+    `nn-autodiff` replaces each copy of it in `train_step` and `gradients`
+    by its training computation, built from differentiable nn ops, so the
+    gradient is the true one through everything that computation reads;
+    `train_step` returns the new state as the `param_out` of the state
+    operands, which must be parameters with `nn.trainable = false`.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Builds the op's training computation from differentiable nn ops at
+        the builder's insertion point; `results` receives one value per
+        result of the op.
+      }],
+      "void", "buildTraining",
+      (ins "::mlir::OpBuilder &":$builder,
+           "::llvm::SmallVectorImpl<::mlir::Value> &":$results)>,
+    InterfaceMethod<[{
+        The state the op updates in training, as pairs (operand index,
+        result index): that result is the operand's value after the step.
+      }],
+      "::llvm::SmallVector<std::pair<unsigned, unsigned>>",
+      "getStateUpdates">,
+  ];
+}
+
 #endif // NEURONA_DIALECT_NN_IR_NNINTERFACES_TD

@@ -129,6 +129,19 @@ LogicalResult inferPool2d(std::optional<Location> loc, Type input,
                           SmallVectorImpl<Type> &types);
 LogicalResult inferGlobalPool2d(std::optional<Location> loc, Type input,
                                 SmallVectorImpl<Type> &types);
+LogicalResult inferBatchNorm(std::optional<Location> loc, Type input,
+                             Type stats, SmallVectorImpl<Type> &types);
+
+/// Builds `nn.batch_norm`'s computation from reductions and elementwise nn
+/// ops: in training mode with the batch's statistics, else with the running
+/// ones (the op's description gives the formulas). Returns the output and
+/// the new running mean and variance, which in inference mode are
+/// `runningMean` and `runningVar` themselves. `x` is [N, C, ...], the others
+/// are [C]. The lowering and `nn-autodiff` share it.
+SmallVector<Value, 3> buildBatchNorm(OpBuilder &b, Location loc, Value x,
+                                     Value scale, Value bias, Value runningMean,
+                                     Value runningVar, float epsilon,
+                                     float momentum, bool training);
 
 /// Checks the window attributes convolutions and pools share: 2 positive
 /// strides and 4 non-negative paddings [top, left, bottom, right].

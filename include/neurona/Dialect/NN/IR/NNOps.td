@@ -686,6 +686,56 @@ def NN_NumelOp : NN_InferredOp<"numel", "",
 }
 
 //===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+def NN_BatchNormOp : NN_InferredOp<"batch_norm",
+    "inferBatchNorm(loc, adaptor.getInput().getType(), adaptor.getScale().getType(), types)",
+    [AllTypesMatch<["scale", "bias", "running_mean", "running_var"]>,
+     DeclareOpInterfaceMethods<NN_TrainingModeOpInterface>]> {
+  let summary = "Batch normalization over channel axis 1 (PyTorch's BatchNorm1d/2d)";
+  let description = [{
+    `input` is [N, C, ...] with a static C; `scale` (gamma), `bias` (beta),
+    `running_mean` and `running_var` are [C]. In inference mode (no
+    `training`) the running statistics normalise:
+    `y = (x - running_mean) / sqrt(running_var + epsilon) * scale + bias`,
+    and the two last results are `running_mean` and `running_var` unchanged.
+    In training mode the statistics are the batch's, over every axis but 1:
+    `y = (x - mean) / sqrt(var + epsilon) * scale + bias` with the biased
+    variance, and the running statistics move by PyTorch's rule
+    `running = (1 - momentum) * running + momentum * batch` with the
+    unbiased variance `var * n / (n - 1)` (n = elements per channel; when
+    n = 1, where PyTorch refuses to train, it takes `var`). This is
+    `torch.nn.BatchNorm1d/2d` (Ioffe & Szegedy 2015) and ONNX
+    BatchNormalization with ONNX's momentum = 1 - `momentum`.
+
+    `forward` holds the op in inference mode; `nn-autodiff` replaces it in
+    `train_step` and `gradients` by its training computation
+    (`TrainingModeOpInterface`), and the lowering expands either mode into
+    reductions and elementwise ops.
+    ```mlir
+    %y, %m, %v = nn.batch_norm %x, %gamma, %beta, %mean, %var
+        {epsilon = 1.0e-5 : f32, momentum = 0.1 : f32}
+        : tensor<?x16x8x8xf32>, tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$scale,
+                       NN_FloatTensor:$bias, NN_FloatTensor:$running_mean,
+                       NN_FloatTensor:$running_var,
+                       DefaultValuedAttr<F32Attr, "1.0e-5f">:$epsilon,
+                       DefaultValuedAttr<F32Attr, "0.1f">:$momentum,
+                       UnitAttr:$training);
+  let results = (outs NN_FloatTensor:$output,
+                      NN_FloatTensor:$new_running_mean,
+                      NN_FloatTensor:$new_running_var);
+  let hasVerifier = 1;
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $running_mean `,` $running_var
+    (`training` $training^)? attr-dict `:` type($input) `,` type($scale)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Comparison, logic, selection and conversion (any ABI element type)
 //===----------------------------------------------------------------------===//
 
