@@ -60,8 +60,8 @@ static bool convertNarrowFloat(NpyArray &array, nr_dtype dtype) {
   if (isNarrowFloat(array.dtype) && (dtype == NR_F32 || dtype == NR_F64)) {
     const auto *src = static_cast<const uint16_t *>(array.data.data());
     for (int64_t i = 0; i < n; ++i) {
-      float v = array.dtype == NR_F16 ? halfToFloat(src[i])
-                                      : bfloat16ToFloat(src[i]);
+      float v =
+          array.dtype == NR_F16 ? halfToFloat(src[i]) : bfloat16ToFloat(src[i]);
       if (dtype == NR_F32)
         static_cast<float *>(out.data())[i] = v;
       else

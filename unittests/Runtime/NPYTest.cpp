@@ -524,8 +524,8 @@ TEST(HalfTest, MatchesTheCompilersFloat16) {
   // Ties and their neighbours around every binade of binary16, subnormal
   // ones included, and the overflow threshold 65520.
   for (uint32_t e = 100; e < 145; ++e)
-    for (uint32_t m : {0x1000u, 0x0fffu, 0x1001u, 0x3000u, 0x7fefffu,
-                       0x7ff000u, 0x7fffffu})
+    for (uint32_t m :
+         {0x1000u, 0x0fffu, 0x1001u, 0x3000u, 0x7fefffu, 0x7ff000u, 0x7fffffu})
       for (uint32_t sign : {0u, 0x80000000u})
         check(sign | (e << 23) | m);
 }
@@ -549,8 +549,7 @@ TEST(HalfTest, RoundsToTheNearestBfloat16) {
     double dh = (high & 0x7fff) == 0x7f80
                     ? std::ldexp(1.0, 128) - x
                     : std::fabs(double(bfloat16ToFloat(high))) - x;
-    uint16_t want =
-        dl == 0 || dl < dh || (dl == dh && !(low & 1)) ? low : high;
+    uint16_t want = dl == 0 || dl < dh || (dl == dh && !(low & 1)) ? low : high;
     EXPECT_EQ(got, want) << std::hex << bits;
   }
   EXPECT_EQ(bfloat16ToFloat(floatToBfloat16(1.0f + 0x1p-8f)), 1.0f);

@@ -1,4 +1,4 @@
-//===- neurona/Runtime/Half.h - f16 and bf16 element conversions -*- C++ -*-===//
+//===- neurona/Runtime/Half.h - f16 and bf16 conversions --------*- C++ -*-===//
 //
 // Part of the Neurona project.
 //

@@ -50,8 +50,7 @@ Value truncateToBF16(OpBuilder &b, Location l, Value x) {
   Value rounded = arith::ShRUIOp::create(
       b, l, arith::AddIOp::create(b, l, bits, bias), sixteen);
   Value quietNaN = arith::OrIOp::create(b, l, high, intConst(b, l, i32, 0x40));
-  Value isNaN =
-      arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
+  Value isNaN = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
   Value result = arith::SelectOp::create(b, l, isNaN, quietNaN, rounded);
   Value narrow = arith::TruncIOp::create(b, l, b.getI16Type(), result);
   return arith::BitcastOp::create(b, l, b.getBF16Type(), narrow);
@@ -97,9 +96,8 @@ Value convert(OpBuilder &b, Location l, Value x, Type to, bool fromUnsigned,
   // reaches them from f32 with one rounding to nearest even. Integers get
   // there through f64 (exact up to 2^53) and f64 through f32 rounded to odd.
   if (isNarrowFloat(from)) {
-    Value wide = from.isBF16()
-                     ? extendBF16(b, l, x)
-                     : arith::ExtFOp::create(b, l, b.getF32Type(), x);
+    Value wide = from.isBF16() ? extendBF16(b, l, x)
+                               : arith::ExtFOp::create(b, l, b.getF32Type(), x);
     return convert(b, l, wide, to, false, toUnsigned);
   }
   if (isNarrowFloat(to)) {

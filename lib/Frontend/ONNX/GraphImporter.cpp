@@ -54,8 +54,8 @@ using FailFn = llvm::function_ref<Error(const llvm::Twine &)>;
 /// The ONNX data type of what `slot` holds, without decoding it.
 int32_t slotDataType(const Slot &slot) {
   if (slot.value)
-    return dataTypeOf(cast<RankedTensorType>(slot.value.getType())
-                          .getElementType());
+    return dataTypeOf(
+        cast<RankedTensorType>(slot.value.getType()).getElementType());
   if (slot.constant)
     return slot.constant->dataType;
   if (slot.initializer)
@@ -491,8 +491,7 @@ Error GraphImporter::importNode(const onnx::NodeProto &node, unsigned index) {
       return slot.takeError();
     inputSlots.push_back(slot->get());
     int32_t dataType = slotDataType(**slot);
-    if (firstFloat == onnx::TensorProto::UNDEFINED &&
-        isFloatDataType(dataType))
+    if (firstFloat == onnx::TensorProto::UNDEFINED && isFloatDataType(dataType))
       firstFloat = dataType;
   }
   if (ctx.widensNarrowFloats() && isNarrowFloatDataType(firstFloat))
@@ -513,8 +512,8 @@ Error GraphImporter::importNode(const onnx::NodeProto &node, unsigned index) {
         continue; // an alias of an input keeps its value
       auto type = cast<RankedTensorType>(slot.value.getType());
       if (type.getElementType().isF32())
-        slot.value = nn::CastOp::create(builder(), loc, type.clone(narrow),
-                                        slot.value);
+        slot.value =
+            nn::CastOp::create(builder(), loc, type.clone(narrow), slot.value);
     }
 
   for (auto [i, name] : llvm::enumerate(node.output()))

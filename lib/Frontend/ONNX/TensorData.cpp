@@ -289,8 +289,7 @@ Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
   out.dataType = tensor.data_type();
   bool known = out.dataType == onnx::TensorProto::FLOAT ||
                out.dataType == onnx::TensorProto::DOUBLE ||
-               out.isNarrowFloat() ||
-               out.dataType == onnx::TensorProto::BOOL ||
+               out.isNarrowFloat() || out.dataType == onnx::TensorProto::BOOL ||
                isIntegerDataType(out.dataType);
   if (!known && out.dataType != onnx::TensorProto::UNDEFINED)
     return tensorError("has element type " + dataTypeName(out.dataType) +
@@ -341,12 +340,10 @@ Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
   // int32_data, as do FLOAT16 and BFLOAT16 (their bit patterns), INT64 in
   // int64_data, UINT32 and UINT64 in uint64_data, DOUBLE in double_data.
   int32_t t = out.dataType;
-  bool inInt32 = t == onnx::TensorProto::INT8 ||
-                 t == onnx::TensorProto::INT16 ||
-                 t == onnx::TensorProto::INT32 ||
-                 t == onnx::TensorProto::UINT8 ||
-                 t == onnx::TensorProto::UINT16 || out.isBool() ||
-                 out.isNarrowFloat();
+  bool inInt32 =
+      t == onnx::TensorProto::INT8 || t == onnx::TensorProto::INT16 ||
+      t == onnx::TensorProto::INT32 || t == onnx::TensorProto::UINT8 ||
+      t == onnx::TensorProto::UINT16 || out.isBool() || out.isNarrowFloat();
   bool inUint64 =
       t == onnx::TensorProto::UINT32 || t == onnx::TensorProto::UINT64;
   uint64_t stored = out.isFloat()    ? tensor.float_data_size()
