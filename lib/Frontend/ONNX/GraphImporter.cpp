@@ -700,8 +700,12 @@ Expected<Value> NodeContext::input(unsigned i) {
 
 bool NodeContext::widensNarrowFloats() const { return opType() != "Cast"; }
 
+Expected<Value> NodeContext::storedInput(unsigned i) {
+  return importer.readInput(*this, i, &GraphImporter::valueOf);
+}
+
 Expected<Value> NodeContext::anyInput(unsigned i) {
-  auto value = importer.readInput(*this, i, &GraphImporter::valueOf);
+  auto value = storedInput(i);
   if (!value || !widensNarrowFloats())
     return value;
   auto type = cast<RankedTensorType>(value->getType());
@@ -759,7 +763,7 @@ Expected<const TensorValue *> NodeContext::constantInput(unsigned i) {
 Expected<SmallVector<int64_t>> NodeContext::inputShape(unsigned i) {
   if (const TensorValue *known = knownInput(i))
     return known->dims;
-  auto value = anyInput(i);
+  auto value = storedInput(i);
   if (!value)
     return value.takeError();
   return llvm::to_vector(cast<RankedTensorType>(value->getType()).getShape());
@@ -768,10 +772,14 @@ Expected<SmallVector<int64_t>> NodeContext::inputShape(unsigned i) {
 Expected<int32_t> NodeContext::inputDataType(unsigned i) {
   if (const TensorValue *known = knownInput(i))
     return known->dataType;
-  auto value = anyInput(i);
+  auto value = storedInput(i);
   if (!value)
     return value.takeError();
-  return dataTypeOf(cast<RankedTensorType>(value->getType()).getElementType());
+  int32_t dataType =
+      dataTypeOf(cast<RankedTensorType>(value->getType()).getElementType());
+  if (isNarrowFloatDataType(dataType) && widensNarrowFloats())
+    return onnx::TensorProto::FLOAT; // what anyInput() gives
+  return dataType;
 }
 
 Error NodeContext::setOutput(unsigned i, Value value) {

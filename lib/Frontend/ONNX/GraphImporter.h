@@ -268,6 +268,9 @@ public:
           infer) const;
 
 private:
+  /// Input `i` as the graph holds it, FLOAT16/BFLOAT16 included.
+  llvm::Expected<mlir::Value> storedInput(unsigned i);
+
   GraphImporter &importer;
   const onnx::NodeProto &nodeProto;
   unsigned index;
