@@ -215,3 +215,21 @@ for t, tn in ((H, "f16"), (BF, "bf16")):
     check(f"matmul_{tn}", [node("MatMul", ["a", "w"], ["y"])],
           [("a", t, ["N", 16])], [("y", t, None)], feed=small,
           f64=lambda v, w=w: [v["a"] @ w.astype(D)], inits={"w": w})
+
+# `neurona run` takes an f16/bf16 input only as a .npy of that type, and
+# refuses another with a message naming the input and both types.
+import subprocess  # noqa: E402
+
+for t, tn, other, on in ((H, "f16", BF, "bf16"), (BF, "bf16", H, "f16")):
+    path = os.path.join(args.workdir, f"cast_{tn}_to_f32.onnx")
+    for wrong, name in ((F, "f32"), (D, "f64"), (other, on)):
+        xp = os.path.join(args.workdir, f"feed_{tn}_{name}.npy")
+        np.save(xp, special(t, 16).reshape(1, 16).astype(wrong))
+        proc = subprocess.run([args.neurona, "run", path, "--input", xp,
+                               "--output", xp + ".out.npy"],
+                              capture_output=True, text=True)
+        expected = f"input 'x' must be {tn} [?, 16], got {name} [1, 16]"
+        if proc.returncode == 0 or expected not in proc.stderr:
+            raise SystemExit(f"{name} .npy into a {tn} input: exit "
+                             f"{proc.returncode}, {proc.stderr!r}")
+        print("%-44s ok  (refused)" % f"{name} .npy into {tn}")
