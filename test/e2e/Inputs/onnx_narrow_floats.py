@@ -25,11 +25,10 @@ import os
 
 import ml_dtypes
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 from onnx.reference import ReferenceEvaluator
 
-from nrtest import run
+from nrtest import run, save_graph
 
 p = argparse.ArgumentParser()
 p.add_argument("--neurona", required=True)
@@ -81,23 +80,15 @@ def check(name, nodes, inputs, outputs, inits=None, f64=None,
           feed=make, opset=21):
     """`inputs`/`outputs`: (name, dtype, shape); a leading "N" is the batch,
     run at 1 and 5. Without `f64`, every output must equal onnx.reference's
-    bit for bit; with it, `f64(inputs)` computes the outputs in float64 from
+    exactly (NaN where it has NaN); with it, `f64(inputs)` computes the outputs in float64 from
     the inputs (widened exactly), and every output must lie within one unit
     in the last place of its type of that (the correctly rounded result is
     within half of one)."""
-    graph = helper.make_graph(
-        nodes, name,
-        [helper.make_tensor_value_info(n, ONNX_TYPE[np.dtype(t)], list(s))
-         for n, t, s in inputs],
-        [helper.make_tensor_value_info(n, ONNX_TYPE[np.dtype(t)], None)
-         for n, t, _ in outputs],
-        [numpy_helper.from_array(np.asarray(v), k)
-         for k, v in (inits or {}).items()])
-    model = helper.make_model(graph,
-                              opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = 10
     path = os.path.join(args.workdir, name + ".onnx")
-    onnx.save(model, path)
+    save_graph(path, name, nodes,
+               [(n, np.dtype(t), s) for n, t, s in inputs],
+               [(n, np.dtype(t), s) for n, t, s in outputs],
+               onnx_type=ONNX_TYPE, inits=inits, opset=opset, ir_version=10)
     for batch in (1, 5):
         feeds = {n: feed(t, [batch if d == "N" else d for d in s])
                  for n, t, s in inputs}
