@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "neurona/Runtime/EntryIO.h"
+#include "neurona/Runtime/Half.h"
 
 using namespace neurona;
 
@@ -42,12 +43,48 @@ static void convertFrom(nr_dtype from, const void *src, void *dst, int64_t n) {
     return convertAll<uint32_t, To>(src, dst, n);
   case NR_U64:
     return convertAll<uint64_t, To>(src, dst, n);
+  case NR_F16:
+  case NR_BF16:
+    return; // convertArray converts the 16-bit floats itself
   }
+}
+
+static bool isNarrowFloat(nr_dtype t) { return t == NR_F16 || t == NR_BF16; }
+
+/// Converts between f16/bf16 and f32/f64: widening is exact, narrowing
+/// (from f32 only, so that it rounds once) rounds to nearest even. False
+/// for any other pair.
+static bool convertNarrowFloat(NpyArray &array, nr_dtype dtype) {
+  int64_t n = array.numElements();
+  AlignedBuffer out(size_t(n) * dtypeSize(dtype));
+  if (isNarrowFloat(array.dtype) && (dtype == NR_F32 || dtype == NR_F64)) {
+    const auto *src = static_cast<const uint16_t *>(array.data.data());
+    for (int64_t i = 0; i < n; ++i) {
+      float v =
+          array.dtype == NR_F16 ? halfToFloat(src[i]) : bfloat16ToFloat(src[i]);
+      if (dtype == NR_F32)
+        static_cast<float *>(out.data())[i] = v;
+      else
+        static_cast<double *>(out.data())[i] = v;
+    }
+  } else if (array.dtype == NR_F32 && isNarrowFloat(dtype)) {
+    const auto *src = static_cast<const float *>(array.data.data());
+    auto *dst = static_cast<uint16_t *>(out.data());
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = dtype == NR_F16 ? floatToHalf(src[i]) : floatToBfloat16(src[i]);
+  } else {
+    return false;
+  }
+  array.dtype = dtype;
+  array.data = std::move(out);
+  return true;
 }
 
 bool neurona::convertArray(NpyArray &array, nr_dtype dtype) {
   if (array.dtype == dtype)
     return true;
+  if (isNarrowFloat(array.dtype) || isNarrowFloat(dtype))
+    return convertNarrowFloat(array, dtype);
   if (isFloat(array.dtype) && !isFloat(dtype))
     return false;
   int64_t n = array.numElements();
@@ -87,6 +124,9 @@ bool neurona::convertArray(NpyArray &array, nr_dtype dtype) {
     // Any nonzero value is true, stored as the byte 1.
     convertFrom<bool>(array.dtype, array.data.data(), out.data(), n);
     break;
+  case NR_F16:
+  case NR_BF16:
+    return false; // handled by convertNarrowFloat
   }
   array.dtype = dtype;
   array.data = std::move(out);

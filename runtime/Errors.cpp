@@ -65,6 +65,10 @@ extern "C" const char *nr_dtype_name(nr_dtype dtype) {
     return "f32";
   case NR_F64:
     return "f64";
+  case NR_F16:
+    return "f16";
+  case NR_BF16:
+    return "bf16";
   case NR_I32:
     return "i32";
   case NR_I64:

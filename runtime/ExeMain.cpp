@@ -15,6 +15,7 @@
 
 #include "neurona-c/runtime.h"
 #include "neurona/Runtime/EntryIO.h"
+#include "neurona/Runtime/Half.h"
 #include "neurona/Runtime/NPY.h"
 
 #include <algorithm>
@@ -244,6 +245,14 @@ static void printResult(const nr_arg_info &info, const nr_tensor &t) {
       break;
     case NR_F64:
       std::printf("%.15g", static_cast<const double *>(t.data)[i]);
+      break;
+    case NR_F16:
+      std::printf("%.5g", double(halfToFloat(
+                              static_cast<const uint16_t *>(t.data)[i])));
+      break;
+    case NR_BF16:
+      std::printf("%.4g", double(bfloat16ToFloat(
+                              static_cast<const uint16_t *>(t.data)[i])));
       break;
     case NR_I32:
       std::printf("%" PRId32, static_cast<const int32_t *>(t.data)[i]);

@@ -6,6 +6,8 @@
 
 #include "Init.h"
 
+#include "neurona/Runtime/Half.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -222,6 +224,17 @@ void neurona::runtime::initializeValues(nr_init init, nr_dtype dtype,
   case NR_U64:
     fill(init, bound, rng, static_cast<uint64_t *>(data), count);
     break;
+  case NR_F16:
+  case NR_BF16: {
+    // Drawn as float, then rounded to the 16-bit type.
+    std::vector<float> values(static_cast<size_t>(count));
+    fill(init, bound, rng, values.data(), count);
+    auto *out = static_cast<uint16_t *>(data);
+    for (int64_t i = 0; i < int64_t(count); ++i)
+      out[i] = dtype == NR_F16 ? floatToHalf(values[size_t(i)])
+                               : floatToBfloat16(values[size_t(i)]);
+    break;
+  }
   case NR_BOOL: {
     // Bytes other than 0 and 1 are not bools: any nonzero draw is true.
     auto *bytes = static_cast<uint8_t *>(data);

@@ -192,8 +192,8 @@ Status Parser::parseType(const std::string &dtypeText,
   nr_dtype dtype;
   if (!parseDTypeName(dtypeText, dtype))
     return fail("unknown dtype '" + dtypeText +
-                "' (expected f32, f64, i8, i16, i32, i64, u8, u16, u32, u64 "
-                "or bool)");
+                "' (expected f32, f64, f16, bf16, i8, i16, i32, i64, u8, u16, "
+                "u32, u64 or bool)");
   out.dtype = dtype;
   out.shape.clear();
   if (shapeText == "scalar")
@@ -218,14 +218,18 @@ Status Parser::parseType(const std::string &dtypeText,
                     "': parameters and state must have static shapes");
       out.shape.push_back(-1);
     } else {
-      if (dim.empty() || dim.size() > 13 ||
-          dim.find_first_not_of("0123456789") != std::string::npos ||
-          dim[0] == '0')
+      // Entry arguments may be empty (an ONNX graph input that only carries
+      // a type); parameters and state may not.
+      bool emptyArg = allowDynamic && dim == "0";
+      if (!emptyArg &&
+          (dim.empty() || dim.size() > 13 ||
+           dim.find_first_not_of("0123456789") != std::string::npos ||
+           dim[0] == '0'))
         return fail("bad dimension '" + dim + "' in shape '" + shapeText +
                     "' (expected a positive integer or '?', dims joined by "
                     "'x', or 'scalar')");
       int64_t d = std::stoll(dim);
-      if (d > maxDim || elements > maxElements / d)
+      if (d > maxDim || (d != 0 && elements > maxElements / d))
         return fail("shape '" + shapeText + "' is too large");
       elements *= d;
       out.shape.push_back(d);

@@ -50,6 +50,8 @@ size_t neurona::dtypeSize(nr_dtype dtype) {
     return 8;
   case NR_I16:
   case NR_U16:
+  case NR_F16:
+  case NR_BF16:
     return 2;
   case NR_I8:
   case NR_U8:
@@ -65,6 +67,8 @@ bool neurona::parseDTypeName(const std::string &name, nr_dtype &out) {
     nr_dtype dtype;
   } table[] = {{"f32", NR_F32},
                {"f64", NR_F64},
+               {"f16", NR_F16},
+               {"bf16", NR_BF16},
                {"i8", NR_I8},
                {"i16", NR_I16},
                {"i32", NR_I32},
@@ -285,6 +289,10 @@ static Status descrToDType(const std::string &descr, nr_dtype &out) {
     out = NR_F32;
   else if (descr == "<f8")
     out = NR_F64;
+  else if (descr == "<f2")
+    out = NR_F16;
+  else if (descr == "<V2" || descr == "|V2")
+    out = NR_BF16;
   else if (descr == "|i1" || descr == "<i1" || descr == "i1")
     out = NR_I8;
   else if (descr == "<i2")
@@ -312,8 +320,8 @@ static Status descrToDType(const std::string &descr, nr_dtype &out) {
     return Status::error(
         NR_ERROR_FORMAT,
         "unsupported dtype '" + descr +
-            "' (supported: '<f4', '<f8', '|i1', '<i2', '<i4', '<i8', '|u1', "
-            "'<u2', '<u4', '<u8', '|b1')");
+            "' (supported: '<f4', '<f8', '<f2', '<V2' (bfloat16), '|i1', "
+            "'<i2', '<i4', '<i8', '|u1', '<u2', '<u4', '<u8', '|b1')");
   return Status::success();
 }
 
@@ -323,6 +331,10 @@ static const char *dtypeDescr(nr_dtype dtype) {
     return "<f4";
   case NR_F64:
     return "<f8";
+  case NR_F16:
+    return "<f2";
+  case NR_BF16:
+    return "<V2";
   case NR_I8:
     return "|i1";
   case NR_I16:

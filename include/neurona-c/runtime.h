@@ -61,7 +61,9 @@ typedef enum nr_status {
 
 /** Element types, each numpy's type of the same name (NR_U16 is numpy's
  *  uint16, '<u2'). NR_BOOL is one byte per element holding 0 or 1 (numpy's
- *  bool, '|b1'). */
+ *  bool, '|b1'). NR_F16 is IEEE binary16 (numpy's float16, '<f2') and
+ *  NR_BF16 bfloat16 (ml_dtypes' bfloat16, which numpy saves as '<V2'), each
+ *  held as its 16-bit pattern (uint16_t in C). */
 typedef enum nr_dtype {
   NR_F32 = 0,
   NR_F64 = 1,
@@ -73,7 +75,9 @@ typedef enum nr_dtype {
   NR_I16 = 7,
   NR_U16 = 8,
   NR_U32 = 9,
-  NR_U64 = 10
+  NR_U64 = 10,
+  NR_F16 = 11,
+  NR_BF16 = 12
 } nr_dtype;
 
 /** Role of an entry argument, as spelled in the manifest's `arg` lines. The
@@ -158,8 +162,8 @@ const char *nr_last_error(void);
 /** Fixed name of a status code, e.g. "NR_ERROR_IO". Static storage. */
 const char *nr_status_string(nr_status status);
 
-/** Manifest spelling of a dtype ("f32", "f64", "i8", "i16", "i32", "i64",
- *  "u8", "u16", "u32", "u64", "bool"), or "?"
+/** Manifest spelling of a dtype ("f32", "f64", "f16", "bf16", "i8", "i16",
+ *  "i32", "i64", "u8", "u16", "u32", "u64", "bool"), or "?"
  *  for an invalid value. Static storage. */
 const char *nr_dtype_name(nr_dtype dtype);
 

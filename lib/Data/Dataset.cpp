@@ -8,6 +8,7 @@
 
 #include "IDX.h"
 
+#include "neurona/Runtime/Half.h"
 #include "neurona/Runtime/NPY.h"
 
 #include <cstring>
@@ -77,6 +78,12 @@ static void toFloat(nr_dtype dtype, const void *src, int64_t n, float *dst) {
       break;
     case NR_F64:
       dst[i] = float(static_cast<const double *>(src)[i]);
+      break;
+    case NR_F16:
+      dst[i] = halfToFloat(static_cast<const uint16_t *>(src)[i]);
+      break;
+    case NR_BF16:
+      dst[i] = bfloat16ToFloat(static_cast<const uint16_t *>(src)[i]);
       break;
     case NR_I32:
       dst[i] = float(static_cast<const int32_t *>(src)[i]);

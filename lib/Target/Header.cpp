@@ -42,8 +42,8 @@ static const char *cTypeOf(const std::string &dtype) {
     return "int32_t";
   if (dtype == "u8")
     return "uint8_t";
-  if (dtype == "u16")
-    return "uint16_t";
+  if (dtype == "u16" || dtype == "f16" || dtype == "bf16")
+    return "uint16_t"; // f16 and bf16 as their bit patterns: C has no half
   if (dtype == "u32")
     return "uint32_t";
   if (dtype == "u64")

@@ -23,6 +23,10 @@ static std::string dtypeOf(Type t) {
     return "f32";
   if (t.isF64())
     return "f64";
+  if (t.isF16())
+    return "f16";
+  if (t.isBF16())
+    return "bf16";
   // Signless integers are ONNX's signed types, unsigned ones its UINTs.
   if (auto integer = dyn_cast<IntegerType>(t);
       integer && !integer.isSigned() && integer.getWidth() != 1) {

@@ -13,6 +13,7 @@
 #include "Shuffle.h"
 
 #include "neurona/Data/Source.h"
+#include "neurona/Runtime/Half.h"
 #include "neurona/Runtime/NPY.h"
 #include "neurona/Train/Interrupt.h"
 #include "neurona/Train/Schedule.h"
@@ -188,6 +189,12 @@ struct BatchBuffer {
       break;
     case NR_F64:
       static_cast<double *>(tensor.data)[i] = v;
+      break;
+    case NR_F16:
+      static_cast<uint16_t *>(tensor.data)[i] = floatToHalf(float(v));
+      break;
+    case NR_BF16:
+      static_cast<uint16_t *>(tensor.data)[i] = floatToBfloat16(float(v));
       break;
     case NR_I32:
       static_cast<int32_t *>(tensor.data)[i] = int32_t(v);

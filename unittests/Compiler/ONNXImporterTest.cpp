@@ -292,12 +292,12 @@ TEST_F(ONNXImport, GraphErrorsNameTheNode) {
        "initializer 'w' holds 8 elements, but its shape [3, 3] has 9"},
       {[](onnx::GraphProto *g) {
          onnx::TensorProto *w = addInitializer(g, "w", {3, 3}, {}, false);
-         w->set_data_type(onnx::TensorProto::FLOAT16);
+         w->set_data_type(onnx::TensorProto::COMPLEX64);
          addNode(g, "MatMul", {"x", "w"}, {"y"}, "mm");
        },
-       "initializer 'w' has element type FLOAT16; only FLOAT, DOUBLE, INT8, "
-       "INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64 and BOOL tensors "
-       "are supported"},
+       "initializer 'w' has element type COMPLEX64; only FLOAT, DOUBLE, "
+       "FLOAT16, BFLOAT16, INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, "
+       "UINT64 and BOOL tensors are supported"},
       {[](onnx::GraphProto *g) {
          onnx::TensorProto *w =
              addInitializer(g, "w", {1 << 30, 1 << 30, 1 << 30}, {}, true);

@@ -85,6 +85,22 @@ TEST(ManifestTest, AcceptsMissingFinalNewlineAndNoTrainLine) {
   EXPECT_TRUE(m.params.empty());
 }
 
+TEST(ManifestTest, TakesF16AndEmptyEntryArguments) {
+  // An entry argument may have size 0 (an ONNX input that only carries a
+  // type); "param w f32 0x2" stays an error (MalformedManifestTest).
+  Manifest m;
+  Status s = parseManifest("neurona-manifest 1\nmodel m\nentry f\n"
+                           "arg input x f16 ?x2\narg input like bf16 0\n"
+                           "arg output y bf16 ?x2\nend\n",
+                           "test", m);
+  ASSERT_TRUE(s.ok()) << s.getMessage();
+  const EntryDecl *f = m.findEntry("f");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->args[0].type.dtype, NR_F16);
+  EXPECT_EQ(f->args[1].type.dtype, NR_BF16);
+  EXPECT_EQ(f->args[1].type.shape, (std::vector<int64_t>{0}));
+}
+
 namespace {
 struct BadCase {
   const char *text;
@@ -129,8 +145,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{HDR "param  w f32 2 zeros\n" FWD "end\n",
                 "test:3: empty field"},
         BadCase{HDR "param w f32 2 zeros \n" FWD "end\n", "empty field"},
-        BadCase{HDR "param w f16 2 zeros\n" FWD "end\n",
-                "test:3: unknown dtype 'f16'"},
+        BadCase{HDR "param w f8 2 zeros\n" FWD "end\n",
+                "test:3: unknown dtype 'f8'"},
         BadCase{HDR "param w f32 0x2 zeros\n" FWD "end\n", "bad dimension '0'"},
         BadCase{HDR "param w f32 2x zeros\n" FWD "end\n", "bad dimension ''"},
         BadCase{HDR "param w f32 -2 zeros\n" FWD "end\n", "bad dimension"},

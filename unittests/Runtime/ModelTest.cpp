@@ -651,6 +651,10 @@ TEST(ModelTest, ErrorsAreThreadLocal) {
   EXPECT_EQ(nr_dtype_size(NR_I16), 2u);
   EXPECT_EQ(nr_dtype_size(NR_U32), 4u);
   EXPECT_EQ(nr_dtype_size(NR_F64), 8u);
+  EXPECT_STREQ(nr_dtype_name(NR_F16), "f16");
+  EXPECT_STREQ(nr_dtype_name(NR_BF16), "bf16");
+  EXPECT_EQ(nr_dtype_size(NR_F16), 2u);
+  EXPECT_EQ(nr_dtype_size(NR_BF16), 2u);
   EXPECT_STREQ(nr_arg_role_name(NR_ROLE_PARAM_OUT), "param_out");
 }
 

@@ -6,11 +6,14 @@
 
 #include "TestSupport.h"
 
+#include "neurona/Runtime/EntryIO.h"
 #include "neurona/Runtime/FileIO.h"
+#include "neurona/Runtime/Half.h"
 #include "neurona/Runtime/NPY.h"
 
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <sys/stat.h>
@@ -81,6 +84,8 @@ TEST(NPYTest, RoundTripsEveryDType) {
   roundTrip<uint16_t>(NR_U16, {2}, {0, 65535});
   roundTrip<uint32_t>(NR_U32, {2}, {0, 4294967295u});
   roundTrip<uint64_t>(NR_U64, {2}, {0, 18446744073709551615ull});
+  roundTrip<uint16_t>(NR_F16, {3}, {0x3c00, 0x7c00, 0x0001});
+  roundTrip<uint16_t>(NR_BF16, {2}, {0x3f80, 0xff80});
   roundTrip<float>(NR_F32, {}, {42});
   roundTrip<float>(NR_F32, {0, 3}, {});
 }
@@ -99,7 +104,8 @@ TEST(NPYTest, WritesTheHeaderNumpyWrites) {
   for (auto [dtype, descr] :
        {std::pair{NR_I8, "'|i1'"}, std::pair{NR_I16, "'<i2'"},
         std::pair{NR_U16, "'<u2'"}, std::pair{NR_U32, "'<u4'"},
-        std::pair{NR_U64, "'<u8'"}}) {
+        std::pair{NR_U64, "'<u8'"}, std::pair{NR_F16, "'<f2'"},
+        std::pair{NR_BF16, "'<V2'"}}) {
     ASSERT_TRUE(npyHeader(dtype, shape1, 1, header).ok());
     EXPECT_NE(header.find(std::string("'descr': ") + descr),
               std::string::npos)
@@ -485,4 +491,96 @@ TEST(NPZTest, SurvivesRandomCorruption) {
     std::vector<NpzEntry> entries;
     (void)readNpz(bad, entries); // must not crash
   }
+}
+
+// The runtime's f16 conversions against the compiler's _Float16 (GCC and
+// Clang on x86-64 and AArch64 round to nearest even, IEEE 754): every
+// binary16 pattern widened, and a spread of float patterns narrowed.
+#ifdef __FLT16_MANT_DIG__
+TEST(HalfTest, MatchesTheCompilersFloat16) {
+  for (uint32_t bits = 0; bits <= 0xffff; ++bits) {
+    _Float16 h;
+    uint16_t pattern = uint16_t(bits);
+    std::memcpy(&h, &pattern, sizeof h);
+    float want = float(h), got = halfToFloat(pattern);
+    if (std::isnan(want))
+      EXPECT_TRUE(std::isnan(got)) << bits;
+    else
+      EXPECT_EQ(floatBits(got), floatBits(want)) << bits;
+  }
+  auto check = [](uint32_t bits) {
+    float f = floatFromBits(bits);
+    _Float16 h = _Float16(f);
+    uint16_t want;
+    std::memcpy(&want, &h, sizeof want);
+    uint16_t got = floatToHalf(f);
+    if (std::isnan(f))
+      EXPECT_TRUE((got & 0x7c00) == 0x7c00 && (got & 0x3ff)) << bits;
+    else
+      EXPECT_EQ(got, want) << std::hex << bits;
+  };
+  for (uint64_t bits = 0; bits <= 0xffffffffu; bits += 0xfff)
+    check(uint32_t(bits));
+  // Ties and their neighbours around every binade of binary16, subnormal
+  // ones included, and the overflow threshold 65520.
+  for (uint32_t e = 100; e < 145; ++e)
+    for (uint32_t m :
+         {0x1000u, 0x0fffu, 0x1001u, 0x3000u, 0x7fefffu, 0x7ff000u, 0x7fffffu})
+      for (uint32_t sign : {0u, 0x80000000u})
+        check(sign | (e << 23) | m);
+}
+#endif
+
+// bfloat16 narrowing against the definition: the nearer of the two
+// bfloat16 values around x, the even one on a tie, computed in double.
+TEST(HalfTest, RoundsToTheNearestBfloat16) {
+  for (uint64_t bits = 0; bits <= 0xffffffffu; bits += 0x3fff) {
+    float f = floatFromBits(uint32_t(bits));
+    uint16_t got = floatToBfloat16(f);
+    if (std::isnan(f)) {
+      EXPECT_TRUE(std::isnan(bfloat16ToFloat(got))) << bits;
+      continue;
+    }
+    uint16_t low = uint16_t(bits >> 16), high = uint16_t(low + 1);
+    double x = std::fabs(double(f));
+    double dl = x - std::fabs(double(bfloat16ToFloat(low)));
+    // Past the largest finite value, `high` is infinity: the rounding
+    // point is halfway to 2^128.
+    double dh = (high & 0x7fff) == 0x7f80
+                    ? std::ldexp(1.0, 128) - x
+                    : std::fabs(double(bfloat16ToFloat(high))) - x;
+    uint16_t want = dl == 0 || dl < dh || (dl == dh && !(low & 1)) ? low : high;
+    EXPECT_EQ(got, want) << std::hex << bits;
+  }
+  EXPECT_EQ(bfloat16ToFloat(floatToBfloat16(1.0f + 0x1p-8f)), 1.0f);
+  EXPECT_EQ(bfloat16ToFloat(floatToBfloat16(1.0f + 0x3p-8f)), 1.0f + 0x1p-6f);
+  EXPECT_TRUE(std::isinf(bfloat16ToFloat(floatToBfloat16(3.4e38f))));
+}
+
+// neurona run's conversions: f16/bf16 widen to f32 and f64, f32 narrows
+// to them; nothing else converts to or from them.
+TEST(HalfTest, ConvertsArraysOnlyBetweenFloats) {
+  NpyArray a;
+  a.dtype = NR_F32;
+  a.shape = {3};
+  a.data = AlignedBuffer(12);
+  float values[] = {1.0f + 0x1p-11f, -65520.0f, 0.5f};
+  std::memcpy(a.data.data(), values, sizeof values);
+  ASSERT_TRUE(convertArray(a, NR_F16));
+  const auto *h = static_cast<const uint16_t *>(a.data.data());
+  EXPECT_EQ(h[0], 0x3c00); // a tie, to even
+  EXPECT_EQ(h[1], 0xfc00); // overflow to -infinity
+  EXPECT_EQ(h[2], 0x3800);
+  ASSERT_TRUE(convertArray(a, NR_F64));
+  EXPECT_EQ(static_cast<const double *>(a.data.data())[2], 0.5);
+  EXPECT_FALSE(convertArray(a, NR_BF16)); // from f64: would round twice
+  NpyArray b;
+  b.dtype = NR_BF16;
+  b.shape = {1};
+  b.data = AlignedBuffer(2);
+  uint16_t minusTwo = 0xc000;
+  std::memcpy(b.data.data(), &minusTwo, 2);
+  EXPECT_FALSE(convertArray(b, NR_I64));
+  ASSERT_TRUE(convertArray(b, NR_F32));
+  EXPECT_EQ(static_cast<const float *>(b.data.data())[0], -2.0f);
 }

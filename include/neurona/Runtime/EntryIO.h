@@ -27,7 +27,8 @@ namespace neurona {
 std::string formatArgType(nr_dtype dtype, int32_t rank, const int64_t *shape);
 
 /// Converts `array` in place to `dtype`; false if that would turn floats
-/// into integers.
+/// into integers, or convert f16/bf16 from or to anything but f32 and f64
+/// (f64 only widened to: narrowing a double through f32 would round twice).
 bool convertArray(NpyArray &array, nr_dtype dtype);
 
 /// One call of an entry with .npy inputs and outputs.

@@ -10,7 +10,9 @@
 //
 // Supported .npy files: format versions 1.0, 2.0 and 3.0, little-endian
 // (or byte-order-free u8) data in C order, dtypes f32 ('<f4'), f64 ('<f8'),
-// i32 ('<i4'), i64 ('<i8') and u8 ('|u1'). Fortran order is accepted only
+// f16 ('<f2'), bf16 ('<V2', what numpy writes for ml_dtypes' bfloat16: the
+// only two-byte opaque type the runtime knows), the signed and unsigned
+// integers of 8 to 64 bits and bool ('|b1'). Fortran order is accepted only
 // where it is the same layout as C order (rank 0 and 1). Writers produce
 // version 1.0 (2.0 when the header needs it) with a 64-byte aligned data
 // start, which is what numpy itself writes.
@@ -60,8 +62,8 @@ private:
 /// Size in bytes of one element of `dtype` (0 for an invalid value).
 size_t dtypeSize(nr_dtype dtype);
 
-/// Parses a manifest/npy dtype name ("f32", "f64", "i8" to "i64", "u8" to
-/// "u64", "bool").
+/// Parses a manifest/npy dtype name ("f32", "f64", "f16", "bf16", "i8" to
+/// "i64", "u8" to "u64", "bool").
 bool parseDTypeName(const std::string &name, nr_dtype &out);
 
 /// Formats a shape as "[2, 3]", with "?" for negative (dynamic) dimensions.

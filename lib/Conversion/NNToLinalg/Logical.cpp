@@ -25,6 +25,65 @@ Value intConst(OpBuilder &b, Location l, Type t, int64_t v) {
   return arith::ConstantOp::create(b, l, b.getIntegerAttr(t, v));
 }
 
+bool isNarrowFloat(Type t) { return t.isF16() || t.isBF16(); }
+
+/// bf16 `x` widened to f32 (exact): its bits are the upper half of the
+/// f32's. Integer ops, so that no target needs bf16 instructions.
+Value extendBF16(OpBuilder &b, Location l, Value x) {
+  Value bits = arith::BitcastOp::create(b, l, b.getI16Type(), x);
+  Value wide = arith::ExtUIOp::create(b, l, b.getI32Type(), bits);
+  wide = arith::ShLIOp::create(b, l, wide, intConst(b, l, b.getI32Type(), 16));
+  return arith::BitcastOp::create(b, l, b.getF32Type(), wide);
+}
+
+/// f32 `x` rounded to bf16, to nearest with ties to even (a carry into the
+/// exponent is the next binade, and out of the largest finite value is
+/// infinity); NaN stays a quiet NaN of the same sign. Integer ops, as
+/// ml_dtypes and PyTorch compute it.
+Value truncateToBF16(OpBuilder &b, Location l, Value x) {
+  Type i32 = b.getI32Type();
+  Value bits = arith::BitcastOp::create(b, l, i32, x);
+  Value sixteen = intConst(b, l, i32, 16);
+  Value high = arith::ShRUIOp::create(b, l, bits, sixteen);
+  Value lsb = arith::AndIOp::create(b, l, high, intConst(b, l, i32, 1));
+  Value bias = arith::AddIOp::create(b, l, lsb, intConst(b, l, i32, 0x7fff));
+  Value rounded = arith::ShRUIOp::create(
+      b, l, arith::AddIOp::create(b, l, bits, bias), sixteen);
+  Value quietNaN = arith::OrIOp::create(b, l, high, intConst(b, l, i32, 0x40));
+  Value isNaN = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
+  Value result = arith::SelectOp::create(b, l, isNaN, quietNaN, rounded);
+  Value narrow = arith::TruncIOp::create(b, l, b.getI16Type(), result);
+  return arith::BitcastOp::create(b, l, b.getBF16Type(), narrow);
+}
+
+/// f64 `x` rounded to f32 "to odd": truncated toward zero, with the last
+/// bit set when inexact. Rounding that to a type of at most 22 significand
+/// bits (f16, bf16) to nearest gives the correctly rounded f64 -> f16/bf16
+/// result; going through f32 by nearest instead could round twice.
+Value roundToOddF32(OpBuilder &b, Location l, Value x) {
+  Type i32 = b.getI32Type();
+  Value nearest = arith::TruncFOp::create(b, l, b.getF32Type(), x);
+  Value back = arith::ExtFOp::create(b, l, x.getType(), nearest);
+  // Ordered: false for NaN, which passes through unchanged.
+  Value inexact =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::ONE, back, x);
+  // Rounded away from zero: step back one ulp toward zero (the bits of a
+  // float grow with its magnitude), which also turns an overflow to
+  // infinity into the largest finite f32.
+  Value zero = arith::ConstantOp::create(b, l, b.getFloatAttr(x.getType(), 0));
+  Value above = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, back, x);
+  Value negative =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zero);
+  Value away = arith::XOrIOp::create(b, l, above, negative);
+  Value bits = arith::BitcastOp::create(b, l, i32, nearest);
+  Value towardZero = arith::SelectOp::create(
+      b, l, away, arith::SubIOp::create(b, l, bits, intConst(b, l, i32, 1)),
+      bits);
+  Value odd = arith::OrIOp::create(b, l, towardZero, intConst(b, l, i32, 1));
+  Value result = arith::SelectOp::create(b, l, inexact, odd, bits);
+  return arith::BitcastOp::create(b, l, b.getF32Type(), result);
+}
+
 /// Converts scalar `x` to `to` with ONNX Cast's rules; integers are
 /// unsigned where `fromUnsigned` / `toUnsigned` say (the scalars are
 /// signless).
@@ -33,6 +92,22 @@ Value convert(OpBuilder &b, Location l, Value x, Type to, bool fromUnsigned,
   Type from = x.getType();
   if (from == to)
     return x;
+  // f16 and bf16 convert through f32: widening is exact, and a value
+  // reaches them from f32 with one rounding to nearest even. Integers get
+  // there through f64 (exact up to 2^53) and f64 through f32 rounded to odd.
+  if (isNarrowFloat(from)) {
+    Value wide = from.isBF16() ? extendBF16(b, l, x)
+                               : arith::ExtFOp::create(b, l, b.getF32Type(), x);
+    return convert(b, l, wide, to, false, toUnsigned);
+  }
+  if (isNarrowFloat(to)) {
+    if (!from.isF32()) {
+      Value wide = convert(b, l, x, b.getF64Type(), fromUnsigned, false);
+      x = roundToOddF32(b, l, wide);
+    }
+    return to.isBF16() ? truncateToBF16(b, l, x)
+                       : arith::TruncFOp::create(b, l, to, x).getResult();
+  }
   auto fromInt = dyn_cast<IntegerType>(from);
   auto toInt = dyn_cast<IntegerType>(to);
   if (toInt && toInt.getWidth() == 1) {

@@ -19,6 +19,7 @@
 #include "neurona/Frontend/ONNX/ONNXImporter.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Path.h"
@@ -49,6 +50,24 @@ struct Slot {
 };
 
 using FailFn = llvm::function_ref<Error(const llvm::Twine &)>;
+
+/// The ONNX data type of what `slot` holds, without decoding it.
+int32_t slotDataType(const Slot &slot) {
+  if (slot.value)
+    return dataTypeOf(
+        cast<RankedTensorType>(slot.value.getType()).getElementType());
+  if (slot.constant)
+    return slot.constant->dataType;
+  if (slot.initializer)
+    return slot.initializer->data_type();
+  return onnx::TensorProto::UNDEFINED;
+}
+
+bool isFloatDataType(int32_t dataType) {
+  return dataType == onnx::TensorProto::FLOAT ||
+         dataType == onnx::TensorProto::DOUBLE ||
+         isNarrowFloatDataType(dataType);
+}
 
 /// Elements of one example of a graph input, at most (2^40 floats is 4 TiB).
 constexpr int64_t kMaxExampleElements = int64_t(1) << 40;
@@ -295,6 +314,14 @@ Error GraphImporter::importInputs() {
       return err;
   }
 
+  // Names some node or the graph's outputs read.
+  llvm::StringSet<> read;
+  for (const onnx::NodeProto &node : graph.node())
+    for (const std::string &name : node.input())
+      read.insert(name);
+  for (const onnx::ValueInfoProto &output : graph.output())
+    read.insert(output.name());
+
   for (const onnx::ValueInfoProto &input : graph.input()) {
     const std::string &name = input.name();
     // IR versions before 4 list every initializer among the inputs as well,
@@ -327,6 +354,13 @@ Error GraphImporter::importInputs() {
     int64_t elements = 1;
     for (auto [i, dim] : llvm::enumerate(tensorType.shape().dim())) {
       bool symbolic = dim.has_dim_param() || !dim.has_dim_value();
+      // An input that nothing reads only carries a type (CastLike's
+      // `like`, expanded to a Cast): it may be empty, and is never computed
+      // on, so its size 0 is kept rather than read as a dynamic batch.
+      if (!symbolic && dim.dim_value() == 0 && !read.contains(name)) {
+        shape.push_back(0);
+        continue;
+      }
       if (i == 0 && (symbolic || dim.dim_value() == 0)) {
         shape.push_back(ShapedType::kDynamic);
         continue;
@@ -447,13 +481,40 @@ Error GraphImporter::importNode(const onnx::NodeProto &node, unsigned index) {
   auto fail = [&](const llvm::Twine &message) {
     return ctx.error("input " + message);
   };
-  for (const std::string &name : node.input())
-    if (!name.empty())
-      if (auto slot = lookup(name, fail); !slot)
-        return slot.takeError();
+  llvm::SmallVector<Slot *> inputSlots;
+  int32_t firstFloat = onnx::TensorProto::UNDEFINED;
+  for (const std::string &name : node.input()) {
+    if (name.empty())
+      continue;
+    auto slot = lookup(name, fail);
+    if (!slot)
+      return slot.takeError();
+    inputSlots.push_back(slot->get());
+    int32_t dataType = slotDataType(**slot);
+    if (firstFloat == onnx::TensorProto::UNDEFINED && isFloatDataType(dataType))
+      firstFloat = dataType;
+  }
+  if (ctx.widensNarrowFloats() && isNarrowFloatDataType(firstFloat))
+    ctx.setRoundsTo(elementTypeOf(context, firstFloat));
 
   if (Error err = handler->second(ctx))
     return err;
+
+  // An op on FLOAT16/BFLOAT16 computed in f32: each result is rounded to
+  // the type once, as ONNX's reference and onnxruntime round each op's.
+  if (Type narrow = ctx.roundsTo())
+    for (const std::string &name : node.output()) {
+      auto it = values.find(name);
+      if (name.empty() || it == values.end())
+        continue;
+      Slot &slot = *it->second;
+      if (!slot.value || llvm::is_contained(inputSlots, &slot))
+        continue; // an alias of an input keeps its value
+      auto type = cast<RankedTensorType>(slot.value.getType());
+      if (type.getElementType().isF32())
+        slot.value =
+            nn::CastOp::create(builder(), loc, type.clone(narrow), slot.value);
+    }
 
   for (auto [i, name] : llvm::enumerate(node.output()))
     if (!name.empty() && !values.count(name))
@@ -637,8 +698,23 @@ Expected<Value> NodeContext::input(unsigned i) {
   return value;
 }
 
-Expected<Value> NodeContext::anyInput(unsigned i) {
+bool NodeContext::widensNarrowFloats() const { return opType() != "Cast"; }
+
+Expected<Value> NodeContext::storedInput(unsigned i) {
   return importer.readInput(*this, i, &GraphImporter::valueOf);
+}
+
+Expected<Value> NodeContext::anyInput(unsigned i) {
+  auto value = storedInput(i);
+  if (!value || !widensNarrowFloats())
+    return value;
+  auto type = cast<RankedTensorType>(value->getType());
+  if (!isNarrowFloatDataType(dataTypeOf(type.getElementType())))
+    return value;
+  return nn::CastOp::create(builder(), loc(),
+                            type.clone(Float32Type::get(type.getContext())),
+                            *value)
+      .getResult();
 }
 
 const TensorValue *NodeContext::knownInput(unsigned i) {
@@ -658,11 +734,20 @@ const TensorValue *NodeContext::knownInput(unsigned i) {
     llvm::consumeError(constant.takeError());
     return nullptr;
   }
+  // FLOAT16/BFLOAT16 data is computed on in the graph, never at import.
+  if ((*constant)->isNarrowFloat())
+    return nullptr;
   return *constant;
 }
 
 Expected<const TensorValue *> NodeContext::symbolicInput(unsigned i) {
-  return importer.readInput(*this, i, &GraphImporter::constantOf);
+  auto constant = importer.readInput(*this, i, &GraphImporter::constantOf);
+  if (constant && (*constant)->isNarrowFloat())
+    return error(llvm::formatv(
+        "input #{0} ('{1}') must be a constant here, and Neurona reads {2} "
+        "tensors only at run time",
+        i, nodeProto.input(i), dataTypeName((*constant)->dataType)));
+  return constant;
 }
 
 Expected<const TensorValue *> NodeContext::constantInput(unsigned i) {
@@ -678,7 +763,7 @@ Expected<const TensorValue *> NodeContext::constantInput(unsigned i) {
 Expected<SmallVector<int64_t>> NodeContext::inputShape(unsigned i) {
   if (const TensorValue *known = knownInput(i))
     return known->dims;
-  auto value = anyInput(i);
+  auto value = storedInput(i);
   if (!value)
     return value.takeError();
   return llvm::to_vector(cast<RankedTensorType>(value->getType()).getShape());
@@ -687,10 +772,14 @@ Expected<SmallVector<int64_t>> NodeContext::inputShape(unsigned i) {
 Expected<int32_t> NodeContext::inputDataType(unsigned i) {
   if (const TensorValue *known = knownInput(i))
     return known->dataType;
-  auto value = anyInput(i);
+  auto value = storedInput(i);
   if (!value)
     return value.takeError();
-  return dataTypeOf(cast<RankedTensorType>(value->getType()).getElementType());
+  int32_t dataType =
+      dataTypeOf(cast<RankedTensorType>(value->getType()).getElementType());
+  if (isNarrowFloatDataType(dataType) && widensNarrowFloats())
+    return onnx::TensorProto::FLOAT; // what anyInput() gives
+  return dataType;
 }
 
 Error NodeContext::setOutput(unsigned i, Value value) {

@@ -54,15 +54,22 @@ struct LoadedModel {
 /// graph, operator sets).
 llvm::Expected<std::unique_ptr<LoadedModel>> loadModel(llvm::StringRef path);
 
+/// Whether `dataType` is FLOAT16 or BFLOAT16. Tensors of these types cross
+/// the entry ABI and are converted by Cast; every other op computes on them
+/// in f32 and rounds its results back (NodeContext::roundsTo).
+bool isNarrowFloatDataType(int32_t dataType);
+
 /// A tensor whose contents are known at import time: an initializer, the
 /// output of a `Constant` node, or a value folded from such tensors and from
 /// static shapes (Shape -> Gather -> Concat -> Reshape chains).
 struct TensorValue {
-  /// An `onnx::TensorProto::DataType`: FLOAT, DOUBLE, BOOL, or one of the
-  /// integer types INT8 to INT64 and UINT8 to UINT64.
+  /// An `onnx::TensorProto::DataType`: FLOAT, DOUBLE, FLOAT16, BFLOAT16,
+  /// BOOL, or one of the integer types INT8 to INT64 and UINT8 to UINT64.
   int32_t dataType = 0;
   llvm::SmallVector<int64_t> dims;
-  /// Elements of a FLOAT tensor.
+  /// Elements of a FLOAT, FLOAT16 or BFLOAT16 tensor (the 16-bit ones
+  /// widened, which is exact). FLOAT16 and BFLOAT16 values are only ever
+  /// turned into `nn.constant`s: the importer computes on them at run time.
   std::vector<float> floats;
   /// Elements of a DOUBLE tensor.
   std::vector<double> doubles;
@@ -79,8 +86,12 @@ struct TensorValue {
 
   bool isFloat() const { return dataType == onnx::TensorProto::FLOAT; }
   bool isDouble() const { return dataType == onnx::TensorProto::DOUBLE; }
+  /// FLOAT16 or BFLOAT16.
+  bool isNarrowFloat() const { return isNarrowFloatDataType(dataType); }
   /// An integer type or BOOL: elements in `ints`.
-  bool isIntegral() const { return !isFloat() && !isDouble(); }
+  bool isIntegral() const {
+    return !isFloat() && !isDouble() && !isNarrowFloat();
+  }
   /// INT32, INT64 or BOOL: the types of shape arithmetic, which folds at
   /// import (the other integer types only ever compute in the graph).
   bool isShapeIntegral() const {
@@ -93,9 +104,9 @@ struct TensorValue {
     return llvm::is_contained(ints, kDynamicBatch);
   }
   int64_t numElements() const {
-    return isFloat()    ? static_cast<int64_t>(floats.size())
-           : isDouble() ? static_cast<int64_t>(doubles.size())
-                        : static_cast<int64_t>(ints.size());
+    return isFloat() || isNarrowFloat() ? static_cast<int64_t>(floats.size())
+           : isDouble()                 ? static_cast<int64_t>(doubles.size())
+                                        : static_cast<int64_t>(ints.size());
   }
 };
 
@@ -106,11 +117,11 @@ int64_t resolveOpVersion(llvm::StringRef opType, int64_t opset);
 
 /// The element types the importer handles, for messages.
 inline constexpr const char *kSupportedDataTypes =
-    "FLOAT, DOUBLE, INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64 "
-    "and BOOL";
+    "FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT8, INT16, INT32, INT64, UINT8, "
+    "UINT16, UINT32, UINT64 and BOOL";
 
 /// The IR element type of an ONNX data type the importer computes on, or
-/// null: f32, f64, i1, signless i8/i16/i32/i64 for INT8 to INT64 and
+/// null: f32, f64, f16, bf16, i1, signless i8/i16/i32/i64 for INT8 to INT64 and
 /// unsigned ui8/ui16/ui32/ui64 for UINT8 to UINT64 (the `nn` dialect keeps
 /// ONNX's signedness in the type; the linalg lowering makes it signless).
 mlir::Type elementTypeOf(mlir::MLIRContext *context, int32_t dataType);
@@ -198,6 +209,18 @@ public:
   llvm::Error checkSignature(llvm::ArrayRef<llvm::StringRef> known,
                              unsigned minInputs, unsigned maxInputs) const;
 
+  /// Whether this node computes on FLOAT16/BFLOAT16 inputs in f32: every op
+  /// but Cast, which converts them itself. Then input() and anyInput() give
+  /// such an input widened to f32 (exact), inputDataType() says FLOAT, and a
+  /// value known at import of those types is read only at run time.
+  bool widensNarrowFloats() const;
+  /// The f16/bf16 type that the node's f32 results are rounded to after its
+  /// handler ran, or null: the type of its first float input when that is
+  /// FLOAT16 or BFLOAT16 (ONNX's ops give results of their float inputs'
+  /// type T; Pow's exponent and BatchNormalization's statistics come later).
+  mlir::Type roundsTo() const { return roundTo; }
+  void setRoundsTo(mlir::Type type) { roundTo = type; }
+
   /// Input `i` as an f32 tensor value (an error names the input's type
   /// otherwise). FLOAT initializers become parameters (or a constant when
   /// they are scalars), other initializers and `Constant` outputs
@@ -245,10 +268,14 @@ public:
           infer) const;
 
 private:
+  /// Input `i` as the graph holds it, FLOAT16/BFLOAT16 included.
+  llvm::Expected<mlir::Value> storedInput(unsigned i);
+
   GraphImporter &importer;
   const onnx::NodeProto &nodeProto;
   unsigned index;
   mlir::Location location;
+  mlir::Type roundTo;
 };
 
 using OpHandler = llvm::Error (*)(NodeContext &);

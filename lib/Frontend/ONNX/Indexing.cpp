@@ -168,7 +168,7 @@ static Error importConstantOfShape(NodeContext &node) {
   TensorValue out;
   out.dataType = fill.dataType;
   out.dims.assign(shape->begin(), shape->end());
-  if (fill.isFloat())
+  if (fill.isFloat() || fill.isNarrowFloat())
     out.floats.assign(n, fill.floats[0]);
   else if (fill.isDouble())
     out.doubles.assign(n, fill.doubles[0]);

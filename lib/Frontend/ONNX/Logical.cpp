@@ -121,12 +121,16 @@ static Error importCast(NodeContext &node) {
                       " is not supported (" + kSupportedDataTypes + " are)");
   // Known integers and conversions to integers fold (shape arithmetic); a
   // known float cast to a float stays in the graph, so that a FLOAT
-  // initializer behind it is still a trainable parameter.
+  // initializer behind it is still a trainable parameter. Conversions to
+  // FLOAT16 and BFLOAT16 are the graph's (knownInput never gives values of
+  // those types).
   const TensorValue *known = node.knownInput(0);
-  bool toFloat = to == onnx::TensorProto::FLOAT || to == onnx::TensorProto::DOUBLE;
+  bool toFloat = to == onnx::TensorProto::FLOAT ||
+                 to == onnx::TensorProto::DOUBLE || isNarrowFloatDataType(to);
   if (known && known->dataType == to && known->isFloat())
     return node.aliasOutput(0, 0);
-  if (known && (known->isIntegral() || !toFloat)) {
+  if (known && !isNarrowFloatDataType(to) &&
+      (known->isIntegral() || !toFloat)) {
     auto folded = foldCast(node, *known, to);
     if (!folded)
       return folded.takeError();

@@ -14,6 +14,7 @@
 #include "GraphImporter.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
@@ -60,6 +61,10 @@ mlir::Type elementTypeOf(mlir::MLIRContext *context, int32_t dataType) {
     return mlir::Float32Type::get(context);
   case onnx::TensorProto::DOUBLE:
     return mlir::Float64Type::get(context);
+  case onnx::TensorProto::FLOAT16:
+    return mlir::Float16Type::get(context);
+  case onnx::TensorProto::BFLOAT16:
+    return mlir::BFloat16Type::get(context);
   case onnx::TensorProto::BOOL:
     return mlir::IntegerType::get(context, 1);
   case onnx::TensorProto::INT8:
@@ -88,6 +93,10 @@ int32_t dataTypeOf(mlir::Type t) {
     return onnx::TensorProto::FLOAT;
   if (t.isF64())
     return onnx::TensorProto::DOUBLE;
+  if (t.isF16())
+    return onnx::TensorProto::FLOAT16;
+  if (t.isBF16())
+    return onnx::TensorProto::BFLOAT16;
   auto integer = llvm::dyn_cast<mlir::IntegerType>(t);
   if (!integer || integer.isSigned())
     return onnx::TensorProto::UNDEFINED;
@@ -118,6 +127,11 @@ bool isIntegerDataType(int32_t dataType) {
   default:
     return isUnsignedDataType(dataType);
   }
+}
+
+bool isNarrowFloatDataType(int32_t dataType) {
+  return dataType == onnx::TensorProto::FLOAT16 ||
+         dataType == onnx::TensorProto::BFLOAT16;
 }
 
 bool isUnsignedDataType(int32_t dataType) {
@@ -174,6 +188,22 @@ mlir::DenseElementsAttr toAttribute(mlir::MLIRContext *context,
     return mlir::DenseElementsAttr::get(type, llvm::ArrayRef(value.floats));
   case onnx::TensorProto::DOUBLE:
     return mlir::DenseElementsAttr::get(type, llvm::ArrayRef(value.doubles));
+  case onnx::TensorProto::FLOAT16:
+  case onnx::TensorProto::BFLOAT16: {
+    // The floats were widened from the type, so converting back is exact.
+    const llvm::fltSemantics &semantics =
+        llvm::cast<mlir::FloatType>(type.getElementType()).getFloatSemantics();
+    llvm::SmallVector<llvm::APFloat> elements;
+    elements.reserve(value.floats.size());
+    for (float v : value.floats) {
+      llvm::APFloat element(v);
+      bool losesInfo = false;
+      element.convert(semantics, llvm::APFloat::rmNearestTiesToEven,
+                      &losesInfo);
+      elements.push_back(element);
+    }
+    return mlir::DenseElementsAttr::get(type, elements);
+  }
   case onnx::TensorProto::BOOL: {
     llvm::SmallVector<bool> bits(value.ints.begin(), value.ints.end());
     return mlir::DenseElementsAttr::get(type, llvm::ArrayRef(bits));
@@ -198,15 +228,34 @@ static unsigned elementBytes(int32_t dataType) {
     return 4;
   case onnx::TensorProto::DOUBLE:
     return 8;
+  case onnx::TensorProto::FLOAT16:
+  case onnx::TensorProto::BFLOAT16:
+    return 2;
   default:
     return std::max(1u, integerBits(dataType) / 8);
   }
 }
 
+/// The float value of a FLOAT16 or BFLOAT16 bit pattern (exact).
+static float widenNarrowFloat(int32_t dataType, uint16_t bits) {
+  if (dataType == onnx::TensorProto::BFLOAT16)
+    return llvm::bit_cast<float>(uint32_t(bits) << 16);
+  llvm::APFloat half(llvm::APFloat::IEEEhalf(), llvm::APInt(16, bits));
+  bool losesInfo = false;
+  half.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
+               &losesInfo);
+  return half.convertToFloat();
+}
+
 /// Copies little-endian elements out of `bytes` into `out`.
 static void decodeRaw(llvm::StringRef bytes, TensorValue &out, uint64_t count) {
   const char *p = bytes.data();
-  if (out.isFloat()) {
+  if (out.isNarrowFloat()) {
+    out.floats.resize(count);
+    for (uint64_t i = 0; i < count; ++i)
+      out.floats[i] = widenNarrowFloat(
+          out.dataType, llvm::support::endian::read16le(p + 2 * i));
+  } else if (out.isFloat()) {
     out.floats.resize(count);
     for (uint64_t i = 0; i < count; ++i)
       out.floats[i] =
@@ -240,7 +289,7 @@ Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
   out.dataType = tensor.data_type();
   bool known = out.dataType == onnx::TensorProto::FLOAT ||
                out.dataType == onnx::TensorProto::DOUBLE ||
-               out.dataType == onnx::TensorProto::BOOL ||
+               out.isNarrowFloat() || out.dataType == onnx::TensorProto::BOOL ||
                isIntegerDataType(out.dataType);
   if (!known && out.dataType != onnx::TensorProto::UNDEFINED)
     return tensorError("has element type " + dataTypeName(out.dataType) +
@@ -288,14 +337,13 @@ Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
   }
 
   // Typed fields: INT8, INT16, INT32, UINT8, UINT16 and BOOL live in
-  // int32_data, INT64 in int64_data, UINT32 and UINT64 in uint64_data,
-  // DOUBLE in double_data.
+  // int32_data, as do FLOAT16 and BFLOAT16 (their bit patterns), INT64 in
+  // int64_data, UINT32 and UINT64 in uint64_data, DOUBLE in double_data.
   int32_t t = out.dataType;
-  bool inInt32 = t == onnx::TensorProto::INT8 ||
-                 t == onnx::TensorProto::INT16 ||
-                 t == onnx::TensorProto::INT32 ||
-                 t == onnx::TensorProto::UINT8 ||
-                 t == onnx::TensorProto::UINT16 || out.isBool();
+  bool inInt32 =
+      t == onnx::TensorProto::INT8 || t == onnx::TensorProto::INT16 ||
+      t == onnx::TensorProto::INT32 || t == onnx::TensorProto::UINT8 ||
+      t == onnx::TensorProto::UINT16 || out.isBool() || out.isNarrowFloat();
   bool inUint64 =
       t == onnx::TensorProto::UINT32 || t == onnx::TensorProto::UINT64;
   uint64_t stored = out.isFloat()    ? tensor.float_data_size()
@@ -309,6 +357,14 @@ Expected<TensorValue> decodeTensor(const onnx::TensorProto &tensor,
                       formatShape(out.dims), count));
   if (out.isFloat())
     out.floats.assign(tensor.float_data().begin(), tensor.float_data().end());
+  else if (out.isNarrowFloat())
+    for (int32_t v : tensor.int32_data()) {
+      if (v < 0 || v > 0xffff)
+        return tensorError(llvm::formatv(
+            "holds {0} in int32_data, which is not a {1} bit pattern", v,
+            dataTypeName(t)));
+      out.floats.push_back(widenNarrowFloat(t, static_cast<uint16_t>(v)));
+    }
   else if (out.isDouble())
     out.doubles.assign(tensor.double_data().begin(),
                        tensor.double_data().end());

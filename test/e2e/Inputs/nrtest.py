@@ -88,6 +88,26 @@ def close(name, got, want, rtol, atol):
     print("%-40s ok  max abs err %.3g" % (name, err.max() if err.size else 0))
 
 
+def save_graph(path, name, nodes, inputs, outputs, *, onnx_type, inits=None,
+               opset=18, ir_version=8):
+    """Saves a one-graph ONNX model of `nodes` at `path`. `inputs`/`outputs`
+    are (name, numpy dtype, shape), outputs without a declared shape;
+    `onnx_type[dtype]` is ONNX's element type; `inits` maps initializer
+    names to arrays."""
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info(n, onnx_type[t], list(s))
+         for n, t, s in inputs],
+        [helper.make_tensor_value_info(n, onnx_type[t], None)
+         for n, t, s in outputs],
+        [numpy_helper.from_array(np.asarray(v), k)
+         for k, v in (inits or {}).items()])
+    model = helper.make_model(graph,
+                              opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = ir_version
+    onnx.save(model, path)
+
+
 def check_graph(neurona, workdir, name, nodes, inputs, outputs, *,
                 onnx_type, feed, reference, inits=None, opset=18, rtol=1e-6,
                 atol=1e-6):
@@ -99,19 +119,9 @@ def check_graph(neurona, workdir, name, nodes, inputs, outputs, *,
     else the model runs once; `feed(name, dtype, shape)` makes the inputs.
     Outputs must have the reference's and the declared dtype; floats must
     lie within atol + rtol * |ref|, everything else must be equal."""
-    graph = helper.make_graph(
-        nodes, name,
-        [helper.make_tensor_value_info(n, onnx_type[t], list(s))
-         for n, t, s in inputs],
-        [helper.make_tensor_value_info(n, onnx_type[t], None)
-         for n, t, s in outputs],
-        [numpy_helper.from_array(np.asarray(v), k)
-         for k, v in (inits or {}).items()])
-    model = helper.make_model(graph,
-                              opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = 8
     path = os.path.join(workdir, name + ".onnx")
-    onnx.save(model, path)
+    save_graph(path, name, nodes, inputs, outputs, onnx_type=onnx_type,
+               inits=inits, opset=opset)
     batched = any(s and s[0] == "N" for _, _, s in inputs)
     for batch in ((1, 5) if batched else (0,)):
         feeds = {n: feed(n, t, [batch if d == "N" else d for d in s])

@@ -15,7 +15,8 @@ T = {"f32": TensorProto.FLOAT, "i64": TensorProto.INT64,
      "i32": TensorProto.INT32, "bool": TensorProto.BOOL,
      "u8": TensorProto.UINT8, "i8": TensorProto.INT8,
      "u64": TensorProto.UINT64, "string": TensorProto.STRING,
-     "f16": TensorProto.FLOAT16}
+     "f16": TensorProto.FLOAT16, "bf16": TensorProto.BFLOAT16,
+     "f64": TensorProto.DOUBLE}
 
 
 def vi(name, kind, shape):
@@ -41,6 +42,33 @@ def one(op, ins, inputs, inits=(), opset=18, out="f32", **attrs):
 
 
 X = vi("x", "f32", ["N", 4])
+
+
+def half_bits_tensor(name, bits):
+    """A FLOAT16 tensor whose int32_data holds `bits` as they are (the
+    helper API would convert them as float values)."""
+    t = TensorProto(name=name, data_type=TensorProto.FLOAT16,
+                    dims=[len(bits)])
+    t.int32_data.extend(bits)
+    return t
+
+
+def half_ops():
+    """FLOAT16 and BFLOAT16 inputs, outputs, initializers and casts: each op
+    on them computes in f32 and rounds its result; Pow's exponent does not
+    decide its result type."""
+    nodes = [
+        helper.make_node("Add", ["h", "c"], ["s"]),
+        helper.make_node("Sqrt", ["s"], ["r"]),
+        helper.make_node("Cast", ["r"], ["wide"], to=TensorProto.FLOAT),
+        helper.make_node("Pow", ["wide", "c"], ["p"]),
+        helper.make_node("Cast", ["p"], ["b"], to=TensorProto.BFLOAT16),
+        helper.make_node("Max", ["b", "bb"], ["m"]),
+    ]
+    return model(nodes, [vi("h", "f16", ["N", 3]), vi("bb", "bf16", ["N", 3])],
+                 [vi("r", "f16", None), vi("p", "f32", None),
+                  vi("m", "bf16", None)],
+                 [init("c", np.array([0.5, 2, -1], np.float16))])
 
 
 def shape_chain():
@@ -83,6 +111,7 @@ def typed_io():
 
 
 CASES = {
+    "half_ops": half_ops,
     "shape_chain": shape_chain,
     # An integer exponent must be known at import, and exact in f32.
     "pow_int_computed": lambda: one(
@@ -122,14 +151,19 @@ CASES = {
         "ReduceMax", ["b", "a"], [vi("b", "bool", ["N", 4])],
         [init("a", np.array([1], np.int64))], out="bool", keepdims=0),
     "typed_io": typed_io,
-    "cast_float16": lambda: one("Cast", ["x"], [X], to=TensorProto.FLOAT16),
+    "cast_complex": lambda: one("Cast", ["x"], [X],
+                                to=TensorProto.COMPLEX64),
     "cast_string": lambda: one("Cast", ["x"], [vi("x", "u8", ["N", 4])],
                                out="u8", to=TensorProto.STRING),
     "input_string": lambda: one("Identity", ["s"],
                                 [vi("s", "string", ["N", 4])], out="string"),
-    "init_float16": lambda: one(
+    "init_complex": lambda: one(
         "Add", ["x", "h"], [X],
-        [init("h", np.array([1, 2, 3, 4], np.float16))]),
+        [init("h", np.array([1, 2, 3, 4], np.complex64))]),
+    "half_bits": lambda: one(
+        "Add", ["x", "h"], [vi("x", "f16", ["N", 2])],
+        [half_bits_tensor("h", [15360, 70000])],
+        out="f16"),
     "cast_range_u8": lambda: one(
         "Cast", ["k"], [], [init("k", np.array([1.5, 300], np.float32))],
         out="u8", to=TensorProto.UINT8),

@@ -28,7 +28,8 @@ def NN_Dialect : Dialect {
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, traits>;
 
-// f32 for now; the type constraint is where f16/bf16 will be added.
+// Arithmetic is on f32. f16 and bf16 only move and convert (NN_DataTensor):
+// the ONNX importer computes an op on them in f32 and rounds its results.
 def NN_FloatTensor : RankedTensorOf<[F32]>;
 def NN_FloatScalar : 0DTensorOf<[F32]>,
     BuildableType<"::mlir::RankedTensorType::get({}, $_builder.getF32Type())">;
@@ -45,7 +46,7 @@ def NN_NumericTensor : RankedTensorOf<!listconcat([F32], NN_IntegerTypes)>;
 def NN_BoolTensor : RankedTensorOf<[I1]>;
 // Every element type that crosses the ABI: what data-movement ops, `where`
 // and `cast` take.
-def NN_DataTensor : RankedTensorOf<!listconcat([F32, F64, I1],
+def NN_DataTensor : RankedTensorOf<!listconcat([F32, F64, F16, BF16, I1],
                                                 NN_IntegerTypes)>;
 
 #endif // NEURONA_DIALECT_NN_IR_NNBASE_TD

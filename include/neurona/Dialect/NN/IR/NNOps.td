@@ -746,7 +746,9 @@ def NN_CastOp : NN_Op<"cast", [Pure,
     The shape is unchanged. Float to integer truncates toward zero (ONNX's
     rule, C's conversion); a value outside the integer's range, or NaN, gives
     an unspecified result, as in ONNX. Anything to bool is `x != 0` (NaN is
-    true); bool to a number is 0 or 1. f32 <-> f64 rounds to nearest. Only a
+    true); bool to a number is 0 or 1. Float to float rounds to nearest,
+    ties to even, with overflow to infinity (f64 and integers reach f16 and
+    bf16 with one rounding, NaN stays NaN). Only a
     cast between float types passes a gradient; a cast to or from an integer
     stops it (the integer result is not differentiable).
     ```mlir
