@@ -342,8 +342,10 @@ Value patchesByPosition(OpBuilder &b, Location loc, Value image,
 }
 
 /// The ungrouped conv2d as one batched contraction over (n, oc, oh, ow, c,
-/// kh, kw): Out[n, oc, oh, ow] = sum W[oc, c, kh, kw] * Col[n, c, kh, kw,
-/// oh, ow], the bias added in a loop of its own.
+/// kh, kw): Out[n, oc, oh, ow] = bias[oc] + sum W[oc, c, kh, kw] * Col[n,
+/// c, kh, kw, oh, ow]. The accumulator starts at the bias (zeros without
+/// one), which saves the pass over the output that adding it after would
+/// take.
 Value convByPosition(OpBuilder &b, Location loc, Value x, Value w, Value bias,
                      RankedTensorType resultType, const ConvShape &s) {
   MLIRContext *ctx = b.getContext();
@@ -351,31 +353,28 @@ Value convByPosition(OpBuilder &b, Location loc, Value x, Value w, Value bias,
   SmallVector<Value> dynSizes;
   if (resultType.isDynamicDim(0))
     dynSizes.push_back(tensor::DimOp::create(b, loc, x, 0));
-  Value acc = filledTensor(b, loc, resultType, dynSizes, 0.0);
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  Value acc = bias ? buildGeneric(b, loc, resultType, dynSizes, bias,
+                                  AffineMap::get(4, 0, {d(1)}, ctx),
+                                  [](OpBuilder &, Location, ValueRange args) {
+                                    return args[0];
+                                  })
+                   : filledTensor(b, loc, resultType, dynSizes, 0.0);
   SmallVector<AffineMap> maps = {
       AffineMap::get(7, 0, {d(1), d(4), d(5), d(6)}, ctx),
       AffineMap::get(7, 0, {d(0), d(4), d(5), d(6), d(2), d(3)}, ctx),
       AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx)};
   SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
   iterators.append(3, utils::IteratorType::reduction);
-  Value out =
-      linalg::GenericOp::create(
-          b, loc, resultType, ValueRange{w, col}, acc, maps, iterators,
-          [](OpBuilder &nb, Location l, ValueRange args) {
-            Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
-            linalg::YieldOp::create(
-                nb, l, Value(arith::AddFOp::create(nb, l, args[2], product)));
-          })
-          .getResult(0);
-  if (!bias)
-    return out;
-  return buildGeneric(
-      b, loc, resultType, dynSizes, {out, bias},
-      {b.getMultiDimIdentityMap(4), AffineMap::get(4, 0, {d(1)}, ctx)},
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return arith::AddFOp::create(nb, l, args[0], args[1]);
-      });
+  return linalg::GenericOp::create(
+             b, loc, resultType, ValueRange{w, col}, acc, maps, iterators,
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+               linalg::YieldOp::create(
+                   nb, l,
+                   Value(arith::AddFOp::create(nb, l, args[2], product)));
+             })
+      .getResult(0);
 }
 
 struct Conv2dLowering : OpConversionPattern<Conv2dOp> {

@@ -344,9 +344,9 @@ func.func @reduce_min(%x: tensor<?x3xf32>) -> tensor<?xf32> {
 
 // An ungrouped convolution: the zero-padded image, its patches as the 6-D
 // Col[n, c, kh, kw, oh, ow] (gathered through a window map, written in
-// order), one contraction over (n, oc, oh, ow, c, kh, kw) with the weight
-// read as it is stored, and the bias in a loop of its own. The result is
-// NCHW: no transposing copy.
+// order), and one contraction over (n, oc, oh, ow, c, kh, kw) with the
+// weight read as it is stored, accumulating onto the broadcast bias. The
+// result is NCHW: no transposing copy, and no loop adds the bias after.
 // CHECK-DAG: #[[IMAGE:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
 // CHECK-DAG: #[[ID6:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
 // CHECK-DAG: #[[WMAP:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
@@ -359,12 +359,11 @@ func.func @reduce_min(%x: tensor<?x3xf32>) -> tensor<?xf32> {
 // CHECK:        tensor.extract %[[X]]
 // CHECK:        arith.select
 // CHECK:      %[[COL:.+]] = linalg.generic {indexing_maps = [#[[IMAGE]], #[[ID6]]]{{.+}} ins(%[[PAD]] : tensor<?x3x10x10xf32>) outs(%{{.+}} : tensor<?x3x3x3x8x8xf32>)
-// CHECK:      %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<?x16x8x8xf32>
-// CHECK:      %[[OUT:.+]] = linalg.generic {indexing_maps = [#[[WMAP]], #[[CMAP]], #[[OMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[W]], %[[COL]] : tensor<16x3x3x3xf32>, tensor<?x3x3x3x8x8xf32>) outs(%[[ZERO]] : tensor<?x16x8x8xf32>)
+// CHECK:      %[[ACC:.+]] = linalg.generic {{.+}} ins(%[[B]] : tensor<16xf32>) outs(%{{.+}} : tensor<?x16x8x8xf32>)
+// CHECK:      %[[OUT:.+]] = linalg.generic {indexing_maps = [#[[WMAP]], #[[CMAP]], #[[OMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[W]], %[[COL]] : tensor<16x3x3x3xf32>, tensor<?x3x3x3x8x8xf32>) outs(%[[ACC]] : tensor<?x16x8x8xf32>)
 // CHECK:        arith.mulf
 // CHECK:        arith.addf
-// CHECK:      linalg.generic {{.+}} ins(%[[OUT]], %[[B]] : tensor<?x16x8x8xf32>, tensor<16xf32>) outs(%{{.+}} : tensor<?x16x8x8xf32>)
-// CHECK:        arith.addf
+// CHECK:      return %[[OUT]]
 // CHECK-NOT:  nn.
 func.func @conv2d(%x: tensor<?x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<16xf32>) -> tensor<?x16x8x8xf32> {
   %0 = nn.conv2d %x, %w, %b padding = [1, 1, 1, 1] : tensor<?x3x8x8xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>
