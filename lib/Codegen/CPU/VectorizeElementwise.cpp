@@ -156,6 +156,10 @@ constexpr int64_t kMaxWindowStride = 4;
 /// convolution).
 bool readsContiguously(linalg::GenericOp op, unsigned loop) {
   for (AffineMap map : op.getIndexingMapsArray()) {
+    // A window that does not move with the vector loop would be one
+    // element per tile, which readWindowsAsRuns does not express.
+    if (!map.isProjectedPermutation() && !map.isFunctionOfDim(loop))
+      return false;
     if (!map.isFunctionOfDim(loop))
       continue;
     if (map.isProjectedPermutation()) {

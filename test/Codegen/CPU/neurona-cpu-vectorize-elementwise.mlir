@@ -474,3 +474,22 @@ func.func @wide_stride(%x: tensor<64xf32>) -> tensor<3x12xf32> {
   } -> tensor<3x12xf32>
   return %r : tensor<3x12xf32>
 }
+
+// -----
+
+// A window that does not move along the innermost loop (each output row
+// reads one element of the image) is left scalar.
+// CHECK-LABEL: func.func @window_across
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.transfer_read
+#image = affine_map<(d0, d1, d2) -> (d0 + d1)>
+#out = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @window_across(%x: tensor<16xf32>) -> tensor<4x4x16xf32> {
+  %e = tensor.empty() : tensor<4x4x16xf32>
+  %r = linalg.generic {indexing_maps = [#image, #out], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<16xf32>) outs(%e : tensor<4x4x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<4x4x16xf32>
+  return %r : tensor<4x4x16xf32>
+}
