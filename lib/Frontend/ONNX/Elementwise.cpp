@@ -67,11 +67,10 @@ SmallVector<int64_t> broadcastIndex(llvm::ArrayRef<int64_t> shape,
   return out;
 }
 
-Expected<TensorValue> foldBroadcast(const NodeContext &node,
-                                    const TensorValue &a, const TensorValue &b,
-                                    int32_t resultType,
-                                    llvm::function_ref<int64_t(int64_t, int64_t)>
-                                        fn) {
+Expected<TensorValue>
+foldBroadcast(const NodeContext &node, const TensorValue &a,
+              const TensorValue &b, int32_t resultType,
+              llvm::function_ref<int64_t(int64_t, int64_t)> fn) {
   auto shape = nn::broadcastShapes(a.dims, b.dims);
   if (!shape)
     return node.error("operand shapes " + formatShape(a.dims) + " and " +
@@ -134,10 +133,9 @@ static Expected<TensorValue> foldStep(const NodeContext &node,
                                       const TensorValue &acc,
                                       const TensorValue &next) {
   if (acc.dataType != next.dataType || acc.isBool())
-    return node.error("operands have element types " +
-                      dataTypeName(acc.dataType) + " and " +
-                      dataTypeName(next.dataType) +
-                      "; they must be the same INT32 or INT64");
+    return node.error(
+        "operands have element types " + dataTypeName(acc.dataType) + " and " +
+        dataTypeName(next.dataType) + "; they must be the same INT32 or INT64");
   if (std::is_same_v<OpTy, nn::DivOp> && llvm::is_contained(next.ints, 0))
     return node.error("divides by zero");
   return foldBroadcast(node, acc, next, acc.dataType, foldScalar<OpTy>);
@@ -247,11 +245,19 @@ static Error importPow(NodeContext &node) {
     return constant.takeError();
   if (constant && !(*constant)->isFloat()) {
     const TensorValue &ints = **constant;
-    for (int64_t v : ints.ints)
+    // UINT64 elements are stored as their bit pattern: those of 2^63 and
+    // more read as negative and must not pass as negative exponents.
+    bool unsignedExponent = ints.dataType == onnx::TensorProto::UINT64;
+    for (int64_t v : ints.ints) {
+      if (unsignedExponent && v < 0)
+        return node.error(llvm::formatv("integer exponent {0} is not exact "
+                                        "in FLOAT (|y| <= 2^24 is)",
+                                        uint64_t(v)));
       if (v < -(int64_t(1) << 24) || v > (int64_t(1) << 24))
         return node.error(llvm::formatv("integer exponent {0} is not exact "
                                         "in FLOAT (|y| <= 2^24 is)",
                                         v));
+    }
     std::vector<float> values(ints.ints.begin(), ints.ints.end());
     auto type = f32Tensor(base->getContext(), ints.dims);
     exponent = nn::ConstantOp::create(
@@ -295,8 +301,8 @@ template <typename OpTy> static Error importNumericUnary(NodeContext &node) {
       if (std::is_same_v<OpTy, nn::NegOp>)
         v = wrap(out.dataType, static_cast<int64_t>(0 - uint64_t(v)));
       else if (std::is_same_v<OpTy, nn::AbsOp>)
-        v = wrap(out.dataType, v < 0 ? static_cast<int64_t>(0 - uint64_t(v))
-                                     : v);
+        v = wrap(out.dataType,
+                 v < 0 ? static_cast<int64_t>(0 - uint64_t(v)) : v);
       else
         v = (v > 0) - (v < 0);
     }

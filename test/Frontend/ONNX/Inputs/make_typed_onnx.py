@@ -119,6 +119,11 @@ CASES = {
     "pow_int_large": lambda: one(
         "Pow", ["x", "e"], [X], [init("e", np.array(1 << 25, np.int64))],
         opset=15),
+    # 2^64 - 1 as UINT64: its bit pattern read as INT64 is -1, which must not
+    # pass as the exponent -1.
+    "pow_uint64_large": lambda: one(
+        "Pow", ["x", "e"], [X],
+        [init("e", np.array(np.iinfo(np.uint64).max, np.uint64))], opset=15),
     # ReduceProd over 5: the odd element folds into the first, then halves.
     "reduce_prod": lambda: one(
         "ReduceProd", ["x"], [vi("x", "f32", ["N", 5])], axes=[1],
