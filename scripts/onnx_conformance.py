@@ -13,11 +13,12 @@ match NaNs, shapes must match exactly).
 Every test first runs as written: integer and bool inputs are run-time
 inputs like float ones. When the importer refuses it because an operand must
 be known at import time (axes, shapes, pads, repeats: what Neurona resolves
-while importing), the test runs again with its integer inputs baked into the
-model as initializers holding the test's own values, which checks the op's
-semantics with those constant operands. Every data set of such a test has
-the same integer values (checked), so this loses nothing but the "operand
-computed at run time" case, which Neurona refuses.
+while importing), the test runs again with its integer and bool inputs and
+its float scalars (Dropout's ratio and training_mode) baked into the model as
+initializers holding the test's own values, which checks the op's semantics
+with those constant operands. Every data set of such a test has the same
+values there (checked), so this loses nothing but the "operand computed at
+run time" case, which Neurona refuses.
 
 Each test ends as one of
   passed         ran and matched the reference;
@@ -154,7 +155,8 @@ def run_case(case, neurona, workdir, timeout):
 
 
 def run_variant(case, neurona, workdir, timeout, freeze):
-    """Runs `case`, with its integer inputs as initializers if `freeze`."""
+    """Runs `case`, with its integer and bool inputs and float scalars as
+    initializers if `freeze`."""
     folder = os.path.join(workdir, case.name + ("-frozen" if freeze else ""))
     os.makedirs(folder, exist_ok=True)
     model_path = os.path.join(folder, "model.onnx")
@@ -166,14 +168,16 @@ def run_variant(case, neurona, workdir, timeout, freeze):
     if any(len(ins) != n_inputs for ins, _ in case.data_sets) or \
             n_inputs > len(graph_inputs):
         return "unsupported", "data sets give different inputs"
-    # Integer inputs become initializers with the test's values.
+    # Integer and bool inputs and float scalars become initializers with the
+    # test's values.
     frozen = []
     for i in range(n_inputs):
         values = [np.asarray(ins[i]) for ins, _ in case.data_sets]
-        if freeze and values[0].dtype.kind in "iu":
+        if freeze and (values[0].dtype.kind in "iub" or
+                       (values[0].dtype.kind == "f" and values[0].ndim == 0)):
             if any(not np.array_equal(v, values[0]) for v in values):
-                return "unsupported", "integer input %s varies between " \
-                    "data sets" % graph_inputs[i].name
+                return "unsupported", "input %s varies between data " \
+                    "sets" % graph_inputs[i].name
             frozen.append(i)
             model.graph.initializer.append(
                 onnx.numpy_helper.from_array(values[0], graph_inputs[i].name))

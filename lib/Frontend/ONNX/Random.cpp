@@ -33,22 +33,38 @@ static Value allTrueLike(NodeContext &node, Value x) {
       b, loc, RankedTensorType::get(type.getShape(), b.getI1Type()), ones);
 }
 
+/// Dropout-12/13's `training_mode`: false when absent. It must be a known
+/// BOOL scalar; true is only taken where it changes nothing (see
+/// importDropout).
+static llvm::Expected<bool> trainingMode(NodeContext &node) {
+  if (!node.hasInput(2))
+    return false;
+  auto mode = node.constantInput(2);
+  if (!mode)
+    return mode.takeError();
+  if (!(*mode)->isBool() || !(*mode)->dims.empty())
+    return node.error("input 'training_mode' must be a BOOL scalar");
+  return (*mode)->ints[0] != 0;
+}
+
 /// Dropout-7/10 (attribute `ratio`) and Dropout-12/13 (inputs `ratio` and
 /// `training_mode`). A known ratio becomes `nn.dropout` (the identity in
 /// `forward`, dropout at that rate in train_step). A ratio the graph
-/// computes only matters in training mode, which ONNX selects with
-/// `training_mode` (refused here): the node is the identity, and train_step
-/// does not drop there either, since the rate is unknown when compiling.
-/// The `mask` output is all true, as ONNX's inference mode defines it.
+/// computes only matters in training mode: the node is the identity, and
+/// train_step does not drop there either, since the rate is unknown when
+/// compiling. `training_mode` = true with a ratio of 0 is the identity too;
+/// with any other ratio it would drop at random in `forward`, which is
+/// refused: Neurona's inference is deterministic and drops in train_step.
+/// The `mask` output is all true, as ONNX's inference mode (or a ratio of
+/// 0) defines it.
 static Error importDropout(NodeContext &node) {
   bool inputRatio = node.opset() >= 12;
   if (Error err = inputRatio ? node.checkSignature({"seed"}, 1, 3)
                              : node.checkSignature({"ratio", "is_test"}, 1, 1))
     return err;
-  if (node.hasInput(2))
-    return node.error("the 'training_mode' input is not supported: Neurona "
-                      "imports Dropout for inference (the identity) and "
-                      "applies it in train_step; remove the input");
+  auto training = trainingMode(node);
+  if (!training)
+    return training.takeError();
   std::optional<float> rate = 0.5f;
   if (!inputRatio) {
     auto ratio = node.floatAttribute("ratio", 0.5f);
@@ -71,6 +87,12 @@ static Error importDropout(NodeContext &node) {
   if (rate && !(*rate >= 0.0f && *rate < 1.0f))
     return node.error(
         llvm::formatv("ratio must be in [0, 1), got {0}", *rate).str());
+  if (*training && (!rate || *rate != 0.0f))
+    return node.error("training_mode = true with a nonzero ratio drops at "
+                      "random in inference, which Neurona does not do: it "
+                      "imports Dropout for inference (the identity) and "
+                      "applies it in train_step; set training_mode to false "
+                      "or remove the input");
   auto input = node.input(0);
   if (!input)
     return input.takeError();

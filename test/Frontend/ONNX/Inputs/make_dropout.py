@@ -1,7 +1,9 @@
 """ONNX models with Dropout for dropout.test: `ok` (opset 13, ratio input;
-opset 13 without ratio; opset 10 ratio attribute), and the refused forms
-`training` (training_mode input) and `ratio` (ratio 1.5); `mask` (the mask
-output used) and `computed` (a ratio the graph computes: Abs of an input)."""
+opset 13 without ratio; opset 10 ratio attribute), `training_false`
+(training_mode false), `training_zero` (training_mode true, ratio 0), and the
+refused forms `training` (training_mode true, ratio 0.25), `training_computed`
+(training_mode an input) and `ratio` (ratio 1.5); `mask` (the mask output
+used) and `computed` (a ratio the graph computes: Abs of an input)."""
 
 import sys
 
@@ -20,9 +22,15 @@ if kind == "ok":
              helper.make_node("Dropout", ["d0"], ["h"])]
 elif kind == "opset10":
     nodes = [helper.make_node("Dropout", ["x"], ["h"], ratio=0.125)]
-elif kind == "training":
-    inits.append(helper.make_tensor("tm", TensorProto.BOOL, [], [False]))
-    nodes = [helper.make_node("Dropout", ["x", "ratio", "tm"], ["h"])]
+elif kind in ("training", "training_false", "training_zero"):
+    inits.append(helper.make_tensor("tm", TensorProto.BOOL, [],
+                                    [kind != "training_false"]))
+    inits.append(numpy_helper.from_array(np.array(0.0, np.float32), "zero"))
+    ratio = "zero" if kind == "training_zero" else "ratio"
+    nodes = [helper.make_node("Dropout", ["x", ratio, "tm"], ["h"])]
+elif kind == "training_computed":
+    nodes = [helper.make_node("Not", ["t"], ["tm"]),
+             helper.make_node("Dropout", ["x", "ratio", "tm"], ["h"])]
 elif kind == "mask":
     nodes = [helper.make_node("Dropout", ["x", "ratio"], ["h", "m"])]
     outputs.append("m")
@@ -38,6 +46,8 @@ if kind == "mask":
 graph_inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])]
 if kind == "computed":
     graph_inputs.append(helper.make_tensor_value_info("r", TensorProto.FLOAT, []))
+if kind == "training_computed":
+    graph_inputs.append(helper.make_tensor_value_info("t", TensorProto.BOOL, []))
 graph = helper.make_graph(nodes, "dropout", graph_inputs, graph_outputs, inits)
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 model.ir_version = 8
