@@ -190,8 +190,7 @@ GraphImporter::constantOf(StringRef name, Slot &slot, FailFn fail) {
 }
 
 Expected<const TensorValue *> GraphImporter::contentsOf(StringRef name,
-                                                        Slot &slot,
-                                                        FailFn fail,
+                                                        Slot &slot, FailFn fail,
                                                         bool asConstant) {
   if (slot.isParam)
     return fail("'" + name +
@@ -314,13 +313,25 @@ Error GraphImporter::importInputs() {
       return err;
   }
 
-  // Names some node or the graph's outputs read.
-  llvm::StringSet<> read;
+  // Names some node or the graph's outputs read, and those that only
+  // reductions read. A reduction over an empty axis is its identity (a sum
+  // of 0, a maximum of -inf), which the lowering gives with loops of no
+  // iterations; other ops on empty tensors are not supported.
+  llvm::StringSet<> read, reducedOnly, readOtherwise;
+  static const llvm::StringSet<> reductions = {
+      "ReduceL1",   "ReduceL2",  "ReduceLogSumExp", "ReduceMax",
+      "ReduceMean", "ReduceMin", "ReduceSum",       "ReduceSumSquare"};
   for (const onnx::NodeProto &node : graph.node())
-    for (const std::string &name : node.input())
+    for (auto [i, name] : llvm::enumerate(node.input())) {
       read.insert(name);
-  for (const onnx::ValueInfoProto &output : graph.output())
+      bool reduced = i == 0 && reductions.contains(node.op_type()) &&
+                     (node.domain().empty() || node.domain() == "ai.onnx");
+      (reduced ? reducedOnly : readOtherwise).insert(name);
+    }
+  for (const onnx::ValueInfoProto &output : graph.output()) {
     read.insert(output.name());
+    readOtherwise.insert(output.name());
+  }
 
   for (const onnx::ValueInfoProto &input : graph.input()) {
     const std::string &name = input.name();
@@ -345,9 +356,8 @@ Error GraphImporter::importInputs() {
     Type elementType = elementTypeOf(context, tensorType.elem_type());
     if (!elementType)
       return inputError("has element type " +
-                        dataTypeName(tensorType.elem_type()) +
-                        "; only " + kSupportedDataTypes +
-                        " inputs are supported");
+                        dataTypeName(tensorType.elem_type()) + "; only " +
+                        kSupportedDataTypes + " inputs are supported");
     if (!tensorType.has_shape())
       return inputError("has no shape");
     llvm::SmallVector<int64_t> shape;
@@ -370,7 +380,17 @@ Error GraphImporter::importInputs() {
             "has a symbolic dimension {0} ('{1}'); only the leading (batch) "
             "dimension may be dynamic",
             i, dim.dim_param()));
-      if (dim.dim_value() <= 0)
+      if (dim.dim_value() == 0 && reducedOnly.contains(name) &&
+          !readOtherwise.contains(name) && isa<FloatType>(elementType)) {
+        shape.push_back(0);
+        continue;
+      }
+      if (dim.dim_value() == 0)
+        return inputError(llvm::formatv(
+            "has dimension {0} of size 0; an empty tensor is only supported "
+            "as the input of a float reduction (ReduceSum, ReduceMax, ...)",
+            i));
+      if (dim.dim_value() < 0)
         return inputError(
             llvm::formatv("has dimension {0} of size {1}", i, dim.dim_value()));
       // Shapes derived from this one multiply its dimensions; a bound here
@@ -448,8 +468,7 @@ Error GraphImporter::checkOpVersions() const {
         ++added;
       return fileError(llvm::formatv("{0}: {1} does not exist at opset {2} "
                                      "(ONNX added it in opset {3})",
-                                     nodeLabel(node, index), op, opset,
-                                     added));
+                                     nodeLabel(node, index), op, opset, added));
     }
     // The versions implemented are those in effect at the opsets the
     // handlers are written and tested for; an older model is fine as long

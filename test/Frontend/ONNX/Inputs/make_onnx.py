@@ -409,6 +409,11 @@ def main():
         "dynamic_dim": lambda: model(
             [helper.make_node("Relu", ["x"], ["y"])], [f32("x", ["N", "features"])],
             [f32("y", ["N", "features"])]),
+        # An empty input that a Relu reads as well as a ReduceSum: refused.
+        "empty_input": lambda: model(
+            [helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("ReduceSum", ["x"], ["y"], keepdims=0)],
+            [f32("x", ["N", 0])], [f32("y", ["N"]), f32("r", ["N", 0])]),
         "bad_reshape": lambda: model(
             [helper.make_node("Reshape", ["x", "shape"], ["y"], name="rs")],
             [x], [f32("y", None)], [init("shape", np.array([0, 100], np.int64))]),
