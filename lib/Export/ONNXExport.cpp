@@ -105,9 +105,7 @@ public:
   }
 
   /// The node written last.
-  onnx::NodeProto &last() {
-    return *graph.mutable_node(graph.node_size() - 1);
-  }
+  onnx::NodeProto &last() { return *graph.mutable_node(graph.node_size() - 1); }
 
   /// An int64 initializer (shapes, axes, pads).
   std::string int64s(ArrayRef<int64_t> values, StringRef hint) {
@@ -331,15 +329,17 @@ bool OpWriter::recurrent(Operation *op, StringRef type, Value input, Value w,
   std::string seq = x.apply("Squeeze", {yt, two}, base + ".y");
   std::string last;
   if (mask) {
-    std::string select = x.apply("Unsqueeze", {lastStep, two}, base + ".select");
+    std::string select =
+        x.apply("Unsqueeze", {lastStep, two}, base + ".select");
     std::string picked = x.apply("Mul", {seq, select}, base + ".picked");
     last = x.apply("ReduceSum", {picked, one}, base + ".last");
     setInt(x.last(), "keepdims", 0);
     if (!op->getResult(0).use_empty()) {
       std::string yShape = x.apply("Shape", {seq}, base + ".y_shape");
-      std::string yOrder = x.apply("Expand", {order, yShape}, base + ".y_order");
-      std::string placed = x.apply("ScatterElements", {seq, yOrder, seq},
-                                   base + ".y_in_place");
+      std::string yOrder =
+          x.apply("Expand", {order, yShape}, base + ".y_order");
+      std::string placed =
+          x.apply("ScatterElements", {seq, yOrder, seq}, base + ".y_in_place");
       setInt(x.last(), "axis", 1);
       std::string keep = x.apply("Unsqueeze", {kept, two}, base + ".keep");
       seq = x.apply("Mul", {placed, keep}, base + ".sequence");
@@ -390,13 +390,11 @@ bool OpWriter::write(Operation *op) {
       .Case([&](LessEqualOp o) {
         return binary("LessOrEqual", o.getLhs(), o.getRhs());
       })
-      .Case([&](LogicalAndOp o) {
-        return binary("And", o.getLhs(), o.getRhs());
-      })
+      .Case(
+          [&](LogicalAndOp o) { return binary("And", o.getLhs(), o.getRhs()); })
       .Case([&](LogicalOrOp o) { return binary("Or", o.getLhs(), o.getRhs()); })
-      .Case([&](LogicalXorOp o) {
-        return binary("Xor", o.getLhs(), o.getRhs());
-      })
+      .Case(
+          [&](LogicalXorOp o) { return binary("Xor", o.getLhs(), o.getRhs()); })
       .Case([&](LogicalNotOp o) { return unary("Not", o.getInput()); })
       .Case([&](NegOp o) { return unary("Neg", o.getInput()); })
       .Case([&](ExpOp o) { return unary("Exp", o.getInput()); })
@@ -581,25 +579,24 @@ bool OpWriter::write(Operation *op) {
         });
       })
       .Case([&](RNNOp o) {
-        return recurrent(op, "RNN", o.getInput(), o.getW(), o.getR(),
-                         o.getB(), o.getMask(),
-                         o.getR().getType().getDimSize(1));
+        return recurrent(op, "RNN", o.getInput(), o.getW(), o.getR(), o.getB(),
+                         o.getMask(), o.getR().getType().getDimSize(1),
+                         o.getInitialH());
       })
       .Case([&](LSTMOp o) {
-        return recurrent(op, "LSTM", o.getInput(), o.getW(), o.getR(),
-                         o.getB(), o.getMask(),
-                         o.getR().getType().getDimSize(1), o.getInitialH(),
-                         o.getInitialC());
+        return recurrent(op, "LSTM", o.getInput(), o.getW(), o.getR(), o.getB(),
+                         o.getMask(), o.getR().getType().getDimSize(1),
+                         o.getInitialH(), o.getInitialC());
       })
       .Case([&](GRUOp o) {
-        return recurrent(op, "GRU", o.getInput(), o.getW(), o.getR(),
-                         o.getB(), o.getMask(),
-                         o.getR().getType().getDimSize(1));
+        return recurrent(op, "GRU", o.getInput(), o.getW(), o.getR(), o.getB(),
+                         o.getMask(), o.getR().getType().getDimSize(1),
+                         o.getInitialH());
       })
       .Case([&](ReduceSumOp o) {
-        onnx::NodeProto &n =
-            simple(op, "ReduceSum",
-                   {in(o.getInput()), x.int64s(o.getAxes(), hint(op) + ".axes")});
+        onnx::NodeProto &n = simple(
+            op, "ReduceSum",
+            {in(o.getInput()), x.int64s(o.getAxes(), hint(op) + ".axes")});
         setInt(n, "keepdims", o.getKeepdims());
         return true;
       })
@@ -658,9 +655,8 @@ bool OpWriter::write(Operation *op) {
         return true;
       })
       // Inference: the random layers are the identity, a sample its mean 0.
-      .Case<DropoutOp, GaussianNoiseOp>([&](auto o) {
-        return unary("Identity", o.getInput());
-      })
+      .Case<DropoutOp, GaussianNoiseOp>(
+          [&](auto o) { return unary("Identity", o.getInput()); })
       .Case([&](RandomNormalOp o) {
         std::string shape =
             x.apply("Shape", {in(o.getLike())}, hint(op) + ".shape");
@@ -749,12 +745,12 @@ llvm::Expected<std::string> neurona::exportONNX(const ImportedModel &model,
       std::string where;
       llvm::raw_string_ostream os(where);
       op.getLoc().print(os);
-      unsupported += "\n  " + op.getName().getStringRef().str() + " at " + where;
+      unsupported +=
+          "\n  " + op.getName().getStringRef().str() + " at " + where;
     }
   if (!unsupported.empty())
-    return llvm::createStringError(
-        "ONNX export cannot express these ops of @" + entry.str() + ":" +
-        unsupported);
+    return llvm::createStringError("ONNX export cannot express these ops of @" +
+                                   entry.str() + ":" + unsupported);
 
   for (unsigned r = 0; r < ret->getNumOperands(); ++r) {
     const std::string &out = outputs[r];

@@ -70,8 +70,8 @@ struct Geometry {
   }
 };
 
-Geometry geometry(OpBuilder &b, Location loc, Value x, Value w,
-                  int64_t gates, int64_t acts) {
+Geometry geometry(OpBuilder &b, Location loc, Value x, Value w, int64_t gates,
+                  int64_t acts) {
   auto xt = cast<RankedTensorType>(x.getType());
   auto wt = cast<RankedTensorType>(w.getType());
   Geometry g;
@@ -162,9 +162,9 @@ Value concatWeights(OpBuilder &b, Location loc, const Geometry &g, Value w,
         Value inW = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, k,
                                           index(b, l, f));
         Value kw = clampIndex(b, l, k, 0, f - 1);
-        Value kr = clampIndex(
-            b, l, arith::SubIOp::create(b, l, k, index(b, l, f)), 0,
-            g.hidden - 1);
+        Value kr =
+            clampIndex(b, l, arith::SubIOp::create(b, l, k, index(b, l, f)), 0,
+                       g.hidden - 1);
         Value fromW = tensor::ExtractOp::create(b, l, w, ValueRange{j, kw});
         Value fromR = tensor::ExtractOp::create(b, l, r, ValueRange{j, kr});
         return arith::SelectOp::create(b, l, inW, fromW, fromR);
@@ -187,12 +187,11 @@ Value concatInputs(OpBuilder &b, Location loc, const Geometry &g, Value x,
         Value inX = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, k,
                                           index(b, l, f));
         Value kx = clampIndex(b, l, k, 0, f - 1);
-        Value kh = clampIndex(
-            b, l, arith::SubIOp::create(b, l, k, index(b, l, f)), 0,
-            g.hidden - 1);
+        Value kh =
+            clampIndex(b, l, arith::SubIOp::create(b, l, k, index(b, l, f)), 0,
+                       g.hidden - 1);
         Value fromX = tensor::ExtractOp::create(b, l, x, ValueRange{n, t, kx});
-        Value fromH =
-            tensor::ExtractOp::create(b, l, hprev, ValueRange{n, kh});
+        Value fromH = tensor::ExtractOp::create(b, l, hprev, ValueRange{n, kh});
         return arith::SelectOp::create(b, l, inX, fromX, fromH);
       });
 }
@@ -260,8 +259,7 @@ static Value loopTensor(OpBuilder &b, Location loc, RankedTensorType type,
 // Forward
 //===----------------------------------------------------------------------===//
 
-template <typename Op>
-struct RecurrentLowering : OpConversionPattern<Op> {
+template <typename Op> struct RecurrentLowering : OpConversionPattern<Op> {
   RecurrentLowering(MLIRContext *ctx, int64_t gates, int64_t acts)
       : OpConversionPattern<Op>(ctx), gates(gates), acts(acts) {}
   int64_t gates, acts;
@@ -284,8 +282,8 @@ struct RecurrentLowering : OpConversionPattern<Op> {
     for (int64_t k = 0; k < gates; ++k) {
       auto block = [&](int64_t offset) -> Value {
         return tensor::ExtractSliceOp::create(
-            rewriter, loc, RankedTensorType::get({H}, rewriter.getF32Type()),
-            b, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(offset)},
+            rewriter, loc, RankedTensorType::get({H}, rewriter.getF32Type()), b,
+            ArrayRef<OpFoldResult>{rewriter.getIndexAttr(offset)},
             ArrayRef<OpFoldResult>{rewriter.getIndexAttr(H)},
             ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
       };
@@ -299,11 +297,9 @@ struct RecurrentLowering : OpConversionPattern<Op> {
 
     auto seqType = cast<RankedTensorType>(op.getSequence().getType());
     auto actType = cast<RankedTensorType>(op.getActivations().getType());
-    Value h0, c0;
-    if constexpr (std::is_same_v<Op, LSTMOp>) {
-      h0 = adaptor.getInitialH();
+    Value h0 = adaptor.getInitialH(), c0;
+    if constexpr (std::is_same_v<Op, LSTMOp>)
       c0 = adaptor.getInitialC();
-    }
     if (!h0)
       h0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
     if (!c0)
@@ -362,7 +358,11 @@ struct RecurrentLowering : OpConversionPattern<Op> {
                 Value cc = math::TanhOp::create(b, l, pre(3));
                 Value cn = m.add(m.mul(f, cp), m.mul(i, cc));
                 Value hn = m.mul(o, math::TanhOp::create(b, l, cn));
-                return SmallVector<Value>{i, o, f, cc, m.blend(mk, cn, cp),
+                return SmallVector<Value>{i,
+                                          o,
+                                          f,
+                                          cc,
+                                          m.blend(mk, cn, cp),
                                           m.blend(mk, hn, hp),
                                           m.scale(mk, hn)};
               });
@@ -415,14 +415,13 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
     Value db0 = filledTensor(rewriter, loc, dbType, {}, 0.0);
     Value dc0 = filledTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
     // The forward's initial states (zero when absent), read at t = 0.
-    Value hInit, cInit;
+    Value hInit = adaptor.getInitialH(), cInit;
     if constexpr (std::is_same_v<Op, LSTMBackwardOp>) {
       dc0 = adaptor.getGradLastCell();
-      hInit = adaptor.getInitialH();
       cInit = adaptor.getInitialC();
     }
-    Value dx0 = emptyTensor(rewriter, loc,
-                            cast<RankedTensorType>(x.getType()), g.dyn());
+    Value dx0 = emptyTensor(rewriter, loc, cast<RankedTensorType>(x.getType()),
+                            g.dyn());
     // dh, dc, dx, d[W|R]^T, db
     SmallVector<Value> init = {adaptor.getGradLast(), dc0, dx0, dwr0, db0};
     auto d = [&](unsigned i) { return dim(ctx, i); };
@@ -437,9 +436,9 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
           Value t = arith::SubIOp::create(b, l, index(b, l, g.steps - 1), s);
           Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
                                                 t, index(b, l, 0));
-          Value tPrev = clampIndex(
-              b, l, arith::SubIOp::create(b, l, t, index(b, l, 1)), 0,
-              g.steps - 1);
+          Value tPrev =
+              clampIndex(b, l, arith::SubIOp::create(b, l, t, index(b, l, 1)),
+                         0, g.steps - 1);
           auto previous = [&](int64_t block, Value initial) {
             SmallVector<Value> in = {
                 readStep(b, l, g, saved, tPrev, block * H, H)};
@@ -480,9 +479,11 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
                 // The new state's gradient: the output's and the carried
                 // one's where the step is valid; the rest passes by.
                 Value dhn = m.scale(mk, m.add(gy, dhc));
-                Value pass = mk ? m.mul(m.sub(m.one(), mk), dhc)
-                                : f32(b, l, 0.0);
-                auto dsig = [&](Value y) { return m.mul(y, m.sub(m.one(), y)); };
+                Value pass =
+                    mk ? m.mul(m.sub(m.one(), mk), dhc) : f32(b, l, 0.0);
+                auto dsig = [&](Value y) {
+                  return m.mul(y, m.sub(m.one(), y));
+                };
                 auto dtanh = [&](Value y) {
                   return m.sub(m.one(), m.mul(y, y));
                 };
@@ -491,15 +492,15 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
                 Value i = a[0], o = a[1], f = a[2], cc = a[3], ct = a[4],
                       cp = a[5];
                 Value tc = math::TanhOp::create(b, l, ct);
-                Value dcn = m.add(m.scale(mk, dcc),
-                                  m.mul(m.mul(dhn, o), dtanh(tc)));
+                Value dcn =
+                    m.add(m.scale(mk, dcc), m.mul(m.mul(dhn, o), dtanh(tc)));
                 Value dzi = m.mul(m.mul(dcn, cc), dsig(i));
                 Value dzo = m.mul(m.mul(dhn, tc), dsig(o));
                 Value dzf = m.mul(m.mul(dcn, cp), dsig(f));
                 Value dzc = m.mul(m.mul(dcn, i), dtanh(cc));
-                Value dcp = m.add(
-                    mk ? m.mul(m.sub(m.one(), mk), dcc) : f32(b, l, 0.0),
-                    m.mul(dcn, f));
+                Value dcp =
+                    m.add(mk ? m.mul(m.sub(m.one(), mk), dcc) : f32(b, l, 0.0),
+                          m.mul(dcn, f));
                 return SmallVector<Value>{dzi, dzo, dzf, dzc, pass, dcp};
               });
           Value dz = res[0];
@@ -524,17 +525,17 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
                                                  b.getIndexAttr(0)};
             SmallVector<OpFoldResult> sizes = {g.nSize(), b.getIndexAttr(F)};
             SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-            Value dxt = tensor::ExtractSliceOp::create(
-                b, l, g.rows(F), dxh, offsets, sizes, strides);
+            Value dxt = tensor::ExtractSliceOp::create(b, l, g.rows(F), dxh,
+                                                       offsets, sizes, strides);
             dx = writeStep(b, l, g, dxt, dx, t, 0);
           }
-          Value dhNext = buildGeneric(
-              b, l, g.rows(H), g.dyn(), {pass, dxh},
-              {b.getMultiDimIdentityMap(2),
-               AffineMap::get(2, 0, {d(0), d(1) + F}, ctx)},
-              [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                return arith::AddFOp::create(b, l, a[0], a[1]);
-              });
+          Value dhNext =
+              buildGeneric(b, l, g.rows(H), g.dyn(), {pass, dxh},
+                           {b.getMultiDimIdentityMap(2),
+                            AffineMap::get(2, 0, {d(0), d(1) + F}, ctx)},
+                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return arith::AddFOp::create(b, l, a[0], a[1]);
+                           });
 
           // d[W|R]^T += xh^T x dz; the batch is the contraction's depth.
           Value xhT = concatInputs(b, l, g, x, t, hPrev, /*transposed=*/true);
@@ -557,8 +558,7 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
                     b, l, ValueRange{arith::AddFOp::create(b, l, a[0], a[1])});
               });
           scf::YieldOp::create(
-              b, l,
-              ValueRange{dhNext, dcNext, dx, dwrNext, sum.getResult(0)});
+              b, l, ValueRange{dhNext, dcNext, dx, dwrNext, sum.getResult(0)});
         });
 
     Value dwr = loop.getResult(3), db = loop.getResult(4);
@@ -578,19 +578,21 @@ struct RecurrentBackwardLowering : OpConversionPattern<Op> {
                                  rewriter.getIndexAttr(1)});
     };
     AffineMap transpose = AffineMap::get(2, 0, {d(1), d(0)}, ctx);
-    Value dw = buildGeneric(rewriter, loc,
-                            RankedTensorType::get({GH, F}, f32Type), {},
-                            rowsOf(0, F), transpose, copy);
-    Value dr = buildGeneric(rewriter, loc,
-                            RankedTensorType::get({GH, H}, f32Type), {},
-                            rowsOf(F, H), transpose, copy);
+    Value dw =
+        buildGeneric(rewriter, loc, RankedTensorType::get({GH, F}, f32Type), {},
+                     rowsOf(0, F), transpose, copy);
+    Value dr =
+        buildGeneric(rewriter, loc, RankedTensorType::get({GH, H}, f32Type), {},
+                     rowsOf(F, H), transpose, copy);
     // Wb and Rb are added, so both get the bias gradient.
-    Value dbias = buildGeneric(rewriter, loc,
-                               RankedTensorType::get({2 * GH}, f32Type), {}, db,
-                               AffineMap::get(1, 0, {d(0) % GH}, ctx), copy);
-    SmallVector<Value> results = {loop.getResult(2), dw, dr, dbias};
+    Value dbias =
+        buildGeneric(rewriter, loc, RankedTensorType::get({2 * GH}, f32Type),
+                     {}, db, AffineMap::get(1, 0, {d(0) % GH}, ctx), copy);
+    // dh_0 (and an LSTM's dc_0): the carries left after t = 0.
+    SmallVector<Value> results = {loop.getResult(2), dw, dr, dbias,
+                                  loop.getResult(0)};
     if constexpr (std::is_same_v<Op, LSTMBackwardOp>)
-      results.append({loop.getResult(0), loop.getResult(1)}); // dh_0, dc_0
+      results.push_back(loop.getResult(1));
     rewriter.replaceOp(op, results);
     return success();
   }
@@ -658,19 +660,18 @@ Value gruRh(OpBuilder &b, Location loc, const Geometry &g, Value r,
             bool transposed) {
   int64_t H = g.hidden;
   MLIRContext *ctx = b.getContext();
-  AffineMap read = transposed
-                       ? AffineMap::get(2, 0, {dim(ctx, 1) + 2 * H, dim(ctx, 0)},
-                                        ctx)
-                       : AffineMap::get(2, 0, {dim(ctx, 0) + 2 * H, dim(ctx, 1)},
-                                        ctx);
+  AffineMap read =
+      transposed
+          ? AffineMap::get(2, 0, {dim(ctx, 1) + 2 * H, dim(ctx, 0)}, ctx)
+          : AffineMap::get(2, 0, {dim(ctx, 0) + 2 * H, dim(ctx, 1)}, ctx);
   Value rh = tensor::ExtractSliceOp::create(
       b, loc, RankedTensorType::get({3 * H, H}, b.getF32Type()), r,
       ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(3 * H), b.getIndexAttr(H)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-  return buildGeneric(
-      b, loc, RankedTensorType::get({H, H}, b.getF32Type()), {}, rh, read,
-      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  return buildGeneric(b, loc, RankedTensorType::get({H, H}, b.getF32Type()), {},
+                      rh, read,
+                      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
 }
 
 /// Columns [k * H, (k + 1) * H) of `z` [N, C*H].
@@ -695,19 +696,17 @@ Value segment(OpBuilder &b, Location loc, Value v, int64_t offset,
 }
 
 Value addVectors(OpBuilder &b, Location loc, Value x, Value y) {
-  return buildElementwise(
-      b, loc, cast<RankedTensorType>(x.getType()), {x, y},
-      [](OpBuilder &b, Location l, ValueRange a) -> Value {
-        return arith::AddFOp::create(b, l, a[0], a[1]);
-      });
+  return buildElementwise(b, loc, cast<RankedTensorType>(x.getType()), {x, y},
+                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            return arith::AddFOp::create(b, l, a[0], a[1]);
+                          });
 }
 
 /// `value` [N, C*H] assembled from [N, H] blocks.
 Value joinBlocks(OpBuilder &b, Location loc, const Geometry &g,
                  ArrayRef<Value> blocks) {
   int64_t H = g.hidden;
-  Value out =
-      emptyTensor(b, loc, g.rows(int64_t(blocks.size()) * H), g.dyn());
+  Value out = emptyTensor(b, loc, g.rows(int64_t(blocks.size()) * H), g.dyn());
   for (auto [k, block] : llvm::enumerate(blocks)) {
     SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
                                          b.getIndexAttr(int64_t(k) * H)};
@@ -771,7 +770,9 @@ struct GRULowering : OpConversionPattern<GRUOp> {
 
     auto seqType = cast<RankedTensorType>(op.getSequence().getType());
     auto actType = cast<RankedTensorType>(op.getActivations().getType());
-    Value h0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
+    Value h0 = adaptor.getInitialH();
+    if (!h0)
+      h0 = loopTensor(rewriter, loc, g.rows(H), g.dyn(), 0.0);
     Value seq0 = loopTensor(rewriter, loc, seqType, g.dyn());
     Value acts0 = loopTensor(rewriter, loc, actType, g.dyn());
     AffineMap id = rewriter.getMultiDimIdentityMap(2);
@@ -789,8 +790,7 @@ struct GRULowering : OpConversionPattern<GRUOp> {
           // z, r and what the candidate's recurrent part is built from.
           SmallVector<Value> gates = stepGeneric(
               b, l, g,
-              {gateBlock(b, l, g, zz, 0), gateBlock(b, l, g, zz, 1), bz, br,
-               h},
+              {gateBlock(b, l, g, zz, 0), gateBlock(b, l, g, zz, 1), bz, br, h},
               {id, id, perUnit, perUnit, id}, 3,
               [&](OpBuilder &b, Location l, ValueRange a) {
                 Arith m{b, l};
@@ -801,8 +801,8 @@ struct GRULowering : OpConversionPattern<GRUOp> {
           // h_{t-1} Rh^T (linear_before_reset) or (r * h_{t-1}) Rh^T.
           Value hh = lbr ? gateBlock(b, l, g, zz, 3)
                          : contract(b, l, gates[2], rhT, g.rows(H), g.dyn());
-          SmallVector<Value> inputs = {gateBlock(b, l, g, zz, 2), hh, wbh,
-                                       rbh, gates[0], gates[1], h};
+          SmallVector<Value> inputs = {
+              gateBlock(b, l, g, zz, 2), hh, wbh, rbh, gates[0], gates[1], h};
           SmallVector<AffineMap> maps = {id, id, perUnit, perUnit, id, id, id};
           if (mk) {
             inputs.push_back(mk);
@@ -846,6 +846,7 @@ struct GRUBackwardLowering : OpConversionPattern<GRUBackwardOp> {
     Value x = adaptor.getInput(), mask = adaptor.getMask();
     Value saved = adaptor.getActivations(), gseq = adaptor.getGradSequence();
     Value w = adaptor.getW(), r = adaptor.getR();
+    Value hInit = adaptor.getInitialH(); // read at t = 0; zero when absent
     Geometry g = geometry(rewriter, loc, x, w, 3, 5);
     int64_t H = g.hidden, F = g.features, K = g.k();
     bool lbr = op.getLinearBeforeReset();
@@ -878,18 +879,24 @@ struct GRUBackwardLowering : OpConversionPattern<GRUBackwardOp> {
           Value t = arith::SubIOp::create(b, l, index(b, l, g.steps - 1), s);
           Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
                                                 t, index(b, l, 0));
-          Value tPrev = clampIndex(
-              b, l, arith::SubIOp::create(b, l, t, index(b, l, 1)), 0,
-              g.steps - 1);
+          Value tPrev =
+              clampIndex(b, l, arith::SubIOp::create(b, l, t, index(b, l, 1)),
+                         0, g.steps - 1);
+          SmallVector<Value> prevIn = {
+              readStep(b, l, g, saved, tPrev, 4 * H, H)};
+          if (hInit)
+            prevIn.push_back(hInit);
           Value hPrev = buildGeneric(
-              b, l, g.rows(H), g.dyn(), readStep(b, l, g, saved, tPrev, 4 * H, H),
-              id, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                return arith::SelectOp::create(b, l, isFirst, f32(b, l, 0.0),
-                                               a[0]);
+              b, l, g.rows(H), g.dyn(), prevIn,
+              SmallVector<AffineMap>(prevIn.size(), id),
+              [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                Value first = hInit ? a[1] : f32(b, l, 0.0);
+                return arith::SelectOp::create(b, l, isFirst, first, a[0]);
               });
           Value z = readStep(b, l, g, saved, t, 0, H);
           Value rr = readStep(b, l, g, saved, t, H, H);
-          SmallVector<Value> inputs = {z, rr,
+          SmallVector<Value> inputs = {z,
+                                       rr,
                                        readStep(b, l, g, saved, t, 2 * H, H),
                                        readStep(b, l, g, saved, t, 3 * H, H),
                                        hPrev,
@@ -951,8 +958,8 @@ struct GRUBackwardLowering : OpConversionPattern<GRUBackwardOp> {
                                                  b.getIndexAttr(0)};
             SmallVector<OpFoldResult> sizes = {g.nSize(), b.getIndexAttr(F)};
             SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-            Value dxt = tensor::ExtractSliceOp::create(
-                b, l, g.rows(F), dxh, offsets, sizes, strides);
+            Value dxt = tensor::ExtractSliceOp::create(b, l, g.rows(F), dxh,
+                                                       offsets, sizes, strides);
             dx = writeStep(b, l, g, dxt, dx, t, 0);
           }
           Value dhNext = buildGeneric(
@@ -963,11 +970,13 @@ struct GRUBackwardLowering : OpConversionPattern<GRUBackwardOp> {
               });
           // dM += xh^T x dG; db += the batch sum of dG.
           Value xhT = concatInputs(b, l, g, x, t, hPrev, /*transposed=*/true);
-          next = {dhNext, dx, add2d(b, l, dm, contract(b, l, xhT, dg, dmType, {})),
+          next = {dhNext, dx,
+                  add2d(b, l, dm, contract(b, l, xhT, dg, dmType, {})),
                   addBatchSum(b, l, dg, db)};
           if (!lbr) {
             // dRh^T += (r * h_{t-1})^T x dh~ (the batch as K).
-            AffineMap tr = AffineMap::get(2, 0, {dim(ctx, 1), dim(ctx, 0)}, ctx);
+            AffineMap tr =
+                AffineMap::get(2, 0, {dim(ctx, 1), dim(ctx, 0)}, ctx);
             SmallVector<Value> dynT = g.dyn();
             Value rhPrevT = buildGeneric(
                 b, l, RankedTensorType::get({H, g.batch}, f32Type), dynT,
@@ -1008,8 +1017,7 @@ struct GRUBackwardLowering : OpConversionPattern<GRUBackwardOp> {
           Value i = arith::RemUIOp::create(b, l, j, index2(b, l, H));
           Value kr = arith::AddIOp::create(b, l, k, index2(b, l, F));
           Value zr = tensor::ExtractOp::create(
-              b, l, dm,
-              ValueRange{kr, clampIndex(b, l, j, 0, 2 * H - 1)});
+              b, l, dm, ValueRange{kr, clampIndex(b, l, j, 0, 2 * H - 1)});
           Value hPart =
               lbr ? tensor::ExtractOp::create(
                         b, l, dm,
@@ -1041,7 +1049,8 @@ struct GRUBackwardLowering : OpConversionPattern<GRUBackwardOp> {
                         .getResult();
           return arith::SelectOp::create(b, l, rhBlock, hPart, common);
         });
-    rewriter.replaceOp(op, ValueRange{loop.getResult(1), dw, dr, dbias});
+    rewriter.replaceOp(op, ValueRange{loop.getResult(1), dw, dr, dbias,
+                                      loop.getResult(0)}); // ..., dh_0
     return success();
   }
 };

@@ -112,8 +112,9 @@ struct ValueInfo {
   /// valid steps [N, T] (1 valid, 0 padded) that recurrent layers take, as
   /// Keras propagates `mask_zero`. Null otherwise.
   mlir::Value mask;
-  /// `lstm(..., return_state=true)`: its last h and c [N, H], which another
-  /// lstm's `initial_state` takes. Null otherwise.
+  /// `rnn/lstm/gru(..., return_state=true)`: its last h [N, H] (and an
+  /// lstm's last c), which another layer of the same kind (`producer`)
+  /// takes as `initial_state`. Null otherwise.
   mlir::Value stateH, stateC;
   /// The value of data input number `inputIndex` itself; -1 otherwise.
   int inputIndex = -1;

@@ -555,8 +555,8 @@ static Expected<ValueInfo> emitConv2dTranspose(LayerContext &ctx) {
                                 ctx.call.loc);
   Value y = nn::ConvTranspose2dOp::create(
       b, ctx.loc, ctx.input.value, weight, bias,
-      b.getDenseI64ArrayAttr({stride, stride}),
-      b.getDenseI64ArrayAttr(padding), b.getDenseI64ArrayAttr(extra),
+      b.getDenseI64ArrayAttr({stride, stride}), b.getDenseI64ArrayAttr(padding),
+      b.getDenseI64ArrayAttr(extra),
       b.getDenseI64ArrayAttr({dilation, dilation}),
       b.getI64IntegerAttr(groups));
   return activate(ctx, args->getIdentifier("activation", "linear"), y);
@@ -736,8 +736,8 @@ static Expected<ValueInfo> emitGaussian(LayerContext &ctx) {
       b, ctx.loc, mu, Value(),
       b.getI64IntegerAttr(ctx.emitter.takeRandomStream()));
   Value half = nn::ConstantOp::createScalar(b, ctx.loc, 0.5f);
-  Value stddev =
-      nn::ExpOp::create(b, ctx.loc, nn::MulOp::create(b, ctx.loc, half, logvar));
+  Value stddev = nn::ExpOp::create(b, ctx.loc,
+                                   nn::MulOp::create(b, ctx.loc, half, logvar));
   Value z = nn::AddOp::create(b, ctx.loc, mu,
                               nn::MulOp::create(b, ctx.loc, stddev, eps));
   return ValueInfo{z, "gaussian"};
@@ -846,7 +846,8 @@ static Expected<ValueInfo> emitEmbedding(LayerContext &ctx) {
   if (inputType.getRank() != 2)
     return diags.error(ctx.call.loc,
                        "'embedding' needs ids [batch, steps], but its input "
-                       "is " + formatShape(inputType) +
+                       "is " +
+                           formatShape(inputType) +
                            "; declare 'input NAME: ids[steps]'");
   if (ctx.input.inputIndex >= 0)
     ctx.emitter.setInputBound(ctx.input.inputIndex, vocab->intValue);
@@ -857,8 +858,8 @@ static Expected<ValueInfo> emitEmbedding(LayerContext &ctx) {
   IntegerAttr paddingAttr =
       padding >= 0 ? b.getI64IntegerAttr(padding) : IntegerAttr();
   ValueInfo out;
-  out.value = nn::EmbeddingOp::create(b, ctx.loc, ctx.input.value, table,
-                                      paddingAttr);
+  out.value =
+      nn::EmbeddingOp::create(b, ctx.loc, ctx.input.value, table, paddingAttr);
   out.producer = "embedding";
   out.sequence = true;
   if (padding >= 0)
@@ -867,41 +868,45 @@ static Expected<ValueInfo> emitEmbedding(LayerContext &ctx) {
   return out;
 }
 
-/// The state `initial_state=NAME` names: an lstm layer with
-/// return_state=true whose state has `units` units.
+/// The state `initial_state=NAME` names: a layer of the same `kind` (rnn,
+/// lstm or gru) with return_state=true whose state has `units` units.
 static Expected<const ValueInfo *> initialState(LayerContext &ctx,
                                                 const ast::Expr &ref,
-                                                int64_t units) {
+                                                StringRef kind, int64_t units) {
   const SourceDiagnostics &diags = ctx.emitter.getDiags();
   std::vector<StringRef> known;
   const ValueInfo *state = ctx.emitter.findValue(ref.text, &known);
   if (!state)
     return diags.error(ref.loc, "no input or layer is named '" + ref.text +
                                     "'" + suggestClosest(ref.text, known));
+  std::string article = kind == "gru" ? "a " : "an ";
   if (!state->stateH)
-    return diags.error(ref.loc,
-                       "initial_state takes an lstm's state, but '" +
-                           ref.text +
-                           "' is not an lstm with return_state=true");
+    return diags.error(ref.loc, "initial_state takes " + article + kind.str() +
+                                    "'s state, but '" + ref.text + "' is not " +
+                                    article + kind.str() +
+                                    " with return_state=true");
+  if (state->producer != kind)
+    return diags.error(ref.loc, "initial_state takes " + article + kind.str() +
+                                    "'s state, but '" + ref.text + "' holds " +
+                                    (state->producer == "gru" ? "a " : "an ") +
+                                    state->producer + "'s");
   int64_t stateUnits =
       cast<RankedTensorType>(state->stateH.getType()).getDimSize(1);
   if (stateUnits != units)
     return diags.error(ref.loc,
                        llvm::formatv("the state of '{0}' has {1} units, but "
-                                     "this lstm has {2}",
-                                     ref.text, stateUnits, units));
+                                     "this {2} has {3}",
+                                     ref.text, stateUnits, kind, units));
   return state;
 }
 
-/// `rnn(units, return_sequences=false)`, `lstm(..., return_state=false,
-/// initial_state=NAME)` and `gru(..., linear_before_reset=true)` (Keras's
-/// reset_after and PyTorch's GRU).
+/// `rnn(units, return_sequences=false, return_state=false,
+/// initial_state=NAME)`, the same for `lstm` and `gru(...,
+/// linear_before_reset=true)` (Keras's reset_after and PyTorch's GRU).
+/// `return_state=true` keeps the last state (an lstm's h and c, an rnn's or
+/// gru's h) for another layer of the same kind's `initial_state`.
 static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   static const ParamDecl params[] = {
-      {"units", ArgKind::Integer, /*positional=*/true},
-      {"return_sequences", ArgKind::Bool},
-  };
-  static const ParamDecl lstmParams[] = {
       {"units", ArgKind::Integer, /*positional=*/true},
       {"return_sequences", ArgKind::Bool},
       {"return_state", ArgKind::Bool},
@@ -910,16 +915,16 @@ static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   static const ParamDecl gruParams[] = {
       {"units", ArgKind::Integer, /*positional=*/true},
       {"return_sequences", ArgKind::Bool},
+      {"return_state", ArgKind::Bool},
+      {"initial_state", ArgKind::Identifier},
       {"linear_before_reset", ArgKind::Bool},
   };
   const SourceDiagnostics &diags = ctx.emitter.getDiags();
   StringRef kind = ctx.call.text;
   bool lstm = kind == "lstm", gru = kind == "gru";
-  auto args = bindArguments(ctx.call,
-                            gru    ? llvm::ArrayRef(gruParams)
-                            : lstm ? llvm::ArrayRef(lstmParams)
-                                   : llvm::ArrayRef(params),
-                            diags);
+  auto args = bindArguments(
+      ctx.call, gru ? llvm::ArrayRef(gruParams) : llvm::ArrayRef(params),
+      diags);
   if (!args)
     return args.takeError();
   const ast::Expr *units = args->get("units");
@@ -960,7 +965,7 @@ static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   Value mask = ctx.input.mask;
   Value h0, c0;
   if (const ast::Expr *ref = args->get("initial_state")) {
-    auto state = initialState(ctx, *ref, h);
+    auto state = initialState(ctx, *ref, kind, h);
     if (!state)
       return state.takeError();
     h0 = (*state)->stateH;
@@ -971,12 +976,12 @@ static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
     op = nn::LSTMOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask, h0,
                             c0);
   else if (gru)
-    op = nn::GRUOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask,
+    op = nn::GRUOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask, h0,
                            args->getBool("linear_before_reset", true)
                                ? b.getUnitAttr()
                                : UnitAttr());
   else
-    op = nn::RNNOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask);
+    op = nn::RNNOp::create(b, ctx.loc, ctx.input.value, w, r, bias, mask, h0);
   ValueInfo out;
   out.producer = kind.str();
   if (args->getBool("return_sequences", false)) {
@@ -986,9 +991,10 @@ static Expected<ValueInfo> emitRecurrent(LayerContext &ctx) {
   } else {
     out.value = op->getResult(1);
   }
-  if (lstm && args->getBool("return_state", false)) {
+  if (args->getBool("return_state", false)) {
     out.stateH = op->getResult(1);
-    out.stateC = op->getResult(3);
+    if (lstm)
+      out.stateC = op->getResult(3);
   }
   return out;
 }

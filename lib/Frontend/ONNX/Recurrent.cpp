@@ -16,13 +16,13 @@
 //     num_directions axis;
 //   * turns constant sequence_lens into the ops' mask (steps at or after a
 //     sequence's length keep the state and output zeros, as ONNX defines);
-//   * passes an LSTM's initial_h and initial_c [dirs, N, H] (or [N, dirs,
-//     H], layout 1), run-time or constant, to each direction's nn.lstm, and
-//     reads Y_c from its last cell state.
+//   * passes initial_h (and an LSTM's initial_c) [dirs, N, H] (or [N, dirs,
+//     H], layout 1), run-time or constant, to each direction's nn.rnn,
+//     nn.lstm or nn.gru, and reads an LSTM's Y_c from its last cell state.
 //
 // What the nn ops cannot express is refused with an error naming the node
 // and the attribute or input: other activations, clip, input_forget,
-// peepholes, non-zero initial states of RNN and GRU, and sequence_lens with
+// peepholes, and sequence_lens with
 // reverse directions (a padded sequence's reversal is not a flip).
 //
 //===----------------------------------------------------------------------===//
@@ -62,8 +62,8 @@ CellInfo cellOf(llvm::StringRef opType) {
 } // namespace
 
 /// Fails unless the optional input `i` is absent or a constant of zeros.
-static Error checkZeroInput(NodeContext &node, unsigned i,
-                            llvm::StringRef name, llvm::StringRef why) {
+static Error checkZeroInput(NodeContext &node, unsigned i, llvm::StringRef name,
+                            llvm::StringRef why) {
   if (!node.hasInput(i))
     return Error::success();
   auto value = node.constantInput(i);
@@ -89,10 +89,9 @@ static Value reshape(OpBuilder &b, Location loc, Value v,
 static Value direction(OpBuilder &b, Location loc, Value v, int64_t d) {
   auto type = cast<RankedTensorType>(v.getType());
   if (type.getDimSize(0) != 1)
-    v = nn::SliceOp::create(b, loc, v, b.getDenseI64ArrayAttr({0}),
-                            b.getDenseI64ArrayAttr({d}),
-                            b.getDenseI64ArrayAttr({d + 1}),
-                            DenseI64ArrayAttr());
+    v = nn::SliceOp::create(
+        b, loc, v, b.getDenseI64ArrayAttr({0}), b.getDenseI64ArrayAttr({d}),
+        b.getDenseI64ArrayAttr({d + 1}), DenseI64ArrayAttr());
   return reshape(b, loc, v, type.getShape().drop_front());
 }
 
@@ -107,15 +106,15 @@ static Value flipTime(OpBuilder &b, Location loc, Value v) {
 
 static Error importRecurrent(NodeContext &node) {
   CellInfo info = cellOf(node.opType());
-  SmallVector<llvm::StringRef> known = {"activation_alpha", "activation_beta",
-                                        "activations",      "clip",
-                                        "direction",        "hidden_size",
-                                        "layout"};
+  SmallVector<llvm::StringRef> known = {
+      "activation_alpha", "activation_beta", "activations", "clip",
+      "direction",        "hidden_size",     "layout"};
   if (info.cell == Cell::LSTM)
     known.push_back("input_forget");
   if (info.cell == Cell::GRU)
     known.push_back("linear_before_reset");
-  if (Error err = node.checkSignature(known, 3, info.cell == Cell::LSTM ? 8 : 6))
+  if (Error err =
+          node.checkSignature(known, 3, info.cell == Cell::LSTM ? 8 : 6))
     return err;
   for (llvm::StringRef name : {"clip", "activation_alpha", "activation_beta"})
     if (node.findAttribute(name))
@@ -181,9 +180,9 @@ static Error importRecurrent(NodeContext &node) {
                       "supported; export with a static batch or layout 1");
   if (wType.getRank() != 3 || !wType.hasStaticShape() ||
       wType.getDimSize(0) != dirs || wType.getDimSize(1) % info.gates != 0)
-    return node.error(llvm::formatv(
-        "W must be [{0}, {1}*H, F] for direction '{2}', got {3}", dirs,
-        info.gates, directionAttr, formatShape(wType)));
+    return node.error(
+        llvm::formatv("W must be [{0}, {1}*H, F] for direction '{2}', got {3}",
+                      dirs, info.gates, directionAttr, formatShape(wType)));
   int64_t hidden = wType.getDimSize(1) / info.gates;
   auto hiddenSize = node.intAttribute("hidden_size", hidden);
   if (!hiddenSize)
@@ -216,8 +215,7 @@ static Error importRecurrent(NodeContext &node) {
       return err;
   } else {
     auto type = RankedTensorType::get({dirs, 2 * gh}, b.getF32Type());
-    bias = nn::ConstantOp::create(b, loc,
-                                  DenseElementsAttr::get(type, 0.0f));
+    bias = nn::ConstantOp::create(b, loc, DenseElementsAttr::get(type, 0.0f));
   }
 
   // Batch-first input and the mask of sequence_lens.
@@ -244,9 +242,9 @@ static Error importRecurrent(NodeContext &node) {
     std::vector<float> values;
     for (int64_t n = 0; n < batch; ++n) {
       if (l.ints[n] < 0 || l.ints[n] > steps)
-        return node.error(llvm::formatv(
-            "sequence_lens[{0}] = {1} is outside [0, {2}]", n, l.ints[n],
-            steps));
+        return node.error(
+            llvm::formatv("sequence_lens[{0}] = {1} is outside [0, {2}]", n,
+                          l.ints[n], steps));
       full &= l.ints[n] == steps;
       for (int64_t t = 0; t < steps; ++t)
         values.push_back(t < l.ints[n] ? 1.0f : 0.0f);
@@ -263,11 +261,11 @@ static Error importRecurrent(NodeContext &node) {
           b, loc, DenseElementsAttr::get(type, ArrayRef<float>(values)));
     }
   }
-  // An LSTM's initial states, [dirs, N, H] after a layout 1 transpose.
+  // The initial states (an LSTM's h and c, an RNN's or GRU's h),
+  // [dirs, N, H] after a layout 1 transpose.
   Value initialH, initialC;
-  if (info.cell == Cell::LSTM) {
-    auto state = [&](unsigned i, llvm::StringRef name,
-                     Value &out) -> Error {
+  {
+    auto state = [&](unsigned i, llvm::StringRef name, Value &out) -> Error {
       if (!node.hasInput(i))
         return Error::success();
       auto value = node.input(i);
@@ -290,15 +288,13 @@ static Error importRecurrent(NodeContext &node) {
     };
     if (Error err = state(5, "initial_h", initialH))
       return err;
-    if (Error err = state(6, "initial_c", initialC))
-      return err;
-    if (Error err = checkZeroInput(node, 7, "P",
-                                   "peephole connections are not supported"))
-      return err;
-  } else {
-    const char *zeroWhy = "nn.rnn and nn.gru start from zero states";
-    if (Error err = checkZeroInput(node, 5, "initial_h", zeroWhy))
-      return err;
+    if (info.cell == Cell::LSTM) {
+      if (Error err = state(6, "initial_c", initialC))
+        return err;
+      if (Error err = checkZeroInput(node, 7, "P",
+                                     "peephole connections are not supported"))
+        return err;
+    }
   }
   // Direction `d` of a state [dirs, N, H] as [N, H], or null.
   auto stateOf = [&](Value v, int64_t d) {
@@ -313,10 +309,9 @@ static Error importRecurrent(NodeContext &node) {
     Value bd = direction(b, loc, bias, d);
     if (Error err = node.checkInference(
             [&](std::optional<Location> l, SmallVectorImpl<Type> &types) {
-              return nn::inferRecurrent(l, info.gates, 1, xd.getType(),
-                                        wd.getType(), rd.getType(),
-                                        bd.getType(),
-                                        mask ? mask.getType() : Type(), types);
+              return nn::inferRecurrent(
+                  l, info.gates, 1, xd.getType(), wd.getType(), rd.getType(),
+                  bd.getType(), mask ? mask.getType() : Type(), Type(), types);
             }))
       return err;
     Operation *op;
@@ -324,10 +319,11 @@ static Error importRecurrent(NodeContext &node) {
       op = nn::LSTMOp::create(b, loc, xd, wd, rd, bd, mask,
                               stateOf(initialH, d), stateOf(initialC, d));
     else if (info.cell == Cell::GRU)
-      op = nn::GRUOp::create(b, loc, xd, wd, rd, bd, mask,
+      op = nn::GRUOp::create(b, loc, xd, wd, rd, bd, mask, stateOf(initialH, d),
                              *lbr ? b.getUnitAttr() : UnitAttr());
     else
-      op = nn::RNNOp::create(b, loc, xd, wd, rd, bd, mask);
+      op =
+          nn::RNNOp::create(b, loc, xd, wd, rd, bd, mask, stateOf(initialH, d));
     Value seq = op->getResult(0);
     ys.push_back(reverse ? flipTime(b, loc, seq) : seq);
     hs.push_back(op->getResult(1));

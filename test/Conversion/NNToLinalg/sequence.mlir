@@ -83,7 +83,7 @@ func.func @lstm_states(%x: tensor<?x6x4xf32>, %w: tensor<12x4xf32>, %r: tensor<1
 // CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<7x?xf32>, tensor<?x3xf32>)
 // CHECK:           iterator_types = ["reduction", "parallel"]
 func.func @rnn_backward(%g: tensor<?x6x3xf32>, %gl: tensor<?x3xf32>, %x: tensor<?x6x4xf32>, %w: tensor<3x4xf32>, %r: tensor<3x3xf32>, %a: tensor<?x6x3xf32>) -> (tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<6xf32>) {
-  %dx, %dw, %dr, %db = nn.rnn_backward %g, %gl, %x, %w, %r, %a : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<?x6x3xf32>
+  %dx, %dw, %dr, %db, %dh0 = nn.rnn_backward %g, %gl, %x, %w, %r, %a : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<?x6x3xf32>
   return %dx, %dw, %dr, %db : tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<6xf32>
 }
 
@@ -131,6 +131,30 @@ func.func @gru_reset_first(%x: tensor<?x6x4xf32>, %w: tensor<9x4xf32>, %r: tenso
 // CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<7x?xf32>, tensor<?x9xf32>)
 // CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<3x?xf32>, tensor<?x3xf32>)
 func.func @gru_backward(%g: tensor<?x6x3xf32>, %gl: tensor<?x3xf32>, %x: tensor<?x6x4xf32>, %w: tensor<9x4xf32>, %r: tensor<9x3xf32>, %a: tensor<?x6x15xf32>) -> (tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<18xf32>) {
-  %dx, %dw, %dr, %db = nn.gru_backward %g, %gl, %x, %w, %r, %a : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<?x6x15xf32>
+  %dx, %dw, %dr, %db, %dh0 = nn.gru_backward %g, %gl, %x, %w, %r, %a : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<?x6x15xf32>
   return %dx, %dw, %dr, %db : tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<18xf32>
+}
+
+// -----
+
+// An RNN and a GRU start from initial_h and their BPTT reads it at t = 0
+// where the saved previous step would be; the carry left after t = 0 is
+// dh_0.
+// CHECK-LABEL: func.func @rnn_gru_states
+// CHECK-SAME:    %[[H0:arg[0-9]+]]: tensor<?x3xf32>
+// CHECK:         %[[F:.+]]:4 = scf.for %{{.+}} = %c0{{.*}} to %c6 step %c1 iter_args(%{{.+}} = %[[H0]],
+// CHECK:         %[[B:.+]]:5 = scf.for %{{.+}} = %c0{{.*}} to %c6{{.*}} step %c1{{.*}} iter_args(%{{.+}} = %[[F]]#0,
+// CHECK:           linalg.generic {{.+}} ins(%{{.+}}, %[[H0]] : tensor<?x3xf32>, tensor<?x3xf32>)
+// CHECK:           arith.select
+// CHECK:         %[[G:.+]]:3 = scf.for %{{.+}} = %c0{{.*}} to %c6{{.*}} step %c1{{.*}} iter_args(%{{.+}} = %[[H0]],
+// CHECK:         %[[GB:.+]]:4 = scf.for %{{.+}} = %c0{{.*}} to %c6{{.*}} step %c1{{.*}} iter_args(%{{.+}} = %[[G]]#0,
+// CHECK:           linalg.generic {{.+}} ins(%{{.+}}, %[[H0]] : tensor<?x3xf32>, tensor<?x3xf32>)
+// CHECK:           arith.select
+// CHECK:         return %[[B]]#0, %[[GB]]#0
+func.func @rnn_gru_states(%x: tensor<?x6x4xf32>, %w: tensor<3x4xf32>, %r: tensor<3x3xf32>, %b: tensor<6xf32>, %h0: tensor<?x3xf32>, %gw: tensor<9x4xf32>, %gr: tensor<9x3xf32>, %gb: tensor<18xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
+  %s, %h, %a = nn.rnn %x, %w, %r, %b initial_h %h0 : tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<6xf32> initial_h tensor<?x3xf32>
+  %dx, %dw, %dr, %db, %dh0 = nn.rnn_backward %s, %h, %x, %w, %r, %a initial_h %h0 : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<3x4xf32>, tensor<3x3xf32>, tensor<?x6x3xf32> initial_h tensor<?x3xf32>
+  %s2, %h2, %a2 = nn.gru %x, %gw, %gr, %gb initial_h %h0 linear_before_reset : tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<18xf32> initial_h tensor<?x3xf32>
+  %dx2, %dw2, %dr2, %db2, %dh2 = nn.gru_backward %s2, %h2, %x, %gw, %gr, %a2 initial_h %h0 linear_before_reset : tensor<?x6x3xf32>, tensor<?x3xf32>, tensor<?x6x4xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<?x6x15xf32> initial_h tensor<?x3xf32>
+  return %dh0, %dh2 : tensor<?x3xf32>, tensor<?x3xf32>
 }

@@ -106,6 +106,22 @@ func.func @gru_bias(%x: tensor<?x5x8xf32>, %w: tensor<12x8xf32>, %r: tensor<12x4
 
 func.func @gru_backward_activations(%g: tensor<?x5x4xf32>, %gl: tensor<?x4xf32>, %x: tensor<?x5x8xf32>, %w: tensor<12x8xf32>, %r: tensor<12x4xf32>, %a: tensor<?x5x24xf32>) {
   // expected-error @+1 {{expects gradients 'tensor<?x5x4xf32>' and 'tensor<?x4xf32>' and activations 'tensor<?x5x20xf32>'}}
-  %dx, %dw, %dr, %db = nn.gru_backward %g, %gl, %x, %w, %r, %a : tensor<?x5x4xf32>, tensor<?x4xf32>, tensor<?x5x8xf32>, tensor<12x8xf32>, tensor<12x4xf32>, tensor<?x5x24xf32>
+  %dx, %dw, %dr, %db, %dh0 = nn.gru_backward %g, %gl, %x, %w, %r, %a : tensor<?x5x4xf32>, tensor<?x4xf32>, tensor<?x5x8xf32>, tensor<12x8xf32>, tensor<12x4xf32>, tensor<?x5x24xf32>
+  return
+}
+
+// -----
+
+func.func @rnn_initial_h(%x: tensor<?x5x8xf32>, %w: tensor<4x8xf32>, %r: tensor<4x4xf32>, %b: tensor<8xf32>, %h0: tensor<?x3xf32>) {
+  // expected-error @+1 {{expects initial_h 'tensor<?x4xf32>' (batch, hidden), got 'tensor<?x3xf32>'}}
+  %s, %h, %a = nn.rnn %x, %w, %r, %b initial_h %h0 : tensor<?x5x8xf32>, tensor<4x8xf32>, tensor<4x4xf32>, tensor<8xf32> initial_h tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @gru_initial_h_batch(%x: tensor<2x5x8xf32>, %w: tensor<12x8xf32>, %r: tensor<12x4xf32>, %b: tensor<24xf32>, %h0: tensor<3x4xf32>) {
+  // expected-error @+1 {{expects initial_h 'tensor<2x4xf32>' (batch, hidden), got 'tensor<3x4xf32>'}}
+  %s, %h, %a = nn.gru %x, %w, %r, %b initial_h %h0 : tensor<2x5x8xf32>, tensor<12x8xf32>, tensor<12x4xf32>, tensor<24xf32> initial_h tensor<3x4xf32>
   return
 }

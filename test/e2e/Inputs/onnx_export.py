@@ -98,6 +98,18 @@ with open(gru, "w") as f:
             "  gru(6)\n  dense(2)\n  output y\n}\n")
 check("gru", gru)
 
+# An RNN's and a GRU's last h as another's initial_h (masked sequences).
+seq2seq = os.path.join(W, "translate_rnn_gru.nn")
+with open(seq2seq, "w") as f:
+    f.write("model t {\n  input src: ids[6]\n  input tgt: ids[5]\n"
+            "  s = embedding(50, 4)(src)\n  t = embedding(50, 3)(tgt)\n"
+            "  e = rnn(5, return_state=true)(s)\n"
+            "  d = rnn(5, return_sequences=true, initial_state=e)(t)\n"
+            "  ge = gru(3, return_state=true)(s)\n"
+            "  gd = gru(3, return_sequences=true, initial_state=ge)(d)\n"
+            "  dense(2)(gd)\n  output y\n}\n")
+check("translate_rnn_gru", seq2seq)
+
 # An imported ONNX model, exported again, computes what the original does.
 src = os.path.join(W, "mlp.onnx")
 mlp_onnx(src, [12, 8, 3], ["Tanh"], gemm=True)

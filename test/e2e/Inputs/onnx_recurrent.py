@@ -1,8 +1,8 @@
 """ONNX RNN, LSTM and GRU onto nn.rnn / nn.lstm / nn.gru: every output (Y,
 Y_h, Y_c) matches onnxruntime on graphs built with onnx.helper (layouts 0
 and 1, forward, reverse and bidirectional, with and without B,
-sequence_lens, linear_before_reset 0 and 1, and LSTMs whose initial_h and
-initial_c are run-time graph inputs) and on torch.onnx.export of
+sequence_lens, linear_before_reset 0 and 1, and RNNs, LSTMs and GRUs whose
+initial states are run-time graph inputs) and on torch.onnx.export of
 PyTorch's nn.LSTM and nn.GRU (Debian's torch 1.13), whose GRU is ONNX's
 with linear_before_reset=1 (the export's shape arithmetic for the zero
 initial states is folded to constants first; see fold_initial_states). onnxruntime has no layout 1 (batch-first), so
@@ -100,39 +100,44 @@ helper_case("gru_lbr0_layout1", "GRU", 4, 2, 5, 3, layout=1)
 helper_case("gru_bidirectional", "GRU", 3, 2, 4, 3, direction="bidirectional",
             linear_before_reset=1)
 
-def states_case(name, T, N, F, H, direction="forward", layout=0, lens=None):
-    """An LSTM whose initial_h and initial_c are graph inputs (run-time
-    tensors), fed with random states beside X."""
+def states_case(name, T, N, F, H, direction="forward", layout=0, lens=None,
+                op="LSTM", **attrs):
+    """An `op` whose initial_h (and an LSTM's initial_c) are graph inputs
+    (run-time tensors), fed with random states beside X."""
     dirs = 2 if direction == "bidirectional" else 1
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[op]
+    lstm = op == "LSTM"
+    states = ("h0", "c0") if lstm else ("h0",)
     inits = [numpy_helper.from_array(
-                 (rng.standard_normal((dirs, 4 * H, s)) * 0.5).astype(np.float32), w)
+                 (rng.standard_normal((dirs, gates * H, s)) * 0.5).astype(np.float32), w)
              for w, s in (("W", F), ("R", H))]
     inits.append(numpy_helper.from_array(
-        (rng.standard_normal((dirs, 8 * H)) * 0.3).astype(np.float32), "B"))
-    inputs = ["X", "W", "R", "B", "", "h0", "c0"]
+        (rng.standard_normal((dirs, 2 * gates * H)) * 0.3).astype(np.float32), "B"))
+    inputs = ["X", "W", "R", "B", "", *states]
     if lens is not None:
         inputs[4] = "L"
         inits.append(numpy_helper.from_array(np.array(lens, np.int32), "L"))
     xs = [T, N, F] if layout == 0 else [N, T, F]
     ys = [T, dirs, N, H] if layout == 0 else [N, T, dirs, H]
     hs = [dirs, N, H] if layout == 0 else [N, dirs, H]
-    node = helper.make_node("LSTM", inputs, ["Y", "Y_h", "Y_c"], hidden_size=H,
-                            direction=direction, layout=layout)
+    last = ("Y_h", "Y_c") if lstm else ("Y_h",)
+    node = helper.make_node(op, inputs, ["Y", *last], hidden_size=H,
+                            direction=direction, layout=layout, **attrs)
     graph = helper.make_graph(
         [node], name,
         [helper.make_tensor_value_info(v, TensorProto.FLOAT, shape)
-         for v, shape in (("X", xs), ("h0", hs), ("c0", hs))],
+         for v, shape in (("X", xs),) + tuple((s, hs) for s in states)],
         [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ys)] +
         [helper.make_tensor_value_info(o, TensorProto.FLOAT, hs)
-         for o in ("Y_h", "Y_c")], inits)
+         for o in last], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
     model.ir_version = 8
     onnx.checker.check_model(model, full_check=True)
     path = os.path.join(args.workdir, name + ".onnx")
     onnx.save(model, path)
-    feeds = {"X": rng.standard_normal(xs).astype(np.float32),
-             "h0": rng.standard_normal(hs).astype(np.float32),
-             "c0": rng.standard_normal(hs).astype(np.float32)}
+    feeds = {"X": rng.standard_normal(xs).astype(np.float32)}
+    for s in states:
+        feeds[s] = rng.standard_normal(hs).astype(np.float32)
     if layout == 1:
         from onnx.reference import ReferenceEvaluator
         want = ReferenceEvaluator(model).run(None, feeds)
@@ -143,7 +148,8 @@ def states_case(name, T, N, F, H, direction="forward", layout=0, lens=None):
     for k, v in feeds.items():
         np.save(os.path.join(args.workdir, f"{name}_{k}.npy"), v)
         cmd += ["--input", os.path.join(args.workdir, f"{name}_{k}.npy")]
-    outs = [os.path.join(args.workdir, f"{name}_y{i}.npy") for i in range(3)]
+    outs = [os.path.join(args.workdir, f"{name}_y{i}.npy")
+            for i in range(1 + len(last))]
     for o in outs:
         cmd += ["--output", o]
     run(cmd)
@@ -155,6 +161,12 @@ states_case("lstm_states_fwd_lens", 5, 3, 4, 6, lens=[5, 2, 1])
 states_case("lstm_states_bidirectional", 4, 2, 3, 5, direction="bidirectional")
 states_case("lstm_states_reverse_layout1", 4, 3, 3, 4, direction="reverse",
             layout=1)
+states_case("rnn_states_fwd_lens", 5, 3, 4, 6, lens=[5, 2, 1], op="RNN")
+states_case("rnn_states_bidirectional_layout1", 4, 2, 3, 5,
+            direction="bidirectional", layout=1, op="RNN")
+states_case("gru_states_fwd_lens", 5, 3, 4, 6, lens=[5, 2, 1], op="GRU",
+            linear_before_reset=1)
+states_case("gru_states_reverse", 4, 3, 3, 4, direction="reverse", op="GRU")
 
 # Refusals name the node and the attribute.
 for name, attrs, text in [

@@ -80,24 +80,29 @@ LogicalResult inferEmbeddingBackward(std::optional<Location> loc, Type grad,
                                      SmallVectorImpl<Type> &types);
 LogicalResult inferSequenceMask(std::optional<Location> loc, Type ids,
                                 SmallVectorImpl<Type> &types);
+/// nn.rnn / nn.gru (and nn.lstm's first three results): the outputs
+/// [N, T, H], the last state [N, H] and the activations [N, T, acts*H];
+/// `initialH` (null when absent) must be [N, H].
 LogicalResult inferRecurrent(std::optional<Location> loc, int64_t gates,
                              int64_t acts, Type input, Type w, Type r, Type b,
-                             Type mask, SmallVectorImpl<Type> &types);
+                             Type mask, Type initialH,
+                             SmallVectorImpl<Type> &types);
 /// nn.lstm: inferRecurrent's three results, then the last cell state
 /// [N, H]; `initialH` and `initialC` (null when absent) must be [N, H].
-LogicalResult inferLSTM(std::optional<Location> loc, Type input, Type w,
-                        Type r, Type b, Type mask, Type initialH,
-                        Type initialC, SmallVectorImpl<Type> &types);
-LogicalResult inferLSTMBackward(std::optional<Location> loc,
-                                Type gradSequence, Type gradLast,
-                                Type gradLastCell, Type input, Type w, Type r,
-                                Type activations, Type mask, Type initialH,
-                                Type initialC, SmallVectorImpl<Type> &types);
-LogicalResult inferRecurrentBackward(std::optional<Location> loc,
-                                     int64_t gates, int64_t acts,
-                                     Type gradSequence, Type gradLast,
-                                     Type input, Type w, Type r,
-                                     Type activations, Type mask,
+LogicalResult inferLSTM(std::optional<Location> loc, Type input, Type w, Type r,
+                        Type b, Type mask, Type initialH, Type initialC,
+                        SmallVectorImpl<Type> &types);
+LogicalResult inferLSTMBackward(std::optional<Location> loc, Type gradSequence,
+                                Type gradLast, Type gradLastCell, Type input,
+                                Type w, Type r, Type activations, Type mask,
+                                Type initialH, Type initialC,
+                                SmallVectorImpl<Type> &types);
+/// d input, d W, d R, d B and d h_0 [N, H] of nn.rnn_backward /
+/// nn.gru_backward; `initialH` (null when absent) must be [N, H].
+LogicalResult inferRecurrentBackward(std::optional<Location> loc, int64_t gates,
+                                     int64_t acts, Type gradSequence,
+                                     Type gradLast, Type input, Type w, Type r,
+                                     Type activations, Type mask, Type initialH,
                                      SmallVectorImpl<Type> &types);
 
 LogicalResult inferConv2d(std::optional<Location> loc, Type input, Type weight,

@@ -1115,23 +1115,28 @@ def NN_SequenceMaskOp : NN_InferredOp<"sequence_mask", "inferSequenceMask(loc, a
 // A recurrent layer over whole sequences x [N, T, F] (batch first) with
 // ONNX's weight layout: W [G*H, F], R [G*H, H], B [2*G*H] (Wb then Rb),
 // G = `gates`. The optional mask [N, T] (1 valid, 0 padded) keeps the state
-// across padded steps, whose outputs are zero (Keras masking). Results: the
-// outputs [N, T, H], the last state [N, H] and the per-step activations the
+// across padded steps, whose outputs are zero (Keras masking). The optional
+// `initial_h` [N, H] is h_0 (ONNX's input of that name, batch first;
+// PyTorch's `h_0`), zero when absent. Results: the outputs [N, T, H], the
+// last state [N, H] (after the last valid step under a mask) and the
+// per-step activations the
 // backward pass reads ([N, T, A*H]; no gradient flows through them).
 class NN_RecurrentOp<string mnemonic, int gates, int acts>
-    : NN_DifferentiableOp<mnemonic, "inferRecurrent(loc, " # gates # ", " # acts # ", adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getB().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {
+    : NN_DifferentiableOp<mnemonic, "inferRecurrent(loc, " # gates # ", " # acts # ", adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getB().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), adaptor.getInitialH() ? adaptor.getInitialH().getType() : ::mlir::Type(), types)", [AttrSizedOperandSegments]> {
   let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$w,
                        NN_FloatTensor:$r, NN_FloatTensor:$b,
-                       Optional<NN_FloatTensor>:$mask);
+                       Optional<NN_FloatTensor>:$mask,
+                       Optional<NN_FloatTensor>:$initial_h);
   let results = (outs NN_FloatTensor:$sequence, NN_FloatTensor:$last,
                       NN_FloatTensor:$activations);
-  let assemblyFormat = "$input `,` $w `,` $r `,` $b (`mask` $mask^)? attr-dict `:` type($input) `,` type($w) `,` type($r) `,` type($b) (`,` type($mask)^)?";
+  let assemblyFormat = "$input `,` $w `,` $r `,` $b (`mask` $mask^)? (`initial_h` $initial_h^)? attr-dict `:` type($input) `,` type($w) `,` type($r) `,` type($b) (`,` type($mask)^)? (`initial_h` type($initial_h)^)?";
 }
 
 def NN_RNNOp : NN_RecurrentOp<"rnn", 1, 1> {
   let summary = "Elman RNN: h_t = tanh(x_t W^T + h_{t-1} R^T + Wb + Rb)";
   let description = [{
-    ONNX's RNN (one direction, tanh) over batch-first sequences, h_0 = 0.
+    ONNX's RNN (one direction, tanh) over batch-first sequences, h_0 =
+    `initial_h` (zero when absent).
     The activations are the states h_t [N, T, H].
     ```mlir
     %y, %h, %acts = nn.rnn %x, %w, %r, %b mask %m : tensor<?x40x100xf32>,
@@ -1171,11 +1176,12 @@ def NN_LSTMOp : NN_DifferentiableOp<"lstm", "inferLSTM(loc, adaptor.getInput().g
   let assemblyFormat = "$input `,` $w `,` $r `,` $b (`mask` $mask^)? (`initial_h` $initial_h^)? (`initial_c` $initial_c^)? attr-dict `:` type($input) `,` type($w) `,` type($r) `,` type($b) (`,` type($mask)^)? (`initial_h` type($initial_h)^)? (`initial_c` type($initial_c)^)?";
 }
 
-def NN_GRUOp : NN_DifferentiableOp<"gru", "inferRecurrent(loc, 3, 5, adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getB().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {
+def NN_GRUOp : NN_DifferentiableOp<"gru", "inferRecurrent(loc, 3, 5, adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getB().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), adaptor.getInitialH() ? adaptor.getInitialH().getType() : ::mlir::Type(), types)", [AttrSizedOperandSegments]> {
   let summary = "GRU with ONNX's gate order z, r, h";
   let description = [{
     ONNX's GRU (one direction, default activations) over batch-first
-    sequences, h_0 = 0, with W [3H, F], R [3H, H], B [6H] (Wb then Rb):
+    sequences, h_0 = `initial_h` [N, H] (zero when absent), with W [3H, F],
+    R [3H, H], B [6H] (Wb then Rb):
     z = sigmoid(x_t Wz^T + h_{t-1} Rz^T + Wbz + Rbz), r likewise;
     without `linear_before_reset`
     h~ = tanh(x_t Wh^T + (r * h_{t-1}) Rh^T + Rbh + Wbh), with it
@@ -1193,24 +1199,28 @@ def NN_GRUOp : NN_DifferentiableOp<"gru", "inferRecurrent(loc, 3, 5, adaptor.get
   let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$w,
                        NN_FloatTensor:$r, NN_FloatTensor:$b,
                        Optional<NN_FloatTensor>:$mask,
+                       Optional<NN_FloatTensor>:$initial_h,
                        UnitAttr:$linear_before_reset);
   let results = (outs NN_FloatTensor:$sequence, NN_FloatTensor:$last,
                       NN_FloatTensor:$activations);
-  let assemblyFormat = "$input `,` $w `,` $r `,` $b (`mask` $mask^)? (`linear_before_reset` $linear_before_reset^)? attr-dict `:` type($input) `,` type($w) `,` type($r) `,` type($b) (`,` type($mask)^)?";
+  let assemblyFormat = "$input `,` $w `,` $r `,` $b (`mask` $mask^)? (`initial_h` $initial_h^)? (`linear_before_reset` $linear_before_reset^)? attr-dict `:` type($input) `,` type($w) `,` type($r) `,` type($b) (`,` type($mask)^)? (`initial_h` type($initial_h)^)?";
 }
 
 // The gradients of a recurrent op (backpropagation through time) from the
-// gradients of its outputs and last state and its saved activations:
-// d input, d W, d R, d B.
+// gradients of its outputs and last state, its saved activations and the
+// forward's `initial_h` (zero when absent): d input, d W, d R, d B and d h_0
+// [N, H] (the carry dh_{t-1} left at t = 0).
 class NN_RecurrentBackwardOp<string mnemonic, int gates, int acts>
-    : NN_InferredOp<mnemonic, "inferRecurrentBackward(loc, " # gates # ", " # acts # ", adaptor.getGradSequence().getType(), adaptor.getGradLast().getType(), adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getActivations().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {
+    : NN_InferredOp<mnemonic, "inferRecurrentBackward(loc, " # gates # ", " # acts # ", adaptor.getGradSequence().getType(), adaptor.getGradLast().getType(), adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getActivations().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), adaptor.getInitialH() ? adaptor.getInitialH().getType() : ::mlir::Type(), types)", [AttrSizedOperandSegments]> {
   let arguments = (ins NN_FloatTensor:$grad_sequence, NN_FloatTensor:$grad_last,
                        NN_FloatTensor:$input, NN_FloatTensor:$w,
                        NN_FloatTensor:$r, NN_FloatTensor:$activations,
-                       Optional<NN_FloatTensor>:$mask);
+                       Optional<NN_FloatTensor>:$mask,
+                       Optional<NN_FloatTensor>:$initial_h);
   let results = (outs NN_FloatTensor:$d_input, NN_FloatTensor:$d_w,
-                      NN_FloatTensor:$d_r, NN_FloatTensor:$d_b);
-  let assemblyFormat = "$grad_sequence `,` $grad_last `,` $input `,` $w `,` $r `,` $activations (`mask` $mask^)? attr-dict `:` type($grad_sequence) `,` type($grad_last) `,` type($input) `,` type($w) `,` type($r) `,` type($activations) (`,` type($mask)^)?";
+                      NN_FloatTensor:$d_r, NN_FloatTensor:$d_b,
+                      NN_FloatTensor:$d_initial_h);
+  let assemblyFormat = "$grad_sequence `,` $grad_last `,` $input `,` $w `,` $r `,` $activations (`mask` $mask^)? (`initial_h` $initial_h^)? attr-dict `:` type($grad_sequence) `,` type($grad_last) `,` type($input) `,` type($w) `,` type($r) `,` type($activations) (`,` type($mask)^)? (`initial_h` type($initial_h)^)?";
 }
 
 def NN_RNNBackwardOp : NN_RecurrentBackwardOp<"rnn_backward", 1, 1> {
@@ -1242,16 +1252,18 @@ def NN_LSTMBackwardOp : NN_InferredOp<"lstm_backward", "inferLSTMBackward(loc, a
   let assemblyFormat = "$grad_sequence `,` $grad_last `,` $grad_last_cell `,` $input `,` $w `,` $r `,` $activations (`mask` $mask^)? (`initial_h` $initial_h^)? (`initial_c` $initial_c^)? attr-dict `:` type($grad_sequence) `,` type($grad_last) `,` type($grad_last_cell) `,` type($input) `,` type($w) `,` type($r) `,` type($activations) (`,` type($mask)^)? (`initial_h` type($initial_h)^)? (`initial_c` type($initial_c)^)?";
 }
 
-def NN_GRUBackwardOp : NN_InferredOp<"gru_backward", "inferRecurrentBackward(loc, 3, 5, adaptor.getGradSequence().getType(), adaptor.getGradLast().getType(), adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getActivations().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), types)"> {
+def NN_GRUBackwardOp : NN_InferredOp<"gru_backward", "inferRecurrentBackward(loc, 3, 5, adaptor.getGradSequence().getType(), adaptor.getGradLast().getType(), adaptor.getInput().getType(), adaptor.getW().getType(), adaptor.getR().getType(), adaptor.getActivations().getType(), adaptor.getMask() ? adaptor.getMask().getType() : ::mlir::Type(), adaptor.getInitialH() ? adaptor.getInitialH().getType() : ::mlir::Type(), types)", [AttrSizedOperandSegments]> {
   let summary = "Backpropagation through time of nn.gru";
   let arguments = (ins NN_FloatTensor:$grad_sequence, NN_FloatTensor:$grad_last,
                        NN_FloatTensor:$input, NN_FloatTensor:$w,
                        NN_FloatTensor:$r, NN_FloatTensor:$activations,
                        Optional<NN_FloatTensor>:$mask,
+                       Optional<NN_FloatTensor>:$initial_h,
                        UnitAttr:$linear_before_reset);
   let results = (outs NN_FloatTensor:$d_input, NN_FloatTensor:$d_w,
-                      NN_FloatTensor:$d_r, NN_FloatTensor:$d_b);
-  let assemblyFormat = "$grad_sequence `,` $grad_last `,` $input `,` $w `,` $r `,` $activations (`mask` $mask^)? (`linear_before_reset` $linear_before_reset^)? attr-dict `:` type($grad_sequence) `,` type($grad_last) `,` type($input) `,` type($w) `,` type($r) `,` type($activations) (`,` type($mask)^)?";
+                      NN_FloatTensor:$d_r, NN_FloatTensor:$d_b,
+                      NN_FloatTensor:$d_initial_h);
+  let assemblyFormat = "$grad_sequence `,` $grad_last `,` $input `,` $w `,` $r `,` $activations (`mask` $mask^)? (`initial_h` $initial_h^)? (`linear_before_reset` $linear_before_reset^)? attr-dict `:` type($grad_sequence) `,` type($grad_last) `,` type($input) `,` type($w) `,` type($r) `,` type($activations) (`,` type($mask)^)? (`initial_h` type($initial_h)^)?";
 }
 
 //===----------------------------------------------------------------------===//
