@@ -20,6 +20,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
+#include <iterator>
 
 using llvm::Error;
 using llvm::Expected;
@@ -35,6 +36,13 @@ std::string dataTypeName(int32_t dataType) {
       dataType != onnx::TensorProto::UNDEFINED)
     return onnx::TensorProto::DataType_Name(
         static_cast<onnx::TensorProto::DataType>(dataType));
+  // Types newer than Debian's ONNX 1.12 schema (onnx.proto of onnx 1.23).
+  static const char *const newer[] = {
+      "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+      "UINT4",        "INT4",           "FLOAT4E2M1", "FLOAT8E8M0",
+      "UINT2",        "INT2",           "FLOAT6E2M3"};
+  if (dataType >= 17 && dataType < 17 + int32_t(std::size(newer)))
+    return newer[dataType - 17];
   return llvm::formatv("unknown type {0}", dataType).str();
 }
 
@@ -141,9 +149,7 @@ bool isUnsignedDataType(int32_t dataType) {
          dataType == onnx::TensorProto::UINT64;
 }
 
-bool isIntegerElement(mlir::Type t) {
-  return isIntegerDataType(dataTypeOf(t));
-}
+bool isIntegerElement(mlir::Type t) { return isIntegerDataType(dataTypeOf(t)); }
 
 /// Bits per element of an integer type (1 for BOOL, 0 for the others).
 static unsigned integerBits(int32_t dataType) {
