@@ -319,8 +319,9 @@ Error GraphImporter::importInputs() {
   // iterations; other ops on empty tensors are not supported.
   llvm::StringSet<> read, reducedOnly, readOtherwise;
   static const llvm::StringSet<> reductions = {
-      "ReduceL1",   "ReduceL2",  "ReduceLogSumExp", "ReduceMax",
-      "ReduceMean", "ReduceMin", "ReduceSum",       "ReduceSumSquare"};
+      "ReduceL1",   "ReduceL2",   "ReduceLogSumExp",
+      "ReduceMax",  "ReduceMean", "ReduceMin",
+      "ReduceProd", "ReduceSum",  "ReduceSumSquare"};
   for (const onnx::NodeProto &node : graph.node())
     for (auto [i, name] : llvm::enumerate(node.input())) {
       read.insert(name);

@@ -51,8 +51,8 @@ reductionAxes(NodeContext &node, int64_t axesInputOpset) {
 }
 
 /// Builds a reduction of `input` over `axes` (normalised, non-empty).
-using ReduceBuilder = Value (*)(OpBuilder &, Location, Value,
-                                DenseI64ArrayAttr, bool);
+using ReduceBuilder = Value (*)(OpBuilder &, Location, Value, DenseI64ArrayAttr,
+                                bool);
 
 template <typename OpTy>
 static Value buildReduce(OpBuilder &b, Location loc, Value input,
@@ -115,13 +115,23 @@ static Value buildProd(OpBuilder &b, Location loc, Value input,
                        DenseI64ArrayAttr axes, bool keepdims) {
   Value v = input;
   for (int64_t axis : axes.asArrayRef()) {
-    int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(axis);
+    auto type = cast<RankedTensorType>(v.getType());
+    int64_t n = type.getDimSize(axis);
     if (ShapedType::isDynamic(n))
       return Value();
+    // The product over an empty axis is 1 (ONNX's reduce_prod_empty_set).
+    if (n == 0 && type.getNumDynamicDims() == 0) {
+      SmallVector<int64_t> shape(type.getShape());
+      shape[axis] = 1;
+      auto ones = RankedTensorType::get(shape, type.getElementType());
+      v = nn::ConstantOp::create(b, loc, DenseElementsAttr::get(ones, 1.0f));
+      continue;
+    }
     while (n > 1) {
       if (n % 2 == 1) {
-        Value ends = nn::MulOp::create(b, loc, sliceAlong(b, loc, v, axis, 0, 1),
-                                       sliceAlong(b, loc, v, axis, n - 1, n));
+        Value ends =
+            nn::MulOp::create(b, loc, sliceAlong(b, loc, v, axis, 0, 1),
+                              sliceAlong(b, loc, v, axis, n - 1, n));
         Value middle = sliceAlong(b, loc, v, axis, 1, n - 1);
         v = nn::ConcatOp::create(b, loc, ValueRange{ends, middle},
                                  b.getI64IntegerAttr(axis));
@@ -166,11 +176,11 @@ static Error importReduce(NodeContext &node) {
     return dataType.takeError();
   OpBuilder &b = node.builder();
   Type original = elementTypeOf(b.getContext(), *dataType);
-  bool narrow = *dataType == onnx::TensorProto::BOOL ||
-                (isIntegerDataType(*dataType) &&
-                 original.getIntOrFloatBitWidth() <= 16);
-  bool viaFloat = narrow && (node.opType() == "ReduceMax" ||
-                             node.opType() == "ReduceMin");
+  bool narrow =
+      *dataType == onnx::TensorProto::BOOL ||
+      (isIntegerDataType(*dataType) && original.getIntOrFloatBitWidth() <= 16);
+  bool viaFloat =
+      narrow && (node.opType() == "ReduceMax" || node.opType() == "ReduceMin");
   auto input = viaFloat ? node.anyInput(0) : node.input(0);
   if (!input)
     return input.takeError();
@@ -222,9 +232,9 @@ static Error importGlobalMaxPool(NodeContext &node) {
   for (int64_t d = 2; d < type.getRank(); ++d)
     axes.push_back(d);
   OpBuilder &b = node.builder();
-  return node.setOutput(0, nn::ReduceMaxOp::create(
-                               b, node.loc(), *input,
-                               b.getDenseI64ArrayAttr(axes), true));
+  return node.setOutput(0, nn::ReduceMaxOp::create(b, node.loc(), *input,
+                                                   b.getDenseI64ArrayAttr(axes),
+                                                   true));
 }
 
 void registerReductionOps(OpTable &table) {
