@@ -31,17 +31,6 @@ using llvm::Error;
 
 namespace neurona::onnx_import {
 
-/// `value` ([C]) as [C, 1, ...] to broadcast against X's channel axis.
-static Value perChannel(OpBuilder &b, Location loc, Value value,
-                        RankedTensorType xType) {
-  if (xType.getRank() <= 2)
-    return value;
-  SmallVector<int64_t> shape(xType.getRank() - 1, 1);
-  shape[0] = xType.getDimSize(1);
-  return nn::ReshapeOp::create(
-      b, loc, RankedTensorType::get(shape, xType.getElementType()), value);
-}
-
 /// training_mode=1: normalise with the batch's own statistics, mean and
 /// population variance over every axis but the channels (ONNX's reference,
 /// as PyTorch's BatchNorm in training), and give the updated running
@@ -51,24 +40,9 @@ static Error importBatchStatistics(NodeContext &node, Value x, Value scale,
                                    float epsilon, float momentum) {
   OpBuilder &b = node.builder();
   Location loc = node.loc();
-  auto xType = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> axes;
-  for (int64_t d = 0; d < xType.getRank(); ++d)
-    if (d != 1)
-      axes.push_back(d);
-  auto axesAttr = b.getDenseI64ArrayAttr(axes);
-  Value batchMean = nn::ReduceMeanOp::create(b, loc, x, axesAttr, true);
-  Value centered = nn::SubOp::create(b, loc, x, batchMean);
-  Value batchVar = nn::ReduceMeanOp::create(
-      b, loc, nn::MulOp::create(b, loc, centered, centered), axesAttr, true);
-  Value eps = nn::ConstantOp::createScalar(b, loc, epsilon);
-  Value normalized = nn::DivOp::create(
-      b, loc, centered,
-      nn::SqrtOp::create(b, loc, nn::AddOp::create(b, loc, batchVar, eps)));
-  Value y = nn::AddOp::create(
-      b, loc,
-      nn::MulOp::create(b, loc, normalized, perChannel(b, loc, scale, xType)),
-      perChannel(b, loc, bias, xType));
+  SmallVector<Value, 3> stats =
+      nn::buildBatchStatistics(b, loc, x, scale, bias, epsilon);
+  Value y = stats[0], batchMean = stats[1], batchVar = stats[2];
   if (Error err = node.setOutput(0, y))
     return err;
   auto channels = cast<RankedTensorType>(mean.getType());
@@ -82,9 +56,9 @@ static Error importBatchStatistics(NodeContext &node, Value x, Value scale,
         proto.output(i + 1).empty())
       continue;
     Value flat = nn::ReshapeOp::create(b, loc, channels, batch[i]);
-    Value updated = nn::AddOp::create(
-        b, loc, nn::MulOp::create(b, loc, running[i], keep),
-        nn::MulOp::create(b, loc, flat, take));
+    Value updated =
+        nn::AddOp::create(b, loc, nn::MulOp::create(b, loc, running[i], keep),
+                          nn::MulOp::create(b, loc, flat, take));
     if (Error err = node.setOutput(i + 1, updated))
       return err;
   }
@@ -145,22 +119,10 @@ static Error importBatchNormalization(NodeContext &node) {
   if (*training)
     return importBatchStatistics(node, x, scale, bias, mean, var, *epsilon,
                                  *momentum);
-  Value eps = nn::ConstantOp::createScalar(b, loc, *epsilon);
-  Value factor = nn::DivOp::create(
-      b, loc, scale, nn::SqrtOp::create(b, loc, nn::AddOp::create(b, loc, var,
-                                                                   eps)));
-  Value shift = nn::SubOp::create(b, loc, bias,
-                                  nn::MulOp::create(b, loc, mean, factor));
-  // [C] -> [C, 1, ...] so that it broadcasts against the channel axis.
-  if (xType.getRank() > 2) {
-    SmallVector<int64_t> shape(xType.getRank() - 1, 1);
-    shape[0] = channels;
-    auto type = RankedTensorType::get(shape, xType.getElementType());
-    factor = nn::ReshapeOp::create(b, loc, type, factor);
-    shift = nn::ReshapeOp::create(b, loc, type, shift);
-  }
-  Value y = nn::AddOp::create(b, loc, nn::MulOp::create(b, loc, x, factor),
-                              shift);
+  // Inference: nn.batch_norm's per-channel affine form. ONNX's momentum
+  // weighs the running value, nn's the batch's; inference uses neither.
+  Value y = nn::buildBatchNorm(b, loc, x, scale, bias, mean, var, *epsilon,
+                               1.0f - *momentum, /*training=*/false)[0];
   return node.setOutput(0, y);
 }
 

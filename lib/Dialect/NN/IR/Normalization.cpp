@@ -65,14 +65,38 @@ static Value perChannel(OpBuilder &b, Location loc, Value value,
       b, loc, RankedTensorType::get(shape, xType.getElementType()), value);
 }
 
+SmallVector<Value, 3> mlir::nn::buildBatchStatistics(OpBuilder &b, Location loc,
+                                                     Value x, Value scale,
+                                                     Value bias,
+                                                     float epsilon) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  Value eps = grad::scalar(b, loc, epsilon);
+  SmallVector<int64_t> axes{0};
+  for (int64_t d = 2; d < xType.getRank(); ++d)
+    axes.push_back(d);
+  auto axesAttr = b.getDenseI64ArrayAttr(axes);
+  Value mean = ReduceMeanOp::create(b, loc, x, axesAttr, /*keepdims=*/true);
+  Value centered = SubOp::create(b, loc, x, mean);
+  Value var = ReduceMeanOp::create(
+      b, loc, MulOp::create(b, loc, centered, centered), axesAttr, true);
+  Value normalized =
+      DivOp::create(b, loc, centered,
+                    SqrtOp::create(b, loc, AddOp::create(b, loc, var, eps)));
+  Value y = AddOp::create(
+      b, loc,
+      MulOp::create(b, loc, normalized, perChannel(b, loc, scale, xType)),
+      perChannel(b, loc, bias, xType));
+  return {y, mean, var};
+}
+
 SmallVector<Value, 3> mlir::nn::buildBatchNorm(OpBuilder &b, Location loc,
                                                Value x, Value scale, Value bias,
                                                Value runningMean,
                                                Value runningVar, float epsilon,
                                                float momentum, bool training) {
   auto xType = cast<RankedTensorType>(x.getType());
-  Value eps = grad::scalar(b, loc, epsilon);
   if (!training) {
+    Value eps = grad::scalar(b, loc, epsilon);
     // An affine map per channel: the [C] factors are computed once, and the
     // two ops on x fuse into one loop.
     Value factor = DivOp::create(
@@ -85,23 +109,12 @@ SmallVector<Value, 3> mlir::nn::buildBatchNorm(OpBuilder &b, Location loc,
         perChannel(b, loc, shift, xType));
     return {y, runningMean, runningVar};
   }
+  SmallVector<Value, 3> batch =
+      buildBatchStatistics(b, loc, x, scale, bias, epsilon);
+  Value y = batch[0], mean = batch[1], var = batch[2];
   SmallVector<int64_t> axes{0};
   for (int64_t d = 2; d < xType.getRank(); ++d)
     axes.push_back(d);
-  auto axesAttr = b.getDenseI64ArrayAttr(axes);
-  // Two passes (mean, then the mean of squared deviations): no
-  // cancellation as in E[x^2] - E[x]^2.
-  Value mean = ReduceMeanOp::create(b, loc, x, axesAttr, /*keepdims=*/true);
-  Value centered = SubOp::create(b, loc, x, mean);
-  Value var = ReduceMeanOp::create(
-      b, loc, MulOp::create(b, loc, centered, centered), axesAttr, true);
-  Value normalized =
-      DivOp::create(b, loc, centered,
-                    SqrtOp::create(b, loc, AddOp::create(b, loc, var, eps)));
-  Value y = AddOp::create(
-      b, loc,
-      MulOp::create(b, loc, normalized, perChannel(b, loc, scale, xType)),
-      perChannel(b, loc, bias, xType));
 
   // Bessel's correction n / (n - 1) for the running variance, as PyTorch;
   // n = 1 keeps the biased variance (0) rather than dividing by zero.

@@ -137,6 +137,18 @@ LogicalResult inferGlobalPool2d(std::optional<Location> loc, Type input,
 LogicalResult inferBatchNorm(std::optional<Location> loc, Type input,
                              Type stats, SmallVectorImpl<Type> &types);
 
+/// Batch normalization with the batch's own statistics, as `nn.batch_norm`
+/// in training mode and ONNX's BatchNormalization with training_mode=1
+/// compute it: the mean and the population variance of `x` [N, C, ...] over
+/// every axis but the channels (two passes, no E[x^2] - E[x]^2
+/// cancellation), and y = (x - mean) / sqrt(var + epsilon) * scale + bias
+/// with `scale` and `bias` [C]. Returns y, the mean and the variance, the
+/// last two [1, C, 1, ...]; the callers update running statistics by their
+/// own conventions.
+SmallVector<Value, 3> buildBatchStatistics(OpBuilder &b, Location loc, Value x,
+                                           Value scale, Value bias,
+                                           float epsilon);
+
 /// Builds `nn.batch_norm`'s computation from reductions and elementwise nn
 /// ops: in training mode with the batch's statistics, else with the running
 /// ones (the op's description gives the formulas). Returns the output and
