@@ -94,6 +94,18 @@ struct ConvShape {
   /// (c, kh, kw) over all channels.
   int64_t patch() const { return groups * channels * kh * kw; }
   int64_t allOut() const { return groups * outChannels; }
+  /// The 6-loop map to the padded image position (n, c, oh * stride + kh *
+  /// dilation, ow * stride + kw * dilation) that im2col reads and col2im
+  /// adds into, the loops given as dimension positions.
+  AffineMap imageWindow(MLIRContext *ctx, unsigned n, unsigned c, unsigned oh,
+                        unsigned ow, unsigned kh, unsigned kw) const {
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    return AffineMap::get(6, 0,
+                          {d(n), d(c),
+                           d(oh) * strides[0] + d(kh) * dilations[0],
+                           d(ow) * strides[1] + d(kw) * dilations[1]},
+                          ctx);
+  }
 };
 
 /// `lhs x rhs` (row-major, 2-D) as a `linalg.matmul` into zeros.
@@ -178,11 +190,8 @@ Value im2col(OpBuilder &b, Location loc, Value image, const ConvShape &s) {
   AffineExpr n = getAffineDimExpr(0, ctx), oh = getAffineDimExpr(1, ctx),
              ow = getAffineDimExpr(2, ctx), c = getAffineDimExpr(3, ctx),
              kh = getAffineDimExpr(4, ctx), kw = getAffineDimExpr(5, ctx);
-  AffineMap read =
-      AffineMap::get(6, 0,
-                     {n, c, oh * s.strides[0] + kh * s.dilations[0],
-                      ow * s.strides[1] + kw * s.dilations[1]},
-                     ctx);
+  // Loops (n, oh, ow, c, kh, kw).
+  AffineMap read = s.imageWindow(ctx, 0, 3, 1, 2, 4, 5);
   AffineMap write = AffineMap::get(
       6, 0,
       {n * (s.oh * s.ow) + oh * s.ow + ow, c * s.window() + kh * s.kw + kw},
@@ -279,10 +288,7 @@ Value col2im(OpBuilder &b, Location loc, Value dcol, Value like,
           {n * (s.oh * s.ow) + oh * s.ow + ow, c * s.window() + kh * s.kw + kw},
           ctx),
       AffineMap::get(6, 0, {oh, ow, kh, kw}, ctx),
-      AffineMap::get(6, 0,
-                     {n, c, oh * s.strides[0] + kh * s.dilations[0],
-                      ow * s.strides[1] + kw * s.dilations[1]},
-                     ctx)};
+      s.imageWindow(ctx, 0, 1, 2, 3, 4, 5)};
   Value extents = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{s.oh, s.ow, s.kh, s.kw}, b.getF32Type());
   SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
@@ -320,7 +326,6 @@ Value col2im(OpBuilder &b, Location loc, Value dcol, Value like,
 /// kh, kw, oh) copies a contiguous run of OW elements of an image row.
 Value patchesByPosition(OpBuilder &b, Location loc, Value image,
                         const ConvShape &s) {
-  MLIRContext *ctx = b.getContext();
   Value padded = padImage(b, loc, image, {s.padding[0], s.padding[1]},
                           {s.padding[2], s.padding[3]}, 0.0);
   auto imageType = cast<RankedTensorType>(image.getType());
@@ -330,12 +335,8 @@ Value patchesByPosition(OpBuilder &b, Location loc, Value image,
   SmallVector<Value> dynSizes;
   if (type.isDynamicDim(0))
     dynSizes.push_back(tensor::DimOp::create(b, loc, image, 0));
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  AffineMap read =
-      AffineMap::get(6, 0,
-                     {d(0), d(1), d(4) * s.strides[0] + d(2) * s.dilations[0],
-                      d(5) * s.strides[1] + d(3) * s.dilations[1]},
-                     ctx);
+  // Loops (n, c, kh, kw, oh, ow).
+  AffineMap read = s.imageWindow(b.getContext(), 0, 1, 4, 5, 2, 3);
   return buildGeneric(
       b, loc, type, dynSizes, padded, read,
       [](OpBuilder &, Location, ValueRange args) { return args[0]; });
