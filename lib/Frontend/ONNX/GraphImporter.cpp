@@ -313,11 +313,12 @@ Error GraphImporter::importInputs() {
       return err;
   }
 
-  // Names some node or the graph's outputs read, and those that only
-  // reductions read. A reduction over an empty axis is its identity (a sum
+  // Names some node or the graph's outputs read, and those read otherwise
+  // than as a reduction's input (a name in `read` but not there only
+  // reductions read). A reduction over an empty axis is its identity (a sum
   // of 0, a maximum of -inf), which the lowering gives with loops of no
   // iterations; other ops on empty tensors are not supported.
-  llvm::StringSet<> read, reducedOnly, readOtherwise;
+  llvm::StringSet<> read, readOtherwise;
   static const llvm::StringSet<> reductions = {
       "ReduceL1",   "ReduceL2",   "ReduceLogSumExp",
       "ReduceMax",  "ReduceMean", "ReduceMin",
@@ -327,7 +328,8 @@ Error GraphImporter::importInputs() {
       read.insert(name);
       bool reduced = i == 0 && reductions.contains(node.op_type()) &&
                      (node.domain().empty() || node.domain() == "ai.onnx");
-      (reduced ? reducedOnly : readOtherwise).insert(name);
+      if (!reduced)
+        readOtherwise.insert(name);
     }
   for (const onnx::ValueInfoProto &output : graph.output()) {
     read.insert(output.name());
@@ -381,7 +383,7 @@ Error GraphImporter::importInputs() {
             "has a symbolic dimension {0} ('{1}'); only the leading (batch) "
             "dimension may be dynamic",
             i, dim.dim_param()));
-      if (dim.dim_value() == 0 && reducedOnly.contains(name) &&
+      if (dim.dim_value() == 0 && read.contains(name) &&
           !readOtherwise.contains(name) && isa<FloatType>(elementType)) {
         shape.push_back(0);
         continue;
